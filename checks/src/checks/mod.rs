@@ -1,0 +1,59 @@
+//! The checks: one file per cause code, each a pure function over the
+//! evidence, each documented in its file's `//!` header in fixed sections
+//! (what it detects / why it matters / example / how to fix / references).
+//! `ecs-doctor explain <code>` prints that header.
+
+use crate::codes::Cause;
+use crate::evidence::Evidence;
+use crate::report::Verdict;
+
+/// One registered check.
+pub struct Check {
+    pub code: Cause,
+    pub run: fn(&Evidence) -> Verdict,
+    /// The check's source file; its `//!` header is the documentation.
+    source: &'static str,
+}
+
+impl Check {
+    /// The documentation from the file's `//!` header.
+    pub fn docs(&self) -> String {
+        doc_header(self.source)
+    }
+}
+
+/// The leading `//!` lines of a source file, without the markers.
+pub fn doc_header(source: &str) -> String {
+    source
+        .lines()
+        .take_while(|l| l.starts_with("//!") || l.trim().is_empty())
+        .filter_map(|l| l.strip_prefix("//!"))
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_string()
+}
+
+/// Registration is one line per check: `CauseVariant => module_name`.
+macro_rules! register_checks {
+    ($($code:ident => $module:ident),* $(,)?) => {
+        $(mod $module;)*
+        /// Every check, in catalogue order.
+        pub static CHECKS: &[Check] = &[
+            $(Check { code: Cause::$code, run: $module::check, source: include_str!(concat!(stringify!($module), ".rs")) },)*
+        ];
+    };
+}
+
+register_checks! {
+    AppExitError => app_exit_error,
+    ImageNotFound => image_not_found,
+    NoPublicIp => no_public_ip,
+    StoppedByDeployment => stopped_by_deployment,
+}
+
+/// The check that reports `code`, if one is registered.
+pub fn for_code(code: Cause) -> Option<&'static Check> {
+    CHECKS.iter().find(|c| c.code == code)
+}

@@ -1,0 +1,233 @@
+//! Which IAM actions the task execution role needs, on which resources,
+//! derived from the task definition alone.
+
+use crate::evidence::TaskDefinition;
+use crate::image_ref::{self, Registry};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Requirement {
+    pub action: String,
+    pub resource: String,
+    /// Why the task needs it, e.g. `pull image web:v1 (container web)`.
+    pub why: String,
+}
+
+fn req(action: &str, resource: impl Into<String>, why: impl Into<String>) -> Requirement {
+    Requirement {
+        action: action.to_string(),
+        resource: resource.into(),
+        why: why.into(),
+    }
+}
+
+/// The partition of a Region (`aws`, `aws-cn`, `aws-us-gov`).
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// Split a Secrets Manager `valueFrom` into the secret ARN (without the
+/// `:json-key:version-stage:version-id` suffix) and its Region.
+pub fn secrets_manager_arn(value_from: &str) -> Option<(String, String)> {
+    let parts: Vec<&str> = value_from.split(':').collect();
+    if parts.len() < 7 || parts[0] != "arn" || parts[2] != "secretsmanager" || parts[5] != "secret"
+    {
+        return None;
+    }
+    Some((parts[..7].join(":"), parts[3].to_string()))
+}
+
+/// The parameter ARN and Region of an SSM `valueFrom` (a name or an ARN).
+pub fn ssm_parameter_arn(
+    value_from: &str,
+    region: &str,
+    account: &str,
+) -> Option<(String, String, String)> {
+    if value_from.starts_with("arn:") {
+        let parts: Vec<&str> = value_from.splitn(6, ':').collect();
+        if parts.len() == 6 && parts[2] == "ssm" && parts[5].starts_with("parameter") {
+            let name = parts[5].trim_start_matches("parameter");
+            let name = if name.starts_with('/') {
+                name.to_string()
+            } else {
+                format!("/{name}")
+            };
+            // A parameter named `/a/b` is `parameter/a/b`; `a` is `parameter/a` but read as `a`.
+            let display = if name.matches('/').count() > 1 {
+                name.clone()
+            } else {
+                name.trim_start_matches('/').to_string()
+            };
+            return Some((value_from.to_string(), parts[3].to_string(), display));
+        }
+        return None;
+    }
+    let path = value_from.trim_start_matches('/');
+    Some((
+        format!(
+            "arn:{}:ssm:{region}:{account}:parameter/{path}",
+            partition(region)
+        ),
+        region.to_string(),
+        value_from.to_string(),
+    ))
+}
+
+/// Everything the execution role must be allowed to do for this task definition.
+pub fn required(td: &TaskDefinition, region: &str, account: &str) -> Vec<Requirement> {
+    let part = partition(region);
+    let mut out = Vec::new();
+    for c in &td.containers {
+        let image = image_ref::parse(&c.image);
+        if let Registry::EcrPrivate {
+            account: acct,
+            region: r,
+        } = &image.registry
+        {
+            let why = format!("pull {} (container {})", c.image, c.name);
+            out.push(req("ecr:GetAuthorizationToken", "*", why.clone()));
+            let repo = format!(
+                "arn:{}:ecr:{r}:{acct}:repository/{}",
+                partition(r),
+                image.repository
+            );
+            for action in [
+                "ecr:BatchCheckLayerAvailability",
+                "ecr:GetDownloadUrlForLayer",
+                "ecr:BatchGetImage",
+            ] {
+                out.push(req(action, repo.clone(), why.clone()));
+            }
+        }
+        if let Some(cred) = &c.repository_credentials {
+            out.push(req(
+                "secretsmanager:GetSecretValue",
+                cred.clone(),
+                format!("private registry credentials (container {})", c.name),
+            ));
+        }
+        if let Some(log) = &c.log_configuration {
+            if log.driver == "awslogs" {
+                if let Some(group) = log.options.get("awslogs-group") {
+                    let r = log
+                        .options
+                        .get("awslogs-region")
+                        .map(String::as_str)
+                        .unwrap_or(region);
+                    let arn = format!(
+                        "arn:{}:logs:{r}:{account}:log-group:{group}:*",
+                        partition(r)
+                    );
+                    let why = format!("send logs to {group} (container {})", c.name);
+                    out.push(req("logs:CreateLogStream", arn.clone(), why.clone()));
+                    out.push(req("logs:PutLogEvents", arn.clone(), why.clone()));
+                    if log
+                        .options
+                        .get("awslogs-create-group")
+                        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+                    {
+                        out.push(req("logs:CreateLogGroup", arn, why));
+                    }
+                }
+            }
+            for s in &log.secret_options {
+                push_secret(
+                    &mut out,
+                    &s.value_from,
+                    region,
+                    account,
+                    format!("log option {} (container {})", s.name, c.name),
+                );
+            }
+        }
+        for s in &c.secrets {
+            push_secret(
+                &mut out,
+                &s.value_from,
+                region,
+                account,
+                format!("secret {} (container {})", s.name, c.name),
+            );
+        }
+        for f in &c.environment_files {
+            if let Some(rest) = f.strip_prefix(&format!("arn:{part}:s3:::")) {
+                let bucket = rest.split('/').next().unwrap_or(rest);
+                let why = format!("environment file {f} (container {})", c.name);
+                out.push(req("s3:GetObject", f.clone(), why.clone()));
+                out.push(req(
+                    "s3:GetBucketLocation",
+                    format!("arn:{part}:s3:::{bucket}"),
+                    why,
+                ));
+            }
+        }
+    }
+    out.sort();
+    out.dedup_by(|a, b| a.action == b.action && a.resource == b.resource);
+    out
+}
+
+fn push_secret(
+    out: &mut Vec<Requirement>,
+    value_from: &str,
+    region: &str,
+    account: &str,
+    why: String,
+) {
+    if let Some((arn, _)) = secrets_manager_arn(value_from) {
+        out.push(req("secretsmanager:GetSecretValue", arn, why));
+    } else if let Some((arn, _, _)) = ssm_parameter_arn(value_from, region, account) {
+        out.push(req("ssm:GetParameters", arn, why));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::{ContainerDefinition, LogConfiguration, SecretRef};
+
+    #[test]
+    fn ecr_logs_and_secrets() {
+        let mut options = std::collections::BTreeMap::new();
+        options.insert("awslogs-group".to_string(), "/ecs/web".to_string());
+        options.insert("awslogs-create-group".to_string(), "true".to_string());
+        let td = TaskDefinition {
+            containers: vec![ContainerDefinition {
+                name: "web".into(),
+                image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v1".into(),
+                log_configuration: Some(LogConfiguration { driver: "awslogs".into(), options, secret_options: vec![] }),
+                secrets: vec![
+                    SecretRef { name: "DB".into(), value_from: "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf:password::".into() },
+                    SecretRef { name: "KEY".into(), value_from: "/prod/key".into() },
+                ],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let r = required(&td, "us-east-1", "123456789012");
+        let has = |a: &str, res: &str| r.iter().any(|x| x.action == a && x.resource == res);
+        assert!(has("ecr:GetAuthorizationToken", "*"));
+        assert!(has(
+            "ecr:BatchGetImage",
+            "arn:aws:ecr:us-east-1:123456789012:repository/web"
+        ));
+        assert!(has(
+            "logs:CreateLogGroup",
+            "arn:aws:logs:us-east-1:123456789012:log-group:/ecs/web:*"
+        ));
+        assert!(has(
+            "secretsmanager:GetSecretValue",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"
+        ));
+        assert!(has(
+            "ssm:GetParameters",
+            "arn:aws:ssm:us-east-1:123456789012:parameter/prod/key"
+        ));
+    }
+}

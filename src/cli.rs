@@ -1,0 +1,123 @@
+//! Command-line interface (clap derive).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const TASK_EXAMPLES: &str = "\
+Examples:
+  ecs-doctor task arn:aws:ecs:us-east-1:123456789012:task/prod/0123456789abcdef0123456789abcdef
+  ecs-doctor task 0123456789abcdef0123456789abcdef --cluster prod --region eu-west-1
+  ecs-doctor task 'https://us-east-1.console.aws.amazon.com/ecs/v2/clusters/prod/tasks/0123…/configuration'
+  ecs-doctor task <arn> -o markdown > ticket.md
+  ecs-doctor task <arn> -o json | jq '.candidates[0].code'
+  ecs-doctor task <arn> --save-evidence evidence.json      # replay it later, offline
+  ecs-doctor task <arn> --endpoint-url http://localhost:4566  # LocalStack or moto
+";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ecs-doctor",
+    version,
+    about = "Explain why an Amazon ECS task stopped (or cannot be reached): ranked root causes, the evidence, the fix",
+    after_help = "Exit codes: 0 no failure cause found, 1 failure cause found, 2 bad usage or input, 3 the diagnosis could not run."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum OutputFormat {
+    #[default]
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RenderArgs {
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+    /// Never colour the output (colour is only used on a terminal; NO_COLOR is respected too).
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Diagnose one task.
+    #[command(after_help = TASK_EXAMPLES)]
+    Task(TaskArgs),
+    /// Diagnose a saved evidence bundle offline (no AWS account needed).
+    #[command(
+        after_help = "Example:\n  ecs-doctor replay examples/app-exit-error.json -o markdown"
+    )]
+    Replay {
+        /// A file written by `ecs-doctor task … --save-evidence FILE`.
+        file: PathBuf,
+        #[command(flatten)]
+        render: RenderArgs,
+    },
+    /// Print the documentation of a cause code (or list them all).
+    #[command(
+        after_help = "Examples:\n  ecs-doctor explain no-public-ip\n  ecs-doctor explain --list"
+    )]
+    Explain {
+        /// A cause code such as `image-not-found`.
+        #[arg(required_unless_present = "list")]
+        code: Option<String>,
+        /// List every cause code with its one-line description.
+        #[arg(long)]
+        list: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct TaskArgs {
+    /// A task ARN, a task id (with --cluster), or an ECS console task URL.
+    pub task: String,
+    /// The cluster, when TASK is a bare task id.
+    #[arg(long)]
+    pub cluster: Option<String>,
+    /// AWS Region (default: the task ARN's Region, then AWS_REGION / the profile).
+    #[arg(long, env = "AWS_REGION", hide_env_values = true)]
+    pub region: Option<String>,
+    /// Named profile from the AWS config files.
+    #[arg(long, env = "AWS_PROFILE", hide_env_values = true)]
+    pub profile: Option<String>,
+    /// Send every AWS call to this endpoint (LocalStack, moto).
+    #[arg(long, env = "AWS_ENDPOINT_URL", hide_env_values = true)]
+    pub endpoint_url: Option<String>,
+    /// How many log lines to read per container.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub log_lines: u32,
+    /// Write the collected (redacted) evidence to FILE, for `ecs-doctor replay`.
+    #[arg(long, value_name = "FILE")]
+    pub save_evidence: Option<PathBuf>,
+    /// The task's subnet, when AWS no longer holds it (repeatable; marked as assumed).
+    #[arg(long = "subnet", value_name = "SUBNET_ID")]
+    pub subnets: Vec<String>,
+    /// The task's security group, when AWS no longer holds it (repeatable; marked as assumed).
+    #[arg(long = "security-group", value_name = "SG_ID")]
+    pub security_groups: Vec<String>,
+    /// Whether the task had a public IP, when AWS no longer says.
+    #[arg(long, value_parser = parse_enabled)]
+    pub assign_public_ip: Option<bool>,
+    /// For a running task: where inbound traffic comes from.
+    #[arg(long = "from", value_name = "CIDR", default_value = "0.0.0.0/0")]
+    pub from_cidr: String,
+    /// Give up on AWS after this many seconds.
+    #[arg(long, default_value_t = 30)]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+fn parse_enabled(s: &str) -> Result<bool, String> {
+    match s.to_ascii_uppercase().as_str() {
+        "ENABLED" | "TRUE" | "YES" => Ok(true),
+        "DISABLED" | "FALSE" | "NO" => Ok(false),
+        _ => Err("expected ENABLED or DISABLED".into()),
+    }
+}

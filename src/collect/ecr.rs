@@ -1,0 +1,210 @@
+//! ECR: whether each image's repository and tag or digest exist (in the
+//! image's own account and Region), its platforms, and the repository policy.
+
+use super::Collector;
+use aws_sdk_ecr::types::{DescribeImagesFilter, ImageIdentifier, TagStatus};
+use ecs_doctor_checks::evidence::*;
+use ecs_doctor_checks::image_ref::{self, Registry};
+
+/// Manifest types we accept when reading an image's platforms.
+const MEDIA_TYPES: &[&str] = &[
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+];
+
+pub async fn images(c: &Collector, td: Option<&TaskDefinition>, task: &Task) -> Vec<ImageEvidence> {
+    let mut wanted: Vec<(String, String)> = match td {
+        Some(td) => td
+            .containers
+            .iter()
+            .map(|cd| (cd.name.clone(), cd.image.clone()))
+            .collect(),
+        None => task
+            .containers
+            .iter()
+            .filter_map(|ct| Some((ct.name.clone(), ct.image.clone()?)))
+            .collect(),
+    };
+    wanted.retain(|(_, image)| !image.is_empty());
+    let futures = wanted.into_iter().map(|(container, image)| async move {
+        let parsed = image_ref::parse(&image);
+        let ecr = match &parsed.registry {
+            Registry::EcrPrivate { account, region } => {
+                ecr_image(c, account, region, &parsed).await
+            }
+            Registry::EcrPublic => Fact::not_applicable("ECR Public image"),
+            Registry::DockerHub => Fact::not_applicable("Docker Hub image"),
+            Registry::Other { host } => Fact::not_applicable(format!("image from registry {host}")),
+        };
+        ImageEvidence {
+            container,
+            image,
+            ecr,
+        }
+    });
+    futures::future::join_all(futures).await
+}
+
+fn identifier(r: &image_ref::ImageRef) -> ImageIdentifier {
+    match &r.digest {
+        Some(d) => ImageIdentifier::builder().image_digest(d).build(),
+        None => ImageIdentifier::builder().image_tag(r.reference()).build(),
+    }
+}
+
+async fn ecr_image(
+    c: &Collector,
+    account: &str,
+    region: &str,
+    r: &image_ref::ImageRef,
+) -> Fact<EcrImage> {
+    let ecr = c.ecr_in(region);
+    let impact = format!("whether image {}:{} exists", r.repository, r.reference());
+    let described = ecr
+        .describe_images()
+        .registry_id(account)
+        .repository_name(&r.repository)
+        .image_ids(identifier(r))
+        .send()
+        .await;
+    let mut image = EcrImage {
+        registry_id: account.to_string(),
+        region: region.to_string(),
+        repository: r.repository.clone(),
+        repository_arn: Some(format!(
+            "arn:{}:ecr:{region}:{account}:repository/{}",
+            ecs_doctor_checks::permissions::partition(region),
+            r.repository
+        )),
+        reference: r.reference(),
+        ..Default::default()
+    };
+    match described {
+        Ok(out) => {
+            if let Some(d) = out.image_details().first() {
+                image.found = Some(EcrImageDetail {
+                    digest: d.image_digest().map(str::to_string),
+                    tags: d.image_tags().to_vec(),
+                    pushed_at: super::ts(d.image_pushed_at()),
+                    manifest_media_type: d.image_manifest_media_type().map(str::to_string),
+                    platforms: platforms(c, &ecr, account, r).await,
+                    size_bytes: d.image_size_in_bytes(),
+                });
+            }
+        }
+        Err(err) => {
+            let code = aws_sdk_ecr::error::ProvideErrorMetadata::code(&err)
+                .unwrap_or_default()
+                .to_string();
+            if code == "RepositoryNotFoundException" {
+                return Fact::absent(format!(
+                    "repository {} does not exist in account {account} ({region})",
+                    r.repository
+                ));
+            }
+            if code != "ImageNotFoundException" {
+                return c.fact_from_error("ecr:DescribeImages", &impact, &err);
+            }
+        }
+    }
+    let (tags, policy) = tokio::join!(recent_tags(c, &ecr, account, &r.repository), async {
+        let p = ecr
+            .get_repository_policy()
+            .registry_id(account)
+            .repository_name(&r.repository)
+            .send()
+            .await;
+        match c.fact(
+            "ecr:GetRepositoryPolicy",
+            "cross-account pull permissions",
+            p,
+        ) {
+            Fact::Gathered { value } => match value
+                .policy_text()
+                .and_then(|t| serde_json::from_str(t).ok())
+            {
+                Some(v) => Fact::gathered(v),
+                None => Fact::absent("the repository has no policy"),
+            },
+            other => other.map(|_| serde_json::Value::Null),
+        }
+    });
+    image.recent_tags = tags;
+    image.repository_policy = policy;
+    Fact::gathered(image)
+}
+
+/// The five most recently pushed tags, newest first.
+async fn recent_tags(
+    c: &Collector,
+    ecr: &aws_sdk_ecr::Client,
+    account: &str,
+    repository: &str,
+) -> Vec<String> {
+    let pages = ecr
+        .describe_images()
+        .registry_id(account)
+        .repository_name(repository)
+        .filter(
+            DescribeImagesFilter::builder()
+                .tag_status(TagStatus::Tagged)
+                .build(),
+        )
+        .into_paginator()
+        .send()
+        .collect::<Vec<_>>()
+        .await;
+    let mut images = Vec::new();
+    for page in pages {
+        match page {
+            Ok(out) => images.extend(out.image_details().iter().map(|d| {
+                (
+                    d.image_pushed_at().map(|t| t.secs()).unwrap_or_default(),
+                    d.image_tags().to_vec(),
+                )
+            })),
+            Err(e) => {
+                let _: Fact<()> = c.fact_from_error(
+                    "ecr:DescribeImages",
+                    "listing the repository's existing tags",
+                    &e,
+                );
+                break;
+            }
+        }
+    }
+    images.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+    images
+        .into_iter()
+        .flat_map(|(_, tags)| tags)
+        .take(5)
+        .collect()
+}
+
+/// The platforms of an image index, or of a single manifest's config when it says.
+async fn platforms(
+    c: &Collector,
+    ecr: &aws_sdk_ecr::Client,
+    account: &str,
+    r: &image_ref::ImageRef,
+) -> Fact<Vec<Platform>> {
+    let out = ecr
+        .batch_get_image()
+        .registry_id(account)
+        .repository_name(&r.repository)
+        .image_ids(identifier(r))
+        .set_accepted_media_types(Some(MEDIA_TYPES.iter().map(|s| s.to_string()).collect()))
+        .send()
+        .await;
+    match c.fact("ecr:BatchGetImage", "the image platform check", out) {
+        Fact::Gathered { value } => {
+            let Some(manifest) = value.images().first().and_then(|i| i.image_manifest()) else {
+                return Fact::absent("ECR returned no manifest");
+            };
+            ecs_doctor_checks::image_ref::manifest_platforms(manifest)
+        }
+        other => other.map(|_| Vec::new()),
+    }
+}

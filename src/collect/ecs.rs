@@ -1,0 +1,332 @@
+//! ECS: the task, its task definition and its service.
+
+use super::{classify, ts, Collector, ErrorClass};
+use crate::error::DoctorError;
+use crate::target::TaskTarget;
+use ecs_doctor_checks::evidence::*;
+use ecs_doctor_checks::redact;
+
+/// DescribeTasks: the one call without which nothing can be diagnosed.
+pub async fn describe_task(c: &Collector, target: &TaskTarget) -> Result<Task, DoctorError> {
+    let out = c
+        .ecs()
+        .describe_tasks()
+        .cluster(&target.cluster)
+        .tasks(&target.task)
+        .send()
+        .await;
+    let out = match out {
+        Ok(o) => o,
+        Err(err) => {
+            let (class, message) = classify(&err);
+            return Err(match class {
+                ErrorClass::NotFound if message.contains("Cluster") => {
+                    DoctorError::ClusterNotFound {
+                        cluster: target.cluster.clone(),
+                        region: c.region.clone(),
+                    }
+                }
+                ErrorClass::Denied => DoctorError::DescribeTasksDenied(message),
+                ErrorClass::Throttled => DoctorError::Throttled(message),
+                ErrorClass::Network => DoctorError::Unreachable(message),
+                _ if message.contains("ClusterNotFound") => DoctorError::ClusterNotFound {
+                    cluster: target.cluster.clone(),
+                    region: c.region.clone(),
+                },
+                _ => DoctorError::Unreachable(message),
+            });
+        }
+    };
+    let Some(task) = out.tasks().first() else {
+        return Err(DoctorError::TaskNotFound {
+            task: target.task.clone(),
+            cluster: target.cluster.clone(),
+            region: c.region.clone(),
+        });
+    };
+    Ok(convert_task(task))
+}
+
+fn convert_task(t: &aws_sdk_ecs::types::Task) -> Task {
+    let arn = t.task_arn().unwrap_or_default().to_string();
+    let eni_attachment = t
+        .attachments()
+        .iter()
+        .find(|a| {
+            a.r#type().is_some_and(|ty| {
+                ty.eq_ignore_ascii_case("ElasticNetworkInterface") || ty.eq_ignore_ascii_case("eni")
+            })
+        })
+        .map(|a| {
+            let detail = |name: &str| {
+                a.details()
+                    .iter()
+                    .find(|d| d.name() == Some(name))
+                    .and_then(|d| d.value())
+                    .map(str::to_string)
+            };
+            EniAttachment {
+                status: a.status().map(str::to_string),
+                eni_id: detail("networkInterfaceId"),
+                subnet_id: detail("subnetId"),
+                private_ip: detail("privateIPv4Address"),
+            }
+        });
+    Task {
+        id: arn.rsplit('/').next().unwrap_or_default().to_string(),
+        arn,
+        cluster_arn: t.cluster_arn().unwrap_or_default().to_string(),
+        task_definition_arn: t.task_definition_arn().unwrap_or_default().to_string(),
+        last_status: t.last_status().unwrap_or("UNKNOWN").to_string(),
+        desired_status: t.desired_status().map(str::to_string),
+        stop_code: t.stop_code().map(|s| s.as_str().to_string()),
+        stopped_reason: t.stopped_reason().map(str::to_string),
+        launch_type: t.launch_type().map(|l| l.as_str().to_string()),
+        platform_version: t.platform_version().map(str::to_string),
+        capacity_provider_name: t.capacity_provider_name().map(str::to_string),
+        group: t.group().map(str::to_string),
+        started_by: t.started_by().map(str::to_string),
+        availability_zone: t.availability_zone().map(str::to_string),
+        health_status: t.health_status().map(|h| h.as_str().to_string()),
+        cpu: t.cpu().map(str::to_string),
+        memory: t.memory().map(str::to_string),
+        timestamps: TaskTimestamps {
+            created_at: ts(t.created_at()),
+            pull_started_at: ts(t.pull_started_at()),
+            pull_stopped_at: ts(t.pull_stopped_at()),
+            started_at: ts(t.started_at()),
+            stopping_at: ts(t.stopping_at()),
+            execution_stopped_at: ts(t.execution_stopped_at()),
+            stopped_at: ts(t.stopped_at()),
+        },
+        containers: t
+            .containers()
+            .iter()
+            .map(|c| Container {
+                name: c.name().unwrap_or_default().to_string(),
+                image: c.image().map(str::to_string),
+                image_digest: c.image_digest().map(str::to_string),
+                last_status: c.last_status().map(str::to_string),
+                exit_code: c.exit_code(),
+                reason: c.reason().map(str::to_string),
+                health_status: c.health_status().map(|h| h.as_str().to_string()),
+            })
+            .collect(),
+        eni_attachment,
+    }
+}
+
+pub async fn task_definition(c: &Collector, task: &Task) -> Fact<TaskDefinition> {
+    if task.task_definition_arn.is_empty() {
+        return Fact::not_applicable("the task names no task definition");
+    }
+    let result = c
+        .ecs()
+        .describe_task_definition()
+        .task_definition(&task.task_definition_arn)
+        .send()
+        .await;
+    c.fact(
+        "ecs:DescribeTaskDefinition",
+        "the image, execution role, secrets, logging, port and health-check checks",
+        result,
+    )
+    .map(|out| {
+        out.task_definition()
+            .map(convert_task_definition)
+            .unwrap_or_default()
+    })
+}
+
+fn convert_task_definition(td: &aws_sdk_ecs::types::TaskDefinition) -> TaskDefinition {
+    TaskDefinition {
+        arn: td.task_definition_arn().unwrap_or_default().to_string(),
+        family: td.family().unwrap_or_default().to_string(),
+        revision: td.revision(),
+        network_mode: td.network_mode().map(|m| m.as_str().to_string()),
+        requires_compatibilities: td
+            .requires_compatibilities()
+            .iter()
+            .map(|c| c.as_str().to_string())
+            .collect(),
+        cpu: td.cpu().map(str::to_string),
+        memory: td.memory().map(str::to_string),
+        execution_role_arn: td.execution_role_arn().map(str::to_string),
+        task_role_arn: td.task_role_arn().map(str::to_string),
+        cpu_architecture: td
+            .runtime_platform()
+            .and_then(|p| p.cpu_architecture())
+            .map(|a| a.as_str().to_string()),
+        os_family: td
+            .runtime_platform()
+            .and_then(|p| p.operating_system_family())
+            .map(|f| f.as_str().to_string()),
+        containers: td
+            .container_definitions()
+            .iter()
+            .map(convert_container_definition)
+            .collect(),
+    }
+}
+
+fn secret_refs(secrets: &[aws_sdk_ecs::types::Secret]) -> Vec<SecretRef> {
+    secrets
+        .iter()
+        .map(|s| SecretRef {
+            name: s.name().to_string(),
+            value_from: s.value_from().to_string(),
+        })
+        .collect()
+}
+
+fn convert_container_definition(
+    cd: &aws_sdk_ecs::types::ContainerDefinition,
+) -> ContainerDefinition {
+    ContainerDefinition {
+        name: cd.name().unwrap_or_default().to_string(),
+        image: cd.image().unwrap_or_default().to_string(),
+        essential: cd.essential().unwrap_or(true),
+        port_mappings: cd
+            .port_mappings()
+            .iter()
+            .map(|p| PortMapping {
+                container_port: p.container_port(),
+                host_port: p.host_port(),
+                protocol: p.protocol().map(|x| x.as_str().to_string()),
+            })
+            .collect(),
+        environment: cd
+            .environment()
+            .iter()
+            .map(|kv| {
+                let name = kv.name().unwrap_or_default().to_string();
+                let value = redact::env_value(&name, kv.value().unwrap_or_default());
+                EnvVar { name, value }
+            })
+            .collect(),
+        environment_files: cd
+            .environment_files()
+            .iter()
+            .map(|f| f.value().to_string())
+            .collect(),
+        secrets: secret_refs(cd.secrets()),
+        log_configuration: cd.log_configuration().map(|l| LogConfiguration {
+            driver: l.log_driver().as_str().to_string(),
+            options: l
+                .options()
+                .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
+            secret_options: secret_refs(l.secret_options()),
+        }),
+        health_check: cd.health_check().map(|h| HealthCheck {
+            command: h.command().to_vec(),
+            interval: h.interval(),
+            timeout: h.timeout(),
+            retries: h.retries(),
+            start_period: h.start_period(),
+        }),
+        depends_on: cd
+            .depends_on()
+            .iter()
+            .map(|d| ContainerDependency {
+                container_name: d.container_name().to_string(),
+                condition: d.condition().as_str().to_string(),
+            })
+            .collect(),
+        start_timeout: cd.start_timeout(),
+        stop_timeout: cd.stop_timeout(),
+        memory: cd.memory(),
+        memory_reservation: cd.memory_reservation(),
+        repository_credentials: cd
+            .repository_credentials()
+            .map(|r| r.credentials_parameter().to_string()),
+        command: cd.command().to_vec(),
+        entry_point: cd.entry_point().to_vec(),
+    }
+}
+
+fn convert_vpc(
+    n: Option<&aws_sdk_ecs::types::NetworkConfiguration>,
+) -> Option<AwsVpcConfiguration> {
+    let v = n?.awsvpc_configuration()?;
+    Some(AwsVpcConfiguration {
+        subnets: v.subnets().to_vec(),
+        security_groups: v.security_groups().to_vec(),
+        assign_public_ip: v
+            .assign_public_ip()
+            .map(|a| a.as_str().eq_ignore_ascii_case("ENABLED")),
+    })
+}
+
+pub async fn service(c: &Collector, task: &Task, target: &TaskTarget) -> Fact<Service> {
+    let Some(name) = task
+        .group
+        .as_deref()
+        .and_then(|g| g.strip_prefix("service:"))
+    else {
+        return Fact::not_applicable("the task was not started by a service");
+    };
+    let cluster = if task.cluster_arn.is_empty() {
+        target.cluster.clone()
+    } else {
+        task.cluster_arn.clone()
+    };
+    let result = c
+        .ecs()
+        .describe_services()
+        .cluster(cluster)
+        .services(name)
+        .send()
+        .await;
+    match c.fact(
+        "ecs:DescribeServices",
+        "service network configuration, events, deployments and load balancers",
+        result,
+    ) {
+        Fact::Gathered { value } => match value.services().first() {
+            Some(s) => Fact::gathered(Service {
+                name: s.service_name().unwrap_or(name).to_string(),
+                arn: s.service_arn().unwrap_or_default().to_string(),
+                status: s.status().map(str::to_string),
+                desired_count: s.desired_count(),
+                running_count: s.running_count(),
+                network_configuration: convert_vpc(s.network_configuration()),
+                health_check_grace_period_seconds: s.health_check_grace_period_seconds(),
+                load_balancers: s
+                    .load_balancers()
+                    .iter()
+                    .map(|lb| ServiceLoadBalancer {
+                        target_group_arn: lb.target_group_arn().map(str::to_string),
+                        load_balancer_name: lb.load_balancer_name().map(str::to_string),
+                        container_name: lb.container_name().map(str::to_string),
+                        container_port: lb.container_port(),
+                    })
+                    .collect(),
+                events: s
+                    .events()
+                    .iter()
+                    .take(25)
+                    .map(|e| ServiceEvent {
+                        created_at: ts(e.created_at()),
+                        message: e.message().unwrap_or_default().to_string(),
+                    })
+                    .collect(),
+                deployments: s
+                    .deployments()
+                    .iter()
+                    .map(|d| Deployment {
+                        id: d.id().unwrap_or_default().to_string(),
+                        status: d.status().map(str::to_string),
+                        task_definition: d.task_definition().map(str::to_string),
+                        rollout_state: d.rollout_state().map(|r| r.as_str().to_string()),
+                        rollout_state_reason: d.rollout_state_reason().map(str::to_string),
+                        network_configuration: convert_vpc(d.network_configuration()),
+                        created_at: ts(d.created_at()),
+                    })
+                    .collect(),
+            }),
+            None => Fact::absent(format!("service {name} does not exist (any more)")),
+        },
+        other => other.map(|_| Service::default()),
+    }
+}

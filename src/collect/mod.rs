@@ -1,0 +1,330 @@
+//! Evidence collection: the only code that calls AWS. Read-only (describe,
+//! get, list; never create, tag, write or assume), concurrent, and honest:
+//! every refused or failed call becomes a [`Gap`] and a non-gathered [`Fact`].
+
+mod ecr;
+mod ecs;
+mod elb;
+mod iam;
+mod logs;
+mod network;
+mod secrets;
+
+use crate::cli::TaskArgs;
+use crate::error::DoctorError;
+use crate::target::TaskTarget;
+use aws_config::{retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Region, SdkConfig};
+use aws_sdk_ecs::error::ProvideErrorMetadata;
+use aws_smithy_runtime_api::client::result::SdkError;
+use ecs_doctor_checks::evidence::{Evidence, Fact, Gap, Inputs};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How AWS answered a failed call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    Denied,
+    NotFound,
+    Throttled,
+    Network,
+    Other,
+}
+
+const DENIED_CODES: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "UnauthorizedException",
+    "AuthorizationError",
+    "NotAuthorized",
+    "AuthFailure",
+];
+const THROTTLED_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+];
+
+/// Classify an SDK error by its error code (AccessDenied vs NotFound vs a network failure).
+pub fn classify<E, R>(err: &SdkError<E, R>) -> (ErrorClass, String)
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match err {
+        SdkError::ServiceError(se) => {
+            let e = se.err();
+            let code = e.code().unwrap_or("Unknown").to_string();
+            let message = e
+                .message()
+                .map(|m| format!("{code}: {m}"))
+                .unwrap_or_else(|| code.clone());
+            let class = if DENIED_CODES.contains(&code.as_str()) {
+                ErrorClass::Denied
+            } else if THROTTLED_CODES.contains(&code.as_str()) {
+                ErrorClass::Throttled
+            } else if code == "NoSuchEntity"
+                || code.ends_with("NotFound")
+                || code.ends_with("NotFoundException")
+                || code.ends_with(".NotFound")
+            {
+                ErrorClass::NotFound
+            } else {
+                ErrorClass::Other
+            };
+            (class, message)
+        }
+        SdkError::TimeoutError(_) => (ErrorClass::Network, "timed out".into()),
+        SdkError::DispatchFailure(d) => {
+            let text = format!(
+                "{}",
+                aws_smithy_types::error::display::DisplayErrorContext(err)
+            );
+            let class = if d.is_io() || d.is_timeout() {
+                ErrorClass::Network
+            } else {
+                ErrorClass::Other
+            };
+            (class, text)
+        }
+        other => (
+            ErrorClass::Other,
+            format!(
+                "{}",
+                aws_smithy_types::error::display::DisplayErrorContext(other)
+            ),
+        ),
+    }
+}
+
+/// Shared state of one collection run.
+#[derive(Clone)]
+pub struct Collector {
+    pub sdk: SdkConfig,
+    pub region: String,
+    pub account: Option<String>,
+    gaps: Arc<Mutex<Vec<Gap>>>,
+}
+
+impl Collector {
+    /// Turn a call's result into a fact, recording a gap when it was refused or failed.
+    /// `impact` says which checks lose this fact.
+    pub fn fact<T, E, R>(
+        &self,
+        action: &str,
+        impact: &str,
+        result: Result<T, SdkError<E, R>>,
+    ) -> Fact<T>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        match result {
+            Ok(v) => Fact::gathered(v),
+            Err(err) => self.fact_from_error(action, impact, &err),
+        }
+    }
+
+    pub fn fact_from_error<T, E, R>(
+        &self,
+        action: &str,
+        impact: &str,
+        err: &SdkError<E, R>,
+    ) -> Fact<T>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let (class, message) = classify(err);
+        match class {
+            ErrorClass::NotFound => Fact::absent(message),
+            ErrorClass::Denied => {
+                self.gap(action, &message, impact);
+                Fact::Denied {
+                    action: action.to_string(),
+                    error: message,
+                }
+            }
+            _ => {
+                self.gap(action, &message, impact);
+                Fact::Failed {
+                    action: action.to_string(),
+                    error: message,
+                }
+            }
+        }
+    }
+
+    pub fn gap(&self, action: &str, error: &str, impact: &str) {
+        let error = error
+            .lines()
+            .next()
+            .unwrap_or(error)
+            .chars()
+            .take(300)
+            .collect::<String>();
+        self.gaps.lock().expect("gap list lock").push(Gap {
+            action: action.into(),
+            error,
+            impact: impact.into(),
+        });
+    }
+
+    pub fn ecs(&self) -> aws_sdk_ecs::Client {
+        aws_sdk_ecs::Client::new(&self.sdk)
+    }
+    pub fn ec2(&self) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&self.sdk)
+    }
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk)
+    }
+    pub fn elb(&self) -> aws_sdk_elasticloadbalancingv2::Client {
+        aws_sdk_elasticloadbalancingv2::Client::new(&self.sdk)
+    }
+    /// ECR in the image's own Region.
+    pub fn ecr_in(&self, region: &str) -> aws_sdk_ecr::Client {
+        let conf = aws_sdk_ecr::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_ecr::Client::from_conf(conf)
+    }
+    /// CloudWatch Logs in the log configuration's Region.
+    pub fn logs_in(&self, region: &str) -> aws_sdk_cloudwatchlogs::Client {
+        let conf = aws_sdk_cloudwatchlogs::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_cloudwatchlogs::Client::from_conf(conf)
+    }
+    pub fn secretsmanager_in(&self, region: &str) -> aws_sdk_secretsmanager::Client {
+        let conf = aws_sdk_secretsmanager::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_secretsmanager::Client::from_conf(conf)
+    }
+    pub fn ssm_in(&self, region: &str) -> aws_sdk_ssm::Client {
+        let conf = aws_sdk_ssm::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_ssm::Client::from_conf(conf)
+    }
+}
+
+/// The one shared SDK configuration: region, profile, endpoint, retries, timeouts.
+pub async fn sdk_config(target: &TaskTarget, args: &TaskArgs) -> Result<SdkConfig, DoctorError> {
+    let region = match (&target.region, &args.region) {
+        (Some(arn_region), Some(flag)) if arn_region != flag => {
+            return Err(DoctorError::BadInput(format!(
+                "the task ARN is in {arn_region} but --region says {flag}: drop --region or fix the ARN"
+            )))
+        }
+        (Some(r), _) | (None, Some(r)) => Some(Region::new(r.clone())),
+        (None, None) => None,
+    };
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .operation_attempt_timeout(Duration::from_secs(args.timeout.clamp(1, 600)))
+                .operation_timeout(Duration::from_secs(args.timeout.clamp(1, 600)))
+                .build(),
+        );
+    if let Some(r) = region {
+        loader = loader.region(r);
+    }
+    if let Some(p) = &args.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(url) = &args.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    let sdk = loader.load().await;
+    if sdk.region().is_none() {
+        return Err(DoctorError::NoRegion);
+    }
+    // Resolve credentials once up front, so "no credentials" is one clear line.
+    use aws_credential_types::provider::ProvideCredentials;
+    match sdk.credentials_provider() {
+        Some(provider) => {
+            if provider.provide_credentials().await.is_err() {
+                return Err(DoctorError::NoCredentials);
+            }
+        }
+        None => return Err(DoctorError::NoCredentials),
+    }
+    Ok(sdk)
+}
+
+/// Collect every piece of evidence about the target task.
+pub async fn collect(target: &TaskTarget, args: &TaskArgs) -> Result<Evidence, DoctorError> {
+    let sdk = sdk_config(target, args).await?;
+    let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
+    let collector = Collector {
+        sdk,
+        region: region.clone(),
+        account: target.account.clone(),
+        gaps: Arc::default(),
+    };
+
+    let task = ecs::describe_task(&collector, target).await?;
+    let account = collector
+        .account
+        .clone()
+        .or_else(|| task.arn.split(':').nth(4).map(str::to_string));
+    let collector = Collector {
+        account: account.clone(),
+        ..collector
+    };
+
+    let (task_definition, service, eni) = tokio::join!(
+        ecs::task_definition(&collector, &task),
+        ecs::service(&collector, &task, target),
+        network::task_eni(&collector, &task),
+    );
+
+    let inputs = Inputs {
+        from_cidr: Some(args.from_cidr.clone()),
+        subnets: args.subnets.clone(),
+        security_groups: args.security_groups.clone(),
+        assign_public_ip: args.assign_public_ip,
+        log_lines: args.log_lines,
+    };
+    let td = task_definition.value().cloned();
+    let placement = network::placement(&task, td.as_ref(), service.value(), &eni, &inputs);
+
+    let (logs, images, (execution_role, simulation), secrets, log_groups, network, load_balancing) = tokio::join!(
+        logs::container_logs(&collector, &task, td.as_ref(), args.log_lines),
+        ecr::images(&collector, td.as_ref(), &task),
+        iam::execution_role(&collector, td.as_ref()),
+        secrets::secrets(&collector, td.as_ref()),
+        logs::log_groups(&collector, td.as_ref()),
+        network::network(&collector, placement, eni),
+        elb::load_balancing(&collector, service.value()),
+    );
+
+    let gaps = collector.gaps.lock().expect("gap list lock").clone();
+    Ok(Evidence {
+        region,
+        account,
+        task,
+        task_definition,
+        service,
+        logs,
+        images,
+        execution_role,
+        simulation,
+        secrets,
+        log_groups,
+        network,
+        load_balancing,
+        inputs,
+        gaps,
+    })
+}
+
+/// RFC 3339 text of an SDK timestamp.
+pub fn ts(dt: Option<&aws_smithy_types::DateTime>) -> Option<String> {
+    dt.and_then(|d| d.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
+}

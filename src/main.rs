@@ -1,0 +1,30 @@
+//! ecs-doctor: parse, run, map errors to exit codes. Everything else lives in
+//! the modules below and in the `ecs-doctor-checks` crate.
+
+mod app;
+mod cli;
+mod collect;
+mod error;
+mod render;
+mod target;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match app::run(cli) {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(err) => {
+            let code = err
+                .downcast_ref::<error::DoctorError>()
+                .map(|e| e.exit_code())
+                .unwrap_or(error::exit::CANNOT_RUN);
+            eprintln!(
+                "ecs-doctor: {}",
+                ecs_doctor_checks::redact::redact(&format!("{err:#}"))
+            );
+            ExitCode::from(code as u8)
+        }
+    }
+}
