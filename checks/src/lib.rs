@@ -8,9 +8,12 @@ pub mod codes;
 pub mod evidence;
 pub mod image_ref;
 pub mod logs;
+#[cfg(test)]
+mod netfixtures;
 pub mod netpath;
 pub mod permissions;
 pub mod rank;
+pub mod reach;
 pub mod redact;
 pub mod report;
 
