@@ -47,6 +47,10 @@ pub fn diagnose(ev: &Evidence, version: &str) -> Report {
             detail,
         });
     }
+    let network_finding = findings
+        .iter()
+        .any(|f: &Finding| f.code.family() == Family::Network);
+    let network_paths = reach::report_paths(ev, network_finding);
     let mut gaps = ev.gaps.clone();
     gaps.sort();
     gaps.dedup();
@@ -74,7 +78,7 @@ pub fn diagnose(ev: &Evidence, version: &str) -> Report {
         candidates: rank::rank(findings),
         checks: records,
         gaps,
-        network_paths: Vec::new(),
+        network_paths,
     }
 }
 

@@ -50,6 +50,14 @@ register_checks! {
     AppExitError => app_exit_error,
     ImageNotFound => image_not_found,
     NoPublicIp => no_public_ip,
+    NoEgressRoute => no_egress_route,
+    VpcEndpointMissing => vpc_endpoint_missing,
+    SecurityGroupEgressBlocked => security_group_egress_blocked,
+    SecurityGroupIngressClosed => security_group_ingress_closed,
+    NaclBlocked => nacl_blocked,
+    VpcDnsDisabled => vpc_dns_disabled,
+    SubnetIpExhausted => subnet_ip_exhausted,
+    EniProvisioningTimeout => eni_provisioning_timeout,
     StoppedByDeployment => stopped_by_deployment,
 }
 

@@ -621,7 +621,7 @@ fn nacl_step(
         decisions.iter().find(|(d, ..)| d.allowed == Some(false))
     {
         let rule_no = free_rule_number(acl, *egress, d.rule_number.unwrap_or(32767));
-        let cidr = if peer.anywhere || peer.addrs.is_empty() {
+        let cidr = if peer.anywhere || peer.public_service || peer.addrs.is_empty() {
             "0.0.0.0/0".to_string()
         } else {
             peer.addrs
@@ -696,7 +696,7 @@ fn sg_egress_step(net: &Net<'_>, peer: &Peer, port: u16) -> Step {
         Some(true) => Step::ok(label, &[Cause::SecurityGroupEgressBlocked]).fact(d.detail),
         None => Step::unknown(label, &[Cause::SecurityGroupEgressBlocked], d.detail),
         Some(false) => {
-            let target = match (&peer.prefix_list, peer.anywhere) {
+            let target = match (&peer.prefix_list, peer.anywhere || peer.public_service) {
                 (Some(pl), _) => format!("PrefixListIds=[{{PrefixListId={pl}}}]"),
                 (None, true) => "IpRanges=[{CidrIp=0.0.0.0/0}]".to_string(),
                 (None, false) if !peer.groups.is_empty() => {
@@ -1201,7 +1201,8 @@ impl PathBuilder<'_, '_> {
                 _ => None,
             });
         let peer = match dialed_public {
-            Some(ip) => Peer::nets(format!("{ip} (from the stop reason)"), &[Ipv4Net::from(ip)]),
+            Some(ip) => Peer::nets(format!("{ip} (from the stop reason)"), &[Ipv4Net::from(ip)])
+                .of_public_service(),
             None => Peer::internet(format!("{} (internet)", dest.host)),
         };
         let mut steps = vec![
@@ -1265,7 +1266,13 @@ impl PathBuilder<'_, '_> {
                 format!("the route is {}: its target no longer exists", route.state.clone().unwrap_or_default()),
             )
             .fact(assoc)
-            .fact(format!("{}: {} is a {} route", table.id, describe_route(route), route.state.clone().unwrap_or_default()))
+            .fact(format!(
+                "{}: the route {} → {} is a {} route (its target no longer exists)",
+                table.id,
+                route.destination_cidr.clone().unwrap_or_else(|| "0.0.0.0/0".into()),
+                route.target,
+                route.state.clone().unwrap_or_default()
+            ))
             .fix(format!(
                 "Point the route at a working gateway: aws ec2 replace-route --route-table-id {} --destination-cidr-block {} --nat-gateway-id <nat-…>",
                 table.id,
@@ -1846,6 +1853,112 @@ pub fn support(ev: &Evidence, path: &PathEval) -> (Strength, Vec<String>, Vec<St
         ));
     }
     (strength, evidence, against)
+}
+
+fn push_unique(list: &mut Vec<String>, line: String) {
+    if !line.is_empty() && !list.contains(&line) {
+        list.push(line);
+    }
+}
+
+/// The destinations of blocked paths, for a title: `ECR API, S3 and CloudWatch Logs`.
+pub fn affected(blocked: &[(&PathEval, &Step)]) -> String {
+    let mut names: Vec<String> = Vec::new();
+    for (p, _) in blocked {
+        let name = match &p.direction {
+            Direction::Egress(d) => d.service.label().to_string(),
+            Direction::Inbound { port, from, .. } => format!("tcp/{port} from {from}"),
+        };
+        push_unique(&mut names, name);
+    }
+    match names.len() {
+        0 => String::new(),
+        1 => names.remove(0),
+        _ => {
+            let last = names.pop().unwrap_or_default();
+            format!("{} and {last}", names.join(", "))
+        }
+    }
+}
+
+/// A finding from the hops that block `cause`: the strongest support any
+/// path has, the stop text, every hop's facts and fixes (once each), and the
+/// blocked chain.
+pub fn finding(
+    ev: &Evidence,
+    cause: Cause,
+    title: impl Into<String>,
+    blocked: &[(&PathEval, &Step)],
+) -> crate::report::Finding {
+    let mut best: Option<(Strength, Vec<String>, Vec<String>)> = None;
+    for (p, _) in blocked {
+        let s = support(ev, p);
+        if best.as_ref().is_none_or(|b| s.0 > b.0) {
+            best = Some(s);
+        }
+    }
+    let (strength, support_lines, against) =
+        best.unwrap_or((Strength::Circumstantial, Vec::new(), Vec::new()));
+    let mut evidence = Vec::new();
+    for line in support_lines {
+        push_unique(&mut evidence, line);
+    }
+    let mut fixes = Vec::new();
+    for (_, step) in blocked {
+        for f in &step.facts {
+            push_unique(&mut evidence, f.clone());
+        }
+        for f in &step.fixes {
+            push_unique(&mut fixes, f.clone());
+        }
+    }
+    if let Some((p, _)) = blocked.first() {
+        push_unique(
+            &mut evidence,
+            format!("path: {}", p.to_network_path().chain()),
+        );
+    }
+    let mut f = crate::report::Finding::new(cause, strength, title);
+    f.evidence = evidence;
+    f.against = against;
+    f.fix = fixes;
+    f
+}
+
+/// The verdict of a network check: a finding built from the hops that block
+/// `cause`, else inconclusive naming the missing fact, else a pass that says
+/// what was looked at, else skipped.
+pub fn check_verdict(
+    ev: &Evidence,
+    cause: Cause,
+    passed: &str,
+    make: impl FnOnce(&[(&PathEval, &Step)]) -> crate::report::Finding,
+) -> crate::report::Verdict {
+    use crate::report::Verdict;
+    let eval = evaluate(ev);
+    let o = eval.outcome(cause);
+    if !o.blocked.is_empty() {
+        return Verdict::Found(make(&o.blocked));
+    }
+    if let Some((p, s)) = o.unknown.first() {
+        return Verdict::Inconclusive(format!("{}: {}", p.short(), s.explanation()));
+    }
+    if !o.paths.is_empty() {
+        let mut names = Vec::new();
+        for p in &o.paths {
+            push_unique(&mut names, p.short());
+        }
+        return Verdict::Pass(format!(
+            "{passed} ({} path{} checked: {})",
+            o.paths.len(),
+            if o.paths.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        ));
+    }
+    if !o.missing.is_empty() {
+        return Verdict::Inconclusive(o.missing.join("; "));
+    }
+    Verdict::Skipped(o.skipped.join("; "))
 }
 
 #[cfg(test)]

@@ -26,17 +26,35 @@ pub struct Peer {
     pub groups: Vec<String>,
     /// The managed prefix list that names the peer (S3's, for the gateway endpoint).
     pub prefix_list: Option<String>,
+    /// A public service reached through the internet (even when one of its
+    /// addresses is known): a fix opens `0.0.0.0/0`, not that address.
+    pub public_service: bool,
 }
 
 impl Peer {
-    /// A public service somewhere on the internet.
+    /// A public service somewhere on the internet: any public IPv4 address
+    /// (private, shared, loopback, link-local and multicast space excluded).
     pub fn internet(label: impl Into<String>) -> Peer {
+        let reserved: Vec<Ipv4Net> = [
+            "0.0.0.0/8",
+            "10.0.0.0/8",
+            "100.64.0.0/10",
+            "127.0.0.0/8",
+            "169.254.0.0/16",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "224.0.0.0/3",
+        ]
+        .iter()
+        .filter_map(|c| c.parse().ok())
+        .collect();
         Peer {
             label: label.into(),
-            addrs: AddrSet::any(),
+            addrs: AddrSet::any().subtract(&AddrSet::from_nets(&reserved)),
             anywhere: true,
             groups: Vec::new(),
             prefix_list: None,
+            public_service: true,
         }
     }
 
@@ -48,7 +66,14 @@ impl Peer {
             anywhere: false,
             groups: Vec::new(),
             prefix_list: None,
+            public_service: false,
         }
+    }
+
+    /// Mark the peer as one address of a public service.
+    pub fn of_public_service(mut self) -> Peer {
+        self.public_service = true;
+        self
     }
 
     pub fn with_groups(mut self, groups: &[String]) -> Peer {
@@ -286,6 +311,9 @@ pub fn rule_label(number: i32) -> String {
 
 /// `rule 100 (allow tcp/443 to 0.0.0.0/0)`.
 pub fn describe_nacl_entry(e: &NetworkAclEntry) -> String {
+    if e.rule_number >= 32767 {
+        return "no numbered rule matches, so the default rule *".into();
+    }
     format!(
         "rule {} ({} {} {} {})",
         rule_label(e.rule_number),
@@ -400,11 +428,11 @@ pub fn nacl_decide(acl: &NetworkAcl, egress: bool, ports: (u16, u16), peer: &Pee
                 return Decision {
                     allowed: Some(false),
                     detail: match e {
-                        Some(e) => {
+                        Some(e) if e.rule_number < 32767 => {
                             format!("{} {need}{at}: {} decides", acl.id, describe_nacl_entry(e))
                         }
-                        None => format!(
-                            "{} {need}{at}: no rule matches, so the default rule * denies",
+                        _ => format!(
+                            "{} {need}{at}: no numbered rule matches, so the default rule * denies",
                             acl.id
                         ),
                     },

@@ -721,31 +721,32 @@ fn missing_facts_leave_hops_unknown() {
 }
 
 #[test]
-fn zz_print_chains() {
-    let mut fx = Fx::endpoints_only().stopped("TaskFailedToStart", ECR_API_TIMEOUT);
-    fx.endpoints.retain(|e| e.id != "vpce-s3");
-    fx.table_mut("rtb-main")
+fn chains_read_hop_by_hop() {
+    let mut no_s3 = Fx::endpoints_only().stopped("TaskFailedToStart", ECR_API_TIMEOUT);
+    no_s3.endpoints.retain(|e| e.id != "vpce-s3");
+    no_s3
+        .table_mut("rtb-main")
         .routes
         .retain(|r| r.target != "vpce-s3");
-    for ev in [
-        Fx::private_nat().ev(),
-        fx.ev(),
-        Fx::public(false).ev(),
-        Fx::public(true).running().ev(),
+    let mut open = Fx::public(true).running();
+    open.group_mut("sg-task").ingress = vec![sg_rule("tcp", Some(3000), "0.0.0.0/0")];
+    let mut out = String::new();
+    for (name, fx) in [
+        ("private subnet behind a NAT", Fx::private_nat()),
+        ("endpoints only, no S3 gateway", no_s3),
+        ("public subnet without a public IP", Fx::public(false)),
+        ("running task reachable on 3000", open),
     ] {
-        for p in evaluate(&ev).paths() {
-            println!(
-                "{} [{}]: {}",
-                p.title,
-                p.to_network_path().outcome(),
-                p.to_network_path().chain()
-            );
-            for s in &p.steps {
-                if s.is_blocked() {
-                    println!("   facts {:?}\n   fixes {:?}", s.facts, s.fixes);
-                }
-            }
+        out.push_str(&format!("## {name}\n"));
+        for p in evaluate(&fx.ev()).paths() {
+            let np = p.to_network_path();
+            out.push_str(&format!(
+                "- {} ({}): {}\n",
+                np.destination,
+                np.outcome(),
+                np.chain()
+            ));
         }
-        println!("---");
     }
+    insta::assert_snapshot!("network_chains", out);
 }
