@@ -47,10 +47,7 @@ pub fn diagnose(ev: &Evidence, version: &str) -> Report {
             detail,
         });
     }
-    let network_finding = findings
-        .iter()
-        .any(|f: &Finding| f.code.family() == Family::Network);
-    let network_paths = reach::report_paths(ev, network_finding);
+    let network_paths = reach::report_paths(ev);
     let mut gaps = ev.gaps.clone();
     gaps.sort();
     gaps.dedup();

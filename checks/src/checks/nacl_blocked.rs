@@ -46,15 +46,9 @@ pub(crate) fn check(ev: &Evidence) -> Verdict {
         "the network ACLs on the way allow the traffic both ways",
         |blocked| {
             let (_, step) = blocked[0];
-            let acl = step.hop.label.split(' ').next().unwrap_or_default();
-            let decides = step
-                .hop
-                .note
-                .as_deref()
-                .and_then(|n| n.rsplit(": ").next())
-                .unwrap_or_default();
+            let what = step.hint.clone().unwrap_or_else(|| step.hop.label.clone());
             let title = format!(
-                "Network ACL {acl} blocks the traffic to {}: {decides}",
+                "Network ACL {what}, so the task cannot reach {}",
                 affected(blocked)
             );
             finding(ev, Cause::NaclBlocked, title, blocked)
@@ -95,8 +89,8 @@ mod tests {
         ];
         let f = found(check(&fx.ev()));
         assert_eq!(f.strength, Strength::Direct);
-        assert!(f.title.starts_with("Network ACL acl-app blocks the traffic to ECR API"), "{}", f.title);
-        assert!(f.title.ends_with("rule 90 (deny tcp/443 to 0.0.0.0/0) decides"), "{}", f.title);
+        assert!(f.title.starts_with("Network ACL acl-app (task subnet subnet-a) denies outbound tcp/443 by rule 90, so the task cannot reach ECR API"), "{}", f.title);
+        assert!(f.evidence.iter().any(|e| e.contains("rule 90 (deny tcp/443 to 0.0.0.0/0) decides")), "{:?}", f.evidence);
         assert!(f.fix[0].contains("--network-acl-id acl-app --rule-number 89 --egress --protocol tcp --port-range From=443,To=443"), "{}", f.fix[0]);
     }
 
@@ -116,7 +110,7 @@ mod tests {
             allow_all_acl("acl-default", true, &["subnet-pub", "subnet-b"]),
         ];
         let f = found(check(&fx.ev()));
-        assert!(f.title.ends_with("no numbered rule matches, so the default rule * denies"), "{}", f.title);
+        assert!(f.title.contains("denies inbound tcp/32768-60999 (the replies) by the default rule * (no numbered rule matches)"), "{}", f.title);
         assert!(f.evidence.iter().any(|e| e.contains("inbound tcp/32768-60999")), "{:?}", f.evidence);
         assert!(f.fix[0].contains("--rule-number 110 --ingress"), "{}", f.fix[0]);
     }
@@ -137,7 +131,7 @@ mod tests {
             ),
         ];
         let f = found(check(&fx.ev()));
-        assert!(f.title.starts_with("Network ACL acl-endpoints blocks"), "{}", f.title);
+        assert!(f.title.starts_with("Network ACL acl-endpoints (endpoint subnet subnet-b) denies inbound tcp/443 by"), "{}", f.title);
         assert!(f.evidence.iter().any(|e| e.contains("subnet-b (endpoint subnet) uses network ACL acl-endpoints")), "{:?}", f.evidence);
     }
 

@@ -61,7 +61,11 @@ pub(crate) fn check(ev: &Evidence) -> Verdict {
                     "No route from {} to {}: {}",
                     path.subnet_id,
                     affected(blocked),
-                    if reason.is_empty() { step.hop.label.clone() } else { format!("{} ({reason})", step.hop.label) }
+                    if reason.is_empty() {
+                        step.hop.label.clone()
+                    } else {
+                        format!("{reason} ({})", step.hop.label)
+                    }
                 )
             };
             finding(ev, Cause::NoEgressRoute, title, blocked)

@@ -57,6 +57,7 @@ impl Service {
                 ".s3.",
                 "s3.amazonaws",
                 "httpreaderseeker",
+                "httpreadseeker",
                 "getimageblob",
                 "failed to copy",
             ],

@@ -49,6 +49,8 @@ pub struct Step {
     pub facts: Vec<String>,
     /// Concrete fixes for a finding.
     pub fixes: Vec<String>,
+    /// A short phrase for a finding's title, when the label is not enough.
+    pub hint: Option<String>,
 }
 
 impl Step {
@@ -62,6 +64,7 @@ impl Step {
             causes: causes.to_vec(),
             facts: Vec::new(),
             fixes: Vec::new(),
+            hint: None,
         }
     }
     fn ok(label: impl Into<String>, causes: &[Cause]) -> Step {
@@ -86,6 +89,10 @@ impl Step {
     }
     fn fix(mut self, fix: impl Into<String>) -> Step {
         self.fixes.push(fix.into());
+        self
+    }
+    fn hint(mut self, hint: impl Into<String>) -> Step {
+        self.hint = Some(hint.into());
         self
     }
     pub fn is_blocked(&self) -> bool {
@@ -281,7 +288,7 @@ fn source_label(source: NetworkSource) -> &'static str {
         NetworkSource::Eni => "the task's ENI",
         NetworkSource::Service => "the service's networkConfiguration",
         NetworkSource::TaskAttachment => "the task's ENI attachment",
-        NetworkSource::User => "the command line (assumed)",
+        NetworkSource::User => "the command line, assumed",
         NetworkSource::Unknown => "an unknown source",
     }
 }
@@ -631,7 +638,26 @@ fn nacl_step(
                 .unwrap_or("0.0.0.0/0")
                 .to_string()
         };
+        let rule = match d.rule_number {
+            Some(n) if n < 32767 => format!("rule {n}"),
+            _ => "the default rule * (no numbered rule matches)".to_string(),
+        };
+        let what = format!(
+            "{} {}{}",
+            if *egress { "outbound" } else { "inbound" },
+            if ports.0 == ports.1 {
+                format!("tcp/{}", ports.0)
+            } else {
+                format!("tcp/{}-{}", ports.0, ports.1)
+            },
+            if ports.0 == ports.1 {
+                ""
+            } else {
+                " (the replies)"
+            }
+        );
         return Step::blocked(label, Cause::NaclBlocked, d.detail.clone())
+            .hint(format!("{} ({role} {subnet_id}) denies {what} by {rule}", acl.id))
             .fact(format!("{subnet_id} ({role}) uses network ACL {}", acl.id))
             .fact(d.detail.clone())
             .fix(format!(
@@ -1664,8 +1690,10 @@ fn inbound_scope(ev: &Evidence) -> Scope {
         if inside_vpc {
             steps.push(Step::ok("local route (inside the VPC)", &route_causes));
         } else {
+            let mut no_public_ip = false;
             if !private_from {
                 let (public, label) = net.public_ip();
+                no_public_ip = public == Some(false);
                 let step = match public {
                     Some(true) => Step::ok(label, &[Cause::NoPublicIp]),
                     None => Step::unknown(label, &[Cause::NoPublicIp], "pass --assign-public-ip"),
@@ -1679,6 +1707,8 @@ fn inbound_scope(ev: &Evidence) -> Scope {
                 steps.push(step);
             }
             match net.table_of(&subnet_id) {
+                // Without a public address nothing arrives, so the reply route does not matter.
+                _ if no_public_ip => {}
                 Err(why) => steps.push(Step::unknown("route table", &route_causes, why)),
                 Ok((table, explicit)) => {
                     let tlabel = table_label(table, explicit);
@@ -1786,14 +1816,17 @@ pub fn evaluate(ev: &Evidence) -> Evaluation {
     }
 }
 
-/// The paths to show in a report: when the network is implicated (a
-/// network finding, a network failure in the stop texts) or the task is
-/// running (inbound reachability).
-pub fn report_paths(ev: &Evidence, network_finding: bool) -> Vec<NetworkPath> {
+/// The paths to show in a report: the egress paths when the network is
+/// implicated (a blocked path, or a network failure in the stop texts), and
+/// the inbound paths of a running task.
+pub fn report_paths(ev: &Evidence) -> Vec<NetworkPath> {
     let eval = evaluate(ev);
     let mut out = Vec::new();
-    let implicated = network_finding || dest::any_network_failure(ev).is_some();
-    if implicated {
+    let blocked = match &eval.egress {
+        Scope::Paths(p) => p.iter().any(|p| p.steps.iter().any(Step::is_blocked)),
+        _ => false,
+    };
+    if blocked || dest::any_network_failure(ev).is_some() {
         if let Scope::Paths(p) = &eval.egress {
             out.extend(p.iter().map(PathEval::to_network_path));
         }
@@ -1804,9 +1837,13 @@ pub fn report_paths(ev: &Evidence, network_finding: bool) -> Vec<NetworkPath> {
     out
 }
 
-/// How strongly the task's own record supports a blocked egress path, the
+/// How strongly the task's own record supports `cause` blocking a path, the
 /// lines that say so, and the facts against it.
-pub fn support(ev: &Evidence, path: &PathEval) -> (Strength, Vec<String>, Vec<String>) {
+pub fn support(
+    ev: &Evidence,
+    path: &PathEval,
+    cause: Cause,
+) -> (Strength, Vec<String>, Vec<String>) {
     let mut evidence = Vec::new();
     let mut against = Vec::new();
     if path.is_inbound() {
@@ -1835,6 +1872,9 @@ pub fn support(ev: &Evidence, path: &PathEval) -> (Strength, Vec<String>, Vec<St
                 )),
                 (true, false) => against.push(format!(
                     "the failed connection went to private address {ip}:{port} (a VPC endpoint), not along this path"
+                )),
+                (false, true) if cause == Cause::VpcDnsDisabled => evidence.push(format!(
+                    "the connection went to public address {ip}:{port}: the host name did not resolve to the endpoint, so private DNS was not in effect"
                 )),
                 (false, true) => against.push(format!(
                     "the failed connection went to public address {ip}:{port}, so private DNS did not point at the endpoint"
@@ -1892,7 +1932,7 @@ pub fn finding(
 ) -> crate::report::Finding {
     let mut best: Option<(Strength, Vec<String>, Vec<String>)> = None;
     for (p, _) in blocked {
-        let s = support(ev, p);
+        let s = support(ev, p, cause);
         if best.as_ref().is_none_or(|b| s.0 > b.0) {
             best = Some(s);
         }
@@ -1946,10 +1986,14 @@ pub fn check_verdict(
     if !o.paths.is_empty() {
         let mut names = Vec::new();
         for p in &o.paths {
-            push_unique(&mut names, p.short());
+            let name = match &p.direction {
+                Direction::Egress(d) => d.service.label().to_string(),
+                Direction::Inbound { port, from, .. } => format!("inbound tcp/{port} from {from}"),
+            };
+            push_unique(&mut names, name);
         }
         return Verdict::Pass(format!(
-            "{passed} ({} path{} checked: {})",
+            "{passed} ({} path{}: {})",
             o.paths.len(),
             if o.paths.len() == 1 { "" } else { "s" },
             names.join(", ")

@@ -661,11 +661,13 @@ fn report_paths_only_when_the_network_is_implicated() {
         "EssentialContainerExited",
         "Essential container in task exited",
     );
-    assert!(report_paths(&fx.ev(), false).is_empty());
+    assert!(report_paths(&fx.ev()).is_empty());
     let fx = Fx::private_nat().stopped("TaskFailedToStart", ECR_API_TIMEOUT);
-    assert_eq!(report_paths(&fx.ev(), false).len(), 5);
+    assert_eq!(report_paths(&fx.ev()).len(), 5);
+    let fx = Fx::public(false).stopped("TaskFailedToStart", "Task failed to start");
+    assert_eq!(report_paths(&fx.ev()).len(), 5, "blocked paths are shown");
     let fx = Fx::public(true).running();
-    assert_eq!(report_paths(&fx.ev(), false).len(), 1);
+    assert_eq!(report_paths(&fx.ev()).len(), 1);
 }
 
 #[test]
@@ -677,7 +679,7 @@ fn support_reads_the_stop_text() {
         .iter()
         .find(|p| p.destination().unwrap().service == Service::EcrApi)
         .unwrap();
-    let (strength, evidence, against) = support(&ev, api);
+    let (strength, evidence, against) = support(&ev, api, Cause::NoPublicIp);
     assert_eq!(strength, Strength::Direct);
     assert!(evidence
         .iter()
@@ -687,7 +689,10 @@ fn support_reads_the_stop_text() {
         .iter()
         .find(|p| p.destination().unwrap().service == Service::Logs)
         .unwrap();
-    assert_eq!(support(&ev, logs).0, Strength::Corroborating);
+    assert_eq!(
+        support(&ev, logs, Cause::NoPublicIp).0,
+        Strength::Corroborating
+    );
 
     // A task whose container ran cannot have been blocked at start.
     let mut fx = Fx::public(false).stopped(
@@ -696,7 +701,7 @@ fn support_reads_the_stop_text() {
     );
     fx.task.containers[0].exit_code = Some(1);
     let ev = fx.ev();
-    let (strength, _, against) = support(&ev, &egress(&ev)[0]);
+    let (strength, _, against) = support(&ev, &egress(&ev)[0], Cause::NoPublicIp);
     assert_eq!(strength, Strength::Circumstantial);
     assert!(against[0].contains("exited with code 1"));
 }
