@@ -1442,7 +1442,7 @@ impl PathBuilder<'_, '_> {
         match &self.net.ev.network.internet_gateways {
             Fact::Gathered { value } => Ok(value
                 .iter()
-                .any(|g| g.id == igw && g.attached_vpc_ids.iter().any(|v| *v == self.net.vpc_id))),
+                .any(|g| g.id == igw && g.attached_vpc_ids.contains(&self.net.vpc_id))),
             other => Err(format!(
                 "internet gateways unknown: {}",
                 other.gap_reason().unwrap_or_default()

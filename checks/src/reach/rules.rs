@@ -707,15 +707,16 @@ mod tests {
         let endpoint = Peer::nets("vpce subnets", &[net("10.0.2.0/24")]);
         let eph = (32768u16, 60999u16);
         // (case, entries, egress?, ports, peer, expected allowed, expected deciding rule)
-        let cases: Vec<(
-            &str,
+        type Case<'a> = (
+            &'a str,
             Vec<NetworkAclEntry>,
             bool,
             (u16, u16),
-            &Peer,
+            &'a Peer,
             Option<bool>,
             Option<i32>,
-        )> = vec![
+        );
+        let cases: Vec<Case> = vec![
             (
                 "default NACL allows all",
                 vec![entry(100, true, "-1", "allow", "0.0.0.0/0", None)],
