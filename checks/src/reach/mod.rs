@@ -1881,9 +1881,8 @@ pub fn support(
                 )),
             }
         }
-    } else if let Some(text) = dest::any_network_failure(ev) {
-        // The failure named another service; this one would fail next.
-        let _ = text;
+    } else if dest::any_network_failure(ev).is_some() {
+        // The failure named another service; this one would have failed next.
         strength = strength.max(Strength::Corroborating);
     }
     if let Some(started) = task_started(ev) {
