@@ -14,7 +14,10 @@ fn examples() -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
-    assert!(files.len() >= 4, "examples/ holds at least one bundle per family");
+    assert!(
+        files.len() >= 4,
+        "examples/ holds at least one bundle per family"
+    );
     files
 }
 
@@ -22,15 +25,26 @@ fn examples() -> Vec<PathBuf> {
 fn every_example_replays_to_its_named_cause() {
     for file in examples() {
         let name = file.file_stem().unwrap().to_string_lossy().to_string();
-        let out = ecs_doctor().args(["replay", file.to_str().unwrap(), "-o", "json"]).output().unwrap();
-        let report: serde_json::Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("{name}: not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+        let out = ecs_doctor()
+            .args(["replay", file.to_str().unwrap(), "-o", "json"])
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{name}: not JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
         assert_contract(&report);
         // Examples are named after the cause they demonstrate (optionally with a `--variant` suffix).
         let expected = name.split("--").next().unwrap();
         assert_eq!(top_code(&report), expected, "{name}");
         let benign = report["candidates"][0]["benign"].as_bool().unwrap_or(false);
-        assert_eq!(out.status.code(), Some(if benign { 0 } else { 1 }), "{name}: exit code");
+        assert_eq!(
+            out.status.code(),
+            Some(if benign { 0 } else { 1 }),
+            "{name}: exit code"
+        );
     }
 }
 
@@ -38,10 +52,21 @@ fn every_example_replays_to_its_named_cause() {
 fn every_example_renders_as_table_and_markdown() {
     for file in examples() {
         for format in ["table", "markdown"] {
-            let out = ecs_doctor().args(["replay", file.to_str().unwrap(), "-o", format, "--no-color"]).output().unwrap();
+            let out = ecs_doctor()
+                .args(["replay", file.to_str().unwrap(), "-o", format, "--no-color"])
+                .output()
+                .unwrap();
             let text = String::from_utf8_lossy(&out.stdout);
-            assert!(text.contains("Gaps"), "{}: {format} report lacks the gaps section", file.display());
-            assert!(!text.contains('\u{1b}'), "{}: --no-color output has escape codes", file.display());
+            assert!(
+                text.contains("Gaps"),
+                "{}: {format} report lacks the gaps section",
+                file.display()
+            );
+            assert!(
+                !text.contains('\u{1b}'),
+                "{}: --no-color output has escape codes",
+                file.display()
+            );
         }
     }
 }
@@ -49,16 +74,25 @@ fn every_example_renders_as_table_and_markdown() {
 #[test]
 fn bundles_hold_no_environment_values() {
     for file in examples() {
-        let bundle: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let bundle: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
         assert_eq!(bundle["format"], "ecs-doctor-evidence");
         assert!(bundle["ecs_doctor_version"].is_string());
-        let containers = bundle["evidence"]["task_definition"]["value"]["containers"].as_array().cloned().unwrap_or_default();
+        let containers = bundle["evidence"]["task_definition"]["value"]["containers"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         for c in containers {
             for var in c["environment"].as_array().cloned().unwrap_or_default() {
                 let name = var["name"].as_str().unwrap_or_default();
                 let value = var["value"].as_str().unwrap_or_default();
-                let numeric_port = name.to_ascii_uppercase().ends_with("PORT") && value.chars().all(|ch| ch.is_ascii_digit());
-                assert!(value == "[REDACTED]" || numeric_port, "{}: {name} is not redacted", file.display());
+                let numeric_port = name.to_ascii_uppercase().ends_with("PORT")
+                    && value.chars().all(|ch| ch.is_ascii_digit());
+                assert!(
+                    value == "[REDACTED]" || numeric_port,
+                    "{}: {name} is not redacted",
+                    file.display()
+                );
             }
         }
     }

@@ -16,8 +16,11 @@ fn collector_actions() -> BTreeSet<String> {
 
 #[test]
 fn documented_policy_matches_the_collectors() {
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/iam-policy.json")).unwrap()).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/iam-policy.json"))
+            .unwrap(),
+    )
+    .unwrap();
     let documented: BTreeSet<String> = doc["Statement"][0]["Action"]
         .as_array()
         .unwrap()
@@ -31,11 +34,16 @@ fn documented_policy_matches_the_collectors() {
     let missing: Vec<_> = expected.difference(&documented).collect();
     let unused: Vec<_> = documented.difference(&expected).collect();
     assert!(missing.is_empty(), "docs/iam-policy.json lacks {missing:?}");
-    assert!(unused.is_empty(), "docs/iam-policy.json names actions ecs-doctor never calls: {unused:?}");
+    assert!(
+        unused.is_empty(),
+        "docs/iam-policy.json names actions ecs-doctor never calls: {unused:?}"
+    );
     for action in &documented {
         let verb = action.split(':').nth(1).unwrap();
         assert!(
-            ["Describe", "Get", "List", "BatchGet", "Simulate"].iter().any(|p| verb.starts_with(p)),
+            ["Describe", "Get", "List", "BatchGet", "Simulate"]
+                .iter()
+                .any(|p| verb.starts_with(p)),
             "{action} is not a read-only action"
         );
     }
