@@ -81,7 +81,7 @@ pub struct TaskArgs {
     #[arg(long)]
     pub cluster: Option<String>,
     /// AWS Region (default: the task ARN's Region, then AWS_REGION / the profile).
-    #[arg(long, env = "AWS_REGION", hide_env_values = true)]
+    #[arg(long)]
     pub region: Option<String>,
     /// Named profile from the AWS config files.
     #[arg(long, env = "AWS_PROFILE", hide_env_values = true)]

@@ -222,3 +222,18 @@ fn explain_prints_the_check_docs() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn aws_region_variable_does_not_fight_the_arn() {
+    // AWS_REGION names another Region: the task ARN's own Region still wins, as in the AWS CLI
+    // when the resource names its Region.
+    let lab = Lab::start("stopped-by-deployment");
+    let out = ecs_doctor()
+        .env("AWS_REGION", "eu-west-1")
+        .args(["task", lab.task_arn(), "-o", "json", "--endpoint-url", lab.endpoint()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["task"]["region"], "us-east-1");
+}
