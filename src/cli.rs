@@ -11,6 +11,7 @@ Examples:
   ecs-doctor task <arn> -o markdown > ticket.md
   ecs-doctor task <arn> -o json | jq '.candidates[0].code'
   ecs-doctor task <arn> --save-evidence evidence.json      # replay it later, offline
+  ecs-doctor task <arn1> <arn2> <arn3> -o json             # several tasks: an array of reports
   ecs-doctor task <arn> --endpoint-url http://localhost:4566  # LocalStack or moto
 ";
 
@@ -75,8 +76,10 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct TaskArgs {
-    /// A task ARN, a task id (with --cluster), or an ECS console task URL.
-    pub task: String,
+    /// A task ARN, a task id (with --cluster), or an ECS console task URL. Give several to
+    /// diagnose them together: JSON output is then an array of reports.
+    #[arg(required = true, value_name = "TASK")]
+    pub tasks: Vec<String>,
     /// The cluster, when TASK is a bare task id.
     #[arg(long)]
     pub cluster: Option<String>,
