@@ -80,6 +80,35 @@ impl Renderer for TableRenderer {
                 o.push('\n');
             }
         }
+        if report
+            .logs
+            .iter()
+            .any(|l| !l.lines.is_empty() || l.note.is_some())
+        {
+            let _ = writeln!(
+                o,
+                "{}",
+                self.heading(&match &report.task.stopped_at {
+                    Some(at) => format!("Last log lines (UTC; stopped at {at})"),
+                    None => "Last log lines (UTC)".to_string(),
+                })
+            );
+            for l in &report.logs {
+                let _ = writeln!(o, "   {} ({})", self.heading(&l.container), l.source);
+                if let Some(note) = &l.note {
+                    let _ = writeln!(o, "      {note}");
+                }
+                for line in &l.lines {
+                    let text = super::log_line(line);
+                    if line.highlight.is_some() && self.color {
+                        let _ = writeln!(o, "   {}", text.yellow());
+                    } else {
+                        let _ = writeln!(o, "   {text}");
+                    }
+                }
+            }
+            o.push('\n');
+        }
         if !report.network_paths.is_empty() {
             let _ = writeln!(o, "{}", self.heading("Network paths"));
             for p in &report.network_paths {
