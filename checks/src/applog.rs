@@ -2,7 +2,7 @@
 //! that matter, and the log excerpts the report shows under the candidates.
 
 use crate::evidence::{ContainerLogs, Evidence, Fact, LogConfiguration, LogLine};
-use crate::logs::{classify, decisive_line, LineKind};
+use crate::logs::{classify, decisive_line, is_trace_detail, LineKind};
 use serde::{Deserialize, Serialize};
 
 /// A short label for a highlighted line.
@@ -19,6 +19,34 @@ pub fn kind_label(kind: LineKind) -> &'static str {
         LineKind::OutOfMemory => "out of memory",
         LineKind::Error => "error",
     }
+}
+
+/// Whether a line deserves a highlight: not a stack frame or error-object
+/// field, and a generic "error" only when it reads as a message (a level
+/// token or an `Error:` header), not as a source excerpt.
+pub fn highlight(line: &str) -> Option<LineKind> {
+    if is_trace_detail(line) {
+        return None;
+    }
+    let kind = classify(line)?;
+    if kind == LineKind::Error {
+        let message_like = line.contains(": ")
+            || crate::classify::contains_any(
+                line,
+                &[
+                    "error ",
+                    "fatal ",
+                    "critical ",
+                    "err!",
+                    "[error]",
+                    "level=error",
+                ],
+            );
+        if !message_like {
+            return None;
+        }
+    }
+    Some(kind)
 }
 
 /// The collected logs of a container.
@@ -133,7 +161,7 @@ pub fn excerpts(ev: &Evidence) -> Vec<LogExcerpt> {
                         .map(|line| ExcerptLine {
                             timestamp: line.timestamp.clone(),
                             message: line.message.clone(),
-                            highlight: classify(&line.message).map(|k| kind_label(k).to_string()),
+                            highlight: highlight(&line.message).map(|k| kind_label(k).to_string()),
                         })
                         .collect(),
                 ),
@@ -281,6 +309,25 @@ mod tests {
             .as_deref()
             .unwrap()
             .starts_with("not in CloudWatch Logs"));
+    }
+
+    #[test]
+    fn stack_frames_and_source_excerpts_are_not_highlighted() {
+        for line in [
+            "    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)",
+            "  code: 'ECONNREFUSED',",
+            "    Error.captureStackTrace(err)",
+        ] {
+            assert_eq!(highlight(line), None, "{line}");
+        }
+        assert_eq!(
+            highlight("ERROR [boot] cannot start without the database"),
+            Some(LineKind::Error)
+        );
+        assert_eq!(
+            highlight("Error: connect ECONNREFUSED 10.0.3.25:5432"),
+            Some(LineKind::ConnectionRefused)
+        );
     }
 
     #[test]

@@ -71,7 +71,7 @@ pub fn classify(line: &str) -> Option<LineKind> {
 
 /// Lines that belong to a stack trace or an error object dump rather than
 /// carry the message: `at foo (file.js:1:2)`, `  code: 'ECONNREFUSED',`, `^`.
-fn is_trace_detail(line: &str) -> bool {
+pub fn is_trace_detail(line: &str) -> bool {
     static RE: OnceLock<regex::Regex> = OnceLock::new();
     let re = RE.get_or_init(|| {
         regex::Regex::new(

@@ -76,7 +76,7 @@ impl Renderer for MarkdownRenderer {
         {
             let _ = writeln!(o, "### Last log lines\n");
             if let Some(at) = &t.stopped_at {
-                let _ = writeln!(o, "Times are UTC; the task stopped at {}.\n", code(at));
+                let _ = writeln!(o, "Up to the stop at {} (UTC).\n", code(at));
             }
             for l in &report.logs {
                 let _ = write!(o, "**{}** — {}", code(&l.container), code(&l.source));

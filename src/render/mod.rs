@@ -55,16 +55,10 @@ pub(crate) fn verdict_line(report: &Report) -> String {
 
 /// One log line of an excerpt: `▶` marks the lines that matter, with why.
 pub(crate) fn log_line(line: &ExcerptLine) -> String {
-    // `2026-01-01T11:59:31.250Z` → `11:59:31.250`: the section heading gives the date.
-    let time = line
-        .timestamp
-        .as_deref()
-        .and_then(|t| t.split_once('T'))
-        .map(|(_, t)| t.trim_end_matches('Z').to_string())
-        .unwrap_or_default();
+    let time = line.timestamp.as_deref().unwrap_or("");
     let message = line.message.replace('\t', "    ");
     match &line.highlight {
-        Some(why) => format!("▶ {time:<12} {message}   ◀ {why}"),
-        None => format!("  {time:<12} {message}"),
+        Some(why) => format!("▶ {time} {message}   ◀ {why}"),
+        None => format!("  {time} {message}"),
     }
 }

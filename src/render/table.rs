@@ -89,8 +89,8 @@ impl Renderer for TableRenderer {
                 o,
                 "{}",
                 self.heading(&match &report.task.stopped_at {
-                    Some(at) => format!("Last log lines (UTC; stopped at {at})"),
-                    None => "Last log lines (UTC)".to_string(),
+                    Some(at) => format!("Last log lines (up to the stop at {at})"),
+                    None => "Last log lines".to_string(),
                 })
             );
             for l in &report.logs {

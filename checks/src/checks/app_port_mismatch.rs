@@ -288,6 +288,15 @@ pub(crate) fn check(ev: &Evidence) -> Verdict {
     if !passes.is_empty() {
         return Verdict::Pass(passes.join("; "));
     }
+    let about_ports = ev.task.last_status.eq_ignore_ascii_case("RUNNING")
+        || stopclass::find(ev, StopKind::ElbHealth).is_some()
+        || stopclass::find(ev, StopKind::ContainerHealth).is_some();
+    if !about_ports {
+        return Verdict::Skipped(format!(
+            "the stop is not about reaching the app, and the log of {} announces no listening port",
+            unknown.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+        ));
+    }
     Verdict::Inconclusive(format!(
         "the log of {} announces no listening port, so it cannot be compared with containerPort",
         unknown.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
@@ -406,6 +415,8 @@ mod tests {
     fn matching_ports_pass_and_silence_is_inconclusive() {
         assert!(matches!(check(&running().log("web", &["listening on port 8080"])), Verdict::Pass(_)));
         assert!(matches!(check(&running()), Verdict::Inconclusive(_)));
+        let crashed = stopped("EssentialContainerExited", "Essential container in task exited").log("web", &["boom"]);
+        assert!(matches!(check(&crashed), Verdict::Skipped(_)));
         let no_ports = running().def("web", |d| d.port_mappings.clear());
         assert!(matches!(check(&no_ports), Verdict::Skipped(_)));
     }

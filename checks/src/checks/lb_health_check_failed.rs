@@ -87,6 +87,17 @@ fn reason_meaning(reason: &str) -> &'static str {
     }
 }
 
+/// `unhealthy, Target.ResponseCodeMismatch (meaning): "description"`.
+fn describe_health(t: &TargetHealth) -> String {
+    let r = t.reason.as_deref().unwrap_or("");
+    format!(
+        "{}{}{}",
+        t.state.as_deref().unwrap_or("?"),
+        if r.is_empty() { String::new() } else { format!(", {r} ({})", reason_meaning(r)) },
+        t.description.as_deref().map(|d| format!(": \"{d}\"")).unwrap_or_default()
+    )
+}
+
 /// The task's private IP, from its ENI attachment or network placement.
 fn task_ip(ev: &Evidence) -> Option<String> {
     ev.task
@@ -245,39 +256,59 @@ pub(crate) fn check(ev: &Evidence) -> Verdict {
         },
         None => f = f.evidence("the target group named in the reason was not collected"),
     }
-    // The task's own target.
-    match (tg, ip.as_deref()) {
-        (Some(tg), Some(ip)) => match (own_target(tg, Some(ip)), tg.target_health.value()) {
-            (Some(t), _) => {
+    // The task's own target, then the group's other targets (a replacement failing the same way).
+    let mut code_mismatch = reason
+        .as_ref()
+        .map(|r| r.text.clone())
+        .into_iter()
+        .chain(task_events.iter().map(|e| e.to_string()))
+        .any(|t| crate::classify::contains_any(&t, &["failed with these codes"]));
+    if let Some(tg) = tg {
+        match (own_target(tg, ip.as_deref()), tg.target_health.value(), ip.as_deref()) {
+            (Some(t), _, Some(ip)) => {
                 let r = t.reason.as_deref().unwrap_or("");
-                f = f.evidence(format!(
-                    "target {ip}:{}: {}{}{}",
-                    t.port.map(|p| p.to_string()).unwrap_or_default(),
-                    t.state.as_deref().unwrap_or("?"),
-                    if r.is_empty() { String::new() } else { format!(", {r} ({})", reason_meaning(r)) },
-                    t.description.as_deref().map(|d| format!(": \"{d}\"")).unwrap_or_default()
-                ));
-                if r == "Target.ResponseCodeMismatch" {
-                    let path = tg.target_group.value().and_then(|v| v.health_check_path.clone()).unwrap_or_else(|| "/health".into());
-                    fixes.push(format!(
-                        "Make `{path}` answer with a success code, or point the check at a path that does and widen the matcher: `aws elbv2 modify-target-group --target-group-arn {tg_arn} --health-check-path {path} --matcher HttpCode=200-399`."
-                    ));
-                }
+                code_mismatch |= r == "Target.ResponseCodeMismatch";
+                f = f.evidence(format!("target {ip}:{}: {}", t.port.map(|p| p.to_string()).unwrap_or_default(), describe_health(t)));
             }
-            (None, Some(_)) => {
-                f = f.evidence(format!(
-                    "the task's target {ip} is no longer registered (deregistered when the task stopped)"
-                ))
+            (None, Some(_), Some(ip)) => {
+                f = f.evidence(format!("the task's target {ip} is no longer registered (ECS deregisters it when the task stops)"))
             }
-            (None, None) => {
+            (_, None, _) => {
                 f = f.evidence(format!(
                     "the target health could not be read: {}",
                     tg.target_health.gap_reason().unwrap_or_default()
                 ))
             }
-        },
-        (Some(_), None) => f = f.evidence("the task's private IP is unknown, so its target could not be found"),
-        _ => {}
+            (_, Some(_), None) => f = f.evidence("the task's private IP is unknown, so its own target could not be found"),
+        }
+        let other = tg.target_health.value().and_then(|all| {
+            all.iter()
+                .find(|t| Some(t.target_id.as_str()) != ip.as_deref() && t.state.as_deref() == Some("unhealthy"))
+        });
+        if let Some(o) = other {
+            code_mismatch |= o.reason.as_deref() == Some("Target.ResponseCodeMismatch");
+            f = f.evidence(format!(
+                "another target of the group fails the same check (likely the replacement task): {}:{}: {}",
+                o.target_id,
+                o.port.map(|p| p.to_string()).unwrap_or_default(),
+                describe_health(o)
+            ));
+        }
+    }
+    let hc_path = tg.and_then(|t| t.target_group.value()).and_then(|v| v.health_check_path.clone());
+    if let (Some(c), Some(path)) = (&container, &hc_path) {
+        let re = Regex::new(&format!(r#"\b(?:GET|HEAD)\s+{}(?:[\s?"]|$).*?\b([1-5]\d\d)\b"#, regex::escape(path)))
+            .expect("valid access-log regex");
+        if let Some(l) = ev.log_lines(c).iter().rev().find(|l| re.captures(&l.message).is_some_and(|m| !m[1].starts_with('2') && !m[1].starts_with('3'))) {
+            code_mismatch = true;
+            f = f.evidence(format!("the app's own log shows the health-check request failing: \"{}\"", l.message.trim()));
+        }
+    }
+    if code_mismatch {
+        let path = hc_path.clone().unwrap_or_else(|| "/health".into());
+        fixes.push(format!(
+            "Make `{path}` answer with a success code, or point the check at a path that does and widen the matcher if needed: `aws elbv2 modify-target-group --target-group-arn {tg_arn} --health-check-path <path> --matcher HttpCode=200-399`."
+        ));
     }
     // Grace period vs. start-up.
     if let Some(s) = service {
@@ -358,10 +389,15 @@ pub(crate) fn check(ev: &Evidence) -> Verdict {
             }
             Some(l) if port.is_some_and(|p| p != l.port) => {
                 f = f.evidence(format!(
-                    "the app announced port {} but the load balancer sends to {} (see app-port-mismatch): \"{}\"",
+                    "the app announced port {} but the load balancer sends to {}: \"{}\"",
                     l.port,
                     port.unwrap_or_default(),
                     l.line
+                ));
+                f = f.against(format!(
+                    "a more specific cause explains the failed checks: the app listens on {}, not on the container port {} (app-port-mismatch)",
+                    l.port,
+                    port.unwrap_or_default()
                 ));
             }
             Some(l) => f = f.evidence(format!("the app announced it listens: \"{}\"", l.line)),
@@ -480,6 +516,42 @@ mod tests {
         assert!(all.contains("healthCheckGracePeriodSeconds = 0"));
         assert!(all.contains("`sg-task` admits the load balancer's `sg-lb` on tcp/8080"), "{all}");
         assert!(f.fix.iter().any(|x| x.contains("--matcher HttpCode=200-399")));
+    }
+
+    #[test]
+    fn a_draining_target_points_at_the_replacement_and_the_access_log() {
+        let mut ev = lb_task(&reason(), from_lb()).log("web", &["listening on 0.0.0.0:8080", "GET /health 404 1ms"]);
+        ev.load_balancing[0].target_health = Fact::gathered(vec![
+            TargetHealth {
+                target_id: "10.0.1.23".into(),
+                port: Some(8080),
+                state: Some("draining".into()),
+                reason: Some("Target.DeregistrationInProgress".into()),
+                description: Some("Target deregistration is in progress".into()),
+            },
+            TargetHealth {
+                target_id: "10.0.1.77".into(),
+                port: Some(8080),
+                state: Some("unhealthy".into()),
+                reason: Some("Target.ResponseCodeMismatch".into()),
+                description: Some("Health checks failed with these codes: [404]".into()),
+            },
+        ]);
+        let Verdict::Found(f) = check(&ev) else { panic!() };
+        let all = f.evidence.join("\n");
+        assert!(all.contains("target 10.0.1.23:8080: draining, Target.DeregistrationInProgress"), "{all}");
+        assert!(all.contains("another target of the group fails the same check (likely the replacement task): 10.0.1.77:8080: unhealthy"), "{all}");
+        assert!(all.contains("the app's own log shows the health-check request failing: \"GET /health 404 1ms\""), "{all}");
+        assert!(f.fix.iter().any(|x| x.contains("--matcher HttpCode=200-399")));
+        assert!(f.against.is_empty());
+    }
+
+    #[test]
+    fn a_port_mismatch_speaks_against_the_generic_cause() {
+        let ev = lb_task(&reason(), from_lb()).log("web", &["listening on 0.0.0.0:3000"]);
+        let Verdict::Found(f) = check(&ev) else { panic!() };
+        assert_eq!(f.against.len(), 1);
+        assert!(f.against[0].contains("app-port-mismatch"));
     }
 
     #[test]
