@@ -110,6 +110,21 @@ pub fn destination(driver: &str, log: Option<&LogConfiguration>) -> String {
     }
 }
 
+/// Why a container's awslogs stream may not exist, judged from whether it ran.
+fn missing_stream_meaning(ev: &Evidence, container: &str) -> &'static str {
+    let ran = ev
+        .task
+        .containers
+        .iter()
+        .find(|c| c.name == container)
+        .is_some_and(|c| c.exit_code.is_some() || c.last_status.as_deref() == Some("RUNNING"));
+    if ran {
+        "although the container ran: check `awslogs-stream-prefix` and the log group's retention"
+    } else {
+        "the container never started, so it wrote nothing"
+    }
+}
+
 /// One line of an excerpt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExcerptLine {
@@ -166,12 +181,19 @@ pub fn excerpts(ev: &Evidence) -> Vec<LogExcerpt> {
                         .collect(),
                 ),
                 other if l.driver != "awslogs" => (
-                    Some(format!(
-                        "not in CloudWatch Logs: the logs went to {}",
-                        destination(&l.driver, def_log)
-                    ))
+                    Some(
+                        "not in CloudWatch Logs, so ecs-doctor cannot show them; read them there"
+                            .to_string(),
+                    )
                     .filter(|_| matches!(other, Fact::NotApplicable { .. }))
                     .or_else(|| other.gap_reason()),
+                    Vec::new(),
+                ),
+                Fact::Absent { detail } => (
+                    Some(format!(
+                        "{detail}: {}",
+                        missing_stream_meaning(ev, &l.container)
+                    )),
                     Vec::new(),
                 ),
                 other => (other.gap_reason(), Vec::new()),
@@ -207,7 +229,10 @@ pub fn log_evidence(ev: &Evidence, container: &str) -> String {
             value.len(),
             value.last().map(|l| l.message.trim()).unwrap_or("")
         ),
-        Fact::Absent { detail } => format!("its log stream does not exist ({detail})"),
+        Fact::Absent { detail } => format!(
+            "its log stream does not exist ({detail}): {}",
+            missing_stream_meaning(ev, container)
+        ),
         Fact::NotApplicable { .. } if log.driver != "awslogs" => {
             let def_log = ev
                 .task_def()
@@ -283,6 +308,8 @@ mod tests {
         assert!(log_evidence(&ev, "web").contains("never started"));
         let ex = excerpts(&ev);
         assert!(ex[0].note.as_deref().unwrap().contains("never started"));
+        let ran = ev.exit("web", Some(1), None);
+        assert!(log_evidence(&ran, "web").contains("although the container ran"));
     }
 
     #[test]

@@ -427,11 +427,18 @@ pub fn texts(ev: &Evidence) -> Vec<StopText> {
     out
 }
 
-/// The first stop text whose most specific kind is `kind`.
+/// The first stop text whose most specific kind is `kind`, preferring a
+/// container's reason (it names the container) over the task's.
 pub fn find(ev: &Evidence, kind: StopKind) -> Option<StopText> {
-    texts(ev)
+    let matching: Vec<StopText> = texts(ev)
         .into_iter()
-        .find(|t| self::kind(&t.text) == Some(kind))
+        .filter(|t| self::kind(&t.text) == Some(kind))
+        .collect();
+    matching
+        .iter()
+        .find(|t| matches!(t.source, Source::Container(_)))
+        .or(matching.first())
+        .cloned()
 }
 
 /// A container's reason when it matches `kind`.

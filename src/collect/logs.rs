@@ -85,7 +85,7 @@ pub async fn container_logs(
             .await;
         let lines = match c.fact("logs:GetLogEvents", &format!("the log lines of container {}", cd.name), result) {
             Fact::Absent { .. } => Fact::absent(format!(
-                "log stream {stream} does not exist in {group_name}: the container probably never started"
+                "log stream {stream} does not exist in {group_name}"
             )),
             other => other.map(|out| {
                 out.events()

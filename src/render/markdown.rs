@@ -86,8 +86,9 @@ impl Renderer for MarkdownRenderer {
                     }
                     None => {
                         let _ = writeln!(o, "\n\n````text");
+                        let show_time = !super::has_own_times(&l.lines);
                         for line in &l.lines {
-                            let _ = writeln!(o, "{}", super::log_line(line));
+                            let _ = writeln!(o, "{}", super::log_line(line, show_time));
                         }
                         let _ = writeln!(o, "````\n");
                     }

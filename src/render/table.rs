@@ -98,8 +98,9 @@ impl Renderer for TableRenderer {
                 if let Some(note) = &l.note {
                     let _ = writeln!(o, "      {note}");
                 }
+                let show_time = !super::has_own_times(&l.lines);
                 for line in &l.lines {
-                    let text = super::log_line(line);
+                    let text = super::log_line(line, show_time);
                     if line.highlight.is_some() && self.color {
                         let _ = writeln!(o, "   {}", text.yellow());
                     } else {

@@ -51,7 +51,7 @@ use crate::stopclass::{self, dependency_failure, StopKind};
 pub(crate) fn exit_meaning(code: i32) -> &'static str {
     match code {
         1 => "application error (unhandled exception, startup failure or bad configuration)",
-        2 => "misuse of a shell builtin or invalid arguments",
+        2 => "a Go panic, or invalid command-line arguments",
         126 => "the command could not be invoked (not executable)",
         127 => "the command was not found",
         134 => "SIGABRT: abort() called, assertion failure or corrupted heap",
@@ -148,6 +148,13 @@ pub(crate) fn check(ev: &Evidence) -> Verdict {
             ))
         }
         _ => {}
+    }
+    if code == 143 && stop != StopCode::EssentialContainerExited {
+        return Verdict::Pass(format!(
+            "essential container `{}` exited 143 (SIGTERM) during a stop whose cause the stop code gives (stopCode = {})",
+            container.name,
+            ev.task.stop_code.as_deref().unwrap_or("unset")
+        ));
     }
     if stopclass::container_reason_is(container, StopKind::OutOfMemory) {
         return Verdict::Pass(format!("container `{}` was killed for memory, not an application error", container.name));
@@ -361,5 +368,7 @@ mod tests {
         let f = found(&exited().exit("web", Some(143), None));
         assert_eq!(f.strength, Strength::Corroborating);
         assert!(f.title.contains("SIGTERM"));
+        let future = stopped("WorkloadRebalancing", "moved").exit("web", Some(143), None);
+        assert!(matches!(check(&future), Verdict::Pass(_)));
     }
 }

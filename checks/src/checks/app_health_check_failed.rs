@@ -187,12 +187,31 @@ pub(crate) fn check(ev: &Evidence) -> Verdict {
         (Some(l), _) => {
             f = f.evidence(format!("the app did start listening: \"{}\"", l.line));
         }
-        (None, _) => {
-            f = f.evidence(format!(
-                "its log shows no \"listening\" line: the app may not have been ready ({})",
-                crate::applog::log_evidence(ev, &def.name)
-            ));
-        }
+        (None, _) => match crate::applog::decisive(ev, &def.name) {
+            Some(line) => {
+                f = f.evidence(format!(
+                    "its log shows no \"listening\" line, and why it never got ready: \"{}\"",
+                    line.message.trim()
+                ));
+            }
+            None => {
+                f = f.evidence(format!(
+                    "its log shows no \"listening\" line: the app may not have been ready ({})",
+                    crate::applog::log_evidence(ev, &def.name)
+                ));
+                let t = &ev.task.timestamps;
+                if let (Some(a), Some(b)) = (t.started_at.as_deref(), t.stopping_at.as_deref()) {
+                    if let Some(ran) = crate::classify::seconds_between(a, b).filter(|r| *r > 0) {
+                        if ran > start + interval * retries {
+                            f = f.evidence(format!(
+                                "the container ran {ran}s before ECS stopped it, longer than the {}s the health check allows, without announcing it was ready: a slow start",
+                                start + interval * retries
+                            ));
+                        }
+                    }
+                }
+            }
+        },
     }
     let cmd_text = hc
         .command
@@ -264,7 +283,19 @@ mod tests {
         assert!(f.evidence.iter().any(|e| e.contains("interval 10s, timeout 5s (default), retries 3, no startPeriod")), "{:?}", f.evidence);
         assert!(f.evidence.iter().any(|e| e.contains("slim image")));
         assert!(f.evidence.iter().any(|e| e.contains("about 30s after start")));
+        assert!(!f.evidence.iter().any(|e| e.contains("a slow start")), "the app did announce it listens");
         assert!(f.fix.iter().any(|x| x.contains("\"startPeriod\": 60")));
+    }
+
+    #[test]
+    fn a_slow_starter_is_told_apart() {
+        let mut ev = stopped("ServiceSchedulerInitiated", "Task failed container health checks")
+            .def("web", |d| d.health_check = Some(curl_check()))
+            .log("web", &["warming cache"]);
+        ev.task.timestamps.started_at = Some("2026-01-01T11:59:00Z".into());
+        ev.task.timestamps.stopping_at = Some("2026-01-01T11:59:41Z".into());
+        let Verdict::Found(f) = check(&ev) else { panic!() };
+        assert!(f.evidence.iter().any(|e| e.contains("ran 41s before ECS stopped it, longer than the 30s")), "{:?}", f.evidence);
     }
 
     #[test]

@@ -120,7 +120,11 @@ pub(crate) fn missing_in_log(lines: &[LogLine]) -> Vec<MissingSetting> {
             if name.len() < 3 || NOT_NAMES.contains(&name.to_ascii_lowercase().as_str()) {
                 continue;
             }
-            if out.iter().any(|m| same_name(&m.name, &name)) {
+            if let Some(seen) = out.iter_mut().find(|m| same_name(&m.name, &name)) {
+                // Quote the error line (`KeyError: 'X'`) over the source line that led to it.
+                if crate::logs::is_error_line(&line.message) && !crate::logs::is_error_line(&seen.line) {
+                    seen.line = line.message.trim().to_string();
+                }
                 continue;
             }
             out.push(MissingSetting {
@@ -331,6 +335,17 @@ mod tests {
         for (lines, want) in cases {
             assert_eq!(names(lines), vec![want.to_string()], "{lines:?}");
         }
+    }
+
+    #[test]
+    fn the_error_line_is_quoted_over_the_source_line() {
+        let lines: Vec<LogLine> = ["    db = os.environ[\"DATABASE_URL\"]", "KeyError: 'DATABASE_URL'"]
+            .iter()
+            .map(|m| LogLine { timestamp: None, message: m.to_string() })
+            .collect();
+        let found = missing_in_log(&lines);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].line, "KeyError: 'DATABASE_URL'");
     }
 
     #[test]

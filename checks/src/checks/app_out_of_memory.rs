@@ -73,17 +73,31 @@ pub(crate) fn check(ev: &Evidence) -> Verdict {
     let Some(c) = failed_essential_container(ev).filter(|c| c.exit_code == Some(137)) else {
         return Verdict::Pass("no container reason mentions memory and no essential container was killed with 137".into());
     };
+    if StopCode::of(ev) == StopCode::TaskFailedToStart {
+        return Verdict::Pass(format!(
+            "container `{}` was killed (137) while the task failed to start: a teardown, not memory",
+            c.name
+        ));
+    }
     let mut f = finding(
         ev,
         c,
         Strength::Corroborating,
         format!("container `{}` exitCode = 137 (SIGKILL) and no container reason", c.name),
     );
+    f.title = format!(
+        "Container `{}` was killed with SIGKILL (137) and no reason: most likely out of memory",
+        c.name
+    );
     match stopclass::stop_request(ev) {
         Some(request) => {
             f = f
                 .against(format!("the task was being stopped ({request}): a SIGKILL after a stop request is a stopTimeout, not memory (app-sigterm-timeout)"));
             f.strength = Strength::Circumstantial;
+            f.title = format!(
+                "Container `{}` was killed with SIGKILL (137): out of memory is possible, but the stop was requested",
+                c.name
+            );
         }
         None => {
             f = f.evidence(format!(
@@ -110,7 +124,7 @@ fn finding(ev: &Evidence, c: &Container, strength: Strength, decisive: String) -
         format!("Container `{}` was killed for using more than {what}", c.name),
     )
     .evidence(decisive);
-    if let Some(code) = c.exit_code {
+    if let Some(code) = c.exit_code.filter(|_| !f.evidence.iter().any(|e| e.contains("exitCode"))) {
         f = f.evidence(format!("container `{}` exitCode = {code}", c.name));
     }
     let mut sizes = Vec::new();
@@ -228,6 +242,14 @@ mod tests {
     #[test]
     fn a_sidecar_killed_after_the_app_crashed_is_not_oom() {
         let ev = exited().sidecar("envoy", true).exit("envoy", Some(137), None).exit("web", Some(1), None);
+        assert!(matches!(check(&ev), Verdict::Pass(_)));
+    }
+
+    #[test]
+    fn a_dependency_killed_when_the_task_gave_up_is_not_oom() {
+        let ev = stopped("TaskFailedToStart", "Task failed to start")
+            .sidecar("proxy", true)
+            .exit("proxy", Some(137), None);
         assert!(matches!(check(&ev), Verdict::Pass(_)));
     }
 

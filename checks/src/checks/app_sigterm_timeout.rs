@@ -126,13 +126,13 @@ pub(crate) fn check(ev: &Evidence) -> Verdict {
     }
     let launch = ev.task.launch_type.as_deref().unwrap_or("");
     let max = if launch.eq_ignore_ascii_case("FARGATE") || ev.task.capacity_provider_name.as_deref().is_some_and(|c| c.starts_with("FARGATE")) {
-        " (Fargate allows at most 120)"
+        "; Fargate allows at most 120s"
     } else {
         ""
     };
     f.fix("Make the app exit on SIGTERM: use the exec form (`CMD [\"node\", \"server.js\"]`), `exec` the server as the last line of entry-point scripts, or set `\"linuxParameters\": {\"initProcessEnabled\": true}` so an init forwards signals.")
         .fix(format!(
-            "If draining legitimately takes longer, raise container `{}`'s `stopTimeout` (now {}){max}.",
+            "If draining legitimately takes longer, raise container `{}`'s `stopTimeout` (now {}{max}).",
             c.name,
             timeout.map(|t| format!("{t}s")).unwrap_or_else(|| "30s by default".into())
         ))
@@ -161,7 +161,7 @@ mod tests {
         assert!(f.evidence.iter().any(|e| e == "container `web`: stopTimeout not set (30s default)"));
         assert!(f.evidence.iter().any(|e| e == "stoppingAt → stopped = 31s"));
         assert!(f.evidence.iter().any(|e| e.contains("no sign of receiving SIGTERM")));
-        assert!(f.fix[1].contains("Fargate allows at most 120"));
+        assert!(f.fix[1].contains("(now 30s by default; Fargate allows at most 120s)"), "{}", f.fix[1]);
         assert!(f.against.is_empty());
     }
 
