@@ -6,6 +6,7 @@ mod markdown;
 mod table;
 
 use crate::cli::OutputFormat;
+use ecs_doctor_checks::applog::ExcerptLine;
 use ecs_doctor_checks::{redact, Report};
 
 /// Turns a report into the text of one output format.
@@ -69,4 +70,34 @@ pub(crate) fn verdict_line(report: &Report) -> String {
             top.code, top.title, top.confidence
         ),
     }
+}
+
+/// One log line of an excerpt: `▶` marks the lines that matter, with why.
+/// `show_time` adds the CloudWatch timestamp (left out when the application
+/// writes its own, see [`has_own_times`]).
+pub(crate) fn log_line(line: &ExcerptLine, show_time: bool) -> String {
+    let time = match (&line.timestamp, show_time) {
+        (Some(t), true) => format!("{t} "),
+        _ => String::new(),
+    };
+    let message = line.message.replace('\t', "    ");
+    match &line.highlight {
+        Some(why) => format!("▶ {time}{message}   ◀ {why}"),
+        None => format!("  {time}{message}"),
+    }
+}
+
+/// Whether most lines start with the application's own date, so printing
+/// CloudWatch's timestamp as well would only repeat it.
+pub(crate) fn has_own_times(lines: &[ExcerptLine]) -> bool {
+    let dated = lines
+        .iter()
+        .filter(|l| {
+            let m = l.message.trim_start().trim_start_matches('[');
+            m.len() >= 10
+                && m.as_bytes()[..4].iter().all(u8::is_ascii_digit)
+                && matches!(m.as_bytes()[4], b'-' | b'/')
+        })
+        .count();
+    dated * 2 >= lines.len() && dated > 0
 }
