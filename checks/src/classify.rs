@@ -108,27 +108,84 @@ pub fn is_teardown_exit(code: i32) -> bool {
     code == 137 || code == 143
 }
 
-/// The essential container that explains the stop: the first essential
-/// container with a non-zero exit that is not a teardown signal, else the
-/// first essential container with any exit code. Sidecars killed with
-/// 137/143 after the app died are context, not the cause.
+/// The essential container that explains the stop.
+///
+/// When an essential container exits, ECS stops the others with SIGTERM and
+/// then SIGKILL, so sidecars torn down afterwards report 143 or 137: they
+/// are context, not the cause. The order is: a non-zero exit that is not a
+/// teardown signal; then a clean exit 0 (which also stops the task); then a
+/// 137 whose reason names memory; then 137; then 143. Ties go to a container
+/// that another one depends on, then to the one whose log stopped first,
+/// then to task order.
 pub fn failed_essential_container(ev: &Evidence) -> Option<&Container> {
-    let essential: Vec<&Container> = ev
-        .task
+    let rank = |c: &Container| -> u8 {
+        match c.exit_code {
+            Some(0) => 1,
+            Some(code) if !is_teardown_exit(code) => 0,
+            Some(137)
+                if c.reason
+                    .as_deref()
+                    .is_some_and(|r| contains_any(r, &["outofmem", "out of mem", "memory"])) =>
+            {
+                2
+            }
+            Some(137) => 3,
+            _ => 4,
+        }
+    };
+    let depended_on = |c: &Container| -> u8 {
+        let is_dependency = ev.task_def().is_some_and(|td| {
+            td.containers
+                .iter()
+                .any(|d| d.depends_on.iter().any(|dep| dep.container_name == c.name))
+        });
+        u8::from(!is_dependency)
+    };
+    let last_log = |c: &Container| -> String {
+        ev.log_lines(&c.name)
+            .iter()
+            .rev()
+            .find_map(|l| l.timestamp.as_deref())
+            .map(timestamp_key)
+            // No log: sort after every container whose log is known.
+            .unwrap_or_else(|| "~".to_string())
+    };
+    ev.task
         .containers
         .iter()
-        .filter(|c| is_essential(ev, c))
-        .collect();
-    essential
-        .iter()
-        .find(|c| matches!(c.exit_code, Some(code) if code != 0 && !is_teardown_exit(code)))
-        .or_else(|| {
-            essential
-                .iter()
-                .find(|c| matches!(c.exit_code, Some(code) if code != 0))
-        })
-        .or_else(|| essential.iter().find(|c| c.exit_code.is_some()))
-        .copied()
+        .filter(|c| c.exit_code.is_some() && is_essential(ev, c))
+        .min_by_key(|c| (rank(c), depended_on(c), last_log(c)))
+}
+
+/// An RFC 3339 UTC timestamp as a key that sorts in time order, whatever
+/// its fractional seconds (`…:05Z` and `…:05.250Z`).
+pub fn timestamp_key(ts: &str) -> String {
+    let t = ts.trim().trim_end_matches('Z').trim_end_matches("+00:00");
+    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+    format!("{whole}.{frac:0<9}")
+}
+
+/// `b - a` in whole seconds for two RFC 3339 UTC timestamps.
+pub fn seconds_between(a: &str, b: &str) -> Option<i32> {
+    fn epoch(ts: &str) -> Option<i64> {
+        let ts = ts.trim().trim_end_matches('Z');
+        let (date, time) = ts.split_once('T')?;
+        let mut d = date.split('-').map(|x| x.parse::<i64>());
+        let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
+        let time = time.split(['.', '+']).next()?;
+        let mut t = time.split(':').map(|x| x.parse::<i64>());
+        let (hh, mm, ss) = (t.next()?.ok()?, t.next()?.ok()?, t.next()?.ok()?);
+        // Days from civil (Howard Hinnant's algorithm).
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (m + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + day - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+    }
+    i32::try_from(epoch(b)? - epoch(a)?).ok()
 }
 
 /// The definition of a task container, when the task definition was read.
@@ -164,6 +221,19 @@ mod tests {
             StopCode::Other("SomethingNew".into())
         );
         assert_eq!(StopCode::parse(None), StopCode::None);
+    }
+
+    #[test]
+    fn seconds_between_timestamps() {
+        assert_eq!(
+            seconds_between("2026-01-01T11:59:30Z", "2026-01-01T12:00:05.250Z"),
+            Some(35)
+        );
+        assert_eq!(
+            seconds_between("2025-12-31T23:59:59Z", "2026-01-01T00:00:01Z"),
+            Some(2)
+        );
+        assert!(timestamp_key("2026-01-01T12:00:05Z") < timestamp_key("2026-01-01T12:00:05.250Z"));
     }
 
     #[test]

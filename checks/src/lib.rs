@@ -2,6 +2,7 @@
 //! catalogue and the ranking. No AWS SDK and no async here: checks are pure
 //! functions over evidence, so they are tested with small fixtures.
 
+pub mod applog;
 pub mod checks;
 pub mod classify;
 pub mod codes;
@@ -16,6 +17,10 @@ pub mod rank;
 pub mod reach;
 pub mod redact;
 pub mod report;
+pub mod stopclass;
+
+#[cfg(test)]
+pub(crate) mod fixtures;
 
 pub use codes::{Cause, Family};
 pub use evidence::{Evidence, Fact, Gap};
@@ -76,6 +81,7 @@ pub fn diagnose(ev: &Evidence, version: &str) -> Report {
         checks: records,
         gaps,
         network_paths,
+        logs: applog::excerpts(ev),
     }
 }
 

@@ -71,7 +71,7 @@ pub fn classify(line: &str) -> Option<LineKind> {
 
 /// Lines that belong to a stack trace or an error object dump rather than
 /// carry the message: `at foo (file.js:1:2)`, `  code: 'ECONNREFUSED',`, `^`.
-fn is_trace_detail(line: &str) -> bool {
+pub fn is_trace_detail(line: &str) -> bool {
     static RE: OnceLock<regex::Regex> = OnceLock::new();
     let re = RE.get_or_init(|| {
         regex::Regex::new(
@@ -82,11 +82,18 @@ fn is_trace_detail(line: &str) -> bool {
     re.is_match(line)
 }
 
+/// A line that reports an error (a panic, an exception header, an error-level message).
+pub fn is_error_line(line: &str) -> bool {
+    !is_trace_detail(line) && (is_error_header(line) || classify(line).is_some())
+}
+
 /// A line that names an error type: `TypeError: …`, `java.lang.IllegalStateException: …`.
 fn is_error_header(line: &str) -> bool {
     static RE: OnceLock<regex::Regex> = OnceLock::new();
     let re = RE.get_or_init(|| {
-        regex::Regex::new(r"^\s*(?:[A-Za-z_][\w.$]*)?(?:Error|Exception|Panic)\b:?")
+        regex::Regex::new(
+            r"^\s*(?:[A-Za-z_][\w.$]*)?(?:Error|Exception|Panic)\b:?|^\s*(?:panic:|fatal error:|thread '[^']*' panicked)",
+        )
             .expect("valid header regex")
     });
     re.is_match(line)
@@ -179,6 +186,19 @@ mod tests {
         assert_eq!(
             decisive_line(&l).unwrap().message,
             "KeyError: 'DATABASE_URL'"
+        );
+    }
+
+    #[test]
+    fn a_go_panic_header_beats_the_signal_line_after_it() {
+        let l = lines(&[
+            "panic: runtime error: invalid memory address or nil pointer dereference",
+            "[signal SIGSEGV: segmentation violation code=0x1 addr=0x18 pc=0x6b0f2a]",
+            "goroutine 41 [running]:",
+        ]);
+        assert_eq!(
+            decisive_line(&l).unwrap().message,
+            "panic: runtime error: invalid memory address or nil pointer dereference"
         );
     }
 

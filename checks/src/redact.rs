@@ -81,7 +81,9 @@ pub fn redact(text: &str) -> String {
     for re in [&r.keyed, &r.keyed_spaced] {
         out = re
             .replace_all(&out, |c: &Captures| {
-                if c[2].starts_with("[REDACTED") {
+                // `secretsmanager:` is a service prefix (ARNs, IAM actions), not a key.
+                let service_prefix = c[1].to_ascii_lowercase().starts_with("secretsmanager:");
+                if c[2].starts_with("[REDACTED") || service_prefix {
                     c[0].to_string()
                 } else {
                     format!("{}{}", &c[1], REDACTED)
@@ -176,6 +178,12 @@ mod tests {
     #[test]
     fn keeps_aws_error_prose() {
         let s = "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s): unable to retrieve secret: ResourceNotFoundException";
+        assert_eq!(redact(s), s);
+    }
+
+    #[test]
+    fn keeps_secrets_manager_arns_and_actions() {
+        let s = "valueFrom arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf needs secretsmanager:GetSecretValue";
         assert_eq!(redact(s), s);
     }
 

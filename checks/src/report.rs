@@ -184,6 +184,9 @@ pub struct Report {
     pub gaps: Vec<Gap>,
     #[serde(default)]
     pub network_paths: Vec<NetworkPath>,
+    /// Each container's last log lines, with the lines that matter highlighted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub logs: Vec<crate::applog::LogExcerpt>,
 }
 
 impl Report {

@@ -27,6 +27,14 @@ pub async fn container_logs(
         .map(|d| d.to_millis().unwrap_or(i64::MAX).saturating_add(60_000));
     let futures = td.containers.iter().map(|cd| async move {
         let Some(log) = &cd.log_configuration else {
+            c.gap(
+                "logs:GetLogEvents",
+                "not in CloudWatch Logs",
+                &format!(
+                    "the log lines of container {}: it has no log configuration, so its output was not kept anywhere",
+                    cd.name
+                ),
+            );
             return ContainerLogs {
                 container: cd.name.clone(),
                 driver: "none".into(),
@@ -35,6 +43,15 @@ pub async fn container_logs(
             };
         };
         if log.driver != "awslogs" {
+            let destination = ecs_doctor_checks::applog::destination(&log.driver, Some(log));
+            c.gap(
+                "logs:GetLogEvents",
+                "not in CloudWatch Logs",
+                &format!(
+                    "the log lines of container {}: they went to {destination}; read them there",
+                    cd.name
+                ),
+            );
             return ContainerLogs {
                 container: cd.name.clone(),
                 driver: log.driver.clone(),
@@ -68,7 +85,7 @@ pub async fn container_logs(
             .await;
         let lines = match c.fact("logs:GetLogEvents", &format!("the log lines of container {}", cd.name), result) {
             Fact::Absent { .. } => Fact::absent(format!(
-                "log stream {stream} does not exist in {group_name}: the container probably never started"
+                "log stream {stream} does not exist in {group_name}"
             )),
             other => other.map(|out| {
                 out.events()

@@ -69,6 +69,32 @@ impl Renderer for MarkdownRenderer {
                 o.push('\n');
             }
         }
+        if report
+            .logs
+            .iter()
+            .any(|l| !l.lines.is_empty() || l.note.is_some())
+        {
+            let _ = writeln!(o, "### Last log lines\n");
+            if let Some(at) = &t.stopped_at {
+                let _ = writeln!(o, "Up to the stop at {} (UTC).\n", code(at));
+            }
+            for l in &report.logs {
+                let _ = write!(o, "**{}** — {}", code(&l.container), code(&l.source));
+                match &l.note {
+                    Some(note) => {
+                        let _ = writeln!(o, ": {}\n", note);
+                    }
+                    None => {
+                        let _ = writeln!(o, "\n\n````text");
+                        let show_time = !super::has_own_times(&l.lines);
+                        for line in &l.lines {
+                            let _ = writeln!(o, "{}", super::log_line(line, show_time));
+                        }
+                        let _ = writeln!(o, "````\n");
+                    }
+                }
+            }
+        }
         if !report.network_paths.is_empty() {
             let _ = writeln!(o, "### Network paths\n");
             for p in &report.network_paths {

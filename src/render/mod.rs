@@ -6,6 +6,7 @@ mod markdown;
 mod table;
 
 use crate::cli::OutputFormat;
+use ecs_doctor_checks::applog::ExcerptLine;
 use ecs_doctor_checks::{redact, Report};
 
 /// Turns a report into the text of one output format.
@@ -21,6 +22,25 @@ pub fn render(report: &Report, format: OutputFormat, color: bool) -> String {
         OutputFormat::Json => json::JsonRenderer.render(&report),
         OutputFormat::Markdown => markdown::MarkdownRenderer.render(&report),
     }
+}
+
+/// Render several reports: a JSON array, or the reports one after another.
+pub fn render_many(reports: &[Report], format: OutputFormat, color: bool) -> String {
+    if format == OutputFormat::Json {
+        let redacted: Vec<Report> = reports.iter().map(redact::redact_serde).collect();
+        let mut out = serde_json::to_string_pretty(&redacted).expect("reports serialise");
+        out.push('\n');
+        return out;
+    }
+    let separator = match format {
+        OutputFormat::Markdown => "\n---\n\n",
+        _ => "\n────────────────────────────────────────────────────────────────────────\n\n",
+    };
+    reports
+        .iter()
+        .map(|r| render(r, format, color))
+        .collect::<Vec<_>>()
+        .join(separator)
 }
 
 /// The one-line task summary every format starts with.
@@ -50,4 +70,34 @@ pub(crate) fn verdict_line(report: &Report) -> String {
             top.code, top.title, top.confidence
         ),
     }
+}
+
+/// One log line of an excerpt: `▶` marks the lines that matter, with why.
+/// `show_time` adds the CloudWatch timestamp (left out when the application
+/// writes its own, see [`has_own_times`]).
+pub(crate) fn log_line(line: &ExcerptLine, show_time: bool) -> String {
+    let time = match (&line.timestamp, show_time) {
+        (Some(t), true) => format!("{t} "),
+        _ => String::new(),
+    };
+    let message = line.message.replace('\t', "    ");
+    match &line.highlight {
+        Some(why) => format!("▶ {time}{message}   ◀ {why}"),
+        None => format!("  {time}{message}"),
+    }
+}
+
+/// Whether most lines start with the application's own date, so printing
+/// CloudWatch's timestamp as well would only repeat it.
+pub(crate) fn has_own_times(lines: &[ExcerptLine]) -> bool {
+    let dated = lines
+        .iter()
+        .filter(|l| {
+            let m = l.message.trim_start().trim_start_matches('[');
+            m.len() >= 10
+                && m.as_bytes()[..4].iter().all(u8::is_ascii_digit)
+                && matches!(m.as_bytes()[4], b'-' | b'/')
+        })
+        .count();
+    dated * 2 >= lines.len() && dated > 0
 }

@@ -80,6 +80,36 @@ impl Renderer for TableRenderer {
                 o.push('\n');
             }
         }
+        if report
+            .logs
+            .iter()
+            .any(|l| !l.lines.is_empty() || l.note.is_some())
+        {
+            let _ = writeln!(
+                o,
+                "{}",
+                self.heading(&match &report.task.stopped_at {
+                    Some(at) => format!("Last log lines (up to the stop at {at})"),
+                    None => "Last log lines".to_string(),
+                })
+            );
+            for l in &report.logs {
+                let _ = writeln!(o, "   {} ({})", self.heading(&l.container), l.source);
+                if let Some(note) = &l.note {
+                    let _ = writeln!(o, "      {note}");
+                }
+                let show_time = !super::has_own_times(&l.lines);
+                for line in &l.lines {
+                    let text = super::log_line(line, show_time);
+                    if line.highlight.is_some() && self.color {
+                        let _ = writeln!(o, "   {}", text.yellow());
+                    } else {
+                        let _ = writeln!(o, "   {text}");
+                    }
+                }
+            }
+            o.push('\n');
+        }
         if !report.network_paths.is_empty() {
             let _ = writeln!(o, "{}", self.heading("Network paths"));
             for p in &report.network_paths {

@@ -48,6 +48,14 @@ macro_rules! register_checks {
 
 register_checks! {
     AppExitError => app_exit_error,
+    AppExitZero => app_exit_zero,
+    AppOutOfMemory => app_out_of_memory,
+    AppCommandNotFound => app_command_not_found,
+    AppMissingConfig => app_missing_config,
+    AppPortMismatch => app_port_mismatch,
+    AppHealthCheckFailed => app_health_check_failed,
+    LbHealthCheckFailed => lb_health_check_failed,
+    AppSigtermTimeout => app_sigterm_timeout,
     ImageNotFound => image_not_found,
     NoPublicIp => no_public_ip,
     NoEgressRoute => no_egress_route,
@@ -59,6 +67,11 @@ register_checks! {
     SubnetIpExhausted => subnet_ip_exhausted,
     EniProvisioningTimeout => eni_provisioning_timeout,
     StoppedByDeployment => stopped_by_deployment,
+    StoppedByUser => stopped_by_user,
+    SpotInterruption => spot_interruption,
+    PlatformMaintenance => platform_maintenance,
+    PlatformError => platform_error,
+    Unknown => unknown,
 }
 
 /// The check that reports `code`, if one is registered.
