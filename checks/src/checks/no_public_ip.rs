@@ -144,6 +144,17 @@ mod tests {
     }
 
     #[test]
+    fn a_task_that_ran_had_what_it_needed() {
+        let mut fx = Fx::public(false).stopped("EssentialContainerExited", "Essential container in task exited");
+        fx.placement.assign_public_ip = None;
+        fx.task.containers[0].exit_code = Some(1);
+        match check(&fx.ev()) {
+            Verdict::Pass(d) => assert!(d.starts_with("container web ran and exited with code 1, so its start-up traffic got through"), "{d}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn assumed_flag_lowers_confidence() {
         let mut fx = Fx::public(false).stopped("TaskFailedToStart", ECR_API_TIMEOUT);
         fx.placement.assign_public_ip_source = NetworkSource::User;

@@ -1979,8 +1979,23 @@ pub fn check_verdict(
     if !o.blocked.is_empty() {
         return Verdict::Found(make(&o.blocked));
     }
-    if let Some((p, s)) = o.unknown.first() {
+    // A task whose containers ran got through its start-up paths: a hop that
+    // cannot be evaluated now (its ENI is gone) did not stop it.
+    let started = task_started(ev);
+    let undecided: Vec<&(&PathEval, &Step)> = o
+        .unknown
+        .iter()
+        .filter(|(p, _)| p.is_inbound() || started.is_none())
+        .collect();
+    if let Some((p, s)) = undecided.first() {
         return Verdict::Inconclusive(format!("{}: {}", p.short(), s.explanation()));
+    }
+    if let (Some((p, s)), Some(started)) = (o.unknown.first(), &started) {
+        return Verdict::Pass(format!(
+            "{started}, so its start-up traffic got through ({}: {})",
+            p.short(),
+            s.explanation()
+        ));
     }
     if !o.paths.is_empty() {
         let mut names = Vec::new();
