@@ -442,3 +442,11 @@ impl Fx {
 
 /// A typical start-up failure on the network, naming the ECR API by host and public IP.
 pub const ECR_API_TIMEOUT: &str = "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s): RequestError: send request failed caused by: Post \"https://api.ecr.us-east-1.amazonaws.com/\": dial tcp 52.46.157.21:443: i/o timeout";
+
+/// The finding of a verdict that must have found something.
+pub fn found(v: crate::report::Verdict) -> crate::report::Finding {
+    match v {
+        crate::report::Verdict::Found(f) => f,
+        other => panic!("expected a finding, got {other:?}"),
+    }
+}

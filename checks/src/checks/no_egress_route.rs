@@ -81,12 +81,6 @@ mod tests {
     use crate::netfixtures::*;
     use crate::report::Strength;
 
-    fn found(v: Verdict) -> crate::report::Finding {
-        match v {
-            Verdict::Found(f) => f,
-            other => panic!("expected a finding, got {other:?}"),
-        }
-    }
 
     const PULL_TIMEOUT: &str = "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1.4: failed to do request: Head \"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/web/manifests/1.4\": dial tcp 3.5.9.10:443: i/o timeout";
 

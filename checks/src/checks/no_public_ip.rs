@@ -97,12 +97,6 @@ mod tests {
     use crate::netfixtures::*;
     use crate::report::Strength;
 
-    fn found(v: Verdict) -> crate::report::Finding {
-        match v {
-            Verdict::Found(f) => f,
-            other => panic!("expected a finding, got {other:?}"),
-        }
-    }
 
     #[test]
     fn public_subnet_without_public_ip_at_start() {

@@ -71,12 +71,6 @@ mod tests {
     use crate::netfixtures::*;
     use crate::report::Strength;
 
-    fn found(v: Verdict) -> crate::report::Finding {
-        match v {
-            Verdict::Found(f) => f,
-            other => panic!("expected a finding, got {other:?}"),
-        }
-    }
 
     #[test]
     fn egress_narrowed_to_http() {

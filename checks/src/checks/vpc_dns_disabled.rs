@@ -68,12 +68,6 @@ mod tests {
     use crate::netfixtures::*;
     use crate::report::Strength;
 
-    fn found(v: Verdict) -> crate::report::Finding {
-        match v {
-            Verdict::Found(f) => f,
-            other => panic!("expected a finding, got {other:?}"),
-        }
-    }
 
     #[test]
     fn hostnames_off_with_private_dns_endpoints() {

@@ -94,12 +94,6 @@ mod tests {
     use crate::netfixtures::*;
     use crate::report::Strength;
 
-    fn found(v: Verdict) -> crate::report::Finding {
-        match v {
-            Verdict::Found(f) => f,
-            other => panic!("expected a finding, got {other:?}"),
-        }
-    }
 
     const LAYER_TIMEOUT: &str = "CannotPullContainerError: ref pull has been retried 1 time(s): failed to copy: httpReadSeeker: failed open: failed to do request: Get \"https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/abc\": dial tcp 52.217.1.1:443: i/o timeout";
 
