@@ -222,3 +222,81 @@ fn explain_prints_the_check_docs() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn aws_region_variable_does_not_fight_the_arn() {
+    // AWS_REGION names another Region: the task ARN's own Region still wins, as in the AWS CLI
+    // when the resource names its Region.
+    let lab = Lab::start("stopped-by-deployment");
+    let out = ecs_doctor()
+        .env("AWS_REGION", "eu-west-1")
+        .args([
+            "task",
+            lab.task_arn(),
+            "-o",
+            "json",
+            "--endpoint-url",
+            lab.endpoint(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["task"]["region"], "us-east-1");
+}
+
+#[test]
+fn several_tasks_give_an_array_and_the_worst_exit_code() {
+    let failing = Lab::start("image-not-found");
+    // Both tasks live in the same lab: the stopped task and a task id that ECS has forgotten.
+    let forgotten = "arn:aws:ecs:us-east-1:123456789012:task/prod/11111111111111111111111111111111";
+    let out = ecs_doctor()
+        .args([
+            "task",
+            failing.task_arn(),
+            failing.task_arn(),
+            "-o",
+            "json",
+            "--endpoint-url",
+            failing.endpoint(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let reports: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reports = reports.as_array().expect("an array of reports");
+    assert_eq!(reports.len(), 2);
+    for r in reports {
+        common::assert_contract(r);
+        assert_eq!(top_code(r), "image-not-found");
+    }
+    let out = ecs_doctor()
+        .args([
+            "task",
+            failing.task_arn(),
+            forgotten,
+            "-o",
+            "json",
+            "--endpoint-url",
+            failing.endpoint(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "one task could not be diagnosed"
+    );
+    let reports: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        reports.as_array().unwrap().len(),
+        1,
+        "the other report is still printed"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("11111111111111111111111111111111"));
+}

@@ -170,7 +170,7 @@ impl Cause {
                 "The task's security groups block the outbound traffic it needs"
             }
             SecurityGroupIngressClosed => {
-                "The task's security groups do not admit traffic to the container port"
+                "A security group does not admit the traffic: the task's on its container port, or a VPC endpoint's on 443"
             }
             NaclBlocked => "A network ACL denies the traffic the task needs",
             VpcDnsDisabled => "VPC DNS support or hostnames is disabled",

@@ -489,6 +489,8 @@ pub struct Network {
     pub placement: Fact<TaskPlacement>,
     pub eni: Fact<NetworkInterface>,
     pub vpc: Fact<Vpc>,
+    /// The task's subnets first, then the VPC's other subnets (where NAT
+    /// gateways and interface endpoints sit), as far as they could be read.
     pub subnets: Fact<Vec<Subnet>>,
     /// Every route table of the VPC (the main one included).
     pub route_tables: Fact<Vec<RouteTable>>,

@@ -9,9 +9,12 @@ pub mod codes;
 pub mod evidence;
 pub mod image_ref;
 pub mod logs;
+#[cfg(test)]
+mod netfixtures;
 pub mod netpath;
 pub mod permissions;
 pub mod rank;
+pub mod reach;
 pub mod redact;
 pub mod report;
 pub mod stopclass;
@@ -49,6 +52,7 @@ pub fn diagnose(ev: &Evidence, version: &str) -> Report {
             detail,
         });
     }
+    let network_paths = reach::report_paths(ev);
     let mut gaps = ev.gaps.clone();
     gaps.sort();
     gaps.dedup();
@@ -76,7 +80,7 @@ pub fn diagnose(ev: &Evidence, version: &str) -> Report {
         candidates: rank::rank(findings),
         checks: records,
         gaps,
-        network_paths: Vec::new(),
+        network_paths,
         logs: applog::excerpts(ev),
     }
 }

@@ -22,7 +22,7 @@ pub enum TargetKind {
 
 pub fn target_kind(target: &str) -> TargetKind {
     match target {
-        t if t == "local" => TargetKind::Local,
+        "local" => TargetKind::Local,
         t if t.starts_with("igw-") => TargetKind::InternetGateway,
         t if t.starts_with("eigw-") => TargetKind::EgressOnlyInternetGateway,
         t if t.starts_with("nat-") => TargetKind::NatGateway,

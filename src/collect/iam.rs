@@ -247,6 +247,12 @@ async fn simulate(
             .policy_source_arn(role_arn)
             .set_action_names(Some(actions))
             .resource_arns(&resource)
+            .customize()
+            // The simulator is optional (policy evaluation is the fallback): one attempt, no retries.
+            .config_override(
+                aws_sdk_iam::config::Builder::default()
+                    .retry_config(aws_config::retry::RetryConfig::disabled()),
+            )
             .send()
             .await;
         match out {

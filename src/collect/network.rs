@@ -157,19 +157,7 @@ pub async fn network(
         .await;
     net.subnets = c
         .fact("ec2:DescribeSubnets", "every network check", subnets)
-        .map(|out| {
-            out.subnets()
-                .iter()
-                .map(|s| Subnet {
-                    id: s.subnet_id().unwrap_or_default().to_string(),
-                    vpc_id: s.vpc_id().unwrap_or_default().to_string(),
-                    availability_zone: s.availability_zone().map(str::to_string),
-                    cidr_block: s.cidr_block().map(str::to_string),
-                    available_ip_address_count: s.available_ip_address_count(),
-                    map_public_ip_on_launch: s.map_public_ip_on_launch(),
-                })
-                .collect()
-        });
+        .map(|out| out.subnets().iter().map(convert_subnet).collect());
     let Some(vpc_id) = net
         .subnets
         .value()
@@ -185,6 +173,31 @@ pub async fn network(
         return net;
     };
 
+    // The other subnets of the VPC: where the NAT gateways and the interface
+    // endpoints sit (their CIDRs, Availability Zones and network ACLs).
+    let vpc_subnets = async {
+        let pages = ec2
+            .describe_subnets()
+            .filters(vpc_filter("vpc-id", &vpc_id))
+            .into_paginator()
+            .send()
+            .collect::<Vec<_>>()
+            .await;
+        let mut all = Vec::new();
+        for page in pages {
+            match page {
+                Ok(out) => all.extend(out.subnets().iter().map(convert_subnet)),
+                Err(e) => {
+                    return c.fact_from_error::<Vec<Subnet>, _, _>(
+                        "ec2:DescribeSubnets",
+                        "the NAT gateway and VPC endpoint subnets' CIDRs and network ACLs",
+                        &e,
+                    )
+                }
+            }
+        }
+        Fact::gathered(all)
+    };
     let route_tables = async {
         let pages = ec2
             .describe_route_tables()
@@ -395,8 +408,29 @@ pub async fn network(
                 }),
         })
     };
-    let (rts, igws, nats, endpoints, sgs, nacls, vpc) =
-        tokio::join!(route_tables, igws, nats, endpoints, sgs, nacls, vpc);
+    let (rts, igws, nats, endpoints, sgs, nacls, vpc, others) = tokio::join!(
+        route_tables,
+        igws,
+        nats,
+        endpoints,
+        sgs,
+        nacls,
+        vpc,
+        vpc_subnets
+    );
+    if let (
+        Fact::Gathered {
+            value: task_subnets,
+        },
+        Fact::Gathered { value: others },
+    ) = (&mut net.subnets, others)
+    {
+        for s in others {
+            if !task_subnets.iter().any(|t| t.id == s.id) {
+                task_subnets.push(s);
+            }
+        }
+    }
     net.route_tables = rts;
     net.internet_gateways = igws;
     net.nat_gateways = nats;
@@ -454,6 +488,17 @@ async fn prefix_lists(c: &Collector, net: &Network) -> Fact<Vec<PrefixList>> {
             })
             .collect()
     })
+}
+
+fn convert_subnet(s: &aws_sdk_ec2::types::Subnet) -> Subnet {
+    Subnet {
+        id: s.subnet_id().unwrap_or_default().to_string(),
+        vpc_id: s.vpc_id().unwrap_or_default().to_string(),
+        availability_zone: s.availability_zone().map(str::to_string),
+        cidr_block: s.cidr_block().map(str::to_string),
+        available_ip_address_count: s.available_ip_address_count(),
+        map_public_ip_on_launch: s.map_public_ip_on_launch(),
+    }
 }
 
 fn convert_route_table(t: &aws_sdk_ec2::types::RouteTable) -> RouteTable {

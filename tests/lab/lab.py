@@ -128,30 +128,39 @@ def _generic_checks(p: labkit.Probe, now: datetime) -> None:
     p.equal(arn, f"arn:aws:ecs:{info['region']}:{info['account']}:task/{info['cluster']}/{info['task_id']}",
             "task ARN shape")
     t = p.task()
-    p.equal(t.get("lastStatus"), "STOPPED", "lastStatus")
-    p.equal(t.get("desiredStatus"), "STOPPED", "desiredStatus")
-    p.expect(t.get("stopCode") in STOP_CODES, f"stopCode {t.get('stopCode')!r} is a TaskStopCode")
-    p.expect(t.get("stoppedReason"), "stoppedReason")
+    # A scenario about a running task (inbound reachability) says so in its ready line.
+    status = info.get("expect_status", "STOPPED")
+    p.equal(t.get("lastStatus"), status, "lastStatus")
+    p.equal(t.get("desiredStatus"), status, "desiredStatus")
+    if status == "STOPPED":
+        p.expect(t.get("stopCode") in STOP_CODES, f"stopCode {t.get('stopCode')!r} is a TaskStopCode")
+        p.expect(t.get("stoppedReason"), "stoppedReason")
+    else:
+        p.expect("stopCode" not in t and "stoppedReason" not in t, "no stop code or reason")
     p.equal(t.get("launchType"), "FARGATE", "launchType")
     p.equal(t.get("platformVersion"), "1.4.0", "platformVersion")
     p.equal(t.get("clusterArn"), f"arn:aws:ecs:{info['region']}:{info['account']}:cluster/{info['cluster']}",
             "clusterArn")
     for c in t.get("containers", []):
-        p.equal(c.get("lastStatus"), "STOPPED", f"{c.get('name')} lastStatus")
+        p.equal(c.get("lastStatus"), status, f"{c.get('name')} lastStatus")
         p.equal(c.get("taskArn"), arn, f"{c.get('name')} taskArn")
     p.expect(t.get("containers"), "containers")
     eni = p.eni_details(t)
     for k in ("subnetId", "networkInterfaceId", "privateIPv4Address"):
         p.expect(eni.get(k), f"ENI detail {k}")
-    times = [t.get(k) for k in ("createdAt", "stoppingAt", "stoppedAt")]
-    p.expect(all(times) and times == sorted(times), "createdAt <= stoppingAt <= stoppedAt")
-    if all(times):
-        age = now - times[2]
-        p.expect(timedelta(0) <= age <= timedelta(hours=1), f"stopped within the last hour ({age})")
     td = p.task_definition(t.get("taskDefinitionArn", "missing"))
     p.expect(td.get("containerDefinitions"), "task definition readable")
-    stopped = p.client("ecs").list_tasks(cluster=info["cluster"], desiredStatus="STOPPED")["taskArns"]
-    p.expect(arn in stopped, "ListTasks desiredStatus=STOPPED lists the task")
+    listed = p.client("ecs").list_tasks(cluster=info["cluster"], desiredStatus=status)["taskArns"]
+    p.expect(arn in listed, f"ListTasks desiredStatus={status} lists the task")
+    if status == "STOPPED":
+        times = [t.get(k) for k in ("createdAt", "stoppingAt", "stoppedAt")]
+        p.expect(all(times) and times == sorted(times), "createdAt <= stoppingAt <= stoppedAt")
+        if all(times):
+            age = now - times[2]
+            p.expect(timedelta(0) <= age <= timedelta(hours=1), f"stopped within the last hour ({age})")
+    else:
+        times = [t.get(k) for k in ("createdAt", "startedAt")]
+        p.expect(all(times) and times == sorted(times) and times[1] <= now, "createdAt <= startedAt <= now")
     gone = p.client("ecs").describe_tasks(cluster=info["cluster"], tasks=["0" * 32])
     p.equal([f["reason"] for f in gone["failures"]], ["MISSING"], "unknown task -> failures MISSING")
 

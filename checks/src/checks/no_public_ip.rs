@@ -4,144 +4,173 @@
 //! DISABLED` and no public address on its ENI). An internet gateway only
 //! carries traffic for addresses that have a public IP, so the task cannot
 //! reach ECR, S3, Secrets Manager or CloudWatch Logs, and nothing on the
-//! internet can reach it.
+//! internet can reach it. For a running task it also fires when someone
+//! outside the VPC (`--from`, default anywhere) tries to reach a task that
+//! has no public IP at all.
 //!
 //! ## Why it matters
 //! On Fargate platform version 1.4 the image pull, secret retrieval and log
 //! set-up all go through the task's own ENI. Without a public IP the pull
 //! times out (`dial tcp <public ip>:443: i/o timeout`) and the task stops
 //! with `TaskFailedToStart`. A running task in the same position cannot be
-//! reached on its public address because it has none.
+//! reached on a public address because it has none. Services that use an
+//! interface endpoint with private DNS for a destination do not need the
+//! internet for it, so only destinations that take the internet gateway
+//! route count.
 //!
 //! ## Example
 //! ```text
 //! stoppedReason = ResourceInitializationError: unable to pull secrets or registry auth: …
 //!                 dial tcp 52.46.157.21:443: i/o timeout
-//! subnet-0a1 → rtb-1 (explicit): 0.0.0.0/0 → igw-1
+//! path: task ENI (subnet-0a1, no public IP) → rtb-1: 0.0.0.0/0 → igw-1 ✗ an IGW route needs a public IP
 //! service web: assignPublicIp = DISABLED
 //! ```
 //!
 //! ## How to fix
 //! Either set `assignPublicIp=ENABLED` in the service's (or `run-task`'s)
 //! `awsvpcConfiguration`, or move the task to private subnets whose default
-//! route goes to a NAT gateway (or give the VPC the endpoints it needs).
+//! route goes to a NAT gateway (or give the VPC the endpoints it needs). To
+//! reach a running task from the internet, put it behind a load balancer, or
+//! in a public subnet with a public IP.
 //!
 //! ## References
 //! - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_cannot_pull_image.html
 //! - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-networking.html
 //! - https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Internet_Gateway.html
 
-use crate::classify::{find_stop_text, StopCode};
 use crate::codes::Cause;
 use crate::evidence::{Evidence, NetworkSource};
-use crate::netpath::{default_route, describe_route, dialed_addresses, effective_route_table, igw_attached, is_active, is_private, target_kind, TargetKind};
-use crate::report::{Finding, Strength, Verdict};
-
-/// Stop-text fragments of a connection that never got an answer.
-pub(crate) const NETWORK_TIMEOUT_TEXT: &[&str] = &[
-    "i/o timeout",
-    "context deadline exceeded",
-    "connection issue between the task and",
-    "request canceled while waiting for connection",
-    "context canceled",
-    "statuscode: 0",
-    "check your network configuration",
-    "check your task network configuration",
-];
-
-fn source_label(source: NetworkSource) -> &'static str {
-    match source {
-        NetworkSource::Eni => "the task's ENI",
-        NetworkSource::Service => "the service's networkConfiguration",
-        NetworkSource::TaskAttachment => "the task's ENI attachment",
-        NetworkSource::User => "--assign-public-ip (assumed)",
-        NetworkSource::Unknown => "unknown source",
-    }
-}
+use crate::reach::{affected, check_verdict, finding};
+use crate::report::Verdict;
 
 pub(crate) fn check(ev: &Evidence) -> Verdict {
-    let placement = match &ev.network.placement {
-        crate::evidence::Fact::Gathered { value } => value,
-        other => return Verdict::Skipped(format!("no awsvpc placement: {}", other.gap_reason().unwrap_or_default())),
-    };
-    if placement.public_ip.is_some() || placement.assign_public_ip == Some(true) {
-        return Verdict::Pass(format!(
-            "the task has a public IP ({})",
-            placement.public_ip.clone().unwrap_or_else(|| format!("assignPublicIp = ENABLED per {}", source_label(placement.assign_public_ip_source)))
-        ));
-    }
-    let (Some(tables), Some(subnets)) = (ev.network.route_tables.value(), ev.network.subnets.value()) else {
-        let why = ev.network.route_tables.gap_reason().or(ev.network.subnets.gap_reason()).unwrap_or_default();
-        return Verdict::Inconclusive(format!("route tables or subnets unknown: {why}"));
-    };
-    let Some(assign) = placement.assign_public_ip else {
-        return Verdict::Inconclusive("whether the task had a public IP is unknown (its ENI is gone and no service configuration says); pass --assign-public-ip".into());
-    };
-    debug_assert!(!assign);
-    let mut hits = Vec::new();
-    for subnet_id in &placement.subnet_ids {
-        let Some(subnet) = subnets.iter().find(|s| &s.id == subnet_id) else { continue };
-        let Some((table, explicit)) = effective_route_table(tables, &subnet.id, &subnet.vpc_id) else { continue };
-        let Some(route) = default_route(table) else { continue };
-        if target_kind(&route.target) == TargetKind::InternetGateway && is_active(route) {
-            let attached = igw_attached(ev, &route.target, &subnet.vpc_id).unwrap_or(true);
-            if attached {
-                hits.push(format!(
-                    "{} → {} ({}): {}",
-                    subnet.id,
-                    table.id,
-                    if explicit { "explicit association" } else { "the VPC's main route table" },
-                    describe_route(route)
-                ));
-            }
-        }
-    }
-    if hits.is_empty() {
-        return Verdict::Pass("no task subnet routes 0.0.0.0/0 to an internet gateway, so a public IP is not required".into());
-    }
-    let timeout_text = find_stop_text(ev, NETWORK_TIMEOUT_TEXT);
-    let dialed = timeout_text.as_deref().map(dialed_addresses).unwrap_or_default();
-    let strength = match (&timeout_text, StopCode::of(ev)) {
-        (Some(_), StopCode::TaskFailedToStart) => Strength::Direct,
-        (Some(_), _) => Strength::Direct,
-        _ => Strength::Corroborating,
-    };
-    let mut finding = Finding::new(
+    check_verdict(
+        ev,
         Cause::NoPublicIp,
-        strength,
-        "The task is in a public subnet (default route to an internet gateway) without a public IP",
-    );
-    for hit in &hits {
-        finding = finding.evidence(hit.clone());
-    }
-    finding = finding.evidence(format!(
-        "assignPublicIp = DISABLED (from {})",
-        source_label(placement.assign_public_ip_source)
-    ));
-    if let Some(t) = &timeout_text {
-        finding = finding.evidence(format!("stop reason shows a connection that never got an answer: \"{t}\""));
-    }
-    for (ip, port) in &dialed {
-        if is_private(ip) {
-            finding = finding.against(format!("the failed connection went to a private address {ip}:{port} (a VPC endpoint), not through the internet gateway"));
-        } else {
-            finding = finding.evidence(format!("the failed connection went to public address {ip}:{port}, i.e. through the internet gateway"));
+        "no path needs a public IP the task lacks",
+        |blocked| {
+            let inbound = blocked.iter().all(|(p, _)| p.is_inbound());
+            let title = if inbound {
+                "The running task has no public IP, so nothing outside the VPC can reach it".to_string()
+            } else {
+                let route = blocked
+                    .iter()
+                    .find(|(p, _)| !p.is_inbound())
+                    .map(|(_, s)| s.hop.label.clone())
+                    .unwrap_or_default();
+                format!(
+                    "The task is in a public subnet ({route}) without a public IP, so it cannot reach {}",
+                    affected(blocked)
+                )
+            };
+            let mut f = finding(ev, Cause::NoPublicIp, title, blocked);
+            let placement = ev.network.placement.value();
+            if placement.is_some_and(|p| p.assign_public_ip_source == NetworkSource::User) {
+                f = f.against("assignPublicIp was supplied on the command line, not read from AWS");
+            }
+            let (subnets, groups) = placement
+                .map(|p| (p.subnet_ids.join(","), p.security_group_ids.join(",")))
+                .unwrap_or_default();
+            let update = match (ev.service_name(), ev.task.cluster_arn.rsplit('/').next()) {
+                (Some(svc), Some(cluster)) => format!(
+                    "aws ecs update-service --cluster {cluster} --service {svc} --network-configuration 'awsvpcConfiguration={{subnets=[{subnets}],securityGroups=[{groups}],assignPublicIp=ENABLED}}'"
+                ),
+                _ => format!(
+                    "aws ecs run-task … --network-configuration 'awsvpcConfiguration={{subnets=[{subnets}],securityGroups=[{groups}],assignPublicIp=ENABLED}}'"
+                ),
+            };
+            f = f.fix(format!("Give the task a public IP: {update}"));
+            if inbound {
+                f = f.fix("Or put an Application Load Balancer in public subnets in front of the service and reach the task through it.");
+            } else {
+                f = f.fix("Or move the task to private subnets whose 0.0.0.0/0 route goes to a NAT gateway (or to VPC endpoints for ECR, S3, Logs and Secrets Manager).");
+            }
+            f.doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_cannot_pull_image.html")
+                .doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-networking.html")
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::netfixtures::*;
+    use crate::report::Strength;
+
+    fn found(v: Verdict) -> crate::report::Finding {
+        match v {
+            Verdict::Found(f) => f,
+            other => panic!("expected a finding, got {other:?}"),
         }
     }
-    if placement.assign_public_ip_source == NetworkSource::User {
-        finding = finding.against("assignPublicIp was supplied on the command line, not read from AWS");
+
+    #[test]
+    fn public_subnet_without_public_ip_at_start() {
+        let ev = Fx::public(false).stopped("TaskFailedToStart", ECR_API_TIMEOUT).ev();
+        let f = found(check(&ev));
+        assert_eq!(f.strength, Strength::Direct);
+        assert!(f.title.contains("rtb-a: 0.0.0.0/0 → igw-1"), "{}", f.title);
+        assert!(f.evidence[0].starts_with("stop reason: \"ResourceInitializationError"));
+        assert!(f.evidence.iter().any(|e| e.contains("public address 52.46.157.21:443")));
+        assert!(f.evidence.iter().any(|e| e == "assignPublicIp = DISABLED (from the service's networkConfiguration)"));
+        assert!(f.fix[0].contains("--service web") && f.fix[0].contains("assignPublicIp=ENABLED"), "{}", f.fix[0]);
+        assert!(f.against.is_empty());
     }
-    let update = match (ev.service_name(), ev.task.cluster_arn.rsplit('/').next()) {
-        (Some(svc), Some(cluster)) => format!(
-            "aws ecs update-service --cluster {cluster} --service {svc} --network-configuration 'awsvpcConfiguration={{subnets=[{}],securityGroups=[{}],assignPublicIp=ENABLED}}'",
-            placement.subnet_ids.join(","),
-            placement.security_group_ids.join(",")
-        ),
-        _ => "run the task with --network-configuration 'awsvpcConfiguration={…,assignPublicIp=ENABLED}'".to_string(),
-    };
-    finding
-        .fix(format!("Give the task a public IP: {update}"))
-        .fix("Or move the task to private subnets whose 0.0.0.0/0 route goes to a NAT gateway (or to VPC endpoints for ECR, S3, Logs and Secrets Manager).")
-        .doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_cannot_pull_image.html")
-        .into_verdict()
+
+    #[test]
+    fn passes_with_a_public_ip_or_behind_a_nat() {
+        assert!(matches!(check(&Fx::public(true).ev()), Verdict::Pass(_)));
+        assert!(matches!(check(&Fx::private_nat().ev()), Verdict::Pass(_)));
+        assert!(matches!(check(&Fx::endpoints_only().ev()), Verdict::Pass(_)));
+    }
+
+    #[test]
+    fn endpoints_with_private_dns_do_not_need_a_public_ip() {
+        // Public subnet, no public IP, but every needed service has an
+        // endpoint: the internet gateway route is never used.
+        let mut fx = Fx::endpoints_only();
+        fx.table_mut("rtb-main").routes.push(route("0.0.0.0/0", "igw-1"));
+        assert!(matches!(check(&fx.ev()), Verdict::Pass(_)));
+    }
+
+    #[test]
+    fn unknown_public_ip_is_inconclusive() {
+        let mut fx = Fx::public(false);
+        fx.placement.assign_public_ip = None;
+        match check(&fx.ev()) {
+            Verdict::Inconclusive(d) => assert!(d.contains("--assign-public-ip"), "{d}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn assumed_flag_lowers_confidence() {
+        let mut fx = Fx::public(false).stopped("TaskFailedToStart", ECR_API_TIMEOUT);
+        fx.placement.assign_public_ip_source = NetworkSource::User;
+        let f = found(check(&fx.ev()));
+        assert_eq!(f.against.len(), 1);
+    }
+
+    #[test]
+    fn running_task_without_public_ip_cannot_be_reached() {
+        let mut fx = Fx::private_nat().running();
+        fx.group_mut("sg-task").ingress = vec![sg_rule("tcp", Some(3000), "0.0.0.0/0")];
+        let f = found(check(&fx.ev()));
+        assert!(f.title.contains("nothing outside the VPC can reach it"), "{}", f.title);
+        assert!(f.fix.iter().any(|x| x.contains("Load Balancer")));
+        // From inside the VPC no public IP is needed.
+        fx.from_cidr = Some("10.0.0.0/16".into());
+        assert!(matches!(check(&fx.ev()), Verdict::Pass(_)));
+    }
+
+    #[test]
+    fn skipped_outside_awsvpc() {
+        let mut ev = Fx::public(false).ev();
+        ev.network.placement = crate::evidence::Fact::not_applicable("the task does not use awsvpc networking");
+        ev.task.eni_attachment = None;
+        if let crate::evidence::Fact::Gathered { value } = &mut ev.task_definition {
+            value.network_mode = Some("bridge".into());
+        }
+        assert!(matches!(check(&ev), Verdict::Skipped(_)));
+    }
 }

@@ -1,0 +1,351 @@
+//! Which destinations a task must reach to start, read from its task
+//! definition: ECR (API, registry, S3 layers), CloudWatch Logs, Secrets
+//! Manager and Parameter Store, and other registries.
+
+use crate::classify::{contains_any, normalize, stop_texts};
+use crate::evidence::Evidence;
+use crate::image_ref::{self, Registry};
+use crate::netpath::dialed_addresses;
+use std::net::IpAddr;
+
+/// A service a task talks to while it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Service {
+    EcrApi,
+    EcrRegistry,
+    S3,
+    SecretsManager,
+    Ssm,
+    Logs,
+    /// A registry outside ECR (Docker Hub, ECR Public, any other host).
+    Registry,
+}
+
+impl Service {
+    pub fn label(self) -> &'static str {
+        match self {
+            Service::EcrApi => "ECR API",
+            Service::EcrRegistry => "ECR registry",
+            Service::S3 => "S3",
+            Service::SecretsManager => "Secrets Manager",
+            Service::Ssm => "SSM Parameter Store",
+            Service::Logs => "CloudWatch Logs",
+            Service::Registry => "registry",
+        }
+    }
+
+    /// The last part of the VPC endpoint service name, when one exists.
+    fn endpoint_suffix(self) -> Option<&'static str> {
+        match self {
+            Service::EcrApi => Some("ecr.api"),
+            Service::EcrRegistry => Some("ecr.dkr"),
+            Service::S3 => Some("s3"),
+            Service::SecretsManager => Some("secretsmanager"),
+            Service::Ssm => Some("ssm"),
+            Service::Logs => Some("logs"),
+            Service::Registry => None,
+        }
+    }
+
+    /// Distinctive words of a stop text that talks about this service.
+    fn keywords(self) -> &'static [&'static str] {
+        match self {
+            Service::EcrApi => &["api.ecr.", "registry auth", "getauthorizationtoken"],
+            Service::EcrRegistry => &[".dkr.ecr."],
+            Service::S3 => &[
+                "starport-layer-bucket",
+                ".s3.",
+                "s3.amazonaws",
+                "httpreaderseeker",
+                "httpreadseeker",
+                "getimageblob",
+                "failed to copy",
+            ],
+            Service::SecretsManager => &["secretsmanager.", "from asm", "asm:", "secrets manager"],
+            Service::Ssm => &["ssm.", "from ssm", "parameter store", "systems manager"],
+            Service::Logs => &["logs.", "logging driver", "logger", "cloudwatch logs"],
+            Service::Registry => &[],
+        }
+    }
+}
+
+/// One destination the task needs, on TCP 443.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destination {
+    pub service: Service,
+    pub region: String,
+    pub host: String,
+    pub port: u16,
+    /// Why the task needs it: `image … (container web)`, `secret DB_URL`.
+    pub reasons: Vec<String>,
+}
+
+fn domain(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    }
+}
+
+impl Destination {
+    fn aws(service: Service, region: &str, host: String, reason: String) -> Destination {
+        Destination {
+            service,
+            region: region.to_string(),
+            host,
+            port: 443,
+            reasons: vec![reason],
+        }
+    }
+
+    /// `ECR API (api.ecr.us-east-1.amazonaws.com)`.
+    pub fn label(&self) -> String {
+        format!("{} ({})", self.service.label(), self.host)
+    }
+
+    /// `com.amazonaws.us-east-1.ecr.api`, when a VPC endpoint can serve it.
+    pub fn endpoint_service(&self) -> Option<String> {
+        let suffix = self.service.endpoint_suffix()?;
+        let prefix = if self.region.starts_with("cn-") {
+            "cn.com.amazonaws"
+        } else {
+            "com.amazonaws"
+        };
+        Some(format!("{prefix}.{}.{suffix}", self.region))
+    }
+
+    /// S3 is served by a gateway endpoint (a route), not an interface endpoint.
+    pub fn is_gateway_service(&self) -> bool {
+        self.service == Service::S3
+    }
+}
+
+fn region_of_arn(arn: &str) -> Option<&str> {
+    arn.strip_prefix("arn:")
+        .and_then(|rest| rest.split(':').nth(2))
+        .filter(|r| !r.is_empty())
+}
+
+/// The destinations the task definition implies, in a stable order; `None`
+/// when the task definition is unknown.
+pub fn destinations(ev: &Evidence) -> Option<Vec<Destination>> {
+    let td = ev.task_def()?;
+    let mut out: Vec<Destination> = Vec::new();
+    let mut add = |d: Destination| {
+        let key_host = d.service == Service::EcrRegistry || d.service == Service::Registry;
+        match out.iter_mut().find(|o| {
+            o.service == d.service && o.region == d.region && (!key_host || o.host == d.host)
+        }) {
+            Some(existing) => {
+                for r in d.reasons {
+                    if !existing.reasons.contains(&r) {
+                        existing.reasons.push(r);
+                    }
+                }
+            }
+            None => out.push(d),
+        }
+    };
+    let region = ev.region.as_str();
+    for c in &td.containers {
+        let image = image_ref::parse(&c.image);
+        let why = format!("image {} (container {})", c.image, c.name);
+        match &image.registry {
+            Registry::EcrPrivate { account, region: r } => {
+                let dom = domain(r);
+                add(Destination::aws(
+                    Service::EcrApi,
+                    r,
+                    format!("api.ecr.{r}.{dom}"),
+                    why.clone(),
+                ));
+                add(Destination::aws(
+                    Service::EcrRegistry,
+                    r,
+                    format!("{account}.dkr.ecr.{r}.{dom}"),
+                    why.clone(),
+                ));
+                add(Destination::aws(
+                    Service::S3,
+                    r,
+                    format!("prod-{r}-starport-layer-bucket.s3.{r}.{dom}"),
+                    format!("image layers of {} (container {})", c.image, c.name),
+                ));
+            }
+            other => {
+                let host = match other {
+                    Registry::DockerHub => "registry-1.docker.io".to_string(),
+                    Registry::EcrPublic => "public.ecr.aws".to_string(),
+                    _ => image.host.clone(),
+                };
+                add(Destination {
+                    service: Service::Registry,
+                    region: region.to_string(),
+                    host,
+                    port: 443,
+                    reasons: vec![why.clone()],
+                });
+            }
+        }
+        let mut secret_refs: Vec<(String, String)> = c
+            .secrets
+            .iter()
+            .map(|s| {
+                (
+                    format!("secret {} (container {})", s.name, c.name),
+                    s.value_from.clone(),
+                )
+            })
+            .collect();
+        if let Some(cred) = &c.repository_credentials {
+            secret_refs.push((
+                format!("repositoryCredentials (container {})", c.name),
+                cred.clone(),
+            ));
+        }
+        if let Some(log) = &c.log_configuration {
+            secret_refs.extend(log.secret_options.iter().map(|s| {
+                (
+                    format!("log secretOption {} (container {})", s.name, c.name),
+                    s.value_from.clone(),
+                )
+            }));
+            if log.driver == "awslogs" {
+                let r = log
+                    .options
+                    .get("awslogs-region")
+                    .map(String::as_str)
+                    .unwrap_or(region);
+                add(Destination::aws(
+                    Service::Logs,
+                    r,
+                    format!("logs.{r}.{}", domain(r)),
+                    format!("awslogs (container {})", c.name),
+                ));
+            }
+        }
+        for (why, value_from) in secret_refs {
+            let (service, r) = if value_from.starts_with("arn:") {
+                let r = region_of_arn(&value_from).unwrap_or(region);
+                if value_from.contains(":secretsmanager:") {
+                    (Service::SecretsManager, r)
+                } else {
+                    (Service::Ssm, r)
+                }
+            } else {
+                // A bare name is a Parameter Store parameter in the task's Region.
+                (Service::Ssm, region)
+            };
+            let host = match service {
+                Service::SecretsManager => format!("secretsmanager.{r}.{}", domain(r)),
+                _ => format!("ssm.{r}.{}", domain(r)),
+            };
+            add(Destination::aws(service, r, host, why));
+        }
+        if !c.environment_files.is_empty() {
+            add(Destination::aws(
+                Service::S3,
+                region,
+                format!("s3.{region}.{}", domain(region)),
+                format!("environmentFiles (container {})", c.name),
+            ));
+        }
+    }
+    out.sort_by(|a, b| (a.service, &a.region, &a.host).cmp(&(b.service, &b.region, &b.host)));
+    Some(out)
+}
+
+/// Stop-text fragments of a connection that never got an answer.
+pub const NETWORK_FAILURE_TEXT: &[&str] = &[
+    "i/o timeout",
+    "context deadline exceeded",
+    "connection issue between the task and",
+    "request canceled while waiting for connection",
+    "context canceled",
+    "statuscode: 0",
+    "check your network configuration",
+    "check your task network configuration",
+    "check your network connection",
+    "network is unreachable",
+    "no route to host",
+    "connection refused",
+    "connection reset",
+    "tls handshake timeout",
+];
+
+/// Stop-text fragments of a name that did not resolve.
+pub const DNS_FAILURE_TEXT: &[&str] = &[
+    "no such host",
+    "server misbehaving",
+    "temporary failure in name resolution",
+    "name resolution",
+    "dns resolution",
+];
+
+/// A stop text that shows a connection (or a name lookup) failing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observed {
+    pub text: String,
+    /// The `dial tcp <ip>:<port>` address, when the text has one.
+    pub dialed: Option<(IpAddr, u16)>,
+    /// True when the text names this destination (its host or service).
+    pub names_destination: bool,
+    /// True when the failure was a DNS lookup.
+    pub dns: bool,
+}
+
+fn names_service(text: &str, dest: &Destination) -> bool {
+    let t = normalize(text);
+    t.contains(&dest.host.to_ascii_lowercase()) || contains_any(text, dest.service.keywords())
+}
+
+/// Does the text name any of the services a task talks to at start?
+fn names_any_service(text: &str) -> bool {
+    [
+        Service::EcrApi,
+        Service::EcrRegistry,
+        Service::S3,
+        Service::SecretsManager,
+        Service::Ssm,
+        Service::Logs,
+    ]
+    .iter()
+    .any(|s| contains_any(text, s.keywords()))
+}
+
+/// The network failure in the stop texts that concerns `dest`: one that
+/// names it, else one that names no service at all (it may be any).
+pub fn observed(ev: &Evidence, dest: &Destination) -> Option<Observed> {
+    let failures: Vec<(String, bool)> = stop_texts(ev)
+        .into_iter()
+        .filter_map(|t| {
+            if contains_any(&t, DNS_FAILURE_TEXT) {
+                Some((t, true))
+            } else if contains_any(&t, NETWORK_FAILURE_TEXT) {
+                Some((t, false))
+            } else {
+                None
+            }
+        })
+        .collect();
+    let named = failures.iter().find(|(t, _)| names_service(t, dest));
+    let chosen = named.or_else(|| {
+        failures
+            .iter()
+            .find(|(t, _)| !names_any_service(t) || dest.service == Service::Registry)
+    })?;
+    Some(Observed {
+        text: chosen.0.clone(),
+        dialed: dialed_addresses(&chosen.0).into_iter().next(),
+        names_destination: named.is_some(),
+        dns: chosen.1,
+    })
+}
+
+/// Any network or DNS failure in the stop texts, whatever it names.
+pub fn any_network_failure(ev: &Evidence) -> Option<String> {
+    stop_texts(ev)
+        .into_iter()
+        .find(|t| contains_any(t, NETWORK_FAILURE_TEXT) || contains_any(t, DNS_FAILURE_TEXT))
+}
