@@ -771,3 +771,204 @@ mod tests {
         assert!(stop_request(&stopped("SomethingNew", "mystery")).is_none());
     }
 }
+
+/// The whole pipeline over the catalogue: stop code × reason × container
+/// exit code and reason → the top candidate, including truncated and
+/// re-worded texts, multi-container tasks and unknown future stop codes.
+#[cfg(test)]
+mod catalogue_tests {
+    use crate::codes::Cause;
+    use crate::evidence::Evidence;
+    use crate::fixtures::{stopped, EvidenceExt};
+
+    struct Row {
+        stop_code: &'static str,
+        reason: &'static str,
+        exit: Option<i32>,
+        container_reason: Option<&'static str>,
+        log: &'static [&'static str],
+        want: Cause,
+    }
+
+    const fn row(
+        stop_code: &'static str,
+        reason: &'static str,
+        exit: Option<i32>,
+        want: Cause,
+    ) -> Row {
+        Row {
+            stop_code,
+            reason,
+            exit,
+            container_reason: None,
+            log: &[],
+            want,
+        }
+    }
+
+    const ECE: &str = "EssentialContainerExited";
+    const EXITED: &str = "Essential container in task exited";
+    const SSI: &str = "ServiceSchedulerInitiated";
+
+    fn rows() -> Vec<Row> {
+        use Cause::*;
+        vec![
+            // Exit codes of the essential container (§3.10).
+            Row { log: &["Error: connect ECONNREFUSED 10.0.3.25:5432"], ..row(ECE, EXITED, Some(1), AppExitError) },
+            row(ECE, EXITED, Some(134), AppExitError),
+            row(ECE, EXITED, Some(139), AppExitError),
+            row(ECE, EXITED, Some(2), AppExitError),
+            row(ECE, EXITED, Some(0), AppExitZero),
+            row(ECE, EXITED, Some(126), AppCommandNotFound),
+            row(ECE, EXITED, Some(127), AppCommandNotFound),
+            row(ECE, EXITED, Some(137), AppOutOfMemory),
+            row(ECE, EXITED, Some(143), AppExitError),
+            row(ECE, "Essential container in ta", Some(1), AppExitError),
+            // OOM in every spelling (§3.6).
+            Row { container_reason: Some("OutOfMemoryError: Container killed due to memory usage"), ..row(ECE, EXITED, Some(137), AppOutOfMemory) },
+            Row { container_reason: Some("OutOfMemoryError: container killed due to memory usage"), ..row(ECE, EXITED, Some(137), AppOutOfMemory) },
+            Row { container_reason: Some("OutOfMemoryErr"), ..row(ECE, EXITED, Some(137), AppOutOfMemory) },
+            row(ECE, "OutOfMemoryError: Container killed due to memory usa", Some(137), AppOutOfMemory),
+            // CannotStartContainerError: exec failures and mounts (§3.5).
+            row("TaskFailedToStart", "CannotStartContainerError: ResourceInitializationError: failed to create new container runtime task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"gunicorn\": executable file not found in $PATH: unknown", None, AppCommandNotFound),
+            row("TaskFailedToStart", "CannotStartContainerError: … exec: \"/entrypoint.sh\": permission den", None, AppCommandNotFound),
+            row("TaskFailedToStart", "CannotStartContainerError: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: error mounting \"/var/lib/ecs/volumes/cfg\" to rootfs at \"/etc/app/config.yml\": not a directory: unknown", None, PlatformError),
+            // Runtime errors and timeouts (§3.5).
+            row("TaskFailedToStart", "ContainerRuntimeError: failed to start", None, PlatformError),
+            row("TaskFailedToStart", "ContainerRuntimeTimeoutError: Could not transition to running; timed out after waiting 1m: <reason>", None, PlatformError),
+            row("TaskFailedToStart", "DockerTimeoutError: Could not transition to created; timed out after waiting 4m0s", None, PlatformError),
+            row("TaskFailedToStart", "CannotStopContainerError: failed sending SIGTERM to container: <reason>", None, PlatformError),
+            row("TaskFailedToStart", "CannotInspectContainerError: <reason>", None, PlatformError),
+            row("TaskFailedToStart", "CannotCreateVolumeError: the agent can’t create the volume", None, PlatformError),
+            row("TaskFailedToStart", "InternalError: failed to start", None, PlatformError),
+            row("InfrastructureHealth", "", None, PlatformError),
+            // Health checks (§3.7).
+            row(SSI, "Task failed container health checks", Some(143), AppHealthCheckFailed),
+            row(SSI, "Task failed container health ch", Some(0), AppHealthCheckFailed),
+            row(SSI, "Task failed ELB health checks in (target-group arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef)", Some(143), LbHealthCheckFailed),
+            row(SSI, "Task failed ELB health checks in (elb web-elb)", Some(0), LbHealthCheckFailed),
+            row(SSI, "task FAILED elb health chec", Some(0), LbHealthCheckFailed),
+            // Benign stops (§3.7, §3.8) and their forced kills.
+            row(SSI, "Scaling activity initiated by (deployment ecs-svc/1234567890123456789)", Some(0), StoppedByDeployment),
+            row(SSI, "Scaling activity initiated b", Some(143), StoppedByDeployment),
+            row(SSI, "Scaling activity initiated by (deployment ecs-svc/1234567890123456789)", Some(137), AppSigtermTimeout),
+            row("UserInitiated", "Task stopped by user", Some(143), StoppedByUser),
+            row("UserInitiated", "nightly cleanup by ops", Some(0), StoppedByUser),
+            row("UserInitiated", "Task stopped by user", Some(137), AppSigtermTimeout),
+            row("SpotInterruption", "Your Spot Task was interrupted.", Some(143), SpotInterruption),
+            row("TerminationNotice", "Your Spot Task was interru", Some(143), SpotInterruption),
+            row(SSI, "Service web: ECS is performing maintenance on the underlying infrastructure hosting the task", Some(0), PlatformMaintenance),
+            row(SSI, "ECS is performing maintenance on the underlying infrastr", Some(143), PlatformMaintenance),
+            // Unknown future stop codes and unmatched or opaque reasons (§2, §3.4).
+            row("WorkloadRebalancing", "Task moved to rebalance placement", Some(143), Unknown),
+            row(SSI, "Frobnicator overheated", Some(143), Unknown),
+            row("TaskFailedToStart", "Task failed to start", None, Unknown),
+        ]
+    }
+
+    fn evidence(r: &Row) -> Evidence {
+        let mut ev = stopped(r.stop_code, r.reason).exit("web", r.exit, r.container_reason);
+        if !r.log.is_empty() {
+            ev = ev.log("web", r.log);
+        }
+        if r.reason.to_ascii_lowercase().contains("spot") {
+            ev.task.capacity_provider_name = Some("FARGATE_SPOT".into());
+        }
+        if r.reason.to_ascii_lowercase().contains("container health") {
+            ev = ev.def("web", |d| {
+                d.health_check = Some(crate::evidence::HealthCheck {
+                    command: vec![
+                        "CMD-SHELL".into(),
+                        "curl -f http://localhost:8080/ || exit 1".into(),
+                    ],
+                    ..Default::default()
+                })
+            });
+        }
+        ev
+    }
+
+    #[test]
+    fn every_row_ranks_its_cause_first() {
+        let mut wrong = Vec::new();
+        for r in rows() {
+            let report = crate::diagnose(&evidence(&r), "test");
+            let top = report.candidates.first().map(|c| c.code);
+            if top != Some(r.want) {
+                wrong.push(format!(
+                    "{} / {:?} / exit {:?} / {:?}: got {:?}, want {}",
+                    r.stop_code,
+                    r.reason,
+                    r.exit,
+                    r.container_reason,
+                    report
+                        .candidates
+                        .iter()
+                        .map(|c| (c.code, c.confidence))
+                        .collect::<Vec<_>>(),
+                    r.want
+                ));
+            }
+            let failure = report.has_failure();
+            if failure == r.want.is_benign() {
+                wrong.push(format!(
+                    "{:?}: has_failure = {failure} for {}",
+                    r.reason, r.want
+                ));
+            }
+        }
+        assert!(wrong.is_empty(), "misranked:\n{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn a_sidecar_killed_after_the_app_never_outranks_it() {
+        for (sidecar_exit, app_exit, want) in [
+            (137, Some(1), Cause::AppExitError),
+            (143, Some(1), Cause::AppExitError),
+            (137, Some(0), Cause::AppExitZero),
+            (143, Some(127), Cause::AppCommandNotFound),
+        ] {
+            let ev = stopped(ECE, EXITED)
+                .sidecar("envoy", true)
+                .exit("envoy", Some(sidecar_exit), None)
+                .exit("web", app_exit, None);
+            let report = crate::diagnose(&ev, "test");
+            assert_eq!(
+                report.candidates[0].code, want,
+                "{sidecar_exit}/{app_exit:?}: {:?}",
+                report.candidates
+            );
+            assert!(
+                !report
+                    .candidates
+                    .iter()
+                    .any(|c| matches!(c.code, Cause::AppOutOfMemory | Cause::AppSigtermTimeout)),
+                "the sidecar's {sidecar_exit} was blamed: {:?}",
+                report.candidates
+            );
+        }
+    }
+
+    #[test]
+    fn other_families_texts_are_left_to_them() {
+        for (code, reason) in [
+            ("TaskFailedToStart", "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 1.dkr.ecr.us-east-1.amazonaws.com/web:v3: not found"),
+            ("TaskFailedToStart", "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): AccessDeniedException"),
+            ("TaskFailedToStart", "ResourceInitializationError: failed to initialize logging driver: <reason>"),
+            ("TaskFailedToStart", "Timeout waiting for network interface provisioning to complete."),
+            ("TaskFailedToStart", "CannotPullContainerError: exec format error"),
+        ] {
+            let report = crate::diagnose(&stopped(code, reason), "test");
+            let mine: Vec<_> = report
+                .candidates
+                .iter()
+                .filter(|c| {
+                    c.code.family() == crate::codes::Family::App
+                        || matches!(c.code, Cause::PlatformError | Cause::Unknown | Cause::StoppedByDeployment | Cause::StoppedByUser | Cause::SpotInterruption | Cause::PlatformMaintenance)
+                })
+                .map(|c| c.code)
+                .collect();
+            assert!(mine.is_empty(), "{reason}: claimed by {mine:?}");
+        }
+    }
+}

@@ -96,13 +96,17 @@ fn tool_risk(tool: &str, image: &str) -> Option<String> {
 }
 
 pub(crate) fn check(ev: &Evidence) -> Verdict {
-    let Some(td) = ev.task_def() else {
-        return Verdict::Inconclusive(format!(
-            "the task definition is unknown ({}), so the health checks cannot be read",
-            ev.task_definition.gap_reason().unwrap_or_default()
-        ));
-    };
     let reason = stopclass::find(ev, StopKind::ContainerHealth);
+    let Some(td) = ev.task_def() else {
+        let why = format!(
+            "the task definition is unknown ({}), so the health check's settings cannot be read",
+            ev.task_definition.gap_reason().unwrap_or_default()
+        );
+        return match &reason {
+            Some(r) => without_settings(ev, r, why).into_verdict(),
+            None => Verdict::Inconclusive(why),
+        };
+    };
     let dep = dependency_failure(ev).filter(|d| d.condition == "HEALTHY");
     let unhealthy: Vec<&str> = ev
         .task
@@ -129,9 +133,11 @@ pub(crate) fn check(ev: &Evidence) -> Verdict {
         .or_else(|| td.containers.iter().find(|d| d.health_check.is_some() && d.essential))
         .or_else(|| td.containers.iter().find(|d| d.health_check.is_some()));
     let Some(def) = def else {
-        return Verdict::Inconclusive(
-            "ECS reports a failed container health check but no container of this task definition revision defines one".into(),
-        );
+        let why = "no container of this task definition revision defines a healthCheck".to_string();
+        return match &reason {
+            Some(r) => without_settings(ev, r, why.clone()).against(why).into_verdict(),
+            None => Verdict::Inconclusive(why),
+        };
     };
     let Some(hc) = &def.health_check else {
         return Verdict::Inconclusive(format!("container `{}` is UNHEALTHY but defines no health check", def.name));
@@ -253,6 +259,17 @@ pub(crate) fn check(ev: &Evidence) -> Verdict {
         .into_verdict()
 }
 
+/// The stop reason names a failed container health check, but the check's
+/// settings are not at hand: report it from the reason alone.
+fn without_settings(ev: &Evidence, reason: &stopclass::StopText, why: String) -> Finding {
+    Finding::new(Cause::AppHealthCheckFailed, Strength::Direct, "A container failed its health check")
+        .evidence(format!("stopCode = {}; {}", ev.task.stop_code.as_deref().unwrap_or("unset"), reason.quote()))
+        .evidence(why)
+        .fix("Read the container's `healthCheck` in the task definition (`aws ecs describe-task-definition`): check the probe tool exists in the image, the port it probes, and `startPeriod`.")
+        .fix("Run the probe yourself in a running copy with `aws ecs execute-command`.")
+        .doc("https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,6 +346,16 @@ mod tests {
         let Verdict::Found(f) = check(&ev) else { panic!() };
         assert_eq!(f.strength, Strength::Corroborating);
         assert!(f.evidence.iter().any(|e| e.contains("distroless")));
+    }
+
+    #[test]
+    fn the_reason_alone_is_reported_when_the_settings_are_missing() {
+        let mut ev = stopped("ServiceSchedulerInitiated", "Task failed container health checks");
+        let Verdict::Found(f) = check(&ev) else { panic!() };
+        assert_eq!(f.against.len(), 1, "the revision defines no health check");
+        ev.task_definition = crate::evidence::Fact::Denied { action: "ecs:DescribeTaskDefinition".into(), error: "AccessDenied".into() };
+        let Verdict::Found(f) = check(&ev) else { panic!() };
+        assert!(f.evidence[1].contains("ecs:DescribeTaskDefinition was denied"));
     }
 
     #[test]

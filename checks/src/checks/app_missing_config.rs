@@ -215,7 +215,13 @@ pub(crate) fn check(ev: &Evidence) -> Verdict {
         ));
     }
     if !read_any {
-        return Verdict::Inconclusive("no container log lines were read, so no missing setting could be named".into());
+        let ran = ev.task.containers.iter().any(|c| c.exit_code.is_some())
+            || ev.task.last_status.eq_ignore_ascii_case("RUNNING");
+        return if ran {
+            Verdict::Inconclusive("no container log lines were read, so no missing setting could be named".into())
+        } else {
+            Verdict::Skipped("no container ran, so the application never read its settings".into())
+        };
     }
     Verdict::Pass("no log line names a missing environment variable or setting".into())
 }
@@ -403,6 +409,8 @@ mod tests {
         assert!(matches!(check(&ev), Verdict::Pass(_)));
         let quiet = stopped("EssentialContainerExited", "Essential container in task exited").exit("web", Some(1), None);
         assert!(matches!(check(&quiet), Verdict::Inconclusive(_)));
+        let never_ran = stopped("TaskFailedToStart", "CannotPullContainerError: not found");
+        assert!(matches!(check(&never_ran), Verdict::Skipped(_)));
     }
 
     #[test]
