@@ -213,7 +213,12 @@ pub fn excerpts(ev: &Evidence) -> Vec<LogExcerpt> {
 /// or why there is none (never started, not in CloudWatch, no error).
 pub fn log_evidence(ev: &Evidence, container: &str) -> String {
     let Some(log) = logs_of(ev, container) else {
-        return format!("no log configuration is known for container `{container}`");
+        // Logs are only looked up through the task definition: without it,
+        // whether the container logs anywhere is unknown, not "no".
+        return match (ev.task_definition.value(), ev.task_definition.gap_reason()) {
+            (None, Some(reason)) => format!("its log lines were not read: the task definition is unknown ({reason})"),
+            _ => format!("container `{container}`: it has no log configuration"),
+        };
     };
     let lines = log.lines.value().map(Vec::as_slice).unwrap_or(&[]);
     if let Some(line) = decisive_line(lines) {

@@ -6,10 +6,15 @@ use crate::target::TaskTarget;
 use ecs_doctor_checks::evidence::*;
 use ecs_doctor_checks::redact;
 
-/// DescribeTasks: the one call without which nothing can be diagnosed.
-pub async fn describe_task(c: &Collector, target: &TaskTarget) -> Result<Task, DoctorError> {
-    let out = c
-        .ecs()
+/// DescribeTasks: the one call without which nothing can be diagnosed. Its
+/// errors end the run, each as its own [`DoctorError`]. `region` only names
+/// where the task was looked for.
+pub async fn describe_task(
+    ecs: &aws_sdk_ecs::Client,
+    region: &str,
+    target: &TaskTarget,
+) -> Result<Task, DoctorError> {
+    let out = ecs
         .describe_tasks()
         .cluster(&target.cluster)
         .tasks(&target.task)
@@ -23,7 +28,7 @@ pub async fn describe_task(c: &Collector, target: &TaskTarget) -> Result<Task, D
                 ErrorClass::NotFound if message.contains("Cluster") => {
                     DoctorError::ClusterNotFound {
                         cluster: target.cluster.clone(),
-                        region: c.region.clone(),
+                        region: region.to_string(),
                     }
                 }
                 ErrorClass::Denied => DoctorError::DescribeTasksDenied(message),
@@ -31,7 +36,7 @@ pub async fn describe_task(c: &Collector, target: &TaskTarget) -> Result<Task, D
                 ErrorClass::Network => DoctorError::Unreachable(message),
                 _ if message.contains("ClusterNotFound") => DoctorError::ClusterNotFound {
                     cluster: target.cluster.clone(),
-                    region: c.region.clone(),
+                    region: region.to_string(),
                 },
                 _ => DoctorError::Unreachable(message),
             });
@@ -41,7 +46,7 @@ pub async fn describe_task(c: &Collector, target: &TaskTarget) -> Result<Task, D
         return Err(DoctorError::TaskNotFound {
             task: target.task.clone(),
             cluster: target.cluster.clone(),
-            region: c.region.clone(),
+            region: region.to_string(),
         });
     };
     Ok(convert_task(task))

@@ -9,6 +9,8 @@ mod iam;
 mod logs;
 mod network;
 mod secrets;
+#[cfg(test)]
+mod tests;
 
 use crate::cli::TaskArgs;
 use crate::error::DoctorError;
@@ -268,7 +270,7 @@ pub async fn collect(target: &TaskTarget, args: &TaskArgs) -> Result<Evidence, D
         gaps: Arc::default(),
     };
 
-    let task = ecs::describe_task(&collector, target).await?;
+    let task = ecs::describe_task(&collector.ecs(), &collector.region, target).await?;
     let account = collector
         .account
         .clone()

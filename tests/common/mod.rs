@@ -8,12 +8,17 @@
 //! assert_eq!(code, 1);
 //! assert_eq!(report["candidates"][0]["code"], "app-exit-error");
 //! ```
+//!
+//! `Lab::start_with_policy(scenario, policy_json)` starts the same scenario with
+//! IAM enforced: ecs-doctor then runs as a user whose only permissions are
+//! `policy_json` (see tests/lab/README.md, "Enforcing a caller policy").
 #![allow(dead_code)]
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -42,25 +47,53 @@ pub fn lab_python() -> &'static Path {
     })
 }
 
+/// Labs started by this test binary (keeps temporary file names apart).
+static LAB_COUNT: AtomicUsize = AtomicUsize::new(0);
+
 /// One running lab scenario. Dropping it stops the lab.
 pub struct Lab {
     child: Child,
     stdin: Option<ChildStdin>,
     log: PathBuf,
+    policy: Option<PathBuf>,
     /// The scenario's ready line: endpoint, region, task_arn, and scenario extras.
     pub info: Value,
 }
 
 impl Lab {
     pub fn start(scenario: &str) -> Lab {
+        Lab::launch(scenario, None)
+    }
+
+    /// Start a scenario, then make the lab enforce IAM: ecs-doctor runs as the
+    /// user `ecs-doctor-reader`, whose only permissions are `policy_json` (an IAM
+    /// policy document). [`Lab::run`] and the `diagnose_*` helpers use that user's
+    /// keys; the usual test keys are refused from then on.
+    pub fn start_with_policy(scenario: &str, policy_json: &str) -> Lab {
+        let path = std::env::temp_dir().join(format!(
+            "ecs-doctor-lab-policy-{}-{}.json",
+            std::process::id(),
+            LAB_COUNT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::write(&path, policy_json).expect("write the caller policy");
+        Lab::launch(scenario, Some(path))
+    }
+
+    fn launch(scenario: &str, policy: Option<PathBuf>) -> Lab {
         let log = std::env::temp_dir().join(format!(
-            "ecs-doctor-lab-{scenario}-{}.log",
-            std::process::id()
+            "ecs-doctor-lab-{scenario}-{}-{}.log",
+            std::process::id(),
+            LAB_COUNT.fetch_add(1, Ordering::Relaxed)
         ));
         let log_file = std::fs::File::create(&log).expect("create lab log");
-        let mut child = Command::new(lab_python())
+        let mut command = Command::new(lab_python());
+        command
             .arg(repo_root().join("tests/lab/lab.py"))
-            .args(["serve", scenario])
+            .args(["serve", scenario]);
+        if let Some(path) = &policy {
+            command.arg("--caller-policy").arg(path);
+        }
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log_file))
@@ -91,8 +124,18 @@ impl Lab {
             child,
             stdin,
             log,
+            policy,
             info,
         }
+    }
+
+    /// The enforced caller's access key id and secret, when the lab was started
+    /// with a policy.
+    pub fn caller_keys(&self) -> Option<(&str, &str)> {
+        Some((
+            self.info["caller_access_key_id"].as_str()?,
+            self.info["caller_secret_access_key"].as_str()?,
+        ))
     }
 
     pub fn endpoint(&self) -> &str {
@@ -109,9 +152,14 @@ impl Lab {
             .unwrap_or_else(|| panic!("lab ready line has no {key}: {}", self.info))
     }
 
-    /// Run ecs-doctor with this lab's endpoint and test credentials.
+    /// Run ecs-doctor with this lab's endpoint and test credentials (the
+    /// enforced caller's keys for a lab started with a policy).
     pub fn run(&self, args: &[&str]) -> Output {
         let mut cmd = ecs_doctor();
+        if let Some((id, secret)) = self.caller_keys() {
+            cmd.env("AWS_ACCESS_KEY_ID", id)
+                .env("AWS_SECRET_ACCESS_KEY", secret);
+        }
         cmd.args(args).arg("--endpoint-url").arg(self.endpoint());
         cmd.output().expect("run ecs-doctor")
     }
@@ -142,6 +190,9 @@ impl Drop for Lab {
     fn drop(&mut self) {
         // Closing stdin asks the lab to stop; kill it if it does not.
         drop(self.stdin.take());
+        if let Some(policy) = &self.policy {
+            let _ = std::fs::remove_file(policy);
+        }
         for _ in 0..50 {
             if let Ok(Some(_)) = self.child.try_wait() {
                 let _ = std::fs::remove_file(&self.log);

@@ -3,6 +3,8 @@
 
     lab.py list                      scenario names, one a line
     lab.py serve SCENARIO            build it, print one JSON line, serve until stdin closes
+    lab.py serve SCENARIO --caller-policy FILE
+                                     ... then enforce IAM, with FILE the caller's only policy
     lab.py check [SCENARIO ...]      serve each scenario and read it back with boto3
 
 `serve` prints exactly one line on stdout, once the scenario is built and read back:
@@ -86,6 +88,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "scenario": sc.name,
         }
         ready.update({k: v for k, v in info.items() if k not in ready})
+        if args.caller_policy:
+            with open(args.caller_policy, encoding="utf-8") as f:
+                ready.update(lab.restrict_caller(f.read()))
     except Exception:
         traceback.print_exc()
         lab.stop()
@@ -249,6 +254,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="seed for moto's ids (default: derived from the scenario name)")
     s.add_argument("--now", default=os.environ.get("ECS_DOCTOR_LAB_NOW"),
                    help="pretend the current time is this ISO-8601 instant (env ECS_DOCTOR_LAB_NOW)")
+    s.add_argument("--caller-policy", metavar="FILE", default=None,
+                   help="after building, create the IAM user ecs-doctor-reader with FILE as its only "
+                        "(inline) policy, enforce IAM on every later request, and add the user's keys "
+                        "to the ready line (caller_access_key_id, caller_secret_access_key)")
     s.set_defaults(fn=cmd_serve)
     c = sub.add_parser("check", help="serve scenarios and read them back")
     c.add_argument("scenarios", nargs="*")

@@ -244,6 +244,35 @@ class Lab:
             self._server.stop()
             self._server = None
 
+    def restrict_caller(self, policy_document: str, user: str = "ecs-doctor-reader") -> dict[str, str]:
+        """Create an IAM user whose only permissions are `policy_document` (inline), give
+        it access keys, then make moto enforce IAM on every later request.
+
+        Call it last: from then on the lab's own `testing` keys are refused too
+        (moto knows no such access key), so nothing after it may call the lab's
+        clients. moto only authorises a request once `ActionAuthenticatorMixin.
+        request_count` has reached `settings.INITIAL_NO_AUTH_ACTION_COUNT` (infinite
+        unless the env var is set); both are read per request, so setting the
+        threshold to 0 in-process switches enforcement on for this server.
+        Returns the user's keys, for the ready line.
+        """
+        json.loads(policy_document)  # fail here, not on the first refused call
+        _shape_refusals_like_aws()
+        iam = self.client("iam")
+        iam.create_user(UserName=user)
+        iam.put_user_policy(UserName=user, PolicyName="caller-policy", PolicyDocument=policy_document)
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        from moto import settings
+        from moto.core.authorization import ActionAuthenticatorMixin
+
+        settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+        ActionAuthenticatorMixin.request_count = 0
+        return {
+            "caller_user": user,
+            "caller_access_key_id": key["AccessKeyId"],
+            "caller_secret_access_key": key["SecretAccessKey"],
+        }
+
     def client(self, service: str, region: str | None = None):
         key = f"{service}@{region or self.region}"
         if key not in self._clients:
@@ -1441,6 +1470,72 @@ def _import_moto(region: str):
     finally:
         boto3.Session = real  # type: ignore[misc]
     return shared
+
+
+_REFUSALS_SHAPED = False
+
+# moto's refusal codes -> what the service says instead, per protocol family.
+_JSON_REFUSAL_CODES = {
+    "AccessDenied": "AccessDeniedException",
+    "InvalidClientTokenId": "UnrecognizedClientException",
+    "SignatureDoesNotMatch": "InvalidSignatureException",
+}
+
+
+def _shape_refusals_like_aws() -> None:
+    """Make moto's IAM refusals look like the service's own.
+
+    moto answers every refused call with one XML body,
+    `<ErrorResponse><Errors><Error><Code>AccessDenied</Code>...`, whatever the
+    service's protocol. AWS does not: the JSON services (ECS, CloudWatch Logs, ECR,
+    Secrets Manager, SSM) answer `{"__type": "AccessDeniedException", "message": ...}`,
+    the query services (IAM, ELBv2, STS) `<ErrorResponse><Error><Code>AccessDenied`
+    (no `Errors` level), and EC2 `<Response><Errors><Error><Code>UnauthorizedOperation`.
+    An SDK cannot parse moto's body for a JSON service at all (it reports a
+    malformed response, not a refusal) and finds no code in it for a query service.
+    """
+    global _REFUSALS_SHAPED
+    if _REFUSALS_SHAPED:
+        return
+    from xml.sax.saxutils import escape
+
+    from moto.core.authorization import ActionAuthenticatorMixin
+    from werkzeug.exceptions import HTTPException
+
+    class Refusal(HTTPException):
+        def __init__(self, status: int, body: str):
+            super().__init__()
+            self.code = status
+            self.description = body
+
+    original = ActionAuthenticatorMixin._authenticate_and_authorize_normal_action
+
+    def authorize(self, resource: str = "*") -> None:
+        try:
+            original(self, resource)
+        except HTTPException as e:
+            code, message = getattr(e, "error_type", None), getattr(e, "message", None)
+            if not code or message is None:
+                raise
+            scope = self.headers.get("Authorization", "").partition("Credential=")[2].split("/")
+            service = scope[3] if len(scope) > 3 else ""
+            if self.headers.get("X-Amz-Target"):
+                body = json.dumps({"__type": _JSON_REFUSAL_CODES.get(code, code), "message": message})
+                raise Refusal(400, body) from None
+            error = f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
+            if service == "ec2":
+                if code == "AccessDenied":
+                    error = ("<Code>UnauthorizedOperation</Code><Message>You are not authorized to "
+                             f"perform this operation. {escape(message)}</Message>")
+                body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>{error}'
+                        "</Error></Errors><RequestID>lab</RequestID></Response>")
+            else:
+                body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error><Type>Sender</Type>'
+                        f"{error}</Error><RequestId>lab</RequestId></ErrorResponse>")
+            raise Refusal(e.code or 403, body) from None
+
+    ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = authorize  # type: ignore[method-assign]
+    _REFUSALS_SHAPED = True
 
 
 _PATCHED = False

@@ -372,3 +372,68 @@ mod tests {
         assert!(matches!(check(&future), Verdict::Pass(_)));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::{Container, ContainerLogs, Fact, LogLine, TaskDefinition};
+
+    fn exited_with_1() -> Evidence {
+        let mut ev = Evidence::default();
+        ev.task.stop_code = Some("EssentialContainerExited".into());
+        ev.task.stopped_reason = Some("Essential container in task exited".into());
+        ev.task.containers = vec![Container { name: "web".into(), exit_code: Some(1), ..Default::default() }];
+        ev.task_definition = Fact::gathered(TaskDefinition::default());
+        ev
+    }
+
+    fn evidence_of(v: Verdict) -> String {
+        match v {
+            Verdict::Found(f) => f.evidence.join("\n"),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn quotes_the_decisive_log_line() {
+        let mut ev = exited_with_1();
+        ev.logs = vec![ContainerLogs {
+            container: "web".into(),
+            driver: "awslogs".into(),
+            lines: Fact::gathered(vec![LogLine { timestamp: None, message: "Error: connect ECONNREFUSED 10.0.3.25:5432".into() }]),
+            ..Default::default()
+        }];
+        assert!(evidence_of(check(&ev)).contains("ECONNREFUSED 10.0.3.25:5432"));
+    }
+
+    #[test]
+    fn denied_log_lines_are_named_not_hidden() {
+        let mut ev = exited_with_1();
+        ev.logs = vec![ContainerLogs {
+            container: "web".into(),
+            driver: "awslogs".into(),
+            lines: Fact::Denied { action: "logs:GetLogEvents".into(), error: "AccessDeniedException".into() },
+            ..Default::default()
+        }];
+        let evidence = evidence_of(check(&ev));
+        assert!(evidence.contains("its log lines could not be read: logs:GetLogEvents was denied"), "{evidence}");
+    }
+
+    #[test]
+    fn an_unknown_task_definition_is_not_called_no_log_configuration() {
+        let mut ev = exited_with_1();
+        ev.task_definition = Fact::Denied { action: "ecs:DescribeTaskDefinition".into(), error: "AccessDeniedException".into() };
+        let evidence = evidence_of(check(&ev));
+        assert!(!evidence.contains("it has no log configuration"), "{evidence}");
+        assert!(evidence.contains("ecs:DescribeTaskDefinition was denied"), "{evidence}");
+        // With the task definition known and no log configuration, it says so.
+        assert!(evidence_of(check(&exited_with_1())).contains("it has no log configuration"));
+    }
+
+    #[test]
+    fn passes_when_the_essential_container_exited_cleanly() {
+        let mut ev = exited_with_1();
+        ev.task.containers[0].exit_code = Some(0);
+        assert!(matches!(check(&ev), Verdict::Pass(_)));
+    }
+}

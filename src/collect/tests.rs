@@ -1,0 +1,126 @@
+//! How `DescribeTasks` failures become the errors a user sees, with the ECS
+//! client answered by aws-smithy-mocks instead of AWS.
+
+use super::ecs::describe_task;
+use crate::error::{exit, DoctorError};
+use crate::target::TaskTarget;
+use aws_sdk_ecs::operation::describe_tasks::{DescribeTasksError, DescribeTasksOutput};
+use aws_sdk_ecs::types::{error::AccessDeniedException, Failure};
+use aws_sdk_ecs::Client;
+use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use aws_smithy_runtime_api::http::{Response, StatusCode};
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::error::ErrorMetadata;
+
+const TASK: &str = "arn:aws:ecs:us-east-1:123456789012:task/prod/0123456789abcdef0123456789abcdef";
+
+fn target() -> TaskTarget {
+    TaskTarget {
+        task: TASK.into(),
+        cluster: "prod".into(),
+        region: Some("us-east-1".into()),
+        account: Some("123456789012".into()),
+    }
+}
+
+/// An awsJson 1.1 error exactly as ECS puts it on the wire.
+fn wire_error(status: u16, code: &str, message: &str) -> Response {
+    let body = format!(r#"{{"__type":"{code}","message":"{message}"}}"#);
+    Response::new(StatusCode::try_from(status).unwrap(), SdkBody::from(body))
+}
+
+/// DescribeTasks through an ECS client whose only answer is `rule`. Retries
+/// are off: the production client's retries end in the same error.
+async fn describe_with(rule: &Rule) -> Result<ecs_doctor_checks::evidence::Task, DoctorError> {
+    let ecs: Client = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [rule], |c| c
+        .retry_config(aws_sdk_ecs::config::retry::RetryConfig::disabled()));
+    let result = describe_task(&ecs, "us-east-1", &target()).await;
+    assert_eq!(rule.num_calls(), 1, "DescribeTasks is asked exactly once");
+    result
+}
+
+#[tokio::test]
+async fn throttling_is_its_own_error_and_cannot_run() {
+    let rule = mock!(Client::describe_tasks)
+        .then_http_response(|| wire_error(400, "ThrottlingException", "Rate exceeded"));
+    let err = describe_with(&rule).await.unwrap_err();
+    assert!(
+        matches!(&err, DoctorError::Throttled(m) if m.contains("ThrottlingException: Rate exceeded")),
+        "{err:?}"
+    );
+    assert_eq!(err.exit_code(), exit::CANNOT_RUN);
+}
+
+#[tokio::test]
+async fn access_denied_names_describe_tasks() {
+    let message = "User: arn:aws:iam::123456789012:user/reader is not authorized to perform: ecs:DescribeTasks";
+    let rule = mock!(Client::describe_tasks).then_error(move || {
+        // A modelled error, with the metadata ECS's deserializer would attach.
+        DescribeTasksError::AccessDeniedException(
+            AccessDeniedException::builder()
+                .message(message)
+                .meta(
+                    ErrorMetadata::builder()
+                        .code("AccessDeniedException")
+                        .message(message)
+                        .build(),
+                )
+                .build(),
+        )
+    });
+    let err = describe_with(&rule).await.unwrap_err();
+    assert!(
+        matches!(&err, DoctorError::DescribeTasksDenied(m) if m.contains("AccessDeniedException") && m.contains(message)),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("ecs:DescribeTasks"), "{err}");
+    assert_eq!(err.exit_code(), exit::CANNOT_RUN);
+}
+
+#[tokio::test]
+async fn an_unknown_cluster_is_cluster_not_found() {
+    let rule = mock!(Client::describe_tasks)
+        .then_http_response(|| wire_error(400, "ClusterNotFoundException", "Cluster not found."));
+    let err = describe_with(&rule).await.unwrap_err();
+    assert!(
+        matches!(&err, DoctorError::ClusterNotFound { cluster, region } if cluster == "prod" && region == "us-east-1"),
+        "{err:?}"
+    );
+    assert_eq!(err.exit_code(), exit::CANNOT_RUN);
+}
+
+#[tokio::test]
+async fn a_missing_task_is_task_not_found() {
+    let rule = mock!(Client::describe_tasks)
+        .match_requests(|req| req.cluster() == Some("prod") && req.tasks() == [TASK])
+        .then_output(|| {
+            DescribeTasksOutput::builder()
+                .failures(Failure::builder().arn(TASK).reason("MISSING").build())
+                .build()
+        });
+    let err = describe_with(&rule).await.unwrap_err();
+    assert!(
+        matches!(&err, DoctorError::TaskNotFound { task, cluster, .. } if task == TASK && cluster == "prod"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("about an hour"), "{err}");
+    assert_eq!(err.exit_code(), exit::CANNOT_RUN);
+}
+
+#[tokio::test]
+async fn a_found_task_is_converted() {
+    let rule = mock!(Client::describe_tasks).then_output(|| {
+        DescribeTasksOutput::builder()
+            .tasks(
+                aws_sdk_ecs::types::Task::builder()
+                    .task_arn(TASK)
+                    .last_status("STOPPED")
+                    .stop_code(aws_sdk_ecs::types::TaskStopCode::EssentialContainerExited)
+                    .build(),
+            )
+            .build()
+    });
+    let task = describe_with(&rule).await.expect("the task");
+    assert_eq!(task.id, "0123456789abcdef0123456789abcdef");
+    assert_eq!(task.stop_code.as_deref(), Some("EssentialContainerExited"));
+}
