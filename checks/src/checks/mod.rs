@@ -49,6 +49,16 @@ macro_rules! register_checks {
 register_checks! {
     AppExitError => app_exit_error,
     ImageNotFound => image_not_found,
+    ImagePlatformMismatch => image_platform_mismatch,
+    RegistryAuthFailed => registry_auth_failed,
+    RegistryRateLimited => registry_rate_limited,
+    ExecutionRoleMissing => execution_role_missing,
+    ExecutionRoleNotFound => execution_role_not_found,
+    ExecutionRoleUntrusted => execution_role_untrusted,
+    ExecutionRolePermissions => execution_role_permissions,
+    SecretNotFound => secret_not_found,
+    LogGroupMissing => log_group_missing,
+    LogConfigInvalid => log_config_invalid,
     NoPublicIp => no_public_ip,
     StoppedByDeployment => stopped_by_deployment,
 }
