@@ -46,20 +46,74 @@ fn parse_bundle(text: &str) -> Result<Bundle, String> {
 }
 
 fn run_task(args: TaskArgs) -> anyhow::Result<i32> {
-    let target = target::parse(&args.task, args.cluster.as_deref())?;
+    let targets = args
+        .tasks
+        .iter()
+        .map(|t| target::parse(t, args.cluster.as_deref()))
+        .collect::<Result<Vec<_>, _>>()?;
+    if targets.len() > 1 && args.save_evidence.is_some() {
+        return Err(DoctorError::BadInput("--save-evidence takes a single task".into()).into());
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("could not start the async runtime")?;
-    let evidence = runtime.block_on(collect::collect(&target, &args))?;
-    if let Some(path) = &args.save_evidence {
-        let bundle = Bundle::new(evidence.clone(), VERSION, None);
-        let json =
-            serde_json::to_string_pretty(&bundle).context("could not serialise the evidence")?;
-        std::fs::write(path, json + "\n")
-            .with_context(|| format!("could not write {}", path.display()))?;
+    if let [target] = targets.as_slice() {
+        let evidence = runtime.block_on(collect::collect(target, &args))?;
+        if let Some(path) = &args.save_evidence {
+            let bundle = Bundle::new(evidence.clone(), VERSION, None);
+            let json = serde_json::to_string_pretty(&bundle)
+                .context("could not serialise the evidence")?;
+            std::fs::write(path, json + "\n")
+                .with_context(|| format!("could not write {}", path.display()))?;
+        }
+        return report(&evidence, &args.render);
     }
-    report(&evidence, &args.render)
+    // Several tasks: collect a few at a time (AWS throttles bursts), report in the order given.
+    use futures::StreamExt;
+    let results: Vec<_> = runtime.block_on(
+        futures::stream::iter(targets.iter().map(|t| collect::collect(t, &args)))
+            .buffered(4)
+            .collect(),
+    );
+    let mut reports = Vec::new();
+    let mut could_not_run = false;
+    for (target, result) in targets.iter().zip(results) {
+        match result {
+            Ok(evidence) => reports.push(diagnose(&evidence, VERSION)),
+            Err(err) => {
+                could_not_run = true;
+                eprintln!(
+                    "ecs-doctor: {}: {}",
+                    target.task,
+                    ecs_doctor_checks::redact::redact(&err.to_string())
+                );
+            }
+        }
+    }
+    write_out(&render::render_many(
+        &reports,
+        args.render.output,
+        use_color(&args.render),
+    ))?;
+    Ok(if could_not_run {
+        exit::CANNOT_RUN
+    } else if reports.iter().any(|r| r.has_failure()) {
+        exit::FAILURE_FOUND
+    } else {
+        exit::OK
+    })
+}
+
+/// Print to stdout; a closed pipe (`| head`) is not an error of the diagnosis.
+fn write_out(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(e).context("could not write the report");
+        }
+    }
+    Ok(())
 }
 
 fn use_color(args: &RenderArgs) -> bool {
@@ -71,14 +125,7 @@ fn use_color(args: &RenderArgs) -> bool {
 
 fn report(evidence: &Evidence, args: &RenderArgs) -> anyhow::Result<i32> {
     let report = diagnose(evidence, VERSION);
-    let text = render::render(&report, args.output, use_color(args));
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        // A closed pipe (`| head`) is not an error of the diagnosis.
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(e).context("could not write the report");
-        }
-    }
+    write_out(&render::render(&report, args.output, use_color(args)))?;
     Ok(if report.has_failure() {
         exit::FAILURE_FOUND
     } else {

@@ -11,6 +11,7 @@ Examples:
   ecs-doctor task <arn> -o markdown > ticket.md
   ecs-doctor task <arn> -o json | jq '.candidates[0].code'
   ecs-doctor task <arn> --save-evidence evidence.json      # replay it later, offline
+  ecs-doctor task <arn1> <arn2> <arn3> -o json             # several tasks: an array of reports
   ecs-doctor task <arn> --endpoint-url http://localhost:4566  # LocalStack or moto
 ";
 
@@ -75,13 +76,15 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct TaskArgs {
-    /// A task ARN, a task id (with --cluster), or an ECS console task URL.
-    pub task: String,
+    /// A task ARN, a task id (with --cluster), or an ECS console task URL. Give several to
+    /// diagnose them together: JSON output is then an array of reports.
+    #[arg(required = true, value_name = "TASK")]
+    pub tasks: Vec<String>,
     /// The cluster, when TASK is a bare task id.
     #[arg(long)]
     pub cluster: Option<String>,
     /// AWS Region (default: the task ARN's Region, then AWS_REGION / the profile).
-    #[arg(long, env = "AWS_REGION", hide_env_values = true)]
+    #[arg(long)]
     pub region: Option<String>,
     /// Named profile from the AWS config files.
     #[arg(long, env = "AWS_PROFILE", hide_env_values = true)]

@@ -31,9 +31,29 @@ const FORBIDDEN_EXACT: &[&str] = &[
     "decrypt",
 ];
 const FORBIDDEN_PREFIXES: &[&str] = &[
-    "put_", "create_", "delete_", "tag_", "untag_", "assume_role", "start_", "stop_", "update_",
-    "register_", "deregister_", "run_", "execute_", "modify_", "attach_", "detach_", "set_",
-    "replace_", "associate_", "disassociate_", "authorize_", "revoke_", "terminate_",
+    "put_",
+    "create_",
+    "delete_",
+    "tag_",
+    "untag_",
+    "assume_role",
+    "start_",
+    "stop_",
+    "update_",
+    "register_",
+    "deregister_",
+    "run_",
+    "execute_",
+    "modify_",
+    "attach_",
+    "detach_",
+    "set_",
+    "replace_",
+    "associate_",
+    "disassociate_",
+    "authorize_",
+    "revoke_",
+    "terminate_",
 ];
 
 /// Methods that build a client rather than call an operation.
@@ -72,14 +92,20 @@ fn code_only(source: &str) -> String {
                 hashes += 1;
             }
             if bytes.get(i + 1 + hashes) == Some(&'"') {
-                let close: String = std::iter::once('"').chain(std::iter::repeat_n('#', hashes)).collect();
+                let close: String = std::iter::once('"')
+                    .chain(std::iter::repeat_n('#', hashes))
+                    .collect();
                 let close: Vec<char> = close.chars().collect();
                 let mut j = i + 2 + hashes;
                 while j < bytes.len() && bytes[j..].iter().take(close.len()).ne(close.iter()) {
                     j += 1;
                 }
                 let end = (j + close.len()).min(bytes.len());
-                out.extend(bytes[i..end].iter().map(|&b| if b == '\n' { '\n' } else { ' ' }));
+                out.extend(
+                    bytes[i..end]
+                        .iter()
+                        .map(|&b| if b == '\n' { '\n' } else { ' ' }),
+                );
                 i = end;
                 continue;
             }
@@ -205,7 +231,9 @@ fn violation(op: &str) -> Option<String> {
         return Some(format!("{op} writes ({p}…)"));
     }
     if !ALLOWED_PREFIXES.iter().any(|p| op.starts_with(p)) {
-        return Some(format!("{op} is not a describe/get/list/batch_get/simulate call"));
+        return Some(format!(
+            "{op} is not a describe/get/list/batch_get/simulate call"
+        ));
     }
     None
 }
@@ -246,7 +274,11 @@ fn every_aws_call_only_reads() {
     let mut problems = Vec::new();
     for file in &files {
         let source = std::fs::read_to_string(file).expect("readable source");
-        let rel = file.strip_prefix(root).unwrap_or(file).display().to_string();
+        let rel = file
+            .strip_prefix(root)
+            .unwrap_or(file)
+            .display()
+            .to_string();
         for (line, op) in operations(&source) {
             if let Some(why) = violation(&op) {
                 problems.push(format!("{rel}:{line}: {why}"));
@@ -257,7 +289,11 @@ fn every_aws_call_only_reads() {
             problems.push(format!("{rel}:{line}: calls {name}"));
         }
     }
-    assert!(problems.is_empty(), "write or secret-reading calls:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "write or secret-reading calls:\n{}",
+        problems.join("\n")
+    );
     // The scanner must actually see the collectors' calls.
     for expected in [
         "describe_tasks",
@@ -272,7 +308,10 @@ fn every_aws_call_only_reads() {
         "describe_log_groups",
         "get_log_events",
     ] {
-        assert!(seen.iter().any(|s| s == expected), "{expected} not found among {seen:?}");
+        assert!(
+            seen.iter().any(|s| s == expected),
+            "{expected} not found among {seen:?}"
+        );
     }
 }
 
@@ -292,12 +331,16 @@ fn the_scanner_catches_a_secret_read_and_a_write() {
     let ops = operations(reads_secret);
     assert_eq!(ops, vec![(6, "get_secret_value".to_string())]);
     assert!(violation("get_secret_value").is_some());
-    assert_eq!(forbidden_calls(reads_secret), vec![(6, "get_secret_value".to_string())]);
+    assert_eq!(
+        forbidden_calls(reads_secret),
+        vec![(6, "get_secret_value".to_string())]
+    );
 
     let kept_in_a_variable = "let b = client.get_parameters().names(n); let out = b.send().await;";
     assert_eq!(forbidden_calls(kept_in_a_variable).len(), 1);
 
-    let tricky = "let q = '\"'; let j = r#\"{\"a\": \"b\"}\"#; let o = ssm.get_parameters().send();";
+    let tricky =
+        "let q = '\"'; let j = r#\"{\"a\": \"b\"}\"#; let o = ssm.get_parameters().send();";
     assert_eq!(operations(tricky), vec![(1, "get_parameters".to_string())]);
 
     let writes = "let _ = ecs.stop_task().cluster(c).task(t).send().await;";
@@ -309,8 +352,14 @@ fn the_scanner_catches_a_secret_read_and_a_write() {
 
     // Builder setters that merely look like writes are not operations.
     let reads_logs = "logs.get_log_events().log_group_name(g).start_from_head(true).set_end_time(e).send().await";
-    assert_eq!(operations(reads_logs), vec![(1, "get_log_events".to_string())]);
+    assert_eq!(
+        operations(reads_logs),
+        vec![(1, "get_log_events".to_string())]
+    );
     assert!(violation("get_log_events").is_none());
     let paginated = "iam.list_role_policies().role_name(r).into_paginator().send()";
-    assert_eq!(operations(paginated), vec![(1, "list_role_policies".to_string())]);
+    assert_eq!(
+        operations(paginated),
+        vec![(1, "list_role_policies".to_string())]
+    );
 }

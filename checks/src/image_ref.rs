@@ -258,7 +258,10 @@ mod manifest_tests {
             other => panic!("{other:?}"),
         }
         let single = r#"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"digest":"sha256:c"},"layers":[]}"#;
-        assert!(matches!(manifest_platforms(single), Fact::NotApplicable { .. }));
+        assert!(matches!(
+            manifest_platforms(single),
+            Fact::NotApplicable { .. }
+        ));
         assert_eq!(schema1_platform(single), None);
     }
 

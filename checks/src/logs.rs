@@ -26,7 +26,7 @@ const PATTERNS: &[(LineKind, &str)] = &[
     ),
     (
         LineKind::Exception,
-        r"(?i)\btraceback \(most recent call last\)|\bexception\b|\bunhandled\b|^\s*at [\w$.<>]+ ?\(|caused by:",
+        r"(?i)\btraceback \(most recent call last\)|\bexception\b|\bunhandled\b|^\s*at [\w$.<>]+ ?\(|caused by:|^\s*[A-Za-z_][\w.$]*(?:Error|Exception)\b",
     ),
     (
         LineKind::AddressInUse,
@@ -69,24 +69,48 @@ pub fn classify(line: &str) -> Option<LineKind> {
     set().matches(line).iter().next().map(|i| PATTERNS[i].0)
 }
 
-/// The line that best explains a crash: the last line of the most specific
-/// kind found, preferring the first line of the final stack trace.
+/// Lines that belong to a stack trace or an error object dump rather than
+/// carry the message: `at foo (file.js:1:2)`, `  code: 'ECONNREFUSED',`, `^`.
+fn is_trace_detail(line: &str) -> bool {
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(
+            r#"^\s*(?:at\s|\^+\s*$|File "|\.\.\. \d+ more)|^\s+[a-z_][A-Za-z0-9_]*:\s"#,
+        )
+        .expect("valid trace regex")
+    });
+    re.is_match(line)
+}
+
+/// A line that names an error type: `TypeError: …`, `java.lang.IllegalStateException: …`.
+fn is_error_header(line: &str) -> bool {
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r"^\s*(?:[A-Za-z_][\w.$]*)?(?:Error|Exception|Panic)\b:?")
+            .expect("valid header regex")
+    });
+    re.is_match(line)
+}
+
+/// The line that best explains a crash: the most specific kind found; among
+/// lines of that kind, one that names an error type, else the last one.
 pub fn decisive_line(lines: &[LogLine]) -> Option<&LogLine> {
-    let mut best: Option<(usize, &LogLine)> = None;
+    let mut best: Option<((usize, bool), &LogLine)> = None;
     for line in lines {
-        if let Some(kind) = classify(&line.message) {
-            let rank = PATTERNS
-                .iter()
-                .position(|(k, _)| *k == kind)
-                .unwrap_or(PATTERNS.len());
-            // Stack frames (`at foo (file.js:1:2)`) never win over the message they belong to.
-            if line.message.trim_start().starts_with("at ") {
-                continue;
-            }
-            match best {
-                Some((r, _)) if r < rank => {}
-                _ => best = Some((rank, line)),
-            }
+        if is_trace_detail(&line.message) {
+            continue;
+        }
+        let Some(kind) = classify(&line.message) else {
+            continue;
+        };
+        let rank = PATTERNS
+            .iter()
+            .position(|(k, _)| *k == kind)
+            .unwrap_or(PATTERNS.len());
+        let key = (rank, !is_error_header(&line.message));
+        match best {
+            Some((k, _)) if k < key => {}
+            _ => best = Some((key, line)),
         }
     }
     best.map(|(_, l)| l)
@@ -125,6 +149,36 @@ mod tests {
         assert_eq!(
             decisive_line(&l).unwrap().message,
             "Error: connect ECONNREFUSED 10.0.3.25:5432"
+        );
+    }
+
+    #[test]
+    fn node_error_object_dumps_do_not_win() {
+        let l = lines(&[
+            "2026-11-02T09:26:00Z ERROR [db] connection attempt 5/5 failed: connect ECONNREFUSED 10.0.3.25:5432",
+            "Error: connect ECONNREFUSED 10.0.3.25:5432",
+            "    at /app/node_modules/pg-pool/index.js:45:11",
+            "  errno: -111,",
+            "  code: 'ECONNREFUSED',",
+            "}",
+        ]);
+        assert_eq!(
+            decisive_line(&l).unwrap().message,
+            "Error: connect ECONNREFUSED 10.0.3.25:5432"
+        );
+    }
+
+    #[test]
+    fn python_traceback_picks_the_exception_line() {
+        let l = lines(&[
+            "Traceback (most recent call last):",
+            "  File \"/app/main.py\", line 3, in <module>",
+            "    import settings",
+            "KeyError: 'DATABASE_URL'",
+        ]);
+        assert_eq!(
+            decisive_line(&l).unwrap().message,
+            "KeyError: 'DATABASE_URL'"
         );
     }
 

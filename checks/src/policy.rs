@@ -128,9 +128,11 @@ impl Policy {
             let effect = match s.get("Effect").and_then(|v| v.as_str()) {
                 Some(e) if e.eq_ignore_ascii_case("allow") => Effect::Allow,
                 Some(e) if e.eq_ignore_ascii_case("deny") => Effect::Deny,
-                other => return Err(format!(
+                other => {
+                    return Err(format!(
                     "policy {name} statement {label}: Effect {other:?} is neither Allow nor Deny"
-                )),
+                ))
+                }
             };
             let Some(actions) = patterns(s, "Action", "NotAction") else {
                 return Err(format!(

@@ -14,6 +14,7 @@ struct Rules {
     whole: Vec<Regex>,
     /// `key = value` pairs: group 1 (the key and separator) is kept.
     keyed: Regex,
+    keyed_spaced: Regex,
     url_credentials: Regex,
     base64_40: Regex,
 }
@@ -38,10 +39,17 @@ fn rules() -> &'static Rules {
         .iter()
         .map(|p| Regex::new(p).expect("valid redaction regex"))
         .collect(),
+        // `password=…`, `"token": "…"`, `apiKey:…`: an assignment, not prose.
         keyed: Regex::new(
-            r#"(?i)(\b[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|auth)[A-Za-z0-9_.-]*["']?\s*[:=]\s*["']?)([^\s"',;&}]{3,})"#,
+            r#"(?i)(\b[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|auth)[A-Za-z0-9_.-]*(?:\s*=\s*["']?|["']\s*:\s*["']|:))([^\s"',;&}]{3,})"#,
         )
         .expect("valid keyed regex"),
+        // `password: hunter2` with a space is prose as often as not ("registry auth: service
+        // call …"), so only strong key names count and the value must contain a digit.
+        keyed_spaced: Regex::new(
+            r#"(?i)(\b(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)\s*:\s+)([^\s"',;&}]*[0-9][^\s"',;&}]*)"#,
+        )
+        .expect("valid spaced keyed regex"),
         url_credentials: Regex::new(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:)([^/\s@]+)(@)")
             .expect("valid url regex"),
         base64_40: Regex::new(r"(^|[^A-Za-z0-9/+=])([A-Za-z0-9/+]{40})($|[^A-Za-z0-9/+=])")
@@ -92,21 +100,19 @@ pub fn redact(text: &str) -> String {
             format!("{}{}{}", &c[1], REDACTED, &c[3])
         })
         .into_owned();
-    let before = out.clone();
-    out = r
-        .keyed
-        .replace_all(&before, |c: &Captures| {
-            let start = c.get(0).map(|m| m.start()).unwrap_or(0);
-            if c[2].starts_with(REDACTED)
-                || c[2].starts_with("[REDACTED")
-                || is_reference(&before[..start], &c[1], &c[2])
-            {
-                c[0].to_string()
-            } else {
-                format!("{}{}", &c[1], REDACTED)
-            }
-        })
-        .into_owned();
+    for re in [&r.keyed, &r.keyed_spaced] {
+        let before = out.clone();
+        out = re
+            .replace_all(&before, |c: &Captures| {
+                let start = c.get(0).map(|m| m.start()).unwrap_or(0);
+                if c[2].starts_with("[REDACTED") || is_reference(&before[..start], &c[1], &c[2]) {
+                    c[0].to_string()
+                } else {
+                    format!("{}{}", &c[1], REDACTED)
+                }
+            })
+            .into_owned();
+    }
     out = r
         .base64_40
         .replace_all(&out, |c: &Captures| {
@@ -189,6 +195,21 @@ mod tests {
     fn keeps_ordinary_text_arns_and_git_shas() {
         let s = "Essential container in task exited arn:aws:ecs:us-east-1:123456789012:task/c/0123456789abcdef0123456789abcdef sha 3fce3b5bb02395e1c2b8f1f0aa57a1c6c6e0d1f2";
         assert_eq!(redact(s), s);
+    }
+
+    #[test]
+    fn keeps_aws_error_prose() {
+        let s = "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s): unable to retrieve secret: ResourceNotFoundException";
+        assert_eq!(redact(s), s);
+    }
+
+    #[test]
+    fn redacts_json_and_spaced_assignments() {
+        let s = redact(r#"{"api_key": "k3y-value", "password":"pw9"} secret: s3cr3tvalue"#);
+        assert!(
+            !s.contains("k3y-value") && !s.contains("pw9") && !s.contains("s3cr3tvalue"),
+            "{s}"
+        );
     }
 
     #[test]

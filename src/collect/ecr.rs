@@ -254,13 +254,17 @@ async fn platforms(
         .set_accepted_media_types(Some(MEDIA_TYPES.iter().map(|s| s.to_string()).collect()))
         .send()
         .await;
-    let (manifest, media_type) = match c.fact("ecr:BatchGetImage", "the image platform check", out) {
+    let (manifest, media_type) = match c.fact("ecr:BatchGetImage", "the image platform check", out)
+    {
         Fact::Gathered { value } => {
             let Some(image) = value.images().first() else {
                 return Fact::absent("ECR returned no manifest");
             };
             match image.image_manifest() {
-                Some(m) => (m.to_string(), image.image_manifest_media_type().map(str::to_string)),
+                Some(m) => (
+                    m.to_string(),
+                    image.image_manifest_media_type().map(str::to_string),
+                ),
                 None => return Fact::absent("ECR returned no manifest"),
             }
         }

@@ -23,6 +23,25 @@ pub fn render(report: &Report, format: OutputFormat, color: bool) -> String {
     }
 }
 
+/// Render several reports: a JSON array, or the reports one after another.
+pub fn render_many(reports: &[Report], format: OutputFormat, color: bool) -> String {
+    if format == OutputFormat::Json {
+        let redacted: Vec<Report> = reports.iter().map(redact::redact_serde).collect();
+        let mut out = serde_json::to_string_pretty(&redacted).expect("reports serialise");
+        out.push('\n');
+        return out;
+    }
+    let separator = match format {
+        OutputFormat::Markdown => "\n---\n\n",
+        _ => "\n────────────────────────────────────────────────────────────────────────\n\n",
+    };
+    reports
+        .iter()
+        .map(|r| render(r, format, color))
+        .collect::<Vec<_>>()
+        .join(separator)
+}
+
 /// The one-line task summary every format starts with.
 pub(crate) fn task_line(report: &Report) -> String {
     let t = &report.task;

@@ -1,0 +1,281 @@
+//! The test harness for end-to-end tests: start an AWS lab scenario (moto on
+//! loopback, built through the real AWS APIs) and run the real ecs-doctor
+//! binary against it with `--endpoint-url`, exactly as a user would.
+//!
+//! ```ignore
+//! let lab = Lab::start("app-exit-error");
+//! let (code, report) = lab.diagnose_json(&[]);
+//! assert_eq!(code, 1);
+//! assert_eq!(report["candidates"][0]["code"], "app-exit-error");
+//! ```
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The lab's Python, created on first use by `tests/lab/bootstrap.sh`.
+pub fn lab_python() -> &'static Path {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(|| {
+        let out = Command::new("bash")
+            .arg(repo_root().join("tests/lab/bootstrap.sh"))
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run tests/lab/bootstrap.sh");
+        assert!(out.status.success(), "tests/lab/bootstrap.sh failed");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        PathBuf::from(
+            stdout
+                .lines()
+                .last()
+                .expect("bootstrap prints the python path")
+                .trim(),
+        )
+    })
+}
+
+/// One running lab scenario. Dropping it stops the lab.
+pub struct Lab {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    log: PathBuf,
+    /// The scenario's ready line: endpoint, region, task_arn, and scenario extras.
+    pub info: Value,
+}
+
+impl Lab {
+    pub fn start(scenario: &str) -> Lab {
+        let log = std::env::temp_dir().join(format!(
+            "ecs-doctor-lab-{scenario}-{}.log",
+            std::process::id()
+        ));
+        let log_file = std::fs::File::create(&log).expect("create lab log");
+        let mut child = Command::new(lab_python())
+            .arg(repo_root().join("tests/lab/lab.py"))
+            .args(["serve", scenario])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log_file))
+            .spawn()
+            .expect("start the lab");
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("lab stdout");
+        // Read the ready line on a thread, so a hung lab fails the test instead of hanging it.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_default();
+        let info: Value = match serde_json::from_str(line.trim()) {
+            Ok(v) => v,
+            Err(_) => {
+                let _ = child.kill();
+                let mut text = String::new();
+                let _ = std::fs::File::open(&log).and_then(|mut f| f.read_to_string(&mut text));
+                panic!("lab scenario {scenario} did not start; its log:\n{text}");
+            }
+        };
+        Lab {
+            child,
+            stdin,
+            log,
+            info,
+        }
+    }
+
+    pub fn endpoint(&self) -> &str {
+        self.info["endpoint"].as_str().expect("endpoint")
+    }
+
+    pub fn task_arn(&self) -> &str {
+        self.info["task_arn"].as_str().expect("task_arn")
+    }
+
+    pub fn get(&self, key: &str) -> &str {
+        self.info[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("lab ready line has no {key}: {}", self.info))
+    }
+
+    /// Run ecs-doctor with this lab's endpoint and test credentials.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut cmd = ecs_doctor();
+        cmd.args(args).arg("--endpoint-url").arg(self.endpoint());
+        cmd.output().expect("run ecs-doctor")
+    }
+
+    /// `ecs-doctor task <arn> -o json [extra]`: the exit code and the parsed report.
+    pub fn diagnose_json(&self, extra: &[&str]) -> (i32, Value) {
+        let mut args = vec!["task", self.task_arn(), "-o", "json"];
+        args.extend_from_slice(extra);
+        let out = self.run(&args);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let report = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+            panic!(
+                "not a JSON report ({e}); stdout:\n{stdout}\nstderr:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out.status.code().unwrap_or(-1), report)
+    }
+
+    /// `ecs-doctor task <arn> -o markdown`: the report text.
+    pub fn diagnose_markdown(&self) -> String {
+        let out = self.run(&["task", self.task_arn(), "-o", "markdown"]);
+        String::from_utf8(out.stdout).expect("utf-8 report")
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        // Closing stdin asks the lab to stop; kill it if it does not.
+        drop(self.stdin.take());
+        for _ in 0..50 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                let _ = std::fs::remove_file(&self.log);
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+/// The ecs-doctor binary with a clean AWS environment: test credentials,
+/// no profile, no config files, no instance metadata.
+pub fn ecs_doctor() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecs-doctor"));
+    for var in [
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_SESSION_TOKEN",
+        "NO_COLOR",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", "/nonexistent/ecs-doctor-test-config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/ecs-doctor-test-credentials",
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    cmd
+}
+
+/// The first candidate's code, or "" when there is none.
+pub fn top_code(report: &Value) -> &str {
+    report["candidates"][0]["code"].as_str().unwrap_or("")
+}
+
+/// All evidence lines of the first candidate, joined.
+pub fn top_evidence(report: &Value) -> String {
+    report["candidates"][0]["evidence"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
+/// Insta settings that hide what changes between releases.
+pub fn snapshot_settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.add_filter(r"ecs-doctor \d+\.\d+\.\d+[^<\s]*", "ecs-doctor [version]");
+    // Lab timestamps are relative to the real clock (CloudWatch Logs refuses old events).
+    s.add_filter(
+        r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z",
+        "[timestamp]",
+    );
+    s.set_snapshot_path(repo_root().join("tests/snapshots"));
+    s.set_prepend_module_to_snapshot(false);
+    s
+}
+
+/// Assert a JSON report follows the public contract (schema_version 1).
+pub fn assert_contract(report: &Value) {
+    assert_eq!(report["schema_version"], 1, "schema_version");
+    let task = &report["task"];
+    for key in ["arn", "cluster", "region", "last_status"] {
+        assert!(task[key].is_string(), "task.{key} must be a string: {task}");
+    }
+    for key in ["stop_code", "stopped_reason"] {
+        assert!(
+            task[key].is_string() || task[key].is_null(),
+            "task.{key}: {task}"
+        );
+    }
+    let candidates = report["candidates"]
+        .as_array()
+        .expect("candidates is an array");
+    let mut last = f64::INFINITY;
+    for c in candidates {
+        let code = c["code"].as_str().expect("code");
+        assert!(
+            !code.is_empty() && code.chars().all(|ch| ch.is_ascii_lowercase() || ch == '-'),
+            "kebab-case code: {code}"
+        );
+        assert!(
+            ["app", "image", "network", "platform"].contains(&c["family"].as_str().unwrap_or("")),
+            "family of {code}"
+        );
+        let conf = c["confidence"].as_f64().expect("confidence");
+        assert!((0.0..=1.0).contains(&conf), "confidence in [0,1]: {conf}");
+        assert!(conf <= last, "candidates sorted best first");
+        last = conf;
+        assert!(
+            c["title"].as_str().is_some_and(|t| !t.is_empty()),
+            "title of {code}"
+        );
+        for key in ["evidence", "fix", "docs"] {
+            assert!(
+                c[key]
+                    .as_array()
+                    .is_some_and(|a| a.iter().all(|v| v.is_string())),
+                "{key} of {code}"
+            );
+        }
+        assert!(
+            !c["evidence"].as_array().unwrap().is_empty(),
+            "evidence of {code} is empty"
+        );
+        assert!(
+            !c["fix"].as_array().unwrap().is_empty(),
+            "fix of {code} is empty"
+        );
+    }
+    for check in report["checks"].as_array().expect("checks is an array") {
+        assert!(check["id"].is_string() && check["detail"].is_string());
+        assert!(
+            ["pass", "fail", "inconclusive", "skipped"]
+                .contains(&check["status"].as_str().unwrap_or("")),
+            "{check}"
+        );
+    }
+    for gap in report["gaps"].as_array().expect("gaps is an array") {
+        for key in ["action", "error", "impact"] {
+            assert!(gap[key].is_string(), "gap.{key}: {gap}");
+        }
+    }
+}
