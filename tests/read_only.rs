@@ -144,8 +144,9 @@ fn code_only(source: &str) -> String {
     out
 }
 
-/// The methods of the call chain that ends just before `end`, first to last.
-fn chain_before(code: &[char], end: usize) -> Vec<String> {
+/// The methods of the call chain that ends just before `end`, first to last,
+/// with the index where each name starts.
+fn chain_before(code: &[char], end: usize) -> Vec<(String, usize)> {
     let mut methods = Vec::new();
     let mut i = end; // index of the '.' that starts `.send()`
     loop {
@@ -189,7 +190,7 @@ fn chain_before(code: &[char], end: usize) -> Vec<String> {
         if name.is_empty() || d == 0 || code[d - 1] != '.' {
             break;
         }
-        methods.push(name);
+        methods.push((name, s));
         i = d - 1;
     }
     methods.reverse();
@@ -207,11 +208,11 @@ fn operations(source: &str) -> Vec<(usize, String)> {
             let at = from + pos;
             let char_index = text[..at].chars().count();
             let chain = chain_before(&code, char_index);
-            if let Some(op) = chain
+            if let Some((op, start)) = chain
                 .iter()
-                .find(|m| !CLIENT_CONSTRUCTORS.contains(&m.as_str()))
+                .find(|(m, _)| !CLIENT_CONSTRUCTORS.contains(&m.as_str()))
             {
-                let line = text[..at].matches('\n').count() + 1;
+                let line = code[..*start].iter().filter(|c| **c == '\n').count() + 1;
                 out.push((line, op.clone()));
             }
             from = at + marker.len();

@@ -116,7 +116,7 @@ impl Assessment {
                 String::new()
             };
             format!(
-                "decided by ecs-doctor's own evaluation of the role's {} policy document(s), because iam:SimulatePrincipalPolicy was not available ({why}){mixed}",
+                "decided by ecs-doctor's own evaluation of the role's {} policy document(s){mixed}; the simulator did not answer: {why}",
                 self.policies_evaluated
             )
         }

@@ -442,6 +442,10 @@ pub struct SecretEvidence {
     pub value_from: String,
     /// Metadata only: ecs-doctor never reads a secret's value.
     pub metadata: Fact<SecretMetadata>,
+    /// When the reference names another Region and is missing there: the
+    /// ARN of the secret or parameter of the same name in the task's Region.
+    #[serde(default)]
+    pub found_in_task_region: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

@@ -233,6 +233,7 @@ pub fn add_secret(ev: &mut Evidence, name: &str, value_from: &str, metadata: Fac
         name: name.into(),
         value_from: value_from.into(),
         metadata,
+        found_in_task_region: None,
     });
 }
 

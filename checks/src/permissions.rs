@@ -283,6 +283,7 @@ mod tests {
                 service: "secretsmanager".into(),
                 ..Default::default()
             }),
+            found_in_task_region: None,
         };
         let reqs = kms_requirements(
             &[

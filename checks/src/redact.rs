@@ -80,6 +80,7 @@ fn is_reference(preceding: &str, key: &str, value: &str) -> bool {
     }
     // An IAM action of the one service whose prefix looks like a secret's key:
     // `secretsmanager:GetSecretValue`, `secretsmanager:Describe*`.
+    let value = value.trim_end_matches(['`', ')', ']', '.', ':']);
     key == "secretsmanager:"
         && value.starts_with(|ch: char| ch.is_ascii_uppercase() || ch == '*')
         && value
@@ -235,6 +236,7 @@ mod tests {
             "secret DB_PASSWORD = arn:aws:ssm:us-east-1:123456789012:parameter/prod/db",
             "repositoryCredentials: arn:aws:secretsmanager:us-east-1:123456789012:secret:dockerhub",
             "missing: secretsmanager:GetSecretValue, ssm:GetParameters, kms:Decrypt",
+            "is not allowed `secretsmanager:GetSecretValue` on `arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf`",
         ] {
             assert_eq!(redact(s), s);
         }

@@ -501,6 +501,7 @@ mod tests {
                     service: "secretsmanager".into(),
                     ..Default::default()
                 }),
+                found_in_task_region: None,
             }],
             ..Default::default()
         }

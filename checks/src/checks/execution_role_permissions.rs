@@ -178,7 +178,7 @@ pub(crate) fn check(ev: &Evidence) -> Verdict {
             ));
         }
         return Verdict::Pass(format!(
-            "the execution role {exec_role} is allowed all {} action/resource pairs the task needs ({})",
+            "the execution role {exec_role} is allowed all {} action/resource pairs the task needs; {}",
             assessment.accesses.len(),
             assessment.method_line()
         ));
@@ -293,7 +293,7 @@ pub(crate) fn check(ev: &Evidence) -> Verdict {
             ""
         };
         finding = finding.evidence(format!(
-            "{} on {}: {} ({}; {}), needed to {}{confirmed_mark}",
+            "{} on {}: {} ({}; {}), needed for {}{confirmed_mark}",
             a.requirement.action,
             a.requirement.resource,
             outcome_word(&a.outcome),
@@ -476,7 +476,7 @@ mod tests {
         assert_eq!(missing(&a), missing(&b));
         assert!(!missing(&a).is_empty());
         assert!(b.evidence.iter().any(|e| e.contains("decided by iam:SimulatePrincipalPolicy (7")), "{:?}", b.evidence);
-        assert!(a.evidence.iter().any(|e| e.contains("because iam:SimulatePrincipalPolicy was not available")), "{:?}", a.evidence);
+        assert!(a.evidence.iter().any(|e| e.contains("the simulator did not answer: iam:SimulatePrincipalPolicy failed")), "{:?}", a.evidence);
         // And the healthy task passes both ways.
         let mut healthy_sim = healthy();
         healthy_sim.simulation = Fact::gathered(

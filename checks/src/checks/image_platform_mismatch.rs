@@ -141,7 +141,29 @@ pub(crate) fn check(ev: &Evidence) -> Verdict {
                     outside_ecr.join("; ")
                 ));
             }
-            if matched.is_empty() && !unread.is_empty() {
+            if !unread.is_empty() {
+                // Unread manifests, but the task itself shows whether its images ran.
+                let logged: Vec<&str> = ev
+                    .task
+                    .containers
+                    .iter()
+                    .filter(|c| !ev.log_lines(&c.name).is_empty())
+                    .map(|c| c.name.as_str())
+                    .collect();
+                let t = &ev.task.timestamps;
+                if t.started_at.is_some() && !logged.is_empty() {
+                    return Verdict::Pass(format!(
+                        "the task is {os}/{arch}; its containers started and {} wrote log lines without exec format error (manifests not read: {})",
+                        logged.join(", "),
+                        unread.join("; ")
+                    ));
+                }
+                if t.pull_started_at.is_none() && t.started_at.is_none() && ev.is_stopped() {
+                    return Verdict::Skipped(format!(
+                        "the task stopped before pulling its image (manifests not read: {})",
+                        unread.join("; ")
+                    ));
+                }
                 return Verdict::Inconclusive(format!(
                     "the image platforms could not be read: {}",
                     unread.join("; ")
@@ -305,6 +327,25 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn unreadable_manifest_but_the_container_ran_and_logged() {
+        let mut ev = healthy();
+        ecr_mut(&mut ev).found.as_mut().unwrap().platforms =
+            Fact::not_applicable("single-platform manifest: ECR did not return its schema 1 form");
+        ev.logs.push(ContainerLogs {
+            container: "web".into(),
+            driver: "awslogs".into(),
+            lines: Fact::gathered(vec![LogLine { timestamp: None, message: "listening on :3000".into() }]),
+            ..Default::default()
+        });
+        assert!(matches!(check(&ev), Verdict::Pass(d) if d.contains("wrote log lines")));
+        let mut before_pull = failed_to_start("ResourceInitializationError: unable to pull secrets or registry auth: …");
+        ecr_mut(&mut before_pull).found.as_mut().unwrap().platforms =
+            Fact::not_applicable("single-platform manifest: ECR did not return its schema 1 form");
+        before_pull.task.timestamps.pull_started_at = None;
+        assert!(matches!(check(&before_pull), Verdict::Skipped(_)));
     }
 
     #[test]

@@ -166,7 +166,7 @@ pub(crate) fn check(ev: &Evidence) -> Verdict {
     let account = ev.account.clone().unwrap_or_else(|| "<account>".into());
     finding
         .fix(format!(
-            "aws secretsmanager create-secret --region {} --name registry/credentials --secret-string '{{\"username\":\"…\",\"password\":\"…\"}}', then set \"repositoryCredentials\": {{\"credentialsParameter\": \"<its ARN>\"}} on the container.",
+            "Store the registry login: aws secretsmanager create-secret --region {} --name registry/credentials --secret-string '{{\"username\":\"…\",\"password\":\"…\"}}', and set the container's repositoryCredentials.credentialsParameter to the new secret's ARN.",
             ev.region
         ))
         .fix(format!(
@@ -233,6 +233,7 @@ mod tests {
             name: "repositoryCredentials".into(),
             value_from: CREDS.into(),
             metadata: Fact::absent("ResourceNotFoundException: Secrets Manager can't find the specified secret."),
+            found_in_task_region: None,
         });
         match check(&ev) {
             Verdict::Found(f) => assert!(f.title.contains("does not exist") && f.title.contains(CREDS), "{}", f.title),
@@ -248,6 +249,7 @@ mod tests {
             name: "repositoryCredentials".into(),
             value_from: CREDS.into(),
             metadata: secret_metadata(CREDS, None),
+            found_in_task_region: None,
         });
         match check(&ev) {
             Verdict::Found(f) => {

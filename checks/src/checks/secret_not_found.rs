@@ -122,6 +122,12 @@ pub(crate) fn check(ev: &Evidence) -> Verdict {
             s.value_from,
             s.metadata.gap_reason().unwrap_or_default()
         ));
+        if let Some(arn) = &s.found_in_task_region {
+            finding = finding.evidence(format!(
+                "a secret of that name exists in the task's Region {}: {arn}; valueFrom points to another Region",
+                ev.region
+            ));
+        }
         if !s.value_from.starts_with("arn:") && !s.value_from.is_empty() {
             finding = finding.evidence(format!(
                 "{} is a parameter name, so ECS looks it up in the task's Region {}; a parameter in another Region needs its full ARN",
@@ -134,7 +140,12 @@ pub(crate) fn check(ev: &Evidence) -> Verdict {
     }
     finding = finding.evidence("checked with metadata calls only; no secret value was read");
     finding
-        .fix(create_command(&first.value_from, &ev.region))
+        .fix(match &first.found_in_task_region {
+            Some(arn) => format!(
+                "Point valueFrom at the secret that exists: {arn} (keep any :json-key:version-stage:version-id suffix)."
+            ),
+            None => create_command(&first.value_from, &ev.region),
+        })
         .fix("Register a new task definition revision with the corrected references and redeploy.")
         .doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/specifying-sensitive-data.html")
         .into_verdict()
@@ -206,6 +217,21 @@ mod tests {
                 assert!(f.evidence.iter().any(|e| e.contains("full ARN")));
                 assert!(f.evidence.iter().any(|e| e.contains("ssm:DescribeParameters")));
                 assert!(f.fix[0].contains("put-parameter --region us-east-1 --name /prod/api-key "), "{:?}", f.fix);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn secret_in_another_region_points_to_the_one_that_exists() {
+        let wrong = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf";
+        let mut ev = failed_to_start("ResourceInitializationError: … ResourceNotFoundException: Secrets Manager can't find the specified secret.");
+        add_secret(&mut ev, "DB", &format!("{wrong}:password::"), Fact::absent("ResourceNotFoundException"));
+        ev.secrets[0].found_in_task_region = Some(SECRET.into());
+        match check(&ev) {
+            Verdict::Found(f) => {
+                assert!(f.evidence.iter().any(|e| e.contains("exists in the task's Region us-east-1")), "{:?}", f.evidence);
+                assert!(f.fix[0].contains(SECRET), "{:?}", f.fix);
             }
             other => panic!("{other:?}"),
         }
