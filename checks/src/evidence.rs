@@ -349,6 +349,10 @@ pub struct ImageEvidence {
     pub image: String,
     /// ECR's answer for ECR private images; not applicable for other registries.
     pub ecr: Fact<EcrImage>,
+    /// When the repository does not exist: the repositories the image's
+    /// registry does hold (for "did you mean"), at most a few hundred.
+    #[serde(default)]
+    pub registry_repositories: Fact<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -418,6 +422,15 @@ pub struct SimulationResult {
     pub decision: String,
     #[serde(default)]
     pub missing_context_values: Vec<String>,
+    /// The policies and statements the simulator says decided (`SourcePolicyId`).
+    #[serde(default)]
+    pub matched_statements: Vec<String>,
+    /// `OrganizationsDecisionDetail.AllowedByOrganizations`: `Some(false)` when an SCP denies.
+    #[serde(default)]
+    pub allowed_by_organizations: Option<bool>,
+    /// `PermissionsBoundaryDecisionDetail.AllowedByPermissionsBoundary`.
+    #[serde(default)]
+    pub allowed_by_permissions_boundary: Option<bool>,
 }
 
 /// A `secrets[].valueFrom` (or `repositoryCredentials` / log `secretOptions`) reference.
@@ -429,6 +442,10 @@ pub struct SecretEvidence {
     pub value_from: String,
     /// Metadata only: ecs-doctor never reads a secret's value.
     pub metadata: Fact<SecretMetadata>,
+    /// When the reference names another Region and is missing there: the
+    /// ARN of the secret or parameter of the same name in the task's Region.
+    #[serde(default)]
+    pub found_in_task_region: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

@@ -214,3 +214,62 @@ pub fn manifest_platforms(manifest: &str) -> crate::evidence::Fact<Vec<crate::ev
         .collect();
     Fact::gathered(platforms)
 }
+
+/// The platform a Docker schema 1 manifest names: `architecture` at the top,
+/// `os` in the newest history entry's `v1Compatibility` JSON (Linux when it
+/// does not say). `None` for any other manifest.
+pub fn schema1_platform(manifest: &str) -> Option<crate::evidence::Platform> {
+    let doc: serde_json::Value = serde_json::from_str(manifest).ok()?;
+    if doc.get("schemaVersion").and_then(|v| v.as_i64()) != Some(1) {
+        return None;
+    }
+    let architecture = doc.get("architecture")?.as_str()?.to_string();
+    let os = doc
+        .get("history")
+        .and_then(|h| h.as_array())
+        .and_then(|h| h.first())
+        .and_then(|e| e.get("v1Compatibility"))
+        .and_then(|v| v.as_str())
+        .and_then(|v| serde_json::from_str::<serde_json::Value>(v).ok())
+        .and_then(|v| v.get("os").and_then(|o| o.as_str()).map(str::to_string))
+        .unwrap_or_else(|| "linux".to_string());
+    Some(crate::evidence::Platform {
+        os,
+        architecture,
+        variant: None,
+    })
+}
+
+#[cfg(test)]
+mod manifest_tests {
+    use super::*;
+    use crate::evidence::Fact;
+
+    #[test]
+    fn image_index_platforms_without_attestations() {
+        let index = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[
+            {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:a","size":1,"platform":{"architecture":"arm64","os":"linux"}},
+            {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:b","size":1,"platform":{"architecture":"unknown","os":"unknown"}}]}"#;
+        match manifest_platforms(index) {
+            Fact::Gathered { value } => {
+                assert_eq!(value.len(), 1);
+                assert_eq!(value[0].architecture, "arm64");
+            }
+            other => panic!("{other:?}"),
+        }
+        let single = r#"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"digest":"sha256:c"},"layers":[]}"#;
+        assert!(matches!(
+            manifest_platforms(single),
+            Fact::NotApplicable { .. }
+        ));
+        assert_eq!(schema1_platform(single), None);
+    }
+
+    #[test]
+    fn schema1_names_its_architecture() {
+        let v1 = r#"{"schemaVersion":1,"name":"web","tag":"v2","architecture":"arm64","fsLayers":[],
+            "history":[{"v1Compatibility":"{\"architecture\":\"arm64\",\"os\":\"linux\",\"id\":\"x\"}"}]}"#;
+        let p = schema1_platform(v1).unwrap();
+        assert_eq!((p.os.as_str(), p.architecture.as_str()), ("linux", "arm64"));
+    }
+}

@@ -2,17 +2,21 @@
 //! catalogue and the ranking. No AWS SDK and no async here: checks are pure
 //! functions over evidence, so they are tested with small fixtures.
 
+pub mod access;
 pub mod applog;
 pub mod checks;
 pub mod classify;
 pub mod codes;
 pub mod evidence;
+#[cfg(test)]
+mod image_fixtures;
 pub mod image_ref;
 pub mod logs;
 #[cfg(test)]
 mod netfixtures;
 pub mod netpath;
 pub mod permissions;
+pub mod policy;
 pub mod rank;
 pub mod reach;
 pub mod redact;

@@ -1,7 +1,7 @@
 //! Which IAM actions the task execution role needs, on which resources,
 //! derived from the task definition alone.
 
-use crate::evidence::TaskDefinition;
+use crate::evidence::{SecretEvidence, SecretMetadata, TaskDefinition};
 use crate::image_ref::{self, Registry};
 use serde::{Deserialize, Serialize};
 
@@ -173,6 +173,84 @@ pub fn required(td: &TaskDefinition, region: &str, account: &str) -> Vec<Require
     out
 }
 
+/// The KMS key ARN behind a secret's `kms_key_id`, when it is a
+/// customer-managed key (the AWS managed `aws/secretsmanager` and `aws/ssm`
+/// keys need no `kms:Decrypt` grant on the execution role).
+pub fn customer_kms_key(
+    meta: &SecretMetadata,
+    fallback_region: &str,
+    fallback_account: &str,
+) -> Option<String> {
+    let key = meta.kms_key_id.as_deref()?.trim();
+    if key.is_empty() || key.ends_with("alias/aws/secretsmanager") || key.ends_with("alias/aws/ssm")
+    {
+        return None;
+    }
+    if key.starts_with("arn:") {
+        return Some(key.to_string());
+    }
+    // A bare key id or alias: qualify it with the secret's own Region and account.
+    let (region, account) = meta
+        .arn
+        .as_deref()
+        .and_then(|arn| {
+            let parts: Vec<&str> = arn.split(':').collect();
+            (parts.len() > 4).then(|| (parts[3].to_string(), parts[4].to_string()))
+        })
+        .unwrap_or_else(|| (fallback_region.to_string(), fallback_account.to_string()));
+    let resource = if key.starts_with("alias/") {
+        key.to_string()
+    } else {
+        format!("key/{key}")
+    };
+    Some(format!(
+        "arn:{}:kms:{region}:{account}:{resource}",
+        partition(&region)
+    ))
+}
+
+/// `kms:Decrypt` for every referenced secret or parameter whose metadata names a
+/// customer-managed KMS key.
+pub fn kms_requirements(
+    secrets: &[SecretEvidence],
+    region: &str,
+    account: &str,
+) -> Vec<Requirement> {
+    let mut out: Vec<Requirement> = secrets
+        .iter()
+        .filter_map(|s| {
+            let meta = s.metadata.value()?;
+            let key = customer_kms_key(meta, region, account)?;
+            Some(req(
+                "kms:Decrypt",
+                key,
+                format!(
+                    "decrypt {} {} (container {})",
+                    meta.service, s.name, s.container
+                ),
+            ))
+        })
+        .collect();
+    out.sort();
+    out.dedup_by(|a, b| a.action == b.action && a.resource == b.resource);
+    out
+}
+
+/// Everything the execution role must be allowed to do: the task definition's
+/// needs plus `kms:Decrypt` for secrets under customer-managed keys.
+pub fn required_with_secrets(
+    td: &TaskDefinition,
+    secrets: &[SecretEvidence],
+    region: &str,
+    account: &str,
+) -> Vec<Requirement> {
+    let mut out = required(td, region, account);
+    out.extend(kms_requirements(secrets, region, account));
+    out.sort();
+    out.dedup_by(|a, b| a.action == b.action && a.resource == b.resource);
+    out
+}
+
 fn push_secret(
     out: &mut Vec<Requirement>,
     value_from: &str,
@@ -191,6 +269,38 @@ fn push_secret(
 mod tests {
     use super::*;
     use crate::evidence::{ContainerDefinition, LogConfiguration, SecretRef};
+
+    #[test]
+    fn kms_decrypt_only_for_customer_keys() {
+        use crate::evidence::Fact;
+        let secret = |kms: Option<&str>| SecretEvidence {
+            container: "web".into(),
+            name: "DB".into(),
+            value_from: "arn:aws:secretsmanager:eu-west-1:210987654321:secret:db-AbCdEf".into(),
+            metadata: Fact::gathered(SecretMetadata {
+                arn: Some("arn:aws:secretsmanager:eu-west-1:210987654321:secret:db-AbCdEf".into()),
+                kms_key_id: kms.map(str::to_string),
+                service: "secretsmanager".into(),
+                ..Default::default()
+            }),
+            found_in_task_region: None,
+        };
+        let reqs = kms_requirements(
+            &[
+                secret(None),
+                secret(Some("alias/aws/secretsmanager")),
+                secret(Some("1234abcd-12ab-34cd-56ef-1234567890ab")),
+            ],
+            "us-east-1",
+            "123456789012",
+        );
+        assert_eq!(reqs.len(), 1, "{reqs:?}");
+        assert_eq!(reqs[0].action, "kms:Decrypt");
+        assert_eq!(
+            reqs[0].resource,
+            "arn:aws:kms:eu-west-1:210987654321:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        );
+    }
 
     #[test]
     fn ecr_logs_and_secrets() {

@@ -65,6 +65,29 @@ fn looks_like_secret_key(s: &str) -> bool {
         && s.chars().any(|c| c.is_ascii_digit())
 }
 
+/// A `key: value` match that names a secret instead of holding one: an IAM
+/// action (`secretsmanager:GetSecretValue`), a segment of an ARN
+/// (`arn:aws:secretsmanager:…`), or a value that is itself an ARN (a
+/// `valueFrom` reference). ecs-doctor must be able to say which secret or
+/// permission is at fault, and none of these is a credential.
+fn is_reference(preceding: &str, key: &str, value: &str) -> bool {
+    if value.starts_with("arn:") {
+        return true;
+    }
+    if preceding.ends_with(':') {
+        // Inside an ARN: `arn:aws:secretsmanager:us-east-1:…`.
+        return true;
+    }
+    // An IAM action of the one service whose prefix looks like a secret's key:
+    // `secretsmanager:GetSecretValue`, `secretsmanager:Describe*`.
+    let value = value.trim_end_matches(['`', ')', ']', '.', ':']);
+    key == "secretsmanager:"
+        && value.starts_with(|ch: char| ch.is_ascii_uppercase() || ch == '*')
+        && value
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '*')
+}
+
 /// Replace every credential-looking part of `text` with `[REDACTED]`.
 pub fn redact(text: &str) -> String {
     let r = rules();
@@ -79,11 +102,13 @@ pub fn redact(text: &str) -> String {
         })
         .into_owned();
     for re in [&r.keyed, &r.keyed_spaced] {
+        let before = out.clone();
         out = re
-            .replace_all(&out, |c: &Captures| {
+            .replace_all(&before, |c: &Captures| {
+                let start = c.get(0).map(|m| m.start()).unwrap_or(0);
                 // `secretsmanager:` is a service prefix (ARNs, IAM actions), not a key.
                 let service_prefix = c[1].to_ascii_lowercase().starts_with("secretsmanager:");
-                if c[2].starts_with("[REDACTED") || service_prefix {
+                if c[2].starts_with("[REDACTED") || service_prefix || is_reference(&before[..start], &c[1], &c[2]) {
                     c[0].to_string()
                 } else {
                     format!("{}{}", &c[1], REDACTED)
@@ -210,6 +235,23 @@ mod tests {
         assert_eq!(env_value("APP_PORT", "8080"), "8080");
         assert_eq!(env_value("PORT", "abc"), REDACTED);
         assert_eq!(env_value("SUPPORT_EMAIL", "1234"), REDACTED);
+    }
+
+    #[test]
+    fn keeps_secret_references_and_iam_actions() {
+        for s in [
+            "secretsmanager:GetSecretValue on arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf",
+            "secret DB_PASSWORD = arn:aws:ssm:us-east-1:123456789012:parameter/prod/db",
+            "repositoryCredentials: arn:aws:secretsmanager:us-east-1:123456789012:secret:dockerhub",
+            "missing: secretsmanager:GetSecretValue, ssm:GetParameters, kms:Decrypt",
+            "is not allowed `secretsmanager:GetSecretValue` on `arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf`",
+        ] {
+            assert_eq!(redact(s), s);
+        }
+        // A real value next to a secret-looking key is still hidden.
+        assert!(!redact("secretsmanager:hunter22pw").contains("hunter22pw"));
+        assert!(!redact("DB_SECRET=Abcdef123").contains("Abcdef123"));
+        assert!(!redact("password:Hunter22").contains("Hunter22"));
     }
 
     #[test]

@@ -6,7 +6,10 @@ use aws_sdk_ecr::types::{DescribeImagesFilter, ImageIdentifier, TagStatus};
 use ecs_doctor_checks::evidence::*;
 use ecs_doctor_checks::image_ref::{self, Registry};
 
-/// Manifest types we accept when reading an image's platforms.
+/// Docker's schema 1 manifest, which names its architecture.
+const SCHEMA1: &str = "application/vnd.docker.distribution.manifest.v1+json";
+
+/// Manifest types accepted when reading an image's platforms.
 const MEDIA_TYPES: &[&str] = &[
     "application/vnd.oci.image.index.v1+json",
     "application/vnd.docker.distribution.manifest.list.v2+json",
@@ -30,18 +33,28 @@ pub async fn images(c: &Collector, td: Option<&TaskDefinition>, task: &Task) -> 
     wanted.retain(|(_, image)| !image.is_empty());
     let futures = wanted.into_iter().map(|(container, image)| async move {
         let parsed = image_ref::parse(&image);
-        let ecr = match &parsed.registry {
+        let (ecr, registry_repositories) = match &parsed.registry {
             Registry::EcrPrivate { account, region } => {
-                ecr_image(c, account, region, &parsed).await
+                let ecr = ecr_image(c, account, region, &parsed).await;
+                let repositories = if ecr.is_absent() {
+                    repositories(c, account, region).await
+                } else {
+                    Fact::not_applicable("the repository exists")
+                };
+                (ecr, repositories)
             }
-            Registry::EcrPublic => Fact::not_applicable("ECR Public image"),
-            Registry::DockerHub => Fact::not_applicable("Docker Hub image"),
-            Registry::Other { host } => Fact::not_applicable(format!("image from registry {host}")),
+            Registry::EcrPublic => (Fact::not_applicable("ECR Public image"), Fact::default()),
+            Registry::DockerHub => (Fact::not_applicable("Docker Hub image"), Fact::default()),
+            Registry::Other { host } => (
+                Fact::not_applicable(format!("image from registry {host}")),
+                Fact::default(),
+            ),
         };
         ImageEvidence {
             container,
             image,
             ecr,
+            registry_repositories,
         }
     });
     futures::future::join_all(futures).await
@@ -136,6 +149,42 @@ async fn ecr_image(
     Fact::gathered(image)
 }
 
+/// The most repository names kept for "did you mean".
+const MAX_REPOSITORIES: usize = 500;
+
+/// The repositories a registry holds, when the one an image names is missing.
+async fn repositories(c: &Collector, account: &str, region: &str) -> Fact<Vec<String>> {
+    let ecr = c.ecr_in(region);
+    let mut pages = ecr
+        .describe_repositories()
+        .registry_id(account)
+        .into_paginator()
+        .send();
+    let mut names = Vec::new();
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(out) => names.extend(
+                out.repositories()
+                    .iter()
+                    .filter_map(|r| r.repository_name().map(str::to_string)),
+            ),
+            Err(e) => {
+                return c.fact_from_error(
+                    "ecr:DescribeRepositories",
+                    "suggesting a repository name that exists",
+                    &e,
+                )
+            }
+        }
+        if names.len() >= MAX_REPOSITORIES {
+            names.truncate(MAX_REPOSITORIES);
+            break;
+        }
+    }
+    names.sort();
+    Fact::gathered(names)
+}
+
 /// The five most recently pushed tags, newest first.
 async fn recent_tags(
     c: &Collector,
@@ -183,7 +232,14 @@ async fn recent_tags(
         .collect()
 }
 
-/// The platforms of an image index, or of a single manifest's config when it says.
+/// The platforms of an image index, or of a single-platform manifest.
+///
+/// An image index lists its platforms. A single-platform manifest keeps its
+/// platform in the image config blob, which only a layer download URL could
+/// fetch; instead ecs-doctor asks ECR for the Docker schema 1 form of the
+/// manifest, which carries `architecture` itself. ECR converts a schema 2
+/// manifest that way when it is requested by tag (not by digest, and not an
+/// OCI manifest). Both are `ecr:BatchGetImage` calls: read-only.
 async fn platforms(
     c: &Collector,
     ecr: &aws_sdk_ecr::Client,
@@ -198,13 +254,58 @@ async fn platforms(
         .set_accepted_media_types(Some(MEDIA_TYPES.iter().map(|s| s.to_string()).collect()))
         .send()
         .await;
-    match c.fact("ecr:BatchGetImage", "the image platform check", out) {
+    let (manifest, media_type) = match c.fact("ecr:BatchGetImage", "the image platform check", out)
+    {
         Fact::Gathered { value } => {
-            let Some(manifest) = value.images().first().and_then(|i| i.image_manifest()) else {
+            let Some(image) = value.images().first() else {
                 return Fact::absent("ECR returned no manifest");
             };
-            ecs_doctor_checks::image_ref::manifest_platforms(manifest)
+            match image.image_manifest() {
+                Some(m) => (
+                    m.to_string(),
+                    image.image_manifest_media_type().map(str::to_string),
+                ),
+                None => return Fact::absent("ECR returned no manifest"),
+            }
         }
+        other => return other.map(|_| Vec::new()),
+    };
+    let listed = image_ref::manifest_platforms(&manifest);
+    if !matches!(listed, Fact::NotApplicable { .. }) {
+        return listed;
+    }
+    if r.digest.is_some() {
+        return Fact::not_applicable(
+            "single-platform manifest pulled by digest: its platform is in the image config, which ecs-doctor does not download",
+        );
+    }
+    let oci = media_type.as_deref() == Some("application/vnd.oci.image.manifest.v1+json")
+        || manifest.contains("application/vnd.oci.image.manifest.v1+json");
+    if oci {
+        return Fact::not_applicable(
+            "single-platform OCI manifest: its platform is in the image config, which ecs-doctor does not download",
+        );
+    }
+    let v1 = ecr
+        .batch_get_image()
+        .registry_id(account)
+        .repository_name(&r.repository)
+        .image_ids(identifier(r))
+        .accepted_media_types(SCHEMA1)
+        .send()
+        .await;
+    match c.fact("ecr:BatchGetImage", "the image platform check", v1) {
+        Fact::Gathered { value } => match value
+            .images()
+            .first()
+            .and_then(|i| i.image_manifest())
+            .and_then(image_ref::schema1_platform)
+        {
+            Some(p) => Fact::gathered(vec![p]),
+            None => Fact::not_applicable(
+                "single-platform manifest: ECR did not return its schema 1 form, so its platform (in the image config) is unknown",
+            ),
+        },
         other => other.map(|_| Vec::new()),
     }
 }

@@ -26,25 +26,34 @@ pub fn role_name(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
 
-pub async fn execution_role(
-    c: &Collector,
-    td: Option<&TaskDefinition>,
-) -> (Fact<Role>, Fact<Vec<SimulationResult>>) {
+/// The execution role: its trust policy and its attached and inline policies.
+pub async fn execution_role(c: &Collector, td: Option<&TaskDefinition>) -> Fact<Role> {
     let Some(td) = td else {
-        let na = Fact::not_applicable("the task definition could not be read");
-        return (
-            na.clone().map(|_: ()| Role::default()),
-            na.map(|_: ()| Vec::new()),
-        );
+        return Fact::not_applicable("the task definition could not be read");
     };
     let Some(arn) = td.execution_role_arn.clone() else {
-        return (
-            Fact::not_applicable("the task definition has no executionRoleArn"),
-            Fact::not_applicable("no execution role"),
-        );
+        return Fact::not_applicable("the task definition has no executionRoleArn");
     };
-    let (role, simulation) = tokio::join!(role(c, &arn), simulate(c, &arn, td));
-    (role, simulation)
+    role(c, &arn).await
+}
+
+/// `iam:SimulatePrincipalPolicy` for exactly what the task needs, including
+/// `kms:Decrypt` for secrets under customer-managed keys (hence after the
+/// secrets' metadata is known).
+pub async fn simulation(
+    c: &Collector,
+    td: Option<&TaskDefinition>,
+    secrets: &[SecretEvidence],
+) -> Fact<Vec<SimulationResult>> {
+    let Some(td) = td else {
+        return Fact::not_applicable("the task definition could not be read");
+    };
+    let Some(arn) = td.execution_role_arn.as_deref() else {
+        return Fact::not_applicable("no execution role");
+    };
+    let account = c.account.clone().unwrap_or_default();
+    let needed = permissions::required_with_secrets(td, secrets, &c.region, &account);
+    simulate(&c.iam(), arn, &needed).await
 }
 
 async fn role(c: &Collector, arn: &str) -> Fact<Role> {
@@ -220,26 +229,23 @@ async fn inline_policies(
 
 /// Ask IAM's policy simulator about exactly what the task needs. Many
 /// accounts (and every AWS stand-in) refuse or lack it: then the checks
-/// evaluate the policies themselves.
-async fn simulate(
-    c: &Collector,
+/// evaluate the policies themselves, and say so.
+pub(crate) async fn simulate(
+    iam: &aws_sdk_iam::Client,
     role_arn: &str,
-    td: &TaskDefinition,
+    needed: &[permissions::Requirement],
 ) -> Fact<Vec<SimulationResult>> {
-    let account = c.account.clone().unwrap_or_default();
-    let needed = permissions::required(td, &c.region, &account);
     if needed.is_empty() {
         return Fact::not_applicable("the task needs no execution-role permissions");
     }
     // One simulation per resource, with every action needed on it.
     let mut by_resource: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for r in &needed {
-        by_resource
-            .entry(r.resource.clone())
-            .or_default()
-            .push(r.action.clone());
+    for r in needed {
+        let actions = by_resource.entry(r.resource.clone()).or_default();
+        if !actions.contains(&r.action) {
+            actions.push(r.action.clone());
+        }
     }
-    let iam = c.iam();
     let mut results = Vec::new();
     for (resource, actions) in by_resource {
         let out = iam
@@ -256,11 +262,30 @@ async fn simulate(
             .send()
             .await;
         match out {
-            Ok(out) => results.extend(out.evaluation_results().iter().map(|e| SimulationResult {
-                action: e.eval_action_name().to_string(),
-                resource: e.eval_resource_name().unwrap_or(&resource).to_string(),
-                decision: e.eval_decision().as_str().to_string(),
-                missing_context_values: e.missing_context_values().to_vec(),
+            Ok(out) => results.extend(out.evaluation_results().iter().map(|e| {
+                SimulationResult {
+                    action: e.eval_action_name().to_string(),
+                    resource: e.eval_resource_name().unwrap_or(&resource).to_string(),
+                    decision: e.eval_decision().as_str().to_string(),
+                    missing_context_values: e.missing_context_values().to_vec(),
+                    matched_statements: e
+                        .matched_statements()
+                        .iter()
+                        .filter_map(|m| {
+                            let id = m.source_policy_id()?;
+                            Some(match m.source_policy_type() {
+                                Some(t) => format!("{id} ({})", t.as_str()),
+                                None => id.to_string(),
+                            })
+                        })
+                        .collect(),
+                    allowed_by_organizations: e
+                        .organizations_decision_detail()
+                        .map(|o| o.allowed_by_organizations()),
+                    allowed_by_permissions_boundary: e
+                        .permissions_boundary_decision_detail()
+                        .map(|p| p.allowed_by_permissions_boundary()),
+                }
             })),
             Err(err) => {
                 // Not a gap worth alarming about when the policies can be read instead; the
@@ -274,4 +299,251 @@ async fn simulate(
         }
     }
     Fact::gathered(results)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The simulator path, fed with recorded `SimulatePrincipalPolicy`
+    //! responses (the XML AWS sends), and the same task judged with and
+    //! without them.
+    use super::*;
+    use aws_sdk_iam::operation::simulate_principal_policy::SimulatePrincipalPolicyInput;
+    use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+    use ecs_doctor_checks::Cause;
+
+    const ROLE: &str = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole";
+    const SECRET: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf";
+
+    /// A rule answering the simulation of one resource with a recorded body.
+    fn recorded(resource: &'static str, status: u16, body: &'static str) -> Rule {
+        mock!(aws_sdk_iam::Client::simulate_principal_policy)
+            .match_requests(move |req: &SimulatePrincipalPolicyInput| {
+                req.resource_arns().iter().any(|r| r == resource)
+            })
+            .then_http_response(move || {
+                Response::new(
+                    StatusCode::try_from(status).expect("status"),
+                    SdkBody::from(body),
+                )
+            })
+    }
+
+    fn recorded_rules() -> Vec<Rule> {
+        vec![
+            recorded(
+                "*",
+                200,
+                include_str!("../../tests/fixtures/iam/simulate-auth-token.xml"),
+            ),
+            recorded(
+                "arn:aws:ecr:us-east-1:123456789012:repository/web",
+                200,
+                include_str!("../../tests/fixtures/iam/simulate-repository.xml"),
+            ),
+            recorded(
+                "arn:aws:logs:us-east-1:123456789012:log-group:/ecs/web:*",
+                200,
+                include_str!("../../tests/fixtures/iam/simulate-log-group.xml"),
+            ),
+            recorded(
+                SECRET,
+                200,
+                include_str!("../../tests/fixtures/iam/simulate-secret.xml"),
+            ),
+        ]
+    }
+
+    fn task_definition() -> TaskDefinition {
+        let mut options = std::collections::BTreeMap::new();
+        options.insert("awslogs-group".to_string(), "/ecs/web".to_string());
+        options.insert("awslogs-region".to_string(), "us-east-1".to_string());
+        options.insert("awslogs-stream-prefix".to_string(), "ecs".to_string());
+        TaskDefinition {
+            arn: "arn:aws:ecs:us-east-1:123456789012:task-definition/web:7".into(),
+            family: "web".into(),
+            revision: 7,
+            requires_compatibilities: vec!["FARGATE".into()],
+            execution_role_arn: Some(ROLE.into()),
+            containers: vec![ContainerDefinition {
+                name: "web".into(),
+                image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v2".into(),
+                essential: true,
+                secrets: vec![SecretRef {
+                    name: "DB_PASSWORD".into(),
+                    value_from: format!("{SECRET}:password::"),
+                }],
+                log_configuration: Some(LogConfiguration {
+                    driver: "awslogs".into(),
+                    options,
+                    secret_options: Vec::new(),
+                }),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn needed() -> Vec<permissions::Requirement> {
+        permissions::required(&task_definition(), "us-east-1", "123456789012")
+    }
+
+    #[tokio::test]
+    async fn recorded_simulation_is_read_field_by_field() {
+        let rules = recorded_rules();
+        let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, &rules);
+        let results = match simulate(&iam, ROLE, &needed()).await {
+            Fact::Gathered { value } => value,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(results.len(), 7, "{results:?}");
+        let secret = results
+            .iter()
+            .find(|r| r.action.ends_with(":GetSecretValue"))
+            .expect("the secret was simulated");
+        assert_eq!(secret.resource, SECRET);
+        assert_eq!(secret.decision, "implicitDeny");
+        let pull = results
+            .iter()
+            .find(|r| r.action.ends_with(":BatchGetImage"))
+            .expect("the pull was simulated");
+        assert_eq!(pull.decision, "allowed");
+        assert_eq!(
+            pull.matched_statements,
+            vec!["AmazonECSTaskExecutionRolePolicy (aws-managed)".to_string()]
+        );
+        assert_eq!(pull.allowed_by_organizations, Some(true));
+        assert!(rules.iter().all(|r| r.num_calls() == 1));
+    }
+
+    #[tokio::test]
+    async fn refused_simulation_is_a_failed_fact_not_an_abort() {
+        let denied =
+            mock!(aws_sdk_iam::Client::simulate_principal_policy).then_http_response(|| {
+                Response::new(
+                    StatusCode::try_from(403).expect("status"),
+                    SdkBody::from(include_str!(
+                        "../../tests/fixtures/iam/simulate-access-denied.xml"
+                    )),
+                )
+            });
+        let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&denied]);
+        match simulate(&iam, ROLE, &needed()).await {
+            Fact::Failed { action, error } => {
+                assert_eq!(action, "iam:SimulatePrincipalPolicy");
+                assert!(error.starts_with("AccessDenied"), "{error}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // What an AWS stand-in without the API answers: HTTP 500 with an HTML page.
+        let unimplemented = mock!(aws_sdk_iam::Client::simulate_principal_policy)
+            .then_http_response(|| {
+                Response::new(
+                    StatusCode::try_from(500).expect("status"),
+                    SdkBody::from("<!doctype html><title>500 Internal Server Error</title>"),
+                )
+            });
+        let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&unimplemented]);
+        assert!(matches!(
+            simulate(&iam, ROLE, &needed()).await,
+            Fact::Failed { .. }
+        ));
+    }
+
+    /// A task whose execution role has only `AmazonECSTaskExecutionRolePolicy`
+    /// and whose secret it therefore may not read.
+    fn evidence(simulation: Fact<Vec<SimulationResult>>) -> Evidence {
+        let reason = format!(
+            "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/ecsTaskExecutionRole/4c1e7a2b9f8d4e6a8b0c1d2e3f4a5b6c is not authorized to perform: secretsmanager:GetSecretValue on resource: {SECRET} because no identity-based policy allows the secretsmanager:GetSecretValue action"
+        );
+        let policy: serde_json::Value = serde_json::from_str(include_str!(
+            "../../tests/fixtures/iam/AmazonECSTaskExecutionRolePolicy.json"
+        ))
+        .expect("policy fixture");
+        Evidence {
+            region: "us-east-1".into(),
+            account: Some("123456789012".into()),
+            task: Task {
+                arn:
+                    "arn:aws:ecs:us-east-1:123456789012:task/prod/4c1e7a2b9f8d4e6a8b0c1d2e3f4a5b6c"
+                        .into(),
+                id: "4c1e7a2b9f8d4e6a8b0c1d2e3f4a5b6c".into(),
+                last_status: "STOPPED".into(),
+                stop_code: Some("TaskFailedToStart".into()),
+                stopped_reason: Some(reason),
+                launch_type: Some("FARGATE".into()),
+                ..Default::default()
+            },
+            task_definition: Fact::gathered(task_definition()),
+            execution_role: Fact::gathered(Role {
+                arn: ROLE.into(),
+                name: "ecsTaskExecutionRole".into(),
+                trust_policy: serde_json::from_str(include_str!(
+                    "../../tests/fixtures/iam/ecs-tasks-trust-policy.json"
+                ))
+                .expect("trust fixture"),
+                attached_policies: vec![AttachedPolicy {
+                    arn: "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+                        .into(),
+                    name: "AmazonECSTaskExecutionRolePolicy".into(),
+                    document: Fact::gathered(policy),
+                }],
+                ..Default::default()
+            }),
+            simulation,
+            secrets: vec![SecretEvidence {
+                container: "web".into(),
+                name: "DB_PASSWORD".into(),
+                value_from: format!("{SECRET}:password::"),
+                metadata: Fact::gathered(SecretMetadata {
+                    arn: Some(SECRET.into()),
+                    service: "secretsmanager".into(),
+                    ..Default::default()
+                }),
+                found_in_task_region: None,
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn same_verdict_with_and_without_the_simulator() {
+        let rules = recorded_rules();
+        let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, &rules);
+        let with = evidence(simulate(&iam, ROLE, &needed()).await);
+        assert!(matches!(with.simulation, Fact::Gathered { .. }));
+        let without = evidence(Fact::Failed {
+            action: "iam:SimulatePrincipalPolicy".into(),
+            error: "the response could not be parsed".into(),
+        });
+        let a = ecs_doctor_checks::diagnose(&with, "test");
+        let b = ecs_doctor_checks::diagnose(&without, "test");
+        let (top_a, top_b) = (&a.candidates[0], &b.candidates[0]);
+        assert_eq!(top_a.code, Cause::ExecutionRolePermissions);
+        assert_eq!(top_b.code, Cause::ExecutionRolePermissions);
+        assert_eq!(top_a.title, top_b.title);
+        let missing = format!(
+            "{}:GetSecretValue on {SECRET}: not allowed",
+            "secretsmanager"
+        );
+        assert!(
+            top_a.evidence.iter().any(|e| e.starts_with(&missing)),
+            "{:?}",
+            top_a.evidence
+        );
+        assert!(
+            top_b.evidence.iter().any(|e| e.starts_with(&missing)),
+            "{:?}",
+            top_b.evidence
+        );
+        assert!(top_a
+            .evidence
+            .iter()
+            .any(|e| e.contains("decided by iam:SimulatePrincipalPolicy")));
+        assert!(top_b
+            .evidence
+            .iter()
+            .any(|e| e.contains("ecs-doctor's own evaluation")));
+    }
 }

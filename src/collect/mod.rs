@@ -296,11 +296,17 @@ pub async fn collect(target: &TaskTarget, args: &TaskArgs) -> Result<Evidence, D
     let td = task_definition.value().cloned();
     let placement = network::placement(&task, td.as_ref(), service.value(), &eni, &inputs);
 
-    let (logs, images, (execution_role, simulation), secrets, log_groups, network, load_balancing) = tokio::join!(
+    // The simulation needs the secrets' KMS keys, so it follows the secrets.
+    let secrets_then_simulation = async {
+        let secrets = secrets::secrets(&collector, td.as_ref()).await;
+        let simulation = iam::simulation(&collector, td.as_ref(), &secrets).await;
+        (secrets, simulation)
+    };
+    let (logs, images, execution_role, (secrets, simulation), log_groups, network, load_balancing) = tokio::join!(
         logs::container_logs(&collector, &task, td.as_ref(), args.log_lines),
         ecr::images(&collector, td.as_ref(), &task),
         iam::execution_role(&collector, td.as_ref()),
-        secrets::secrets(&collector, td.as_ref()),
+        secrets_then_simulation,
         logs::log_groups(&collector, td.as_ref()),
         network::network(&collector, placement, eni),
         elb::load_balancing(&collector, service.value()),

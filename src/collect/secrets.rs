@@ -34,64 +34,21 @@ pub async fn secrets(c: &Collector, td: Option<&TaskDefinition>) -> Vec<SecretEv
     let futures = refs.into_iter().map(|(container, name, value_from)| {
         let account = account.clone();
         async move {
+            let mut found_in_task_region = None;
             let metadata = if let Some((arn, region)) = secrets_manager_arn(&value_from) {
-                let result = c
-                    .secretsmanager_in(&region)
-                    .describe_secret()
-                    .secret_id(&arn)
-                    .send()
-                    .await;
-                c.fact(
-                    "secretsmanager:DescribeSecret",
-                    &format!("whether secret {name} exists"),
-                    result,
-                )
-                .map(|o| SecretMetadata {
-                    arn: o.arn().map(str::to_string),
-                    name: o.name().map(str::to_string),
-                    kms_key_id: o.kms_key_id().map(str::to_string),
-                    service: "secretsmanager".into(),
-                })
+                let metadata = secret(c, &region, &arn, &name).await;
+                if metadata.is_absent() && region != c.region {
+                    found_in_task_region = secret_elsewhere(c, &arn).await;
+                }
+                metadata
             } else if let Some((_, region, param)) =
                 ssm_parameter_arn(&value_from, &c.region, &account)
             {
-                let filter = ParameterStringFilter::builder()
-                    .key("Name")
-                    .option("Equals")
-                    .values(&param)
-                    .build();
-                match filter {
-                    Ok(filter) => {
-                        let result = c
-                            .ssm_in(&region)
-                            .describe_parameters()
-                            .parameter_filters(filter)
-                            .send()
-                            .await;
-                        match c.fact(
-                            "ssm:DescribeParameters",
-                            &format!("whether parameter {name} exists"),
-                            result,
-                        ) {
-                            Fact::Gathered { value } => match value.parameters().first() {
-                                Some(p) => Fact::gathered(SecretMetadata {
-                                    arn: p.arn().map(str::to_string),
-                                    name: p.name().map(str::to_string),
-                                    kms_key_id: p.key_id().map(str::to_string),
-                                    service: "ssm".into(),
-                                }),
-                                None => Fact::absent(format!(
-                                    "parameter {param} does not exist in {region}"
-                                )),
-                            },
-                            other => other.map(|_| SecretMetadata::default()),
-                        }
-                    }
-                    Err(e) => Fact::Failed {
-                        action: "ssm:DescribeParameters".into(),
-                        error: e.to_string(),
-                    },
+                let metadata = parameter(c, &region, &param, &name).await;
+                if metadata.is_absent() && region != c.region {
+                    found_in_task_region = parameter_elsewhere(c, &param).await;
                 }
+                metadata
             } else {
                 Fact::not_applicable(format!(
                     "{value_from} is neither a Secrets Manager ARN nor an SSM parameter"
@@ -102,8 +59,127 @@ pub async fn secrets(c: &Collector, td: Option<&TaskDefinition>) -> Vec<SecretEv
                 name,
                 value_from,
                 metadata,
+                found_in_task_region,
             }
         }
     });
     futures::future::join_all(futures).await
+}
+
+/// `secretsmanager:DescribeSecret` in the secret's own Region.
+async fn secret(c: &Collector, region: &str, arn: &str, name: &str) -> Fact<SecretMetadata> {
+    let result = c
+        .secretsmanager_in(region)
+        .describe_secret()
+        .secret_id(arn)
+        .send()
+        .await;
+    c.fact(
+        "secretsmanager:DescribeSecret",
+        &format!("whether secret {name} exists"),
+        result,
+    )
+    .map(|o| SecretMetadata {
+        arn: o.arn().map(str::to_string),
+        name: o.name().map(str::to_string),
+        kms_key_id: o.kms_key_id().map(str::to_string),
+        service: "secretsmanager".into(),
+    })
+}
+
+/// `ssm:DescribeParameters` for one name in one Region.
+async fn parameter(c: &Collector, region: &str, param: &str, name: &str) -> Fact<SecretMetadata> {
+    let filter = match ParameterStringFilter::builder()
+        .key("Name")
+        .option("Equals")
+        .values(param)
+        .build()
+    {
+        Ok(f) => f,
+        Err(e) => {
+            return Fact::Failed {
+                action: "ssm:DescribeParameters".into(),
+                error: e.to_string(),
+            }
+        }
+    };
+    let result = c
+        .ssm_in(region)
+        .describe_parameters()
+        .parameter_filters(filter)
+        .send()
+        .await;
+    match c.fact(
+        "ssm:DescribeParameters",
+        &format!("whether parameter {name} exists"),
+        result,
+    ) {
+        Fact::Gathered { value } => match value.parameters().first() {
+            Some(p) => Fact::gathered(SecretMetadata {
+                arn: p.arn().map(str::to_string),
+                name: p.name().map(str::to_string),
+                kms_key_id: p.key_id().map(str::to_string),
+                service: "ssm".into(),
+            }),
+            None => Fact::absent(format!("parameter {param} does not exist in {region}")),
+        },
+        other => other.map(|_| SecretMetadata::default()),
+    }
+}
+
+/// The secret's name without the six characters Secrets Manager appends to ARNs.
+fn secret_name(arn: &str) -> &str {
+    let full = arn.rsplit(":secret:").next().unwrap_or(arn);
+    match full.rsplit_once('-') {
+        Some((name, suffix)) if suffix.len() == 6 => name,
+        _ => full,
+    }
+}
+
+/// A secret of the same name in the task's Region, when the referenced Region
+/// has none: the usual copy-paste slip. Only a hint, so a refusal is no gap.
+async fn secret_elsewhere(c: &Collector, arn: &str) -> Option<String> {
+    let out = c
+        .secretsmanager_in(&c.region)
+        .describe_secret()
+        .secret_id(secret_name(arn))
+        .send()
+        .await
+        .ok()?;
+    out.arn().map(str::to_string)
+}
+
+/// A parameter of the same name in the task's Region (see `secret_elsewhere`).
+async fn parameter_elsewhere(c: &Collector, param: &str) -> Option<String> {
+    let filter = ParameterStringFilter::builder()
+        .key("Name")
+        .option("Equals")
+        .values(param)
+        .build()
+        .ok()?;
+    let out = c
+        .ssm_in(&c.region)
+        .describe_parameters()
+        .parameter_filters(filter)
+        .send()
+        .await
+        .ok()?;
+    out.parameters().first()?.arn().map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn secret_names_without_the_arn_suffix() {
+        assert_eq!(
+            super::secret_name(
+                "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/web/db-AbCdEf"
+            ),
+            "prod/web/db"
+        );
+        assert_eq!(
+            super::secret_name("arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/web/db"),
+            "prod/web/db"
+        );
+    }
 }
