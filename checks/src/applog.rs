@@ -216,7 +216,9 @@ pub fn log_evidence(ev: &Evidence, container: &str) -> String {
         // Logs are only looked up through the task definition: without it,
         // whether the container logs anywhere is unknown, not "no".
         return match (ev.task_definition.value(), ev.task_definition.gap_reason()) {
-            (None, Some(reason)) => format!("its log lines were not read: the task definition is unknown ({reason})"),
+            (None, Some(reason)) => {
+                format!("its log lines were not read: the task definition is unknown ({reason})")
+            }
             _ => format!("container `{container}`: it has no log configuration"),
         };
     };

@@ -51,6 +51,8 @@ pub fn stopped(stop_code: &str, reason: &str) -> Evidence {
         requires_compatibilities: vec!["FARGATE".into()],
         cpu: Some("256".into()),
         memory: Some("512".into()),
+        // A Fargate task that pulls from ECR and logs to CloudWatch has one.
+        execution_role_arn: Some("arn:aws:iam::123456789012:role/ecsTaskExecutionRole".into()),
         containers: vec![container_def("web")],
         ..Default::default()
     });

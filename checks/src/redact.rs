@@ -106,9 +106,7 @@ pub fn redact(text: &str) -> String {
         out = re
             .replace_all(&before, |c: &Captures| {
                 let start = c.get(0).map(|m| m.start()).unwrap_or(0);
-                // `secretsmanager:` is a service prefix (ARNs, IAM actions), not a key.
-                let service_prefix = c[1].to_ascii_lowercase().starts_with("secretsmanager:");
-                if c[2].starts_with("[REDACTED") || service_prefix || is_reference(&before[..start], &c[1], &c[2]) {
+                if c[2].starts_with("[REDACTED") || is_reference(&before[..start], &c[1], &c[2]) {
                     c[0].to_string()
                 } else {
                     format!("{}{}", &c[1], REDACTED)

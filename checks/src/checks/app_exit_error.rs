@@ -374,12 +374,13 @@ mod tests {
 }
 
 #[cfg(test)]
-mod tests {
+mod log_evidence_tests {
     use super::*;
     use crate::evidence::{Container, ContainerLogs, Fact, LogLine, TaskDefinition};
 
     fn exited_with_1() -> Evidence {
         let mut ev = Evidence::default();
+        ev.task.last_status = "STOPPED".into();
         ev.task.stop_code = Some("EssentialContainerExited".into());
         ev.task.stopped_reason = Some("Essential container in task exited".into());
         ev.task.containers = vec![Container { name: "web".into(), exit_code: Some(1), ..Default::default() }];

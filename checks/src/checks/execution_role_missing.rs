@@ -136,8 +136,15 @@ pub(crate) fn check(ev: &Evidence) -> Verdict {
     for r in &reasons {
         finding = finding.evidence(format!("needs an execution role: {r}"));
     }
-    if ev.task.timestamps.started_at.is_some() {
+    let ran = ev.task.containers.iter().find(|c| c.exit_code.is_some());
+    if ev.task.timestamps.started_at.is_some() || ran.is_some() {
         finding = finding.against("the task's containers started, so the agent found credentials elsewhere");
+    }
+    if text.is_none() && !matches!(StopCode::of(ev), StopCode::TaskFailedToStart | StopCode::None) {
+        finding = finding.against(format!(
+            "the task did not fail to start (stopCode = {}): the missing role is a risk, not this stop's cause",
+            ev.task.stop_code.as_deref().unwrap_or("unset")
+        ));
     }
     let account = ev
         .account
