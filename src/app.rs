@@ -151,9 +151,7 @@ fn explain(code: Option<&str>, list: bool) -> anyhow::Result<i32> {
             "unknown cause code {code:?}; `ecs-doctor explain --list` lists them"
         ))
     })?;
-    let docs = checks::for_code(cause)
-        .map(|c| c.docs())
-        .unwrap_or_else(|| "(no documentation)".into());
+    let docs = checks::for_code(cause).docs();
     println!(
         "# {} ({} family)\n\n{}\n\n{}",
         cause,

@@ -2,31 +2,25 @@
 //! catalogue and the ranking. No AWS SDK and no async here: checks are pure
 //! functions over evidence, so they are tested with small fixtures.
 
-pub mod access;
-pub mod applog;
 pub mod checks;
-pub mod classify;
 pub mod codes;
+pub mod context;
 pub mod evidence;
-#[cfg(test)]
-mod image_fixtures;
+pub mod iam;
 pub mod image_ref;
 pub mod logs;
-#[cfg(test)]
-mod netfixtures;
-pub mod netpath;
-pub mod permissions;
-pub mod policy;
 pub mod rank;
 pub mod reach;
 pub mod redact;
 pub mod report;
-pub mod stopclass;
-
-#[cfg(test)]
-pub(crate) mod fixtures;
+pub mod stops;
+pub mod task;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
+pub mod text;
 
 pub use codes::{Cause, Family};
+pub use context::Ctx;
 pub use evidence::{Evidence, Fact, Gap};
 pub use report::{Candidate, CheckRecord, CheckStatus, Finding, Report, Strength, Verdict};
 
@@ -37,10 +31,11 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// Run every check over the evidence and rank what they found.
 pub fn diagnose(ev: &Evidence, version: &str) -> Report {
+    let ctx = Ctx::new(ev);
     let mut findings = Vec::new();
     let mut records = Vec::new();
     for check in checks::CHECKS {
-        let (status, detail) = match (check.run)(ev) {
+        let (status, detail) = match (check.run)(&ctx) {
             Verdict::Found(f) => {
                 let detail = f.title.clone();
                 findings.push(f);
@@ -56,36 +51,31 @@ pub fn diagnose(ev: &Evidence, version: &str) -> Report {
             detail,
         });
     }
-    let network_paths = reach::report_paths(ev);
+    let network_paths = reach::report_paths(&ctx);
     let mut gaps = ev.gaps.clone();
     gaps.sort();
     gaps.dedup();
-    let task = &ev.task;
+    let summary = &ev.task;
     Report {
         schema_version: SCHEMA_VERSION,
         ecs_doctor_version: version.to_string(),
         task: report::TaskSummary {
-            arn: task.arn.clone(),
-            cluster: task
-                .cluster_arn
-                .rsplit('/')
-                .next()
-                .unwrap_or_default()
-                .to_string(),
+            arn: summary.arn.clone(),
+            cluster: task::cluster_name(ev).to_string(),
             region: ev.region.clone(),
-            last_status: task.last_status.clone(),
-            stop_code: task.stop_code.clone(),
-            stopped_reason: task.stopped_reason.clone(),
-            task_definition: Some(task.task_definition_arn.clone()).filter(|s| !s.is_empty()),
+            last_status: summary.last_status.clone(),
+            stop_code: summary.stop_code.clone(),
+            stopped_reason: summary.stopped_reason.clone(),
+            task_definition: Some(summary.task_definition_arn.clone()).filter(|s| !s.is_empty()),
             service: ev.service_name().map(str::to_string),
-            launch_type: task.launch_type.clone(),
-            stopped_at: task.timestamps.stopped_at.clone(),
+            launch_type: summary.launch_type.clone(),
+            stopped_at: summary.timestamps.stopped_at.clone(),
         },
         candidates: rank::rank(findings),
         checks: records,
         gaps,
         network_paths,
-        logs: applog::excerpts(ev),
+        logs: logs::excerpt::excerpts(ev),
     }
 }
 
@@ -132,15 +122,10 @@ mod meta_tests {
     fn every_code_has_a_documented_check() {
         let mut missing = Vec::new();
         for code in Cause::iter() {
-            match checks::for_code(code) {
-                None => missing.push(format!("{code}: no check")),
-                Some(check) => {
-                    let docs = check.docs();
-                    for s in SECTIONS {
-                        if !docs.contains(s) {
-                            missing.push(format!("{code}: docs lack `{s}`"));
-                        }
-                    }
+            let docs = checks::for_code(code).docs();
+            for s in SECTIONS {
+                if !docs.contains(s) {
+                    missing.push(format!("{code}: docs lack `{s}`"));
                 }
             }
         }
@@ -168,5 +153,192 @@ mod meta_tests {
             })
             .collect();
         insta::assert_snapshot!("cause_codes", listing.join("\n"));
+    }
+
+    #[test]
+    fn a_diagnosis_evaluates_the_network_and_the_role_once() {
+        let worlds = [
+            testkit::stopped("TaskFailedToStart", "CannotPullContainerError: pull image manifest has been retried 5 time(s): i/o timeout"),
+            testkit::net::Fx::private_nat().ev(),
+            testkit::net::Fx::public(false).running().ev(),
+            testkit::image::healthy(),
+        ];
+        for ev in worlds {
+            let before = context::evaluations();
+            let report = diagnose(&ev, "test");
+            let after = context::evaluations();
+            assert_eq!(
+                (after.0 - before.0, after.1 - before.1),
+                (1, 1),
+                "network evaluations and role assessments for {:?}",
+                report.task.stopped_reason
+            );
+        }
+    }
+
+    /// One real stop text of each kind, as AWS writes it.
+    fn kind_example(kind: stops::StopKind) -> &'static str {
+        use stops::StopKind::*;
+        match kind {
+            OutOfMemory => "OutOfMemoryError: Container killed due to memory usage",
+            ImagePlatform => "CannotPullContainerError: image Manifest does not contain descriptor matching platform 'linux/arm64'",
+            ExecFailure => "CannotStartContainerError: OCI runtime create failed: runc create failed: unable to start container process: exec: \"gunicorn\": executable file not found in $PATH: unknown",
+            MountFailure => "CannotStartContainerError: failed to create shim task: OCI runtime create failed: error mounting \"/var/lib/ecs/volumes/cfg\" to rootfs at \"/etc/app\": not a directory",
+            VolumeCreate => "CannotCreateVolumeError: the agent can't create the volume",
+            RuntimeTimeout => "DockerTimeoutError: Could not transition to created; timed out after waiting 4m0s",
+            RuntimeError => "ContainerRuntimeError: failed to start container",
+            ImagePull => "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v3: not found",
+            TaskResources => "ResourceInitializationError: failed to initialize logging driver: failed to create Cloudwatch log stream: ResourceNotFoundException: The specified log group does not exist.",
+            Network => "Timeout waiting for network interface provisioning to complete.",
+            Placement => "TaskFailedToStart: RESOURCE:MEMORY",
+            ContainerHealth => "Task failed container health checks",
+            ElbHealth => "Task failed ELB health checks in (target-group arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef)",
+            Deployment => "Scaling activity initiated by (deployment ecs-svc/1234567890123456789)",
+            UserStop => "Task stopped by user",
+            Spot => "Your Spot Task was interrupted.",
+            Maintenance => "ECS is performing maintenance on the underlying infrastructure hosting the task",
+            HostLifecycle => "Host EC2 (instance i-0123456789abcdef0) stopped/terminated",
+            EssentialExited => "Essential container in task exited",
+            FailedToStartBare => "Task failed to start",
+        }
+    }
+
+    /// The stop code AWS pairs with a text of each kind.
+    fn kind_stop_code(kind: stops::StopKind) -> &'static str {
+        use stops::StopKind::*;
+        match kind {
+            Deployment | ContainerHealth | ElbHealth | Maintenance => "ServiceSchedulerInitiated",
+            UserStop => "UserInitiated",
+            Spot => "SpotInterruption",
+            HostLifecycle => "InfrastructureHealth",
+            EssentialExited | OutOfMemory => "EssentialContainerExited",
+            _ => "TaskFailedToStart",
+        }
+    }
+
+    #[test]
+    fn every_stop_kind_is_claimed_by_exactly_the_checks_that_act_on_it() {
+        use strum::IntoEnumIterator;
+        let mut wrong = Vec::new();
+        for kind in stops::StopKind::iter() {
+            let text = kind_example(kind);
+            if stops::classify(text).kind() != Some(kind) {
+                wrong.push(format!(
+                    "{kind:?}: its example classifies as {:?}",
+                    stops::classify(text).kind()
+                ));
+                continue;
+            }
+            let claims = kind.claimed_by();
+            if claims.is_empty() {
+                wrong.push(format!("{kind:?}: no check claims it"));
+            }
+            // The task as AWS leaves it: the text, the stop code, the container outcome.
+            let mut ev = testkit::stopped(kind_stop_code(kind), text);
+            if kind == stops::StopKind::EssentialExited {
+                ev = testkit::EvidenceExt::exit(ev, "web", Some(1), None);
+            }
+            if kind == stops::StopKind::OutOfMemory {
+                ev = testkit::EvidenceExt::exit(ev, "web", Some(137), Some(text));
+            }
+            if kind == stops::StopKind::Spot {
+                ev.task.capacity_provider_name = Some("FARGATE_SPOT".into());
+            }
+            let report = diagnose(&ev, "test");
+            let status = |code: Cause| {
+                report
+                    .checks
+                    .iter()
+                    .find(|c| c.id == code.as_str())
+                    .map(|c| c.status)
+            };
+            // A claimer acts on the text: it finds, or names what it lacks.
+            if !claims.iter().any(|c| {
+                matches!(
+                    status(*c),
+                    Some(CheckStatus::Fail | CheckStatus::Inconclusive)
+                )
+            }) {
+                wrong.push(format!(
+                    "{kind:?}: none of its claimers {claims:?} acted on {text:?}: {:?}",
+                    claims.iter().map(|c| (c, status(*c))).collect::<Vec<_>>()
+                ));
+            }
+            // No check outside the claimers convicts on the text alone.
+            let others: Vec<Cause> = report
+                .candidates
+                .iter()
+                .map(|c| c.code)
+                .filter(|c| !claims.contains(c) && *c != Cause::Unknown)
+                .filter(|c| {
+                    !stops::classify(text)
+                        .kinds
+                        .iter()
+                        .any(|k| k.claimed_by().contains(c))
+                        && !stops::classify(text)
+                            .details
+                            .iter()
+                            .any(|d| d.claimed_by().contains(c))
+                })
+                .collect();
+            if !others.is_empty() {
+                wrong.push(format!(
+                    "{kind:?}: {others:?} found on {text:?} without claiming it"
+                ));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    /// The check files that read `Detail::<name>`, as `family/module`; the
+    /// network evaluator's reads count for the checks that judge its paths.
+    fn readers_of(detail: stops::Detail) -> Vec<Cause> {
+        use strum::IntoEnumIterator;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let needle = format!("Detail::{detail:?}");
+        let mut readers: Vec<Cause> = Cause::iter()
+            .filter(|code| {
+                let file = root.join("checks").join(format!(
+                    "{}/{}.rs",
+                    checks::for_code(*code)
+                        .key()
+                        .split('/')
+                        .next()
+                        .unwrap_or_default(),
+                    code.as_str().replace('-', "_")
+                ));
+                std::fs::read_to_string(file).is_ok_and(|src| src.contains(&needle))
+            })
+            .collect();
+        let evaluator = std::fs::read_to_string(root.join("reach/dest.rs")).unwrap_or_default();
+        if evaluator.contains(&needle) {
+            readers.extend(Cause::iter().filter(|c| {
+                c.family() == Family::Network
+                    && *c != Cause::SubnetIpExhausted
+                    && *c != Cause::SecurityGroupIngressClosed
+            }));
+        }
+        readers.sort();
+        readers
+    }
+
+    #[test]
+    fn every_stop_detail_is_read_by_exactly_the_checks_that_claim_it() {
+        use strum::IntoEnumIterator;
+        let mut wrong = Vec::new();
+        for detail in stops::Detail::iter() {
+            let mut claims = detail.claimed_by().to_vec();
+            claims.sort();
+            let readers = readers_of(detail);
+            if claims.is_empty() || claims != readers {
+                wrong.push(format!(
+                    "{detail:?}: claimed by {claims:?}, read by {readers:?}"
+                ));
+            }
+            if !stops::catalogue::DETAILS.iter().any(|p| p.detail == detail) {
+                wrong.push(format!("{detail:?}: no row of the catalogue states it"));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
 }

@@ -186,7 +186,7 @@ pub struct Report {
     pub network_paths: Vec<NetworkPath>,
     /// Each container's last log lines, with the lines that matter highlighted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub logs: Vec<crate::applog::LogExcerpt>,
+    pub logs: Vec<crate::logs::excerpt::LogExcerpt>,
 }
 
 impl Report {

@@ -88,7 +88,7 @@ async fn ecr_image(
         repository: r.repository.clone(),
         repository_arn: Some(format!(
             "arn:{}:ecr:{region}:{account}:repository/{}",
-            ecs_doctor_checks::permissions::partition(region),
+            ecs_doctor_checks::iam::permissions::partition(region),
             r.repository
         )),
         reference: r.reference(),

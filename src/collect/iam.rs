@@ -4,7 +4,7 @@
 
 use super::Collector;
 use ecs_doctor_checks::evidence::*;
-use ecs_doctor_checks::permissions;
+use ecs_doctor_checks::iam::permissions;
 use std::collections::BTreeMap;
 
 /// Policy documents come URL-encoded from IAM.

@@ -43,7 +43,7 @@ pub async fn container_logs(
             };
         };
         if log.driver != "awslogs" {
-            let destination = ecs_doctor_checks::applog::destination(&log.driver, Some(log));
+            let destination = ecs_doctor_checks::logs::excerpt::destination(&log.driver, Some(log));
             c.gap(
                 "logs:GetLogEvents",
                 "not in CloudWatch Logs",

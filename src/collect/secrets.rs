@@ -4,7 +4,7 @@
 use super::Collector;
 use aws_sdk_ssm::types::ParameterStringFilter;
 use ecs_doctor_checks::evidence::*;
-use ecs_doctor_checks::permissions::{secrets_manager_arn, ssm_parameter_arn};
+use ecs_doctor_checks::iam::permissions::{secrets_manager_arn, ssm_parameter_arn};
 
 pub async fn secrets(c: &Collector, td: Option<&TaskDefinition>) -> Vec<SecretEvidence> {
     let Some(td) = td else { return Vec::new() };

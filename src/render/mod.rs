@@ -6,7 +6,7 @@ mod markdown;
 mod table;
 
 use crate::cli::OutputFormat;
-use ecs_doctor_checks::applog::ExcerptLine;
+use ecs_doctor_checks::logs::excerpt::ExcerptLine;
 use ecs_doctor_checks::{redact, Report};
 
 /// Turns a report into the text of one output format.

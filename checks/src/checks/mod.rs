@@ -1,90 +1,147 @@
-//! The checks: one file per cause code, each a pure function over the
-//! evidence, each documented in its file's `//!` header in fixed sections
-//! (what it detects / why it matters / example / how to fix / references).
-//! `ecs-doctor explain <code>` prints that header.
+//! The checks and the cause catalogue, in one table.
+//!
+//! Each row of [`causes!`] is one cause code: its variant (the kebab-case
+//! code is derived from it), the check module that reports it (one file in
+//! the family's folder), whether it is a benign stop, and its one-line
+//! description. Adding a cause code is adding a row and its file; the enum,
+//! the family, the description, the registration and the `explain` docs all
+//! follow from the row.
+//!
+//! Each check file documents its cause in its `//!` header in fixed
+//! sections (what it detects / why it matters / example / how to fix /
+//! references); the build script extracts those headers, and `ecs-doctor
+//! explain <code>` prints them.
 
-use crate::codes::Cause;
-use crate::evidence::Evidence;
+use crate::codes::Family;
+use crate::context::Ctx;
 use crate::report::Verdict;
 
 /// One registered check.
 pub struct Check {
     pub code: Cause,
-    pub run: fn(&Evidence) -> Verdict,
-    /// The check's source file; its `//!` header is the documentation.
+    pub run: fn(&Ctx) -> Verdict,
+    /// `family/module`: the key of the check's docs.
     source: &'static str,
 }
 
 impl Check {
-    /// The documentation from the file's `//!` header.
-    pub fn docs(&self) -> String {
-        doc_header(self.source)
+    /// `family/module`: where the check lives.
+    pub fn key(&self) -> &'static str {
+        self.source
+    }
+
+    /// The documentation from the check file's `//!` header.
+    pub fn docs(&self) -> &'static str {
+        CHECK_DOCS
+            .iter()
+            .find(|(key, _)| *key == self.source)
+            .map(|(_, docs)| *docs)
+            .unwrap_or_default()
     }
 }
 
-/// The leading `//!` lines of a source file, without the markers.
-pub fn doc_header(source: &str) -> String {
-    source
-        .lines()
-        .take_while(|l| l.starts_with("//!") || l.trim().is_empty())
-        .filter_map(|l| l.strip_prefix("//!"))
-        .map(|l| l.strip_prefix(' ').unwrap_or(l))
-        .collect::<Vec<_>>()
-        .join("\n")
-        .trim()
-        .to_string()
-}
+include!(concat!(env!("OUT_DIR"), "/check_docs.rs"));
 
-/// Registration is one line per check: `CauseVariant => module_name`.
-macro_rules! register_checks {
-    ($($code:ident => $module:ident),* $(,)?) => {
-        $(mod $module;)*
+macro_rules! causes {
+    ($( $folder:ident / $family:ident {
+        $( $code:ident => $module:ident $($benign:ident)? : $description:literal, )*
+    } )*) => {
+        $( pub(crate) mod $folder { $( pub(crate) mod $module; )* } )*
+
+        /// Every root cause ecs-doctor can name. The kebab-case names are a
+        /// public contract (`candidates[].code` in JSON): add codes freely,
+        /// never rename one (a snapshot test makes a rename visible).
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+            strum::Display, strum::EnumString, strum::EnumIter, strum::IntoStaticStr,
+            serde::Serialize, serde::Deserialize,
+        )]
+        #[strum(serialize_all = "kebab-case")]
+        #[serde(rename_all = "kebab-case")]
+        pub enum Cause {
+            $($( $code, )*)*
+        }
+
+        impl Cause {
+            /// The failure family a cause belongs to.
+            pub fn family(self) -> Family {
+                match self { $($( Cause::$code => Family::$family, )*)* }
+            }
+
+            /// Benign stops are not failures: they do not make the exit code 1.
+            pub fn is_benign(self) -> bool {
+                match self { $($( Cause::$code => causes!(@benign $($benign)?), )*)* }
+            }
+
+            /// One line saying what the cause is.
+            pub fn description(self) -> &'static str {
+                match self { $($( Cause::$code => $description, )*)* }
+            }
+        }
+
         /// Every check, in catalogue order.
         pub static CHECKS: &[Check] = &[
-            $(Check { code: Cause::$code, run: $module::check, source: include_str!(concat!(stringify!($module), ".rs")) },)*
+            $($( Check {
+                code: Cause::$code,
+                run: $folder::$module::check,
+                source: concat!(stringify!($folder), "/", stringify!($module)),
+            }, )*)*
         ];
     };
+    (@benign benign) => { true };
+    (@benign) => { false };
 }
 
-register_checks! {
-    AppExitError => app_exit_error,
-    AppExitZero => app_exit_zero,
-    AppOutOfMemory => app_out_of_memory,
-    AppCommandNotFound => app_command_not_found,
-    AppMissingConfig => app_missing_config,
-    AppPortMismatch => app_port_mismatch,
-    AppHealthCheckFailed => app_health_check_failed,
-    LbHealthCheckFailed => lb_health_check_failed,
-    AppSigtermTimeout => app_sigterm_timeout,
-    ImageNotFound => image_not_found,
-    ImagePlatformMismatch => image_platform_mismatch,
-    RegistryAuthFailed => registry_auth_failed,
-    RegistryRateLimited => registry_rate_limited,
-    ExecutionRoleMissing => execution_role_missing,
-    ExecutionRoleNotFound => execution_role_not_found,
-    ExecutionRoleUntrusted => execution_role_untrusted,
-    ExecutionRolePermissions => execution_role_permissions,
-    SecretNotFound => secret_not_found,
-    LogGroupMissing => log_group_missing,
-    LogConfigInvalid => log_config_invalid,
-    NoPublicIp => no_public_ip,
-    NoEgressRoute => no_egress_route,
-    VpcEndpointMissing => vpc_endpoint_missing,
-    SecurityGroupEgressBlocked => security_group_egress_blocked,
-    SecurityGroupIngressClosed => security_group_ingress_closed,
-    NaclBlocked => nacl_blocked,
-    VpcDnsDisabled => vpc_dns_disabled,
-    SubnetIpExhausted => subnet_ip_exhausted,
-    EniProvisioningTimeout => eni_provisioning_timeout,
-    StoppedByDeployment => stopped_by_deployment,
-    StoppedByUser => stopped_by_user,
-    SpotInterruption => spot_interruption,
-    PlatformMaintenance => platform_maintenance,
-    PlatformError => platform_error,
-    Unknown => unknown,
+causes! {
+    app / App {
+        AppExitError => app_exit_error: "An essential container exited with an error",
+        AppExitZero => app_exit_zero: "An essential container of a service exited normally (code 0)",
+        AppOutOfMemory => app_out_of_memory: "A container was killed for using more memory than it was given",
+        AppCommandNotFound => app_command_not_found: "The container's command or entry point could not be run",
+        AppMissingConfig => app_missing_config: "The app needs an environment variable or secret the task definition does not set",
+        AppPortMismatch => app_port_mismatch: "The app listens on a port that is not the container port",
+        AppHealthCheckFailed => app_health_check_failed: "The container health check failed",
+        LbHealthCheckFailed => lb_health_check_failed: "The load balancer's health check failed",
+        AppSigtermTimeout => app_sigterm_timeout: "The container did not stop within stopTimeout after SIGTERM and was killed",
+    }
+    image / Image {
+        ImageNotFound => image_not_found: "The image repository, tag or digest does not exist",
+        ImagePlatformMismatch => image_platform_mismatch: "The image was built for another CPU architecture or OS",
+        RegistryAuthFailed => registry_auth_failed: "The registry refused the pull: credentials are missing or wrong",
+        RegistryRateLimited => registry_rate_limited: "The registry rate-limited the pull (Docker Hub pull limits)",
+        ExecutionRoleMissing => execution_role_missing: "The task needs an execution role and has none",
+        ExecutionRoleNotFound => execution_role_not_found: "The execution role does not exist",
+        ExecutionRoleUntrusted => execution_role_untrusted: "The execution role does not trust ecs-tasks.amazonaws.com",
+        ExecutionRolePermissions => execution_role_permissions: "The execution role is not allowed to do what the task needs",
+        SecretNotFound => secret_not_found: "A secret or parameter the task references does not exist",
+        LogGroupMissing => log_group_missing: "The awslogs log group does not exist",
+        LogConfigInvalid => log_config_invalid: "The awslogs log configuration is incomplete or invalid",
+    }
+    network / Network {
+        NoPublicIp => no_public_ip: "The task is in a subnet that routes to an internet gateway but has no public IP",
+        NoEgressRoute => no_egress_route: "The task's subnet has no route to the services it needs",
+        VpcEndpointMissing => vpc_endpoint_missing: "The VPC relies on endpoints but one the task needs is missing",
+        SecurityGroupEgressBlocked => security_group_egress_blocked: "The task's security groups block the outbound traffic it needs",
+        SecurityGroupIngressClosed => security_group_ingress_closed: "A security group does not admit the traffic: the task's on its container port, or a VPC endpoint's on 443",
+        NaclBlocked => nacl_blocked: "A network ACL denies the traffic the task needs",
+        VpcDnsDisabled => vpc_dns_disabled: "VPC DNS support or hostnames is disabled",
+        SubnetIpExhausted => subnet_ip_exhausted: "The subnet has no free IP addresses for the task's ENI",
+    }
+    platform / Platform {
+        EniProvisioningTimeout => eni_provisioning_timeout: "The task's network interface was not provisioned in time",
+        StoppedByDeployment => stopped_by_deployment benign: "The service scheduler replaced or scaled in the task (not a failure)",
+        StoppedByUser => stopped_by_user benign: "Someone or something called StopTask (not a failure of the task)",
+        SpotInterruption => spot_interruption benign: "Fargate Spot reclaimed the capacity (not a failure of the task)",
+        PlatformMaintenance => platform_maintenance benign: "AWS retired the task for infrastructure maintenance (not a failure of the task)",
+        PlatformError => platform_error: "The container runtime or the ECS platform failed",
+        Unknown => unknown: "The stop reason matches no known pattern",
+    }
 }
 
-/// The check that reports `code`, if one is registered.
-pub fn for_code(code: Cause) -> Option<&'static Check> {
-    CHECKS.iter().find(|c| c.code == code)
+/// The check that reports `code`.
+pub fn for_code(code: Cause) -> &'static Check {
+    CHECKS
+        .iter()
+        .find(|c| c.code == code)
+        .expect("every cause has a row, so every cause has a check")
 }

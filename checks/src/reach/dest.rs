@@ -2,15 +2,16 @@
 //! definition: ECR (API, registry, S3 layers), CloudWatch Logs, Secrets
 //! Manager and Parameter Store, and other registries.
 
-use crate::classify::{contains_any, normalize, stop_texts};
 use crate::evidence::Evidence;
 use crate::image_ref::{self, Registry};
-use crate::netpath::dialed_addresses;
+use crate::reach::routes::dialed_addresses;
+use crate::stops::{Detail, StopTexts};
+use crate::text::{contains_any, normalize};
 use std::net::IpAddr;
 
 /// A service a task talks to while it starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Service {
+pub enum AwsService {
     EcrApi,
     EcrRegistry,
     S3,
@@ -21,38 +22,38 @@ pub enum Service {
     Registry,
 }
 
-impl Service {
+impl AwsService {
     pub fn label(self) -> &'static str {
         match self {
-            Service::EcrApi => "ECR API",
-            Service::EcrRegistry => "ECR registry",
-            Service::S3 => "S3",
-            Service::SecretsManager => "Secrets Manager",
-            Service::Ssm => "SSM Parameter Store",
-            Service::Logs => "CloudWatch Logs",
-            Service::Registry => "registry",
+            AwsService::EcrApi => "ECR API",
+            AwsService::EcrRegistry => "ECR registry",
+            AwsService::S3 => "S3",
+            AwsService::SecretsManager => "Secrets Manager",
+            AwsService::Ssm => "SSM Parameter Store",
+            AwsService::Logs => "CloudWatch Logs",
+            AwsService::Registry => "registry",
         }
     }
 
     /// The last part of the VPC endpoint service name, when one exists.
     fn endpoint_suffix(self) -> Option<&'static str> {
         match self {
-            Service::EcrApi => Some("ecr.api"),
-            Service::EcrRegistry => Some("ecr.dkr"),
-            Service::S3 => Some("s3"),
-            Service::SecretsManager => Some("secretsmanager"),
-            Service::Ssm => Some("ssm"),
-            Service::Logs => Some("logs"),
-            Service::Registry => None,
+            AwsService::EcrApi => Some("ecr.api"),
+            AwsService::EcrRegistry => Some("ecr.dkr"),
+            AwsService::S3 => Some("s3"),
+            AwsService::SecretsManager => Some("secretsmanager"),
+            AwsService::Ssm => Some("ssm"),
+            AwsService::Logs => Some("logs"),
+            AwsService::Registry => None,
         }
     }
 
     /// Distinctive words of a stop text that talks about this service.
     fn keywords(self) -> &'static [&'static str] {
         match self {
-            Service::EcrApi => &["api.ecr.", "registry auth", "getauthorizationtoken"],
-            Service::EcrRegistry => &[".dkr.ecr."],
-            Service::S3 => &[
+            AwsService::EcrApi => &["api.ecr.", "registry auth", "getauthorizationtoken"],
+            AwsService::EcrRegistry => &[".dkr.ecr."],
+            AwsService::S3 => &[
                 "starport-layer-bucket",
                 ".s3.",
                 "s3.amazonaws",
@@ -61,10 +62,12 @@ impl Service {
                 "getimageblob",
                 "failed to copy",
             ],
-            Service::SecretsManager => &["secretsmanager.", "from asm", "asm:", "secrets manager"],
-            Service::Ssm => &["ssm.", "from ssm", "parameter store", "systems manager"],
-            Service::Logs => &["logs.", "logging driver", "logger", "cloudwatch logs"],
-            Service::Registry => &[],
+            AwsService::SecretsManager => {
+                &["secretsmanager.", "from asm", "asm:", "secrets manager"]
+            }
+            AwsService::Ssm => &["ssm.", "from ssm", "parameter store", "systems manager"],
+            AwsService::Logs => &["logs.", "logging driver", "logger", "cloudwatch logs"],
+            AwsService::Registry => &[],
         }
     }
 }
@@ -72,7 +75,7 @@ impl Service {
 /// One destination the task needs, on TCP 443.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Destination {
-    pub service: Service,
+    pub service: AwsService,
     pub region: String,
     pub host: String,
     pub port: u16,
@@ -89,7 +92,7 @@ fn domain(region: &str) -> &'static str {
 }
 
 impl Destination {
-    fn aws(service: Service, region: &str, host: String, reason: String) -> Destination {
+    fn aws(service: AwsService, region: &str, host: String, reason: String) -> Destination {
         Destination {
             service,
             region: region.to_string(),
@@ -117,7 +120,7 @@ impl Destination {
 
     /// S3 is served by a gateway endpoint (a route), not an interface endpoint.
     pub fn is_gateway_service(&self) -> bool {
-        self.service == Service::S3
+        self.service == AwsService::S3
     }
 }
 
@@ -133,7 +136,7 @@ pub fn destinations(ev: &Evidence) -> Option<Vec<Destination>> {
     let td = ev.task_def()?;
     let mut out: Vec<Destination> = Vec::new();
     let mut add = |d: Destination| {
-        let key_host = d.service == Service::EcrRegistry || d.service == Service::Registry;
+        let key_host = d.service == AwsService::EcrRegistry || d.service == AwsService::Registry;
         match out.iter_mut().find(|o| {
             o.service == d.service && o.region == d.region && (!key_host || o.host == d.host)
         }) {
@@ -155,19 +158,19 @@ pub fn destinations(ev: &Evidence) -> Option<Vec<Destination>> {
             Registry::EcrPrivate { account, region: r } => {
                 let dom = domain(r);
                 add(Destination::aws(
-                    Service::EcrApi,
+                    AwsService::EcrApi,
                     r,
                     format!("api.ecr.{r}.{dom}"),
                     why.clone(),
                 ));
                 add(Destination::aws(
-                    Service::EcrRegistry,
+                    AwsService::EcrRegistry,
                     r,
                     format!("{account}.dkr.ecr.{r}.{dom}"),
                     why.clone(),
                 ));
                 add(Destination::aws(
-                    Service::S3,
+                    AwsService::S3,
                     r,
                     format!("prod-{r}-starport-layer-bucket.s3.{r}.{dom}"),
                     format!("image layers of {} (container {})", c.image, c.name),
@@ -180,7 +183,7 @@ pub fn destinations(ev: &Evidence) -> Option<Vec<Destination>> {
                     _ => image.host.clone(),
                 };
                 add(Destination {
-                    service: Service::Registry,
+                    service: AwsService::Registry,
                     region: region.to_string(),
                     host,
                     port: 443,
@@ -218,7 +221,7 @@ pub fn destinations(ev: &Evidence) -> Option<Vec<Destination>> {
                     .map(String::as_str)
                     .unwrap_or(region);
                 add(Destination::aws(
-                    Service::Logs,
+                    AwsService::Logs,
                     r,
                     format!("logs.{r}.{}", domain(r)),
                     format!("awslogs (container {})", c.name),
@@ -229,23 +232,23 @@ pub fn destinations(ev: &Evidence) -> Option<Vec<Destination>> {
             let (service, r) = if value_from.starts_with("arn:") {
                 let r = region_of_arn(&value_from).unwrap_or(region);
                 if value_from.contains(":secretsmanager:") {
-                    (Service::SecretsManager, r)
+                    (AwsService::SecretsManager, r)
                 } else {
-                    (Service::Ssm, r)
+                    (AwsService::Ssm, r)
                 }
             } else {
                 // A bare name is a Parameter Store parameter in the task's Region.
-                (Service::Ssm, region)
+                (AwsService::Ssm, region)
             };
             let host = match service {
-                Service::SecretsManager => format!("secretsmanager.{r}.{}", domain(r)),
+                AwsService::SecretsManager => format!("secretsmanager.{r}.{}", domain(r)),
                 _ => format!("ssm.{r}.{}", domain(r)),
             };
             add(Destination::aws(service, r, host, why));
         }
         if !c.environment_files.is_empty() {
             add(Destination::aws(
-                Service::S3,
+                AwsService::S3,
                 region,
                 format!("s3.{region}.{}", domain(region)),
                 format!("environmentFiles (container {})", c.name),
@@ -255,33 +258,6 @@ pub fn destinations(ev: &Evidence) -> Option<Vec<Destination>> {
     out.sort_by(|a, b| (a.service, &a.region, &a.host).cmp(&(b.service, &b.region, &b.host)));
     Some(out)
 }
-
-/// Stop-text fragments of a connection that never got an answer.
-pub const NETWORK_FAILURE_TEXT: &[&str] = &[
-    "i/o timeout",
-    "context deadline exceeded",
-    "connection issue between the task and",
-    "request canceled while waiting for connection",
-    "context canceled",
-    "statuscode: 0",
-    "check your network configuration",
-    "check your task network configuration",
-    "check your network connection",
-    "network is unreachable",
-    "no route to host",
-    "connection refused",
-    "connection reset",
-    "tls handshake timeout",
-];
-
-/// Stop-text fragments of a name that did not resolve.
-pub const DNS_FAILURE_TEXT: &[&str] = &[
-    "no such host",
-    "server misbehaving",
-    "temporary failure in name resolution",
-    "name resolution",
-    "dns resolution",
-];
 
 /// A stop text that shows a connection (or a name lookup) failing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -303,12 +279,12 @@ fn names_service(text: &str, dest: &Destination) -> bool {
 /// Does the text name any of the services a task talks to at start?
 fn names_any_service(text: &str) -> bool {
     [
-        Service::EcrApi,
-        Service::EcrRegistry,
-        Service::S3,
-        Service::SecretsManager,
-        Service::Ssm,
-        Service::Logs,
+        AwsService::EcrApi,
+        AwsService::EcrRegistry,
+        AwsService::S3,
+        AwsService::SecretsManager,
+        AwsService::Ssm,
+        AwsService::Logs,
     ]
     .iter()
     .any(|s| contains_any(text, s.keywords()))
@@ -316,14 +292,15 @@ fn names_any_service(text: &str) -> bool {
 
 /// The network failure in the stop texts that concerns `dest`: one that
 /// names it, else one that names no service at all (it may be any).
-pub fn observed(ev: &Evidence, dest: &Destination) -> Option<Observed> {
-    let failures: Vec<(String, bool)> = stop_texts(ev)
-        .into_iter()
+pub fn observed(stops: &StopTexts, dest: &Destination) -> Option<Observed> {
+    let failures: Vec<(String, bool)> = stops
+        .all()
+        .iter()
         .filter_map(|t| {
-            if contains_any(&t, DNS_FAILURE_TEXT) {
-                Some((t, true))
-            } else if contains_any(&t, NETWORK_FAILURE_TEXT) {
-                Some((t, false))
+            if t.class.states(Detail::DnsFailed) {
+                Some((t.text.clone(), true))
+            } else if t.class.states(Detail::ConnectionFailed) {
+                Some((t.text.clone(), false))
             } else {
                 None
             }
@@ -333,7 +310,7 @@ pub fn observed(ev: &Evidence, dest: &Destination) -> Option<Observed> {
     let chosen = named.or_else(|| {
         failures
             .iter()
-            .find(|(t, _)| !names_any_service(t) || dest.service == Service::Registry)
+            .find(|(t, _)| !names_any_service(t) || dest.service == AwsService::Registry)
     })?;
     Some(Observed {
         text: chosen.0.clone(),
@@ -344,8 +321,8 @@ pub fn observed(ev: &Evidence, dest: &Destination) -> Option<Observed> {
 }
 
 /// Any network or DNS failure in the stop texts, whatever it names.
-pub fn any_network_failure(ev: &Evidence) -> Option<String> {
-    stop_texts(ev)
-        .into_iter()
-        .find(|t| contains_any(t, NETWORK_FAILURE_TEXT) || contains_any(t, DNS_FAILURE_TEXT))
+pub fn any_network_failure(stops: &StopTexts) -> Option<String> {
+    stops
+        .stating_any(&[Detail::ConnectionFailed, Detail::DnsFailed])
+        .map(|t| t.text.clone())
 }

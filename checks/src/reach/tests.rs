@@ -1,6 +1,19 @@
 use super::*;
+
+/// Evaluate the paths of a task as a diagnosis does.
+fn evaluate(ev: &Evidence) -> NetworkPaths {
+    super::evaluate(ev, &StopTexts::of(ev))
+}
+
+fn support(ev: &Evidence, path: &PathEval, cause: Cause) -> (Strength, Vec<String>, Vec<String>) {
+    super::support(&crate::context::Ctx::new(ev), path, cause)
+}
+
+fn report_paths(ev: &Evidence) -> Vec<NetworkPath> {
+    super::report_paths(&crate::context::Ctx::new(ev))
+}
 use crate::evidence::{ContainerDefinition, NatGateway, SecretRef, SecurityGroupRule};
-use crate::netfixtures::*;
+use crate::testkit::net::*;
 
 /// (path title, blocking cause) for every blocked hop.
 fn blocks(ev: &Evidence) -> Vec<(String, Cause)> {
@@ -23,7 +36,7 @@ fn egress(ev: &Evidence) -> Vec<PathEval> {
     }
 }
 
-fn chain_of(ev: &Evidence, service: Service) -> String {
+fn chain_of(ev: &Evidence, service: AwsService) -> String {
     egress(ev)
         .iter()
         .find(|p| p.destination().map(|d| d.service) == Some(service))
@@ -45,29 +58,29 @@ fn destinations_follow_the_task_definition() {
         ..Default::default()
     });
     let d = destinations(&fx.ev()).unwrap();
-    let got: Vec<(Service, String)> = d.iter().map(|d| (d.service, d.host.clone())).collect();
+    let got: Vec<(AwsService, String)> = d.iter().map(|d| (d.service, d.host.clone())).collect();
     assert_eq!(
         got,
         vec![
             (
-                Service::EcrApi,
+                AwsService::EcrApi,
                 "api.ecr.us-east-1.amazonaws.com".to_string()
             ),
             (
-                Service::EcrRegistry,
+                AwsService::EcrRegistry,
                 "123456789012.dkr.ecr.us-east-1.amazonaws.com".to_string()
             ),
             (
-                Service::S3,
+                AwsService::S3,
                 "prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com".to_string()
             ),
             (
-                Service::SecretsManager,
+                AwsService::SecretsManager,
                 "secretsmanager.us-east-1.amazonaws.com".to_string()
             ),
-            (Service::Ssm, "ssm.us-east-1.amazonaws.com".to_string()),
-            (Service::Logs, "logs.us-east-1.amazonaws.com".to_string()),
-            (Service::Registry, "registry-1.docker.io".to_string()),
+            (AwsService::Ssm, "ssm.us-east-1.amazonaws.com".to_string()),
+            (AwsService::Logs, "logs.us-east-1.amazonaws.com".to_string()),
+            (AwsService::Registry, "registry-1.docker.io".to_string()),
         ]
     );
     assert_eq!(
@@ -87,7 +100,7 @@ fn healthy_private_subnet_behind_a_nat() {
         paths.iter().all(|p| p.to_network_path().outcome() == "ok"),
         "{paths:#?}"
     );
-    let chain = chain_of(&ev, Service::EcrApi);
+    let chain = chain_of(&ev, AwsService::EcrApi);
     assert!(
         chain.contains("rtb-main (main): 0.0.0.0/0 → nat-1 → nat-1 (available, in subnet-pub) → rtb-pub: 0.0.0.0/0 → igw-1"),
         "{chain}"
@@ -105,12 +118,12 @@ fn healthy_endpoints_only_vpc() {
     );
     let s3 = paths
         .iter()
-        .find(|p| p.destination().unwrap().service == Service::S3)
+        .find(|p| p.destination().unwrap().service == AwsService::S3)
         .unwrap();
     assert_eq!(s3.via, Via::GatewayEndpoint("vpce-s3".into()));
     let api = paths
         .iter()
-        .find(|p| p.destination().unwrap().service == Service::EcrApi)
+        .find(|p| p.destination().unwrap().service == AwsService::EcrApi)
         .unwrap();
     assert_eq!(api.via, Via::InterfaceEndpoint("vpce-api".into()));
     assert!(api
@@ -133,7 +146,7 @@ fn only_the_s3_gateway_is_missing() {
     assert!(b[0].0.starts_with("S3"));
     let s3 = egress(&ev)
         .into_iter()
-        .find(|p| p.destination().unwrap().service == Service::S3)
+        .find(|p| p.destination().unwrap().service == AwsService::S3)
         .unwrap();
     let step = s3.steps.iter().find(|s| s.is_blocked()).unwrap();
     assert!(
@@ -155,7 +168,7 @@ fn s3_gateway_not_associated_with_the_table() {
     fx.endpoint_mut("vpce-s3").route_table_ids = vec!["rtb-other".into()];
     let s3 = egress(&fx.ev())
         .into_iter()
-        .find(|p| p.destination().unwrap().service == Service::S3)
+        .find(|p| p.destination().unwrap().service == AwsService::S3)
         .unwrap();
     let step = s3.steps.iter().find(|s| s.is_blocked()).unwrap();
     assert_eq!(step.causes, vec![Cause::VpcEndpointMissing]);
@@ -169,7 +182,7 @@ fn public_subnet_without_public_ip_reads_as_a_chain() {
     let b = blocks(&ev);
     assert_eq!(b.len(), 5);
     assert!(b.iter().all(|(_, c)| *c == Cause::NoPublicIp));
-    let chain = chain_of(&ev, Service::EcrApi);
+    let chain = chain_of(&ev, AwsService::EcrApi);
     assert!(
         chain.starts_with("task ENI (subnet-a, 10.0.1.25, no public IP)"),
         "{chain}"
@@ -187,7 +200,7 @@ fn public_ip_unknown_is_not_a_guess() {
     let mut fx = Fx::public(false);
     fx.placement.assign_public_ip = None;
     let eval = evaluate(&fx.ev());
-    let o = eval.outcome(Cause::NoPublicIp);
+    let o = eval.hops_for(Cause::NoPublicIp);
     assert!(o.blocked.is_empty());
     assert!(o.unknown[0].1.explanation().contains("--assign-public-ip"));
 }
@@ -197,7 +210,7 @@ fn main_route_table_applies_without_an_explicit_association() {
     let ev = Fx::private_nat().ev();
     let api = egress(&ev)
         .into_iter()
-        .find(|p| p.destination().unwrap().service == Service::EcrApi)
+        .find(|p| p.destination().unwrap().service == AwsService::EcrApi)
         .unwrap();
     let route = api
         .steps
@@ -277,7 +290,7 @@ fn route_problems_table() {
         let b = blocks(&ev);
         assert_eq!(b.len(), 5, "{name}: {b:?}");
         assert!(b.iter().all(|(_, c)| *c == cause), "{name}: {b:?}");
-        let chain = chain_of(&ev, Service::EcrApi);
+        let chain = chain_of(&ev, AwsService::EcrApi);
         assert!(chain.contains(text), "{name}: {chain}");
     }
 }
@@ -292,7 +305,7 @@ fn longest_prefix_beats_the_default_route() {
     let ev = fx.ev();
     let api = egress(&ev)
         .into_iter()
-        .find(|p| p.destination().unwrap().service == Service::EcrApi)
+        .find(|p| p.destination().unwrap().service == AwsService::EcrApi)
         .unwrap();
     let hop = api
         .steps
@@ -301,7 +314,7 @@ fn longest_prefix_beats_the_default_route() {
         .expect("peering route chosen");
     assert!(hop.is_unknown());
     // Other services still use the NAT.
-    let logs = chain_of(&ev, Service::Logs);
+    let logs = chain_of(&ev, AwsService::Logs);
     assert!(logs.contains("0.0.0.0/0 → nat-1"), "{logs}");
 }
 
@@ -325,7 +338,7 @@ fn security_group_egress_problems() {
     assert!(b[0].0.starts_with("S3"));
     let s3 = egress(&fx.ev())
         .into_iter()
-        .find(|p| p.destination().unwrap().service == Service::S3)
+        .find(|p| p.destination().unwrap().service == AwsService::S3)
         .unwrap();
     let fix = &s3.steps.iter().find(|s| s.is_blocked()).unwrap().fixes[0];
     assert!(
@@ -401,7 +414,7 @@ fn endpoint_state_and_private_dns() {
     assert_eq!(b[0].1, Cause::VpcEndpointMissing);
     let sm = egress(&ev)
         .into_iter()
-        .find(|p| p.destination().unwrap().service == Service::SecretsManager)
+        .find(|p| p.destination().unwrap().service == AwsService::SecretsManager)
         .unwrap();
     let step = sm.steps.iter().find(|s| s.is_blocked()).unwrap();
     assert!(
@@ -431,7 +444,7 @@ fn network_acl_problems_name_the_rule() {
     let b = blocks(&ev);
     assert_eq!(b.len(), 5);
     assert!(b.iter().all(|(_, c)| *c == Cause::NaclBlocked));
-    let chain = chain_of(&ev, Service::EcrApi);
+    let chain = chain_of(&ev, AwsService::EcrApi);
     assert!(
         chain.contains("acl-app (task subnet subnet-a) ✗"),
         "{chain}"
@@ -454,7 +467,7 @@ fn network_acl_problems_name_the_rule() {
     let ev = fx.ev();
     let api = egress(&ev)
         .into_iter()
-        .find(|p| p.destination().unwrap().service == Service::EcrApi)
+        .find(|p| p.destination().unwrap().service == AwsService::EcrApi)
         .unwrap();
     let s = api.steps.iter().find(|s| s.is_blocked()).unwrap();
     assert!(
@@ -492,7 +505,7 @@ fn nat_subnet_acl_is_evaluated_too() {
     let b = blocks(&fx.ev());
     assert_eq!(b.len(), 5, "{b:?}");
     assert!(b.iter().all(|(_, c)| *c == Cause::NaclBlocked));
-    let chain = chain_of(&fx.ev(), Service::Logs);
+    let chain = chain_of(&fx.ev(), AwsService::Logs);
     assert!(
         chain.contains("acl-pub (NAT subnet subnet-pub) ✗"),
         "{chain}"
@@ -562,7 +575,7 @@ fn assumed_placement_is_marked() {
     let mut fx = Fx::public(false);
     fx.placement.subnet_source = NetworkSource::User;
     fx.placement.assign_public_ip_source = NetworkSource::User;
-    let chain = chain_of(&fx.ev(), Service::EcrApi);
+    let chain = chain_of(&fx.ev(), AwsService::EcrApi);
     assert!(chain.contains("subnet assumed (--subnet)"), "{chain}");
     assert!(
         chain.contains("assignPublicIp assumed (--assign-public-ip)"),
@@ -677,7 +690,7 @@ fn support_reads_the_stop_text() {
     let paths = egress(&ev);
     let api = paths
         .iter()
-        .find(|p| p.destination().unwrap().service == Service::EcrApi)
+        .find(|p| p.destination().unwrap().service == AwsService::EcrApi)
         .unwrap();
     let (strength, evidence, against) = support(&ev, api, Cause::NoPublicIp);
     assert_eq!(strength, Strength::Direct);
@@ -687,7 +700,7 @@ fn support_reads_the_stop_text() {
     assert!(against.is_empty());
     let logs = paths
         .iter()
-        .find(|p| p.destination().unwrap().service == Service::Logs)
+        .find(|p| p.destination().unwrap().service == AwsService::Logs)
         .unwrap();
     assert_eq!(
         support(&ev, logs, Cause::NoPublicIp).0,
@@ -716,7 +729,7 @@ fn missing_facts_leave_hops_unknown() {
         error: "UnauthorizedOperation".into(),
     };
     let eval = evaluate(&ev);
-    let o = eval.outcome(Cause::NoEgressRoute);
+    let o = eval.hops_for(Cause::NoEgressRoute);
     assert!(o.blocked.is_empty());
     assert!(o.unknown[0]
         .1

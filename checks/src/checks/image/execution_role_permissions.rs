@@ -1,0 +1,655 @@
+//! ## What it detects
+//! The task execution role is not allowed to do something the task needs
+//! before its containers start: `ecr:GetAuthorizationToken`, the three
+//! layer and image actions on the image's repository
+//! (`ecr:BatchCheckLayerAvailability`, `ecr:GetDownloadUrlForLayer`,
+//! `ecr:BatchGetImage`), `logs:CreateLogStream` and `logs:PutLogEvents` on
+//! the awslogs group (and `logs:CreateLogGroup` when `awslogs-create-group`
+//! is set), `secretsmanager:GetSecretValue` / `ssm:GetParameters` on every
+//! referenced secret or parameter, and `kms:Decrypt` on a customer-managed
+//! key that encrypts one. For a pull from another account's repository, the
+//! repository policy must allow the role as well.
+//!
+//! Each action and resource is decided by IAM's policy simulator
+//! (`iam:SimulatePrincipalPolicy`) when AWS answers it; otherwise ecs-doctor
+//! evaluates the role's attached and inline policies itself (Allow, explicit
+//! Deny, Action / NotAction, Resource / NotResource, wildcards). The report
+//! says which method decided and what neither sees: service control
+//! policies, permission boundaries, conditions on unknown keys, Secrets
+//! Manager and KMS key policies. An `AccessDenied … is not authorized to
+//! perform: <action>` in the stop reason is read for the action and the role
+//! session (`assumed-role/<role>/<task-id>`) and confirmed against the
+//! role's policies.
+//!
+//! ## Why it matters
+//! The agent uses the execution role, not the task role, to pull the image,
+//! fetch secrets and create the log stream. One missing action stops every
+//! task of the service with `TaskFailedToStart`, and the message names only
+//! the first refusal. `AmazonECSTaskExecutionRolePolicy` covers ECR and
+//! log streams only: no `logs:CreateLogGroup`, no secrets, no KMS.
+//!
+//! ## Example
+//! ```text
+//! stopCode      = TaskFailedToStart
+//! stoppedReason = ResourceInitializationError: unable to pull secrets or registry auth: …
+//!                 AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/ecsTaskExecutionRole/4c1e…
+//!                 is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:…:secret:db-AbCdEf
+//! missing: secretsmanager:GetSecretValue on arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf
+//!          (no statement of managed policy AmazonECSTaskExecutionRolePolicy allows it)
+//! ```
+//!
+//! ## How to fix
+//! Grant exactly the missing actions on exactly the named resources, e.g.
+//! `aws iam put-role-policy --role-name ecsTaskExecutionRole --policy-name
+//! ecs-task-start --policy-document '{…}'` (the report prints the document).
+//! Remove or narrow an explicit `Deny` that matches. For a cross-account
+//! repository, add a repository policy in the repository's account that
+//! allows the role to pull. For a secret under a customer-managed KMS key,
+//! allow `kms:Decrypt` in the role and in the key policy.
+//!
+//! ## References
+//! - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html
+//! - https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+//! - https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html
+//! - https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-policy-examples.html
+
+use crate::context::Ctx;
+use crate::stops::Detail;
+use crate::evidence::Evidence;
+use crate::iam::access::{self, Access, Assessment, DeniedCall, Permission};
+
+use crate::stops::StopCode;
+use crate::codes::Cause;
+use crate::iam::policy::wildcard_match;
+use crate::report::{Finding, Strength, Verdict};
+use std::collections::BTreeMap;
+
+fn role_name(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// Does the access-denied text talk about this decision?
+fn text_matches(call: &DeniedCall, a: &Access) -> bool {
+    call.action.eq_ignore_ascii_case(&a.requirement.action)
+        && call.resource.as_deref().is_none_or(|r| {
+            r == "*" && a.requirement.resource == "*"
+                || wildcard_match(&a.requirement.resource, r, false)
+                || r.starts_with(&a.requirement.resource)
+        })
+}
+
+/// Does a failure text point at the area this action belongs to?
+fn text_points_at(text: &str, action: &str) -> bool {
+    let service = action.split(':').next().unwrap_or_default().to_ascii_lowercase();
+    let needles: &[&str] = match service.as_str() {
+        "ecr" => &["pull", "ecr", "registry auth", "image"],
+        "logs" => &["log", "logger"],
+        "secretsmanager" => &["secret", "asm"],
+        "ssm" => &["ssm", "parameter", "secret"],
+        "kms" => &["kms", "decrypt", "secret", "ssm", "asm"],
+        _ => &[],
+    };
+    crate::text::contains_any(text, needles)
+}
+
+fn outcome_word(o: &Permission) -> &'static str {
+    match o {
+        Permission::ExplicitDeny => "explicitly denied",
+        Permission::ImplicitDeny => "not allowed",
+        Permission::Allowed => "allowed",
+        Permission::Unknown(_) => "undecided",
+    }
+}
+
+/// An inline policy that grants the implicitly denied pairs.
+fn grant_document(missing: &[&Access]) -> String {
+    let mut by_resource: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for a in missing {
+        by_resource
+            .entry(a.requirement.resource.as_str())
+            .or_default()
+            .push(a.requirement.action.as_str());
+    }
+    let statements: Vec<serde_json::Value> = by_resource
+        .into_iter()
+        .map(|(resource, mut actions)| {
+            actions.sort();
+            actions.dedup();
+            serde_json::json!({"Effect": "Allow", "Action": actions, "Resource": resource})
+        })
+        .collect();
+    serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+}
+
+pub(crate) fn check(ctx: &Ctx) -> Verdict {
+    let ev = ctx.ev;
+    let Some(td) = ev.task_def() else {
+        return Verdict::Inconclusive(format!(
+            "the task definition is unknown: {}",
+            ev.task_definition.gap_reason().unwrap_or_default()
+        ));
+    };
+    let Some(role_arn) = td.execution_role_arn.as_deref() else {
+        return Verdict::Skipped("the task definition has no execution role".into());
+    };
+    if ev.execution_role.is_absent() {
+        return Verdict::Skipped(format!("the execution role {role_arn} does not exist"));
+    }
+    let assessment = match &ctx.role_access {
+        Ok(a) => a,
+        Err(why) => return Verdict::Inconclusive(why.clone()),
+    };
+    if assessment.accesses.is_empty() {
+        return Verdict::Skipped("the task needs no execution-role permissions".into());
+    }
+    let exec_role = role_name(role_arn);
+    let calls = access::denied_calls(&ctx.stops);
+    let (own_calls, other_calls): (Vec<&DeniedCall>, Vec<&DeniedCall>) = calls
+        .iter()
+        .partition(|c| c.role.as_deref().is_none_or(|r| r == exec_role));
+    let denied: Vec<&Access> = assessment.denied().collect();
+    if denied.is_empty() && own_calls.is_empty() {
+        return nothing_denied(assessment, exec_role);
+    }
+    let confirmed = denied
+        .iter()
+        .copied()
+        .filter(|a| own_calls.iter().any(|c| text_matches(c, a)))
+        .collect();
+    let refusal = Refusal {
+        ev,
+        assessment,
+        exec_role,
+        own_calls,
+        confirmed,
+        denied,
+        failure_text: ctx.stops.stating(Detail::ResourceRetrievalFailed).map(|t| t.text.clone()),
+    };
+    let mut finding = Finding::new(Cause::ExecutionRolePermissions, refusal.strength(), refusal.title());
+    refusal.quote_own_refusals(&mut finding);
+    for call in &other_calls {
+        finding.evidence.push(format!(
+            "stop reason names role {} (session {}), not the execution role {exec_role}: \"{}\"",
+            call.role.as_deref().unwrap_or("?"),
+            call.session.as_deref().unwrap_or("?"),
+            call.text
+        ));
+    }
+    refusal.decisions(&mut finding);
+    refusal.fixes(&mut finding);
+    finding
+        .doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html")
+        .doc("https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html")
+        .into_verdict()
+}
+
+/// Nothing denied and no refusal in the stop texts: a pass, unless some
+/// pair could not be decided.
+fn nothing_denied(assessment: &Assessment, exec_role: &str) -> Verdict {
+    let unknown: Vec<String> = assessment
+        .unknown()
+        .filter_map(|a| match &a.outcome {
+            Permission::Unknown(why) => Some(format!(
+                "{} on {}: {why}",
+                a.requirement.action, a.requirement.resource
+            )),
+            _ => None,
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Verdict::Inconclusive(format!("could not decide {}", unknown.join("; ")));
+    }
+    Verdict::Pass(format!(
+        "the execution role {exec_role} is allowed all {} action/resource pairs the task needs; {}",
+        assessment.accesses.len(),
+        assessment.method_line()
+    ))
+}
+
+/// What the role was refused: by AWS in the stop texts, and by the decisions.
+struct Refusal<'a> {
+    ev: &'a Evidence,
+    assessment: &'a Assessment,
+    exec_role: &'a str,
+    /// `AccessDenied` errors in the stop texts that name the execution role (or no role).
+    own_calls: Vec<&'a DeniedCall>,
+    /// Requirements the decisions deny.
+    denied: Vec<&'a Access>,
+    /// Denied requirements that a refusal in the stop texts names too.
+    confirmed: Vec<&'a Access>,
+    /// The start-up failure in the stop texts, when there is one.
+    failure_text: Option<String>,
+}
+
+impl Refusal<'_> {
+    /// Direct when AWS named the refusal, or a start failure points at a
+    /// denied action; else corroborating.
+    fn strength(&self) -> Strength {
+        let points_at_denied = self.failure_text.as_deref().is_some_and(|t| {
+            self.denied
+                .iter()
+                .any(|a| text_points_at(t, &a.requirement.action))
+        });
+        if !self.own_calls.is_empty()
+            || (StopCode::of(self.ev) == StopCode::TaskFailedToStart && points_at_denied)
+        {
+            Strength::Direct
+        } else {
+            Strength::Corroborating
+        }
+    }
+
+    fn title(&self) -> String {
+        let first = self
+            .confirmed
+            .first()
+            .or(self.denied.first())
+            .map(|a| format!("`{}` on `{}`", a.requirement.action, a.requirement.resource))
+            .or_else(|| self.own_calls.first().map(|c| format!("`{}`", c.action)))
+            .unwrap_or_default();
+        let exec_role = self.exec_role;
+        match self.denied.len().saturating_sub(1) {
+            0 => format!("Execution role `{exec_role}` is not allowed {first}"),
+            more => format!("Execution role `{exec_role}` is not allowed {first} (and {more} more)"),
+        }
+    }
+
+    /// Each refusal AWS reported for the role, and what the decisions say of it.
+    fn quote_own_refusals(&self, finding: &mut Finding) {
+        for call in &self.own_calls {
+            finding.evidence.push(format!("stop reason: \"{}\"", call.text));
+            let session = match (&call.role, &call.session) {
+                (Some(r), Some(s)) if s == &self.ev.task.id => {
+                    format!(", by session assumed-role/{r}/{s} (this task's id)")
+                }
+                (Some(r), Some(s)) => format!(", by session assumed-role/{r}/{s}"),
+                _ => String::new(),
+            };
+            let kind = match (&call.policy_kind, call.explicit) {
+                (Some(k), Some(true)) => format!("; AWS says an explicit deny in a {k} refused it"),
+                (Some(k), _) => format!("; AWS says no {k} allows it"),
+                _ => String::new(),
+            };
+            finding.evidence.push(format!(
+                "the error names action {}{}{session}{kind}",
+                call.action,
+                call.resource
+                    .as_deref()
+                    .map(|r| format!(" on {r}"))
+                    .unwrap_or_default()
+            ));
+            let matched: Vec<&Access> = self
+                .assessment
+                .accesses
+                .iter()
+                .filter(|a| text_matches(call, a))
+                .collect();
+            if matched.is_empty() {
+                finding.evidence.push(format!(
+                    "{} is not among the actions ecs-doctor derives from the task definition; grant it as the error names it",
+                    call.action
+                ));
+            }
+            for a in matched {
+                match &a.outcome {
+                    Permission::Allowed => {
+                        let beyond = match call.policy_kind.as_deref() {
+                            Some(k) if !k.starts_with("identity") => format!("the error blames a {k}, "),
+                            _ => String::new(),
+                        };
+                        finding.against.push(format!(
+                            "the role's policies allow {} on {} ({}, {}); {beyond}so the refusal comes from something neither method sees: a service control policy, a permissions boundary, or a resource or key policy",
+                            a.requirement.action,
+                            a.requirement.resource,
+                            a.detail,
+                            a.method.label()
+                        ));
+                    }
+                    Permission::Unknown(why) => finding
+                        .evidence
+                        .push(format!("the role's policies could not confirm it: {why}")),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Each denied requirement, how it was decided, and what was not seen.
+    fn decisions(&self, finding: &mut Finding) {
+        if self.own_calls.is_empty() {
+            if let Some(t) = &self.failure_text {
+                finding.evidence.push(format!("stop reason: \"{t}\""));
+            }
+        }
+        for a in &self.denied {
+            let confirmed_mark = if self.confirmed.contains(a) {
+                " — the stop reason names this refusal"
+            } else {
+                ""
+            };
+            finding.evidence.push(format!(
+                "{} on {}: {} ({}; {}), needed for {}{confirmed_mark}",
+                a.requirement.action,
+                a.requirement.resource,
+                outcome_word(&a.outcome),
+                a.detail,
+                a.method.label(),
+                a.requirement.why
+            ));
+        }
+        finding
+            .evidence
+            .push(format!("method: {}", self.assessment.method_line()));
+        let caveats = self.denied.iter().flat_map(|a| a.caveats.iter());
+        for c in caveats.take(3) {
+            finding.evidence.push(format!("not evaluated: {c}"));
+        }
+        if !self.assessment.unreadable.is_empty() {
+            finding.evidence.push(format!(
+                "could not read: {}",
+                self.assessment.unreadable.join("; ")
+            ));
+        }
+        finding.evidence.push(format!(
+            "neither method sees: {}",
+            self.assessment.unseen.join("; ")
+        ));
+        if self.ev.task.timestamps.started_at.is_some() && self.own_calls.is_empty() {
+            finding.against.push(
+                "the task's containers started, so the pull, secrets and log set-up worked when it launched".into(),
+            );
+        }
+    }
+
+    /// Grant what is implicitly missing, lift what is explicitly denied, and
+    /// name what the role's own policies cannot explain.
+    fn fixes(&self, finding: &mut Finding) {
+        let exec_role = self.exec_role;
+        let implicit: Vec<&Access> = self
+            .denied
+            .iter()
+            .copied()
+            .filter(|a| a.outcome == Permission::ImplicitDeny && !a.detail.contains("repository policy"))
+            .collect();
+        if !implicit.is_empty() {
+            finding.fix.push(format!(
+                "Grant the missing permissions: aws iam put-role-policy --role-name {exec_role} --policy-name ecs-task-start --policy-document '{}'",
+                grant_document(&implicit)
+            ));
+        }
+        for a in self.denied.iter().filter(|a| a.outcome == Permission::ExplicitDeny) {
+            finding.fix.push(format!(
+                "Remove or narrow the Deny that matches {} on {} ({}).",
+                a.requirement.action, a.requirement.resource, a.detail
+            ));
+        }
+        let repo_denied = self
+            .denied
+            .iter()
+            .find(|a| a.detail.contains("repository policy") && a.outcome == Permission::ImplicitDeny);
+        if let Some(a) = repo_denied {
+            finding.fix.push(repository_policy_fix(a, &self.assessment.role_arn));
+        }
+        if self
+            .denied
+            .iter()
+            .any(|a| a.requirement.action.eq_ignore_ascii_case("kms:Decrypt"))
+        {
+            finding.fix.push(
+                "The KMS key policy must allow the role too (kms:Decrypt), unless it delegates to IAM.".into(),
+            );
+        }
+        let accesses = &self.assessment.accesses;
+        if self.own_calls.iter().any(|c| {
+            accesses
+                .iter()
+                .any(|a| text_matches(c, a) && a.outcome == Permission::Allowed)
+        }) {
+            finding.fix.push(
+                "The role's own policies allow the refused action: check the account's service control policies, the role's permissions boundary, and the resource's policy (repository, secret, KMS key).".into(),
+            );
+        }
+        for call in self
+            .own_calls
+            .iter()
+            .filter(|c| !accesses.iter().any(|a| text_matches(c, a)))
+        {
+            finding.fix.push(format!(
+                "Allow {} on {} for role {exec_role}.",
+                call.action,
+                call.resource.as_deref().unwrap_or("the resource the error names")
+            ));
+        }
+    }
+}
+
+/// The repository policy that lets a role of another account pull.
+fn repository_policy_fix(a: &Access, role_arn: &str) -> String {
+    let repo = a.requirement.resource.rsplit("repository/").next().unwrap_or_default();
+    let account = access::arn_account(&a.requirement.resource).unwrap_or_default();
+    let region = access::arn_region(&a.requirement.resource).unwrap_or_default();
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "AllowEcsTaskPull",
+            "Effect": "Allow",
+            "Principal": {"AWS": role_arn},
+            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]
+        }]
+    });
+    format!(
+        "In account {account}, let the role pull: aws ecr set-repository-policy --region {region} --registry-id {account} --repository-name {repo} --policy-text '{policy}'"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::evidence::{Evidence, LogLine};
+    use crate::testkit::found;
+
+    fn check(ev: &Evidence) -> Verdict {
+        crate::testkit::run(super::check, ev)
+    }
+    use crate::evidence::{Fact, InlinePolicy};
+    use crate::testkit::image::*;
+    use serde_json::json;
+
+    const SECRET: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf";
+
+    fn secret_denied_text() -> String {
+        format!(
+            "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/ecsTaskExecutionRole/{TASK_ID} is not authorized to perform: secretsmanager:GetSecretValue on resource: {SECRET} because no identity-based policy allows the secretsmanager:GetSecretValue action"
+        )
+    }
+
+    fn secret_task() -> Evidence {
+        let mut ev = failed_to_start(&secret_denied_text());
+        add_secret(&mut ev, "DB_PASSWORD", &format!("{SECRET}:password::"), secret_metadata(SECRET, None));
+        ev
+    }
+
+
+    /// The (action, resource) pairs a finding reports as missing.
+    fn missing(f: &Finding) -> Vec<String> {
+        f.evidence
+            .iter()
+            .filter(|e| e.contains(": not allowed") || e.contains(": explicitly denied"))
+            .map(|e| e[..e.find(": ").unwrap()].to_string())
+            .collect()
+    }
+
+    #[test]
+    fn healthy_task_passes_with_the_method_named() {
+        match check(&healthy()) {
+            Verdict::Pass(d) => {
+                assert!(d.contains("all 6 action/resource pairs"), "{d}");
+                assert!(d.contains("ecs-doctor's own evaluation"), "{d}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn missing_secret_permission_from_policy_evaluation() {
+        let f = found(check(&secret_task()));
+        assert_eq!(f.strength, Strength::Direct);
+        let all = f.evidence.join("\n");
+        assert!(all.contains(&format!("secretsmanager:GetSecretValue on {SECRET}: not allowed")), "{all}");
+        assert!(all.contains("the stop reason names this refusal"), "{all}");
+        assert!(all.contains(&format!("assumed-role/ecsTaskExecutionRole/{TASK_ID} (this task's id)")), "{all}");
+        assert!(all.contains("ecs-doctor's own evaluation"), "{all}");
+        assert!(all.contains("neither method sees"), "{all}");
+        assert!(f.fix[0].contains("secretsmanager:GetSecretValue") && f.fix[0].contains(SECRET), "{:?}", f.fix);
+        assert!(f.against.is_empty(), "{:?}", f.against);
+    }
+
+    /// The same fixture reaches the same verdict when the simulator answers
+    /// (recorded responses) and when it is unavailable (policy evaluation).
+    #[test]
+    fn simulator_and_policy_evaluation_agree() {
+        let evaluated = secret_task();
+        let mut simulated_ev = secret_task();
+        simulated_ev.simulation = Fact::gathered(vec![
+            simulated("ecr:GetAuthorizationToken", "*", "allowed"),
+            simulated("ecr:BatchCheckLayerAvailability", REPO_ARN, "allowed"),
+            simulated("ecr:GetDownloadUrlForLayer", REPO_ARN, "allowed"),
+            simulated("ecr:BatchGetImage", REPO_ARN, "allowed"),
+            simulated("logs:CreateLogStream", LOG_GROUP_ARN, "allowed"),
+            simulated("logs:PutLogEvents", LOG_GROUP_ARN, "allowed"),
+            simulated("secretsmanager:GetSecretValue", SECRET, "implicitDeny"),
+        ]);
+        let a = found(check(&evaluated));
+        let b = found(check(&simulated_ev));
+        assert_eq!(a.code, b.code);
+        assert_eq!(a.strength, b.strength);
+        assert_eq!(a.title, b.title);
+        assert_eq!(missing(&a), missing(&b));
+        assert!(!missing(&a).is_empty());
+        assert!(b.evidence.iter().any(|e| e.contains("decided by iam:SimulatePrincipalPolicy (7")), "{:?}", b.evidence);
+        assert!(a.evidence.iter().any(|e| e.contains("the simulator did not answer: iam:SimulatePrincipalPolicy failed")), "{:?}", a.evidence);
+        // And the healthy task passes both ways.
+        let mut healthy_sim = healthy();
+        healthy_sim.simulation = Fact::gathered(
+            simulated_ev.simulation.value().unwrap()[..6].to_vec(),
+        );
+        assert!(matches!(check(&healthy_sim), Verdict::Pass(_)));
+        assert!(matches!(check(&healthy()), Verdict::Pass(_)));
+    }
+
+    #[test]
+    fn create_group_needs_create_log_group_which_the_managed_policy_lacks() {
+        let mut ev = failed_to_start("ResourceInitializationError: failed to validate logger args: create log group: AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/ecsTaskExecutionRole/4c1e7a2b9f8d4e6a8b0c1d2e3f4a5b6c is not authorized to perform: logs:CreateLogGroup on resource: arn:aws:logs:us-east-1:123456789012:log-group:/ecs/web:log-stream: : exit status 1");
+        td_mut(&mut ev).containers[0]
+            .log_configuration
+            .as_mut()
+            .unwrap()
+            .options
+            .insert("awslogs-create-group".into(), "true".into());
+        let f = found(check(&ev));
+        assert!(f.title.contains("logs:CreateLogGroup"), "{}", f.title);
+        assert!(f.evidence.iter().any(|e| e.contains("the stop reason names this refusal")), "{:?}", f.evidence);
+    }
+
+    #[test]
+    fn explicit_deny_overrides_and_is_named() {
+        let mut ev = failed_to_start("CannotPullContainerError: The task can’t pull the image. Check that the role has the permissions to pull images from the registry.");
+        role_mut(&mut ev).inline_policies.push(InlinePolicy {
+            name: "guardrail".into(),
+            document: Fact::gathered(json!({"Version": "2012-10-17", "Statement": [
+                {"Sid": "NoProdPulls", "Effect": "Deny", "Action": "ecr:BatchGetImage", "Resource": REPO_ARN}]})),
+        });
+        let f = found(check(&ev));
+        assert_eq!(f.strength, Strength::Direct);
+        assert!(f.evidence.iter().any(|e| e.contains("explicitly denied") && e.contains("NoProdPulls")), "{:?}", f.evidence);
+        assert!(f.fix.iter().any(|x| x.contains("Remove or narrow the Deny")), "{:?}", f.fix);
+    }
+
+    #[test]
+    fn resource_scoped_policy_that_misses_the_repository() {
+        let mut ev = failed_to_start("CannotPullContainerError: The task can’t pull the image. Check that the role has the permissions to pull images from the registry.");
+        let r = role_mut(&mut ev);
+        r.attached_policies.clear();
+        r.inline_policies.push(InlinePolicy {
+            name: "pull-api".into(),
+            document: Fact::gathered(json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["ecr:GetAuthorizationToken", "logs:CreateLogStream", "logs:PutLogEvents"], "Resource": "*"},
+                {"Effect": "Allow", "Action": "ecr:*", "Resource": "arn:aws:ecr:us-east-1:123456789012:repository/api"}]})),
+        });
+        let f = found(check(&ev));
+        assert!(f.title.contains("(and 2 more)"), "{}", f.title);
+        let all = f.evidence.join("\n");
+        for action in ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"] {
+            assert!(all.contains(&format!("{action} on {REPO_ARN}: not allowed")), "{all}");
+        }
+    }
+
+    #[test]
+    fn cross_account_repository_without_policy() {
+        let mut ev = failed_to_start("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 210987654321.dkr.ecr.us-east-1.amazonaws.com/shared/base:1: denied: User: arn:aws:sts::123456789012:assumed-role/ecsTaskExecutionRole/4c1e7a2b9f8d4e6a8b0c1d2e3f4a5b6c is not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:us-east-1:210987654321:repository/shared/base because no resource-based policy allows the ecr:BatchGetImage action");
+        let image = "210987654321.dkr.ecr.us-east-1.amazonaws.com/shared/base:1";
+        td_mut(&mut ev).containers[0].image = image.into();
+        let e = ecr_mut(&mut ev);
+        e.registry_id = "210987654321".into();
+        e.repository = "shared/base".into();
+        e.repository_arn = Some("arn:aws:ecr:us-east-1:210987654321:repository/shared/base".into());
+        e.repository_policy = Fact::absent("no policy");
+        ev.images[0].image = image.into();
+        let f = found(check(&ev));
+        assert_eq!(f.strength, Strength::Direct);
+        let all = f.evidence.join("\n");
+        assert!(all.contains("has no repository policy"), "{all}");
+        assert!(f.fix.iter().any(|x| x.contains("set-repository-policy") && x.contains("210987654321")), "{:?}", f.fix);
+        // With a repository policy that allows the role, the pull is fine.
+        ecr_mut(&mut ev).repository_policy = Fact::gathered(json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": ROLE_ARN},
+            "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]}]}));
+        ev.task.stopped_reason = None;
+        ev.task.containers[0].reason = None;
+        assert!(matches!(check(&ev), Verdict::Pass(_)), "{:?}", check(&ev));
+    }
+
+    #[test]
+    fn customer_kms_key_needs_decrypt() {
+        let mut ev = failed_to_start("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): AccessDeniedException: Access to KMS is not allowed");
+        add_secret(&mut ev, "DB", SECRET, secret_metadata(SECRET, Some("arn:aws:kms:us-east-1:123456789012:key/1234abcd")));
+        role_mut(&mut ev).inline_policies.push(InlinePolicy {
+            name: "secrets".into(),
+            document: Fact::gathered(json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": SECRET}]})),
+        });
+        let f = found(check(&ev));
+        assert!(f.title.contains("kms:Decrypt"), "{}", f.title);
+        assert_eq!(f.strength, Strength::Direct);
+    }
+
+    #[test]
+    fn text_refusal_the_policies_allow_points_beyond_identity_policies() {
+        let ev = failed_to_start(&format!("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s): AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/ecsTaskExecutionRole/{TASK_ID} is not authorized to perform: ecr:GetAuthorizationToken on resource: * with an explicit deny in a service control policy"));
+        let f = found(check(&ev));
+        assert_eq!(f.strength, Strength::Direct);
+        assert_eq!(f.against.len(), 1, "{:?}", f.against);
+        assert!(f.against[0].contains("the error blames a service control policy"), "{:?}", f.against);
+    }
+
+    #[test]
+    fn unreadable_policies_and_no_simulator_is_inconclusive() {
+        let mut ev = failed_to_start("CannotPullContainerError: pull access denied");
+        ev.execution_role = Fact::Denied { action: "iam:GetRole".into(), error: "AccessDenied".into() };
+        match check(&ev) {
+            Verdict::Inconclusive(d) => assert!(d.contains("iam:GetRole was denied"), "{d}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn skips_when_no_role_or_role_missing() {
+        let mut ev = healthy();
+        td_mut(&mut ev).execution_role_arn = None;
+        assert!(matches!(check(&ev), Verdict::Skipped(_)));
+        let mut ev = healthy();
+        ev.execution_role = Fact::absent("role ecsTaskExecutionRole does not exist");
+        assert!(matches!(check(&ev), Verdict::Skipped(_)));
+    }
+}

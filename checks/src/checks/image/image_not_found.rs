@@ -1,0 +1,356 @@
+//! ## What it detects
+//! A container image in ECR whose repository, tag or digest does not exist.
+//! Every ECR image is looked up in its own account and Region (taken from
+//! the image URI) with `ecr:DescribeImages`; the report names exactly what
+//! is missing and lists the most recently pushed tags that do exist (or,
+//! for a missing repository, the similarly named repositories the registry
+//! holds). A repository in another account that ecs-doctor may not read is
+//! reported as a gap, not as missing.
+//!
+//! ## Why it matters
+//! The task can never start: every retry fails the same way
+//! (`CannotPullContainerError: … failed to resolve ref … not found`,
+//! «Check whether the image exists», `manifest unknown`) until the task
+//! definition names an image that exists. Typical causes are a typo, a tag
+//! CI never pushed, a repository in another account or Region, an image
+//! expired by a lifecycle policy while a service still uses it, or an
+//! untagged reference that silently means `latest`.
+//!
+//! ## Example
+//! ```text
+//! stopCode      = TaskFailedToStart
+//! stoppedReason = CannotPullContainerError: pull image manifest has been retried 5 time(s):
+//!                 failed to resolve ref 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v3: … not found
+//! ECR (123456789012, us-east-1): repository web exists; tag v3 does not (most recent tags: v2, v1)
+//! ```
+//!
+//! ## How to fix
+//! Push the missing tag (`docker push <repo>:<tag>`), or register a task
+//! definition revision that names a tag that exists, then redeploy. Check
+//! the ECR lifecycle policy if tags disappear on their own.
+//!
+//! ## References
+//! - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_cannot_pull_image.html
+//! - https://docs.aws.amazon.com/AmazonECR/latest/userguide/LifecyclePolicies.html
+
+use crate::context::Ctx;
+use crate::stops::Detail;
+use crate::iam::access::arn_account;
+
+use crate::stops::StopCode;
+use crate::codes::Cause;
+use crate::evidence::{Fact, ImageEvidence};
+use crate::image_ref::{self, Registry};
+use crate::report::{Finding, Strength, Verdict};
+
+/// One missing image, as the report states it.
+struct Missing<'a> {
+    img: &'a ImageEvidence,
+    title: String,
+    evidence: Vec<String>,
+    fixes: Vec<String>,
+}
+
+/// Levenshtein distance, for "did you mean" among repository names.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Up to three repository names close to `wanted`.
+fn similar(wanted: &str, names: &[String]) -> Vec<String> {
+    let last = wanted.rsplit('/').next().unwrap_or(wanted);
+    let mut scored: Vec<(usize, &String)> = names
+        .iter()
+        .map(|n| {
+            let d = distance(wanted, n).min(distance(last, n.rsplit('/').next().unwrap_or(n)));
+            (d, n)
+        })
+        .filter(|(d, n)| *d <= 3.max(wanted.len() / 3) || n.ends_with(&format!("/{last}")))
+        .collect();
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, n)| n.clone()).collect()
+}
+
+fn repo_of(image: &str) -> String {
+    let r = image_ref::parse(image);
+    match (&r.digest, &r.tag) {
+        (Some(_), _) => image.split('@').next().unwrap_or(image).to_string(),
+        (None, Some(t)) => image.strip_suffix(&format!(":{t}")).unwrap_or(image).to_string(),
+        (None, None) => image.to_string(),
+    }
+}
+
+fn missing_image(img: &ImageEvidence) -> Option<Missing<'_>> {
+    let parsed = image_ref::parse(&img.image);
+    let Registry::EcrPrivate { account, region } = &parsed.registry else { return None };
+    let untagged = parsed.tag.is_none() && parsed.digest.is_none();
+    match &img.ecr {
+        Fact::Gathered { value } if value.found.is_none() => {
+            let what = if parsed.digest.is_some() { "Digest" } else { "Tag" };
+            let mut evidence = vec![format!(
+                "ecr:DescribeImages in account {} / {}: repository `{}` exists, {} `{}` is not in it",
+                value.registry_id,
+                value.region,
+                value.repository,
+                what.to_ascii_lowercase(),
+                value.reference
+            )];
+            if untagged {
+                evidence.push(format!("the image `{}` names no tag, so ECS pulls `latest`", img.image));
+            }
+            evidence.push(if value.recent_tags.is_empty() {
+                format!("repository `{}` holds no tagged images", value.repository)
+            } else {
+                format!("most recent tags: {}", value.recent_tags.join(", "))
+            });
+            let mut fixes = vec![format!("Push the image: docker push {}:{}", repo_of(&img.image), value.reference)];
+            if parsed.digest.is_some() {
+                fixes = vec![format!(
+                    "The digest {} no longer exists (a lifecycle policy or an overwrite may have removed it): push the image again or reference an existing tag.",
+                    value.reference
+                )];
+            }
+            fixes.push(match value.recent_tags.first() {
+                Some(t) => format!(
+                    "Or register a task definition revision that uses an existing tag (newest: `{}:{t}`) and redeploy.",
+                    repo_of(&img.image)
+                ),
+                None => "Or register a task definition revision that names an image that exists, and redeploy.".to_string(),
+            });
+            Some(Missing {
+                img,
+                title: format!(
+                    "{what} `{}` does not exist in ECR repository `{}` ({}, {}; container `{}`)",
+                    value.reference, value.repository, value.registry_id, value.region, img.container
+                ),
+                evidence,
+                fixes,
+            })
+        }
+        Fact::Absent { detail } => {
+            let mut evidence = vec![format!("ecr:DescribeImages in account {account} / {region}: {detail}")];
+            let mut fixes = Vec::new();
+            match &img.registry_repositories {
+                Fact::Gathered { value } => {
+                    let near = similar(&parsed.repository, value);
+                    if near.is_empty() {
+                        evidence.push(format!(
+                            "the registry {account} ({region}) holds {} repositories, none with a similar name",
+                            value.len()
+                        ));
+                    } else {
+                        evidence.push(format!("similar repositories in that registry: {}", near.join(", ")));
+                        fixes.push(format!(
+                            "If you meant `{}`, register a task definition revision with {}.dkr.ecr.{region}.amazonaws.com/{}:{} and redeploy.",
+                            near[0], account, near[0], parsed.reference()
+                        ));
+                    }
+                }
+                other => {
+                    if let Some(why) = other.gap_reason().filter(|_| !matches!(other, Fact::NotApplicable { .. })) {
+                        evidence.push(format!("the registry's repositories could not be listed: {why}"));
+                    }
+                }
+            }
+            fixes.push(format!(
+                "Or create it and push the image: aws ecr create-repository --region {region} --repository-name {} && docker push {}",
+                parsed.repository, img.image
+            ));
+            fixes.push("Check the account and Region in the image URI: ECR looks the repository up exactly there.".into());
+            Some(Missing {
+                img,
+                title: format!(
+                    "ECR repository `{}` does not exist in account {account} ({region}; container `{}`)",
+                    parsed.repository, img.container
+                ),
+                evidence,
+                fixes,
+            })
+        }
+        _ => None,
+    }
+}
+
+pub(crate) fn check(ctx: &Ctx) -> Verdict {
+    let ev = ctx.ev;
+    let ecr_images: Vec<&ImageEvidence> = ev
+        .images
+        .iter()
+        .filter(|i| image_ref::parse(&i.image).is_ecr_private())
+        .collect();
+    if ecr_images.is_empty() {
+        return Verdict::Skipped("no container uses an ECR private image".into());
+    }
+    let caller_account = ev.account.clone().or_else(|| arn_account(&ev.task.arn).map(str::to_string));
+    let missing: Vec<Missing> = ecr_images.iter().filter_map(|i| missing_image(i)).collect();
+    let unknown: Vec<String> = ecr_images
+        .iter()
+        .filter(|i| !matches!(i.ecr, Fact::Gathered { .. } | Fact::Absent { .. }))
+        .map(|i| {
+            let parsed = image_ref::parse(&i.image);
+            let cross = match (&parsed.registry, &caller_account) {
+                (Registry::EcrPrivate { account, .. }, Some(mine)) if account != mine => {
+                    format!(" (a repository in account {account}, not this account {mine})")
+                }
+                _ => String::new(),
+            };
+            format!("{}{cross}: {}", i.image, i.ecr.gap_reason().unwrap_or_default())
+        })
+        .collect();
+    let Some(first) = missing.first() else {
+        if !unknown.is_empty() {
+            return Verdict::Inconclusive(format!("could not look up {}", unknown.join("; ")));
+        }
+        return Verdict::Pass(format!(
+            "every ECR image exists: {}",
+            ecr_images.iter().map(|i| i.image.as_str()).collect::<Vec<_>>().join(", ")
+        ));
+    };
+    let pull_text = ctx
+        .stops
+        .stating(Detail::ImagePullFailed)
+        .or_else(|| ctx.stops.stating(Detail::ImageMissing));
+    let text_says_missing = pull_text.is_some_and(|t| t.class.states(Detail::ImageMissing));
+    let pull_text = pull_text.map(|t| t.text.clone());
+    let strength = if text_says_missing || (StopCode::of(ev) == StopCode::TaskFailedToStart && pull_text.is_some()) {
+        Strength::Direct
+    } else {
+        Strength::Corroborating
+    };
+    let mut finding = Finding::new(Cause::ImageNotFound, strength, first.title.clone());
+    if let Some(t) = &pull_text {
+        finding = finding.evidence(format!("stop reason: \"{t}\""));
+    }
+    for m in &missing {
+        if missing.len() > 1 {
+            finding = finding.evidence(format!("{} (container {}): {}", m.img.image, m.img.container, m.title));
+        }
+        for e in &m.evidence {
+            finding = finding.evidence(e.clone());
+        }
+    }
+    for u in &unknown {
+        finding = finding.evidence(format!("not checked: {u}"));
+    }
+    if ev.task.timestamps.started_at.is_some() || ev.task.timestamps.pull_stopped_at.is_some() {
+        finding = finding.against("the task's image pull completed, so the image existed when it launched");
+    }
+    for m in &missing {
+        for f in &m.fixes {
+            finding = finding.fix(f.clone());
+        }
+    }
+    finding
+        .doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_cannot_pull_image.html")
+        .into_verdict()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::evidence::{Evidence, LogLine};
+    use crate::testkit::found;
+
+    fn check(ev: &Evidence) -> Verdict {
+        crate::testkit::run(super::check, ev)
+    }
+    use crate::testkit::image::*;
+
+    const NOT_FOUND: &str = "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v3: 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v3: not found";
+
+    fn missing_tag() -> Evidence {
+        let mut ev = failed_to_start(NOT_FOUND);
+        let image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v3";
+        td_mut(&mut ev).containers[0].image = image.into();
+        ev.images[0].image = image.into();
+        *ecr_mut(&mut ev) = ecr_image("v3", false);
+        ev
+    }
+
+    #[test]
+    fn healthy_task_passes() {
+        assert!(matches!(check(&healthy()), Verdict::Pass(_)));
+    }
+
+    #[test]
+    fn missing_tag_names_the_tag_and_recent_tags() {
+        match check(&missing_tag()) {
+            Verdict::Found(f) => {
+                assert_eq!(f.strength, Strength::Direct);
+                assert!(f.title.starts_with("Tag `v3` does not exist in ECR repository `web` (123456789012, us-east-1"), "{}", f.title);
+                assert!(f.evidence.contains(&"most recent tags: v2, v1".to_string()), "{:?}", f.evidence);
+                assert_eq!(f.fix[0], "Push the image: docker push 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v3");
+                assert!(f.fix[1].contains("web:v2"), "{:?}", f.fix);
+                assert!(f.against.is_empty());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn missing_repository_suggests_similar_names() {
+        let mut ev = missing_tag();
+        ev.images[0].ecr = Fact::absent("repository web does not exist in account 123456789012 (us-east-1)");
+        ev.images[0].registry_repositories = Fact::gathered(vec!["team/web".into(), "api".into(), "wbe".into(), "billing".into()]);
+        match check(&ev) {
+            Verdict::Found(f) => {
+                assert!(f.title.starts_with("ECR repository `web` does not exist in account 123456789012"), "{}", f.title);
+                assert!(f.evidence.iter().any(|e| e.contains("similar repositories in that registry: team/web, wbe")), "{:?}", f.evidence);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn cross_account_repository_that_cannot_be_read_is_a_gap() {
+        let mut ev = failed_to_start(NOT_FOUND);
+        let image = "210987654321.dkr.ecr.us-east-1.amazonaws.com/shared/base:1";
+        td_mut(&mut ev).containers[0].image = image.into();
+        ev.images[0].image = image.into();
+        ev.images[0].ecr = Fact::Denied { action: "ecr:DescribeImages".into(), error: "AccessDeniedException".into() };
+        match check(&ev) {
+            Verdict::Inconclusive(d) => {
+                assert!(d.contains("a repository in account 210987654321, not this account 123456789012"), "{d}");
+                assert!(d.contains("ecr:DescribeImages was denied"), "{d}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn untagged_image_means_latest() {
+        let mut ev = missing_tag();
+        let image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/web";
+        td_mut(&mut ev).containers[0].image = image.into();
+        ev.images[0].image = image.into();
+        *ecr_mut(&mut ev) = ecr_image("latest", false);
+        match check(&ev) {
+            Verdict::Found(f) => assert!(f.evidence.iter().any(|e| e.contains("names no tag, so ECS pulls `latest`")), "{:?}", f.evidence),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn non_ecr_images_skip() {
+        let mut ev = healthy();
+        ev.images[0].image = "nginx:1.27".into();
+        assert!(matches!(check(&ev), Verdict::Skipped(_)));
+    }
+
+    #[test]
+    fn edit_distance() {
+        assert_eq!(distance("web", "wbe"), 2);
+        assert_eq!(distance("", "abc"), 3);
+        assert_eq!(distance("kitten", "sitting"), 3);
+    }
+}

@@ -1,0 +1,195 @@
+//! ## What it detects
+//! A stopped task whose stop matches nothing ecs-doctor knows: a `stopCode`
+//! value newer than ecs-doctor (AWS adds values, e.g. `InfrastructureHealth`
+//! in 2026), a stop reason that matches no pattern of any family, or only
+//! the opaque console text «Task failed to start» with no container reason
+//! or dependency to explain it.
+//!
+//! ## Why it matters
+//! Saying "unknown" with the raw facts beats a confident wrong answer. The
+//! report quotes every stop text and exit code verbatim so an engineer can
+//! search for the error name, and lists where to look next.
+//!
+//! ## Example
+//! ```text
+//! stopCode      = SomethingNew
+//! stoppedReason = TaskFailedToStart: RESOURCE:GPU
+//! container web: no exit code
+//! ```
+//!
+//! ## How to fix
+//! Search the AWS documentation for the error name (the text before the
+//! first colon), read the service's recent events (`aws ecs
+//! describe-services --query 'services[0].events[:10]'`) and the AWS Health
+//! Dashboard, and run the task again to see whether it repeats. Newer
+//! ecs-doctor releases may know the pattern.
+//!
+//! ## References
+//! - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html
+//! - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/resolve-stopped-errors.html
+
+use crate::context::Ctx;
+use crate::stops::StopCode;
+use crate::codes::Cause;
+use crate::evidence::Evidence;
+use crate::report::{Finding, Strength, Verdict};
+use crate::stops::{self, StopKind};
+use crate::task::dependency_failure;
+
+pub(crate) fn check(ctx: &Ctx) -> Verdict {
+    let ev = ctx.ev;
+    if !ev.is_stopped() {
+        return Verdict::Skipped("the task is not stopped".into());
+    }
+    let stop = StopCode::of(ev);
+    let texts = ctx.stops.all();
+    if let StopCode::Other(code) = &stop {
+        let f = Finding::new(
+            Cause::Unknown,
+            Strength::Circumstantial,
+            format!("ECS reported stop code `{code}`, which this version of ecs-doctor does not know"),
+        )
+        .evidence(format!("stopCode = {code}"));
+        return facts(ev, f, texts).into_verdict();
+    }
+    if dependency_failure(ev).is_some() {
+        return Verdict::Pass("a dependsOn condition that was not met explains the stop".into());
+    }
+    // A kind only `unknown` claims (placement, the bare "failed to start")
+    // is recognised but explained by no other check: it stays unknown.
+    let known: Vec<&'static str> = texts
+        .iter()
+        .filter_map(|t| t.class.kind())
+        .filter(|k| k.claimed_by() != [Cause::Unknown])
+        .map(StopKind::label)
+        .collect();
+    if let Some(label) = known.first() {
+        return Verdict::Pass(format!("the stop reason matches a known pattern ({label})"));
+    }
+    let bare = texts.iter().any(|t| t.class.kind() == Some(StopKind::FailedToStartBare));
+    if texts.is_empty() {
+        return match stop {
+            StopCode::None => Verdict::Inconclusive("the task has neither a stop code nor a stopped reason".into()),
+            _ => Verdict::Pass(format!(
+                "stopCode {} explains the stop",
+                ev.task.stop_code.as_deref().unwrap_or_default()
+            )),
+        };
+    }
+    if !bare {
+        match stop {
+            StopCode::UserInitiated => return Verdict::Pass("a user's StopTask with a custom reason (stopped-by-user)".into()),
+            StopCode::SpotInterruption | StopCode::TerminationNotice => {
+                return Verdict::Pass("a Spot interruption (spot-interruption)".into())
+            }
+            StopCode::InfrastructureHealth => return Verdict::Pass("an infrastructure health stop (platform-error)".into()),
+            StopCode::EssentialContainerExited if ev.task.containers.iter().any(|c| c.exit_code.is_some()) => {
+                return Verdict::Pass("an essential container exited: the exit codes explain the stop".into())
+            }
+            _ => {}
+        }
+    }
+    let title = if bare {
+        "ECS gave only the opaque \"Task failed to start\", and no container reason or dependency explains it"
+    } else {
+        "The stop reason matches no known pattern"
+    };
+    let f = Finding::new(Cause::Unknown, Strength::Circumstantial, title).evidence(format!(
+        "stopCode = {}",
+        ev.task.stop_code.as_deref().unwrap_or("unset")
+    ));
+    facts(ev, f, texts).into_verdict()
+}
+
+/// Quote every stop text, exit code and the service's latest events; add the next steps.
+fn facts(ev: &Evidence, mut f: Finding, texts: &[stops::StopText]) -> Finding {
+    for t in texts {
+        f = f.evidence(t.quote());
+    }
+    for c in &ev.task.containers {
+        f = f.evidence(match c.exit_code {
+            Some(code) => format!("container `{}` exitCode = {code}", c.name),
+            None => format!("container `{}`: no exit code (it never ran, or ECS did not record one)", c.name),
+        });
+    }
+    if let Some(s) = ev.service.value() {
+        for e in s.events.iter().take(3) {
+            f = f.evidence(format!("service event: \"{}\"", e.message));
+        }
+    }
+    let name = texts
+        .iter()
+        .find_map(|t| t.text.split(':').next().map(str::trim).filter(|h| !h.contains(' ') && !h.is_empty()))
+        .map(|n| format!(" (search for `{n}`)"))
+        .unwrap_or_default();
+    let mut f = f.fix(format!(
+        "Look the reason up in the ECS stopped-task error reference{name}: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html"
+    ));
+    if let (Some(svc), Some(cluster)) = (ev.service_name(), Some(crate::task::cluster_name(ev))) {
+        f = f.fix(format!(
+            "Read the service's events: `aws ecs describe-services --cluster {cluster} --services {svc} --query 'services[0].events[:10]'`."
+        ));
+    }
+    f.fix("Check the AWS Health Dashboard for events in the Region, and run the task again to see whether it repeats.")
+        .fix("If the task used `dependsOn`, check each dependency's exit code and health status; a dependency that never reached its condition stops the task with no other reason.")
+        .doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::evidence::{Evidence, LogLine};
+    use crate::testkit::found;
+
+    fn check(ev: &Evidence) -> Verdict {
+        crate::testkit::run(super::check, ev)
+    }
+    use crate::evidence::ContainerDependency;
+    use crate::testkit::{running, stopped, EvidenceExt};
+
+
+    #[test]
+    fn a_future_stop_code_is_reported_gracefully() {
+        let f = found(check(&stopped("QuantumFluctuation", "Something new happened")));
+        assert_eq!(f.strength, Strength::Circumstantial);
+        assert!(f.title.contains("`QuantumFluctuation`"));
+        assert!(f.evidence.iter().any(|e| e == "stoppedReason = \"Something new happened\""));
+        assert!(!f.code.is_benign());
+    }
+
+    #[test]
+    fn an_unmatched_reason_is_unknown() {
+        let f = found(check(&stopped("ServiceSchedulerInitiated", "Frobnicator overheated")));
+        assert_eq!(f.title, "The stop reason matches no known pattern");
+    }
+
+    #[test]
+    fn the_bare_console_text_is_unknown_unless_a_dependency_explains_it() {
+        let ev = stopped("TaskFailedToStart", "Task failed to start");
+        assert!(found(check(&ev)).title.contains("opaque"));
+        let dep = ev
+            .sidecar("migrate", false)
+            .exit("migrate", Some(1), None)
+            .def("web", |d| d.depends_on.push(ContainerDependency { container_name: "migrate".into(), condition: "SUCCESS".into() }));
+        assert!(matches!(check(&dep), Verdict::Pass(_)));
+    }
+
+    #[test]
+    fn known_patterns_of_every_family_pass() {
+        for (code, reason) in [
+            ("EssentialContainerExited", "Essential container in task exited"),
+            ("TaskFailedToStart", "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref"),
+            ("TaskFailedToStart", "ResourceInitializationError: unable to pull secrets or registry auth"),
+            ("TaskFailedToStart", "Timeout waiting for network interface provisioning to complete."),
+            ("ServiceSchedulerInitiated", "Scaling activity initiated by (deployment ecs-svc/1)"),
+            ("UserInitiated", "nightly cleanup"),
+            ("SpotInterruption", "Your Spot Task was interrupted."),
+            ("InfrastructureHealth", "agent disconnected"),
+        ] {
+            assert!(matches!(check(&stopped(code, reason)), Verdict::Pass(_)), "{code}: {reason}");
+        }
+        assert!(matches!(check(&running()), Verdict::Skipped(_)));
+        assert!(matches!(check(&stopped("", "")), Verdict::Inconclusive(_)));
+    }
+}

@@ -1,0 +1,300 @@
+//! Picking the log lines that matter out of a container's last lines.
+
+use crate::evidence::LogLine;
+use regex::RegexSet;
+use std::sync::OnceLock;
+
+/// What a highlighted line is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    Panic,
+    Exception,
+    AddressInUse,
+    ExecFormat,
+    ConnectionRefused,
+    Timeout,
+    PermissionDenied,
+    MissingFile,
+    OutOfMemory,
+    Error,
+}
+
+const PATTERNS: &[(LineKind, &str)] = &[
+    (
+        LineKind::Panic,
+        r"(?i)\bpanic(?:ked)?\b|\bfatal error:|\bsegmentation fault\b|\bSIGSEGV\b|\bcore dumped\b",
+    ),
+    (
+        LineKind::Exception,
+        r"(?i)\btraceback \(most recent call last\)|\bexception\b|\bunhandled\b|^\s*at [\w$.<>]+ ?\(|caused by:|^\s*[A-Za-z_][\w.$]*(?:Error|Exception)\b",
+    ),
+    (
+        LineKind::AddressInUse,
+        r"(?i)EADDRINUSE|address already in use",
+    ),
+    (LineKind::ExecFormat, r"(?i)exec format error"),
+    (
+        LineKind::ConnectionRefused,
+        r"(?i)ECONNREFUSED|connection refused|could not connect|connection reset",
+    ),
+    (
+        LineKind::Timeout,
+        r"(?i)ETIMEDOUT|timed? ?out|deadline exceeded",
+    ),
+    (
+        LineKind::PermissionDenied,
+        r"(?i)permission denied|EACCES|access denied|not authorized",
+    ),
+    (
+        LineKind::MissingFile,
+        r"(?i)ENOENT|no such file or directory|cannot find module|module ?not ?found|file not found",
+    ),
+    (
+        LineKind::OutOfMemory,
+        r"(?i)out of memory|heap out of memory|OutOfMemoryError|cannot allocate memory|\bOOM\b",
+    ),
+    (
+        LineKind::Error,
+        r"(?i)\berror\b|\bERR!|\bfatal\b|\bfailed\b|\bcritical\b",
+    ),
+];
+
+fn set() -> &'static RegexSet {
+    static SET: OnceLock<RegexSet> = OnceLock::new();
+    SET.get_or_init(|| RegexSet::new(PATTERNS.iter().map(|(_, p)| *p)).expect("valid log regexes"))
+}
+
+/// The most specific kind a line matches, if any.
+pub fn classify(line: &str) -> Option<LineKind> {
+    set().matches(line).iter().next().map(|i| PATTERNS[i].0)
+}
+
+/// Lines that belong to a stack trace or an error object dump rather than
+/// carry the message: `at foo (file.js:1:2)`, `  code: 'ECONNREFUSED',`, `^`.
+pub fn is_trace_detail(line: &str) -> bool {
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(
+            r#"^\s*(?:at\s|\^+\s*$|File "|\.\.\. \d+ more)|^\s+[a-z_][A-Za-z0-9_]*:\s"#,
+        )
+        .expect("valid trace regex")
+    });
+    re.is_match(line)
+}
+
+/// A line that reports an error (a panic, an exception header, an error-level message).
+pub fn is_error_line(line: &str) -> bool {
+    !is_trace_detail(line) && (is_error_header(line) || classify(line).is_some())
+}
+
+/// A line that names an error type: `TypeError: …`, `java.lang.IllegalStateException: …`.
+fn is_error_header(line: &str) -> bool {
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(
+            r"^\s*(?:[A-Za-z_][\w.$]*)?(?:Error|Exception|Panic)\b:?|^\s*(?:panic:|fatal error:|thread '[^']*' panicked)",
+        )
+            .expect("valid header regex")
+    });
+    re.is_match(line)
+}
+
+/// The line that best explains a crash: the most specific kind found; among
+/// lines of that kind, one that names an error type, else the last one.
+pub fn decisive_line(lines: &[LogLine]) -> Option<&LogLine> {
+    let mut best: Option<((usize, bool), &LogLine)> = None;
+    for line in lines {
+        if is_trace_detail(&line.message) {
+            continue;
+        }
+        let Some(kind) = classify(&line.message) else {
+            continue;
+        };
+        let rank = PATTERNS
+            .iter()
+            .position(|(k, _)| *k == kind)
+            .unwrap_or(PATTERNS.len());
+        let key = (rank, !is_error_header(&line.message));
+        match best {
+            Some((k, _)) if k < key => {}
+            _ => best = Some((key, line)),
+        }
+    }
+    best.map(|(_, l)| l)
+}
+
+/// Every line that matches a pattern (for highlighting), with its kind.
+pub mod excerpt;
+
+pub fn highlights(lines: &[LogLine]) -> Vec<(LineKind, &LogLine)> {
+    lines
+        .iter()
+        .filter_map(|l| classify(&l.message).map(|k| (k, l)))
+        .collect()
+}
+
+/// A port the app said it listens on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listen {
+    pub port: i32,
+    /// The address it bound, when the line says (`0.0.0.0`, `127.0.0.1`, `::`).
+    pub host: Option<String>,
+    pub line: String,
+}
+
+impl Listen {
+    /// Bound to loopback only: unreachable from outside the task.
+    pub fn is_loopback(&self) -> bool {
+        matches!(
+            self.host.as_deref(),
+            Some("127.0.0.1" | "localhost" | "::1" | "[::1]")
+        )
+    }
+}
+
+fn listen_patterns() -> &'static [regex::Regex] {
+    static RES: OnceLock<Vec<regex::Regex>> = std::sync::OnceLock::new();
+    RES.get_or_init(|| {
+        [
+            // listening on http://0.0.0.0:3000, Listening at: http://0.0.0.0:8000, running on http://[::]:80, bound to 0.0.0.0:8080
+            r"(?i)\b(?:listening|listens|listen|running|serving|started|bound|binding|available|accepting connections)\b(?:\s+(?:on|at|to))?:?\s+(?:(?:https?|tcp|grpc)://)?(?P<host>\[[0-9a-f:]*\]|[\w.-]*):(?P<port>\d{2,5})\b",
+            // listening on port 3000, started on port(s): 8080 (http), running on port 3000
+            r"(?i)\b(?:listening|listens|listen|running|serving|started|start|bound|server|available)\b[^\n]{0,40}?\bports?(?:\(s\))?\s*[:=]?\s*(?P<port>\d{2,5})\b",
+        ]
+        .iter()
+        .map(|p| regex::Regex::new(p).expect("valid listen regex"))
+        .collect()
+    })
+}
+
+/// Words of lines about other services (a database "running on db:5432").
+const NOT_OURS: &[&str] = &[
+    "connect",
+    "upstream",
+    "database",
+    "redis",
+    "postgres",
+    "mysql",
+    "mongo",
+    "kafka",
+    "amqp",
+    "proxy to",
+    "forwarding",
+];
+
+/// The last port the app announced it listens on, if any: the one
+/// listen-port parser (the port check, the health checks and the inbound
+/// path all read it).
+pub fn announced(lines: &[LogLine]) -> Option<Listen> {
+    lines.iter().rev().find_map(|l| {
+        if crate::text::contains_any(&l.message, NOT_OURS) {
+            return None;
+        }
+        listen_patterns().iter().find_map(|re| {
+            let caps = re.captures(&l.message)?;
+            let port: i32 = caps["port"].parse().ok()?;
+            // "started at 12:30:45" is a time, not an address.
+            let host = caps.name("host").map(|h| h.as_str()).unwrap_or("");
+            if !host.is_empty() && host.len() <= 2 && host.chars().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            (1..=65535).contains(&port).then(|| Listen {
+                port,
+                host: caps
+                    .name("host")
+                    .map(|h| h.as_str().to_string())
+                    .filter(|h| !h.is_empty()),
+                line: l.message.trim().to_string(),
+            })
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(v: &[&str]) -> Vec<LogLine> {
+        v.iter()
+            .map(|m| LogLine {
+                timestamp: None,
+                message: m.to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn picks_the_specific_error_over_generic_noise() {
+        let l = lines(&[
+            "server starting",
+            "warn: retrying failed request",
+            "Error: connect ECONNREFUSED 10.0.3.25:5432",
+            "    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1555:16)",
+            "npm ERR! code ELIFECYCLE",
+        ]);
+        assert_eq!(
+            decisive_line(&l).unwrap().message,
+            "Error: connect ECONNREFUSED 10.0.3.25:5432"
+        );
+    }
+
+    #[test]
+    fn node_error_object_dumps_do_not_win() {
+        let l = lines(&[
+            "2026-11-02T09:26:00Z ERROR [db] connection attempt 5/5 failed: connect ECONNREFUSED 10.0.3.25:5432",
+            "Error: connect ECONNREFUSED 10.0.3.25:5432",
+            "    at /app/node_modules/pg-pool/index.js:45:11",
+            "  errno: -111,",
+            "  code: 'ECONNREFUSED',",
+            "}",
+        ]);
+        assert_eq!(
+            decisive_line(&l).unwrap().message,
+            "Error: connect ECONNREFUSED 10.0.3.25:5432"
+        );
+    }
+
+    #[test]
+    fn python_traceback_picks_the_exception_line() {
+        let l = lines(&[
+            "Traceback (most recent call last):",
+            "  File \"/app/main.py\", line 3, in <module>",
+            "    import settings",
+            "KeyError: 'DATABASE_URL'",
+        ]);
+        assert_eq!(
+            decisive_line(&l).unwrap().message,
+            "KeyError: 'DATABASE_URL'"
+        );
+    }
+
+    #[test]
+    fn a_go_panic_header_beats_the_signal_line_after_it() {
+        let l = lines(&[
+            "panic: runtime error: invalid memory address or nil pointer dereference",
+            "[signal SIGSEGV: segmentation violation code=0x1 addr=0x18 pc=0x6b0f2a]",
+            "goroutine 41 [running]:",
+        ]);
+        assert_eq!(
+            decisive_line(&l).unwrap().message,
+            "panic: runtime error: invalid memory address or nil pointer dereference"
+        );
+    }
+
+    #[test]
+    fn no_error_no_line() {
+        assert!(decisive_line(&lines(&["listening on 3000", "GET / 200"])).is_none());
+    }
+
+    #[test]
+    fn panics_win() {
+        let l = lines(&[
+            "error: config",
+            "thread 'main' panicked at src/main.rs:10:5",
+        ]);
+        assert_eq!(
+            classify(&decisive_line(&l).unwrap().message),
+            Some(LineKind::Panic)
+        );
+    }
+}

@@ -1,0 +1,436 @@
+//! Stop codes and stop texts: what a `stopCode`, a `stoppedReason` or a
+//! container `reason` says, classified once per diagnosis against the one
+//! catalogue ([`catalogue`]).
+//!
+//! Texts vary by platform version, by date and by agent, AWS writes both
+//! `can't` and `can’t`, and platform version 1.4 truncates long messages.
+//! So matching is on distinctive parts, case-insensitively, after
+//! normalising apostrophes and white space, never on one exact sentence.
+
+pub mod catalogue;
+#[cfg(test)]
+mod tests;
+
+use crate::codes::{Cause, Family};
+use crate::evidence::{Container, Evidence};
+use crate::text::normalize;
+use catalogue::{DETAILS, KINDS};
+use strum::EnumIter;
+
+/// `Task.stopCode`, with a catch-all for values AWS adds later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopCode {
+    TaskFailedToStart,
+    EssentialContainerExited,
+    UserInitiated,
+    ServiceSchedulerInitiated,
+    SpotInterruption,
+    /// The 2023 name of the Spot termination notice.
+    TerminationNotice,
+    InfrastructureHealth,
+    Other(String),
+    /// The task has no stop code (running, or an old record).
+    None,
+}
+
+impl StopCode {
+    pub fn parse(code: Option<&str>) -> StopCode {
+        match code.map(str::trim) {
+            None | Some("") => StopCode::None,
+            Some(c) => match c.to_ascii_lowercase().as_str() {
+                "taskfailedtostart" => StopCode::TaskFailedToStart,
+                "essentialcontainerexited" => StopCode::EssentialContainerExited,
+                "userinitiated" => StopCode::UserInitiated,
+                "serviceschedulerinitiated" => StopCode::ServiceSchedulerInitiated,
+                "spotinterruption" => StopCode::SpotInterruption,
+                "terminationnotice" => StopCode::TerminationNotice,
+                "infrastructurehealth" => StopCode::InfrastructureHealth,
+                _ => StopCode::Other(c.to_string()),
+            },
+        }
+    }
+
+    pub fn of(ev: &Evidence) -> StopCode {
+        StopCode::parse(ev.task.stop_code.as_deref())
+    }
+}
+
+/// What a stop text is about (a row of [`catalogue::KINDS`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter)]
+pub enum StopKind {
+    /// `OutOfMemoryError: Container killed due to memory usage`, in any spelling.
+    OutOfMemory,
+    /// The image was built for another CPU architecture (`exec format error`).
+    ImagePlatform,
+    /// The runtime could not execute the command or entry point.
+    ExecFailure,
+    /// The runtime could not mount a volume into the container.
+    MountFailure,
+    /// `CannotCreateVolumeError`.
+    VolumeCreate,
+    /// The runtime timed out moving the container to RUNNING or STOPPED.
+    RuntimeTimeout,
+    /// The container runtime or the agent failed (`ContainerRuntimeError`, `CannotStopContainerError`, …).
+    RuntimeError,
+    /// The image could not be pulled (`CannotPullContainerError`, rate limits, …).
+    ImagePull,
+    /// Secrets, logging or IAM could not be set up (`ResourceInitializationError`, …).
+    TaskResources,
+    /// A connection or the task's network interface failed.
+    Network,
+    /// The task could not be placed (capacity, resources, compatibility).
+    Placement,
+    /// `Task failed container health checks`.
+    ContainerHealth,
+    /// `Task failed ELB health checks in (target-group …)`.
+    ElbHealth,
+    /// `Scaling activity initiated by (deployment ecs-svc/…)`.
+    Deployment,
+    /// `Task stopped by user`, `Container instance deregistration forced by user`.
+    UserStop,
+    /// `Your Spot Task was interrupted.`
+    Spot,
+    /// `ECS is performing maintenance on the underlying infrastructure hosting the task`.
+    Maintenance,
+    /// `Host EC2 (instance i-…) stopped/terminated`.
+    HostLifecycle,
+    /// `Essential container in task exited`: the cause is in the container exits.
+    EssentialExited,
+    /// The bare console text `Task failed to start`: says nothing by itself.
+    FailedToStartBare,
+}
+
+impl StopKind {
+    /// A short label for "checked and passed" details.
+    pub fn label(self) -> &'static str {
+        match self {
+            StopKind::OutOfMemory => "out of memory",
+            StopKind::ImagePlatform => "image platform",
+            StopKind::ExecFailure => "command could not be executed",
+            StopKind::MountFailure => "volume mount failed",
+            StopKind::VolumeCreate => "volume could not be created",
+            StopKind::RuntimeTimeout => "container runtime timeout",
+            StopKind::RuntimeError => "container runtime error",
+            StopKind::ImagePull => "image pull",
+            StopKind::TaskResources => "task resources (secrets, logging, IAM)",
+            StopKind::Network => "network",
+            StopKind::Placement => "placement",
+            StopKind::ContainerHealth => "container health check",
+            StopKind::ElbHealth => "load balancer health check",
+            StopKind::Deployment => "deployment or scale-in",
+            StopKind::UserStop => "stopped by a user",
+            StopKind::Spot => "Spot interruption",
+            StopKind::Maintenance => "infrastructure maintenance",
+            StopKind::HostLifecycle => "EC2 host stopped or terminated",
+            StopKind::EssentialExited => "essential container exited",
+            StopKind::FailedToStartBare => "task failed to start",
+        }
+    }
+
+    /// The family whose checks explain a text of this kind.
+    pub fn family(self) -> Family {
+        use StopKind::*;
+        match self {
+            OutOfMemory | ExecFailure | ContainerHealth | ElbHealth | EssentialExited => {
+                Family::App
+            }
+            ImagePlatform | ImagePull | TaskResources => Family::Image,
+            Network => Family::Network,
+            MountFailure | VolumeCreate | RuntimeTimeout | RuntimeError | Placement
+            | Deployment | UserStop | Spot | Maintenance | HostLifecycle | FailedToStartBare => {
+                Family::Platform
+            }
+        }
+    }
+
+    /// The checks that explain a text of this kind (a meta-test holds each
+    /// check to its claims).
+    pub fn claimed_by(self) -> &'static [Cause] {
+        use Cause::*;
+        use StopKind::*;
+        match self {
+            OutOfMemory => &[AppOutOfMemory],
+            ImagePlatform => &[ImagePlatformMismatch],
+            ExecFailure => &[AppCommandNotFound],
+            MountFailure | VolumeCreate | RuntimeTimeout | RuntimeError => &[PlatformError],
+            ImagePull => &[
+                ImageNotFound,
+                ImagePlatformMismatch,
+                RegistryAuthFailed,
+                RegistryRateLimited,
+                ExecutionRoleMissing,
+                ExecutionRolePermissions,
+            ],
+            TaskResources => &[
+                SecretNotFound,
+                LogGroupMissing,
+                LogConfigInvalid,
+                ExecutionRoleMissing,
+                ExecutionRoleNotFound,
+                ExecutionRoleUntrusted,
+                ExecutionRolePermissions,
+            ],
+            Network => &[
+                NoPublicIp,
+                NoEgressRoute,
+                VpcEndpointMissing,
+                SecurityGroupEgressBlocked,
+                SecurityGroupIngressClosed,
+                NaclBlocked,
+                VpcDnsDisabled,
+                SubnetIpExhausted,
+                EniProvisioningTimeout,
+            ],
+            // No check explains a placement failure yet: `unknown` reports it.
+            Placement => &[Unknown],
+            ContainerHealth => &[AppHealthCheckFailed],
+            ElbHealth => &[LbHealthCheckFailed],
+            Deployment => &[StoppedByDeployment],
+            UserStop => &[StoppedByUser],
+            Spot => &[SpotInterruption],
+            Maintenance => &[PlatformMaintenance],
+            // `InfrastructureHealth` with a host stop: retired host or failed platform.
+            HostLifecycle => &[PlatformMaintenance, PlatformError],
+            EssentialExited => &[
+                AppExitError,
+                AppExitZero,
+                AppOutOfMemory,
+                AppCommandNotFound,
+            ],
+            FailedToStartBare => &[Unknown],
+        }
+    }
+}
+
+/// A specific fact a stop text states (a row of [`catalogue::DETAILS`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter)]
+pub enum Detail {
+    /// The image, its tag or its repository does not exist.
+    ImageMissing,
+    /// The image pull failed (whatever the reason).
+    ImagePullFailed,
+    /// No image for the task's platform, or a binary for another architecture.
+    PlatformMismatch,
+    /// The registry refused the credentials, or there were none.
+    RegistryAuthRefused,
+    /// The registry rate-limited the pull.
+    RateLimited,
+    /// A secret or parameter does not exist.
+    SecretMissing,
+    /// The awslogs log group does not exist, or the driver failed to start.
+    LogGroupMissing,
+    /// The logging driver refused its options.
+    LogDriverRefused,
+    /// The agent had no credentials to pull or to read secrets.
+    NoCredentials,
+    /// ECS could not assume the execution role.
+    AssumeRoleFailed,
+    /// A start-up resource (image, secret, log stream) could not be retrieved.
+    ResourceRetrievalFailed,
+    /// The subnet had no free address for the task's network interface.
+    NoFreeAddresses,
+    /// The task's network interface was not provisioned in time.
+    EniProvisioning,
+    /// A connection timed out, was refused or was reset.
+    ConnectionFailed,
+    /// A host name did not resolve.
+    DnsFailed,
+}
+
+impl Detail {
+    /// The checks that judge this fact.
+    pub fn claimed_by(self) -> &'static [Cause] {
+        use Cause::*;
+        match self {
+            Detail::ImageMissing | Detail::ImagePullFailed => &[ImageNotFound],
+            Detail::PlatformMismatch => &[ImagePlatformMismatch],
+            Detail::RegistryAuthRefused => &[RegistryAuthFailed],
+            Detail::RateLimited => &[RegistryRateLimited],
+            Detail::SecretMissing => &[SecretNotFound],
+            Detail::LogGroupMissing => &[LogGroupMissing],
+            Detail::LogDriverRefused => &[LogConfigInvalid],
+            Detail::NoCredentials => &[ExecutionRoleMissing],
+            Detail::AssumeRoleFailed => &[ExecutionRoleNotFound, ExecutionRoleUntrusted],
+            Detail::ResourceRetrievalFailed => &[ExecutionRolePermissions],
+            Detail::NoFreeAddresses => &[SubnetIpExhausted],
+            Detail::EniProvisioning => &[EniProvisioningTimeout],
+            Detail::ConnectionFailed | Detail::DnsFailed => &[
+                NoPublicIp,
+                NoEgressRoute,
+                VpcEndpointMissing,
+                SecurityGroupEgressBlocked,
+                NaclBlocked,
+                VpcDnsDisabled,
+            ],
+        }
+    }
+}
+
+/// What the catalogue says of one text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Classified {
+    /// Every kind the text matches, most specific first.
+    pub kinds: Vec<StopKind>,
+    /// Every detail the text states.
+    pub details: Vec<Detail>,
+}
+
+impl Classified {
+    /// The most specific kind, if any row matches.
+    pub fn kind(&self) -> Option<StopKind> {
+        self.kinds.first().copied()
+    }
+
+    /// Does the text match `kind` (as its most specific kind or at all)?
+    pub fn is(&self, kind: StopKind) -> bool {
+        self.kinds.contains(&kind)
+    }
+
+    pub fn states(&self, detail: Detail) -> bool {
+        self.details.contains(&detail)
+    }
+
+    /// Did the catalogue recognise the text at all?
+    pub fn is_recognised(&self) -> bool {
+        !self.kinds.is_empty() || !self.details.is_empty()
+    }
+}
+
+/// Classify one text against the catalogue: the one way to read a stop text.
+pub fn classify(text: &str) -> Classified {
+    let t = normalize(text);
+    let matches = |any: &[&str], with: &[&str]| {
+        any.iter().any(|n| t.contains(n)) && (with.is_empty() || with.iter().any(|n| t.contains(n)))
+    };
+    let mut details = Vec::new();
+    for p in DETAILS.iter().filter(|p| matches(p.any, p.with)) {
+        if !details.contains(&p.detail) {
+            details.push(p.detail);
+        }
+    }
+    Classified {
+        kinds: KINDS
+            .iter()
+            .filter(|p| matches(p.any, p.with))
+            .map(|p| p.kind)
+            .collect(),
+        details,
+    }
+}
+
+/// Where a stop text came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Task,
+    Container(String),
+}
+
+/// A stop text with its source and its classification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StopText {
+    pub source: Source,
+    pub text: String,
+    pub class: Classified,
+}
+
+impl StopText {
+    /// `stoppedReason = "…"` or `` container `web` reason = "…" ``.
+    pub fn quote(&self) -> String {
+        match &self.source {
+            Source::Task => format!("stoppedReason = \"{}\"", self.text),
+            Source::Container(name) => format!("container `{name}` reason = \"{}\"", self.text),
+        }
+    }
+}
+
+/// Every stop text of a task, classified: the task's stopped reason first,
+/// then each container's reason in task order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StopTexts(Vec<StopText>);
+
+impl StopTexts {
+    pub fn of(ev: &Evidence) -> StopTexts {
+        let task = ev.task.stopped_reason.as_deref().map(|r| (Source::Task, r));
+        let containers = ev.task.containers.iter().filter_map(|c| {
+            c.reason
+                .as_deref()
+                .map(|r| (Source::Container(c.name.clone()), r))
+        });
+        StopTexts(
+            task.into_iter()
+                .chain(containers)
+                .filter(|(_, r)| !r.trim().is_empty())
+                .map(|(source, text)| StopText {
+                    source,
+                    text: text.to_string(),
+                    class: classify(text),
+                })
+                .collect(),
+        )
+    }
+
+    pub fn all(&self) -> &[StopText] {
+        &self.0
+    }
+
+    /// The first text whose most specific kind is `kind`, preferring a
+    /// container's reason (it names the container) over the task's.
+    pub fn find(&self, kind: StopKind) -> Option<&StopText> {
+        let mut matching = self.0.iter().filter(|t| t.class.kind() == Some(kind));
+        let first = matching.next()?;
+        if matches!(first.source, Source::Container(_)) {
+            return Some(first);
+        }
+        matching
+            .find(|t| matches!(t.source, Source::Container(_)))
+            .or(Some(first))
+    }
+
+    /// The first text that states `detail`, the task's reason before the containers'.
+    pub fn stating(&self, detail: Detail) -> Option<&StopText> {
+        self.0.iter().find(|t| t.class.states(detail))
+    }
+
+    /// The first text that states any of `details`, in text order.
+    pub fn stating_any(&self, details: &[Detail]) -> Option<&StopText> {
+        self.0
+            .iter()
+            .find(|t| details.iter().any(|d| t.class.states(*d)))
+    }
+}
+
+/// A container's reason when it matches `kind` as its most specific kind.
+pub fn container_reason_is(c: &Container, kind: StopKind) -> bool {
+    c.reason
+        .as_deref()
+        .is_some_and(|r| classify(r).kind() == Some(kind))
+}
+
+/// Why ECS asked the task to stop, when something asked (as opposed to an
+/// essential container exiting on its own): the stop code and reason quoted.
+pub fn stop_request(ev: &Evidence) -> Option<String> {
+    let reason = ev.task.stopped_reason.as_deref().unwrap_or("");
+    let code = ev.task.stop_code.as_deref().unwrap_or("unset");
+    let requested = match StopCode::of(ev) {
+        StopCode::UserInitiated
+        | StopCode::ServiceSchedulerInitiated
+        | StopCode::SpotInterruption
+        | StopCode::TerminationNotice => true,
+        StopCode::EssentialContainerExited | StopCode::TaskFailedToStart => false,
+        StopCode::InfrastructureHealth | StopCode::Other(_) | StopCode::None => {
+            classify(reason).kinds.iter().any(|k| {
+                matches!(
+                    k,
+                    StopKind::Deployment
+                        | StopKind::UserStop
+                        | StopKind::Spot
+                        | StopKind::Maintenance
+                        | StopKind::ElbHealth
+                        | StopKind::ContainerHealth
+                        | StopKind::HostLifecycle
+                )
+            })
+        }
+    };
+    requested.then(|| format!("stopCode = {code}; stoppedReason = \"{reason}\""))
+}
