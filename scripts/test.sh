@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: unit, fixture and snapshot tests, and the end-to-end
-# tests that run the real binary against the AWS lab (moto on loopback).
+# The whole test suite: clippy with warnings as errors, the lab scenarios'
+# own probes, then unit, fixture and snapshot tests and the end-to-end tests
+# that run the real binary against the AWS lab (moto on loopback).
+# Arguments go to `cargo test` (and then only the tests run).
 # Installs what is missing (the lab's Python venv with pinned moto) on the way.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -15,6 +17,13 @@ command -v cargo >/dev/null 2>&1 || { echo "test.sh: cargo is not installed (htt
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ecs-doctor-target}"
 
 # The AWS lab's Python environment (created once, then reused).
-bash tests/lab/bootstrap.sh >/dev/null
+python="$(bash tests/lab/bootstrap.sh | tail -n1)"
+
+if [[ $# -eq 0 ]]; then
+  # Lints are errors, in tests too.
+  cargo clippy --workspace --all-targets --locked --features ecs-doctor-checks/testkit -- -D warnings
+  # Every lab scenario builds and reads back as its own probes expect.
+  "$python" tests/lab/lab.py check --jobs 2
+fi
 
 cargo test --workspace --locked "$@"

@@ -37,15 +37,7 @@ fn candidate<'a>(report: &'a Value, code: &str) -> &'a Value {
 }
 
 fn fixes(report: &Value) -> String {
-    report["candidates"][0]["fix"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str())
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .unwrap_or_default()
+    common::top_lines(report, "fix")
 }
 
 #[test]

@@ -37,6 +37,23 @@ impl<T> Fact<T> {
             reason: reason.into(),
         }
     }
+    /// The value, or the same gap as a fact of another type (for a fact
+    /// derived from this one, which cannot be gathered either).
+    pub fn gathered_or_gap<U>(self) -> Result<T, Fact<U>> {
+        match self {
+            Fact::Gathered { value } => Ok(value),
+            Fact::Absent { detail } => Err(Fact::Absent { detail }),
+            Fact::Denied { action, error } => Err(Fact::Denied { action, error }),
+            Fact::Failed { action, error } => Err(Fact::Failed { action, error }),
+            Fact::NotApplicable { reason } => Err(Fact::NotApplicable { reason }),
+        }
+    }
+    pub fn value_mut(&mut self) -> Option<&mut T> {
+        match self {
+            Fact::Gathered { value } => Some(value),
+            _ => None,
+        }
+    }
     pub fn value(&self) -> Option<&T> {
         match self {
             Fact::Gathered { value } => Some(value),
@@ -269,6 +286,18 @@ pub struct HealthCheck {
     pub start_period: Option<i32>,
 }
 
+impl HealthCheck {
+    /// The command as the shell runs it, without the `CMD` / `CMD-SHELL` marker.
+    pub fn command_line(&self) -> String {
+        self.command
+            .iter()
+            .skip_while(|c| c.eq_ignore_ascii_case("CMD-SHELL") || c.eq_ignore_ascii_case("CMD"))
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ContainerDependency {
     pub container_name: String,
@@ -366,7 +395,8 @@ pub struct EcrImage {
     /// The image, when the tag or digest exists.
     pub found: Option<EcrImageDetail>,
     /// The most recently pushed tags, newest first (for "did you mean").
-    pub recent_tags: Vec<String>,
+    #[serde(deserialize_with = "listed")]
+    pub recent_tags: Fact<Vec<String>>,
     /// The repository policy, for cross-account pulls.
     #[serde(default)]
     pub repository_policy: Fact<serde_json::Value>,
@@ -395,8 +425,12 @@ pub struct Role {
     pub arn: String,
     pub name: String,
     pub trust_policy: serde_json::Value,
-    pub attached_policies: Vec<AttachedPolicy>,
-    pub inline_policies: Vec<InlinePolicy>,
+    /// The managed policies attached to the role, or why they could not be listed.
+    #[serde(deserialize_with = "listed")]
+    pub attached_policies: Fact<Vec<AttachedPolicy>>,
+    /// The role's inline policies, or why they could not be listed.
+    #[serde(deserialize_with = "listed")]
+    pub inline_policies: Fact<Vec<InlinePolicy>>,
     pub permissions_boundary_arn: Option<String>,
 }
 
@@ -713,4 +747,23 @@ impl Evidence {
             .map(Vec::as_slice)
             .unwrap_or(&[])
     }
+}
+
+/// A listing that may have failed. Bundles saved before listings carried
+/// their provenance hold a bare list: that list was gathered.
+fn listed<'de, D, T>(deserializer: D) -> Result<Fact<Vec<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Listed<T> {
+        Fact(Fact<Vec<T>>),
+        Bare(Vec<T>),
+    }
+    Ok(match Listed::deserialize(deserializer)? {
+        Listed::Fact(f) => f,
+        Listed::Bare(list) => Fact::gathered(list),
+    })
 }

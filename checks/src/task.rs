@@ -107,6 +107,14 @@ pub fn quote_field(name: &str, value: &str) -> String {
     format!("{name} = \"{value}\"")
 }
 
+/// The verdict of a check that needs the task definition and has none.
+pub fn unknown_task_definition(ev: &Evidence) -> crate::report::Verdict {
+    crate::report::Verdict::Inconclusive(format!(
+        "the task definition is unknown: {}",
+        ev.task_definition.gap_reason().unwrap_or_default()
+    ))
+}
+
 /// Is the task on Fargate (where image, secret and log traffic uses the task ENI)?
 pub fn on_fargate(ev: &Evidence) -> Option<bool> {
     if let Some(lt) = &ev.task.launch_type {

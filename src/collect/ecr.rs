@@ -191,7 +191,7 @@ async fn recent_tags(
     ecr: &aws_sdk_ecr::Client,
     account: &str,
     repository: &str,
-) -> Vec<String> {
+) -> Fact<Vec<String>> {
     let pages = ecr
         .describe_images()
         .registry_id(account)
@@ -205,31 +205,36 @@ async fn recent_tags(
         .send()
         .collect::<Vec<_>>()
         .await;
-    let mut images = Vec::new();
-    for page in pages {
-        match page {
-            Ok(out) => images.extend(out.image_details().iter().map(|d| {
-                (
-                    d.image_pushed_at().map(|t| t.secs()).unwrap_or_default(),
-                    d.image_tags().to_vec(),
-                )
-            })),
-            Err(e) => {
-                let _: Fact<()> = c.fact_from_error(
-                    "ecr:DescribeImages",
-                    "listing the repository's existing tags",
-                    &e,
-                );
-                break;
-            }
-        }
-    }
+    let mut images = match c
+        .listed(
+            "ecr:DescribeImages",
+            "listing the repository's existing tags",
+            pages,
+            |out| {
+                out.image_details()
+                    .iter()
+                    .map(|d| {
+                        (
+                            d.image_pushed_at().map(|t| t.secs()).unwrap_or_default(),
+                            d.image_tags().to_vec(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            },
+        )
+        .gathered_or_gap()
+    {
+        Ok(value) => value,
+        Err(gap) => return gap,
+    };
     images.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
-    images
-        .into_iter()
-        .flat_map(|(_, tags)| tags)
-        .take(5)
-        .collect()
+    Fact::gathered(
+        images
+            .into_iter()
+            .flat_map(|(_, tags)| tags)
+            .take(5)
+            .collect(),
+    )
 }
 
 /// The platforms of an image index, or of a single-platform manifest.

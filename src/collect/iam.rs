@@ -108,7 +108,7 @@ async fn attached_policies(
     c: &Collector,
     iam: &aws_sdk_iam::Client,
     role: &str,
-) -> Vec<AttachedPolicy> {
+) -> Fact<Vec<AttachedPolicy>> {
     let pages = iam
         .list_attached_role_policies()
         .role_name(role)
@@ -116,25 +116,28 @@ async fn attached_policies(
         .send()
         .collect::<Vec<_>>()
         .await;
-    let mut listed = Vec::new();
-    for page in pages {
-        match page {
-            Ok(out) => listed.extend(out.attached_policies().iter().map(|p| {
-                (
-                    p.policy_arn().unwrap_or_default().to_string(),
-                    p.policy_name().unwrap_or_default().to_string(),
-                )
-            })),
-            Err(e) => {
-                let _: Fact<()> = c.fact_from_error(
-                    "iam:ListAttachedRolePolicies",
-                    "evaluating the execution role's managed policies",
-                    &e,
-                );
-                return Vec::new();
-            }
-        }
-    }
+    let listed = match c
+        .listed(
+            "iam:ListAttachedRolePolicies",
+            "evaluating the execution role's managed policies",
+            pages,
+            |out| {
+                out.attached_policies()
+                    .iter()
+                    .map(|p| {
+                        (
+                            p.policy_arn().unwrap_or_default().to_string(),
+                            p.policy_name().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            },
+        )
+        .gathered_or_gap()
+    {
+        Ok(value) => value,
+        Err(gap) => return gap,
+    };
     let futures = listed.into_iter().map(|(arn, name)| async move {
         let document = async {
             let policy = iam.get_policy().policy_arn(&arn).send().await;
@@ -178,14 +181,14 @@ async fn attached_policies(
             document,
         }
     });
-    futures::future::join_all(futures).await
+    Fact::gathered(futures::future::join_all(futures).await)
 }
 
 async fn inline_policies(
     c: &Collector,
     iam: &aws_sdk_iam::Client,
     role: &str,
-) -> Vec<InlinePolicy> {
+) -> Fact<Vec<InlinePolicy>> {
     let pages = iam
         .list_role_policies()
         .role_name(role)
@@ -193,20 +196,18 @@ async fn inline_policies(
         .send()
         .collect::<Vec<_>>()
         .await;
-    let mut names = Vec::new();
-    for page in pages {
-        match page {
-            Ok(out) => names.extend(out.policy_names().iter().cloned()),
-            Err(e) => {
-                let _: Fact<()> = c.fact_from_error(
-                    "iam:ListRolePolicies",
-                    "evaluating the execution role's inline policies",
-                    &e,
-                );
-                return Vec::new();
-            }
-        }
-    }
+    let names = match c
+        .listed(
+            "iam:ListRolePolicies",
+            "evaluating the execution role's inline policies",
+            pages,
+            |out| out.policy_names().to_vec(),
+        )
+        .gathered_or_gap()
+    {
+        Ok(value) => value,
+        Err(gap) => return gap,
+    };
     let futures = names.into_iter().map(|name| async move {
         let got = iam
             .get_role_policy()
@@ -224,7 +225,7 @@ async fn inline_policies(
         };
         InlinePolicy { name, document }
     });
-    futures::future::join_all(futures).await
+    Fact::gathered(futures::future::join_all(futures).await)
 }
 
 /// Ask IAM's policy simulator about exactly what the task needs. Many
@@ -355,38 +356,10 @@ mod tests {
         ]
     }
 
-    fn task_definition() -> TaskDefinition {
-        let mut options = std::collections::BTreeMap::new();
-        options.insert("awslogs-group".to_string(), "/ecs/web".to_string());
-        options.insert("awslogs-region".to_string(), "us-east-1".to_string());
-        options.insert("awslogs-stream-prefix".to_string(), "ecs".to_string());
-        TaskDefinition {
-            arn: "arn:aws:ecs:us-east-1:123456789012:task-definition/web:7".into(),
-            family: "web".into(),
-            revision: 7,
-            requires_compatibilities: vec!["FARGATE".into()],
-            execution_role_arn: Some(ROLE.into()),
-            containers: vec![ContainerDefinition {
-                name: "web".into(),
-                image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v2".into(),
-                essential: true,
-                secrets: vec![SecretRef {
-                    name: "DB_PASSWORD".into(),
-                    value_from: format!("{SECRET}:password::"),
-                }],
-                log_configuration: Some(LogConfiguration {
-                    driver: "awslogs".into(),
-                    options,
-                    secret_options: Vec::new(),
-                }),
-                ..Default::default()
-            }],
-            ..Default::default()
-        }
-    }
-
     fn needed() -> Vec<permissions::Requirement> {
-        permissions::required(&task_definition(), "us-east-1", "123456789012")
+        let ev = evidence(Fact::not_applicable("not asked"));
+        let td = ev.task_def().expect("the kit's task has a task definition");
+        permissions::required(td, "us-east-1", "123456789012")
     }
 
     #[tokio::test]
@@ -454,57 +427,19 @@ mod tests {
     /// A task whose execution role has only `AmazonECSTaskExecutionRolePolicy`
     /// and whose secret it therefore may not read.
     fn evidence(simulation: Fact<Vec<SimulationResult>>) -> Evidence {
+        use ecs_doctor_checks::testkit::image::{add_secret, failed_to_start, secret_metadata};
         let reason = format!(
-            "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/ecsTaskExecutionRole/4c1e7a2b9f8d4e6a8b0c1d2e3f4a5b6c is not authorized to perform: secretsmanager:GetSecretValue on resource: {SECRET} because no identity-based policy allows the secretsmanager:GetSecretValue action"
+            "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/ecsTaskExecutionRole/0123456789abcdef0123456789abcdef is not authorized to perform: secretsmanager:GetSecretValue on resource: {SECRET} because no identity-based policy allows the secretsmanager:GetSecretValue action"
         );
-        let policy: serde_json::Value = serde_json::from_str(include_str!(
-            "../../tests/fixtures/iam/AmazonECSTaskExecutionRolePolicy.json"
-        ))
-        .expect("policy fixture");
-        Evidence {
-            region: "us-east-1".into(),
-            account: Some("123456789012".into()),
-            task: Task {
-                arn:
-                    "arn:aws:ecs:us-east-1:123456789012:task/prod/4c1e7a2b9f8d4e6a8b0c1d2e3f4a5b6c"
-                        .into(),
-                id: "4c1e7a2b9f8d4e6a8b0c1d2e3f4a5b6c".into(),
-                last_status: "STOPPED".into(),
-                stop_code: Some("TaskFailedToStart".into()),
-                stopped_reason: Some(reason),
-                launch_type: Some("FARGATE".into()),
-                ..Default::default()
-            },
-            task_definition: Fact::gathered(task_definition()),
-            execution_role: Fact::gathered(Role {
-                arn: ROLE.into(),
-                name: "ecsTaskExecutionRole".into(),
-                trust_policy: serde_json::from_str(include_str!(
-                    "../../tests/fixtures/iam/ecs-tasks-trust-policy.json"
-                ))
-                .expect("trust fixture"),
-                attached_policies: vec![AttachedPolicy {
-                    arn: "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
-                        .into(),
-                    name: "AmazonECSTaskExecutionRolePolicy".into(),
-                    document: Fact::gathered(policy),
-                }],
-                ..Default::default()
-            }),
-            simulation,
-            secrets: vec![SecretEvidence {
-                container: "web".into(),
-                name: "DB_PASSWORD".into(),
-                value_from: format!("{SECRET}:password::"),
-                metadata: Fact::gathered(SecretMetadata {
-                    arn: Some(SECRET.into()),
-                    service: "secretsmanager".into(),
-                    ..Default::default()
-                }),
-                found_in_task_region: None,
-            }],
-            ..Default::default()
-        }
+        let mut ev = failed_to_start(&reason);
+        add_secret(
+            &mut ev,
+            "DB_PASSWORD",
+            &format!("{SECRET}:password::"),
+            secret_metadata(SECRET, None),
+        );
+        ev.simulation = simulation;
+        ev
     }
 
     #[tokio::test]

@@ -158,6 +158,31 @@ impl Collector {
         }
     }
 
+    /// Every item of a paginated listing, as one fact: the items of all
+    /// pages, or the failure of a page as a gap. A listing cut short is
+    /// never passed off as the whole list.
+    pub fn listed<O, T, I, E, R>(
+        &self,
+        action: &str,
+        impact: &str,
+        pages: Vec<Result<O, SdkError<E, R>>>,
+        items: impl Fn(&O) -> I,
+    ) -> Fact<Vec<T>>
+    where
+        I: IntoIterator<Item = T>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let mut all = Vec::new();
+        for page in pages {
+            match page {
+                Ok(out) => all.extend(items(&out)),
+                Err(e) => return self.fact_from_error(action, impact, &e),
+            }
+        }
+        Fact::gathered(all)
+    }
+
     pub fn gap(&self, action: &str, error: &str, impact: &str) {
         let error = error
             .lines()

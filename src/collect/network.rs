@@ -183,20 +183,12 @@ pub async fn network(
             .send()
             .collect::<Vec<_>>()
             .await;
-        let mut all = Vec::new();
-        for page in pages {
-            match page {
-                Ok(out) => all.extend(out.subnets().iter().map(convert_subnet)),
-                Err(e) => {
-                    return c.fact_from_error::<Vec<Subnet>, _, _>(
-                        "ec2:DescribeSubnets",
-                        "the NAT gateway and VPC endpoint subnets' CIDRs and network ACLs",
-                        &e,
-                    )
-                }
-            }
-        }
-        Fact::gathered(all)
+        c.listed(
+            "ec2:DescribeSubnets",
+            "the NAT gateway and VPC endpoint subnets' CIDRs and network ACLs",
+            pages,
+            |out| out.subnets().iter().map(convert_subnet).collect::<Vec<_>>(),
+        )
     };
     let route_tables = async {
         let pages = ec2
@@ -206,14 +198,12 @@ pub async fn network(
             .send()
             .collect::<Vec<_>>()
             .await;
-        let mut tables = Vec::new();
-        for page in pages {
-            match page {
-                Ok(out) => tables.extend(out.route_tables().iter().map(convert_route_table)),
-                Err(e) => return c.fact_from_error("ec2:DescribeRouteTables", IMPACT_ROUTES, &e),
-            }
-        }
-        Fact::gathered(tables)
+        c.listed("ec2:DescribeRouteTables", IMPACT_ROUTES, pages, |out| {
+            out.route_tables()
+                .iter()
+                .map(convert_route_table)
+                .collect::<Vec<_>>()
+        })
     };
     let igws = async {
         let r = ec2
@@ -300,20 +290,17 @@ pub async fn network(
             .send()
             .collect::<Vec<_>>()
             .await;
-        let mut groups = Vec::new();
-        for page in pages {
-            match page {
-                Ok(out) => groups.extend(out.security_groups().iter().map(convert_sg)),
-                Err(e) => {
-                    return c.fact_from_error(
-                        "ec2:DescribeSecurityGroups",
-                        "the security group checks",
-                        &e,
-                    )
-                }
-            }
-        }
-        Fact::gathered(groups)
+        c.listed(
+            "ec2:DescribeSecurityGroups",
+            "the security group checks",
+            pages,
+            |out| {
+                out.security_groups()
+                    .iter()
+                    .map(convert_sg)
+                    .collect::<Vec<_>>()
+            },
+        )
     };
     let nacls = async {
         let r = ec2

@@ -239,7 +239,12 @@ pub fn top_code(report: &Value) -> &str {
 
 /// All evidence lines of the first candidate, joined.
 pub fn top_evidence(report: &Value) -> String {
-    report["candidates"][0]["evidence"]
+    top_lines(report, "evidence")
+}
+
+/// The lines of one list of the first candidate (`evidence`, `fix`, `against`), joined.
+pub fn top_lines(report: &Value, list: &str) -> String {
+    report["candidates"][0][list]
         .as_array()
         .map(|a| {
             a.iter()

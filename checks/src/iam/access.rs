@@ -144,19 +144,35 @@ pub fn arn_region(arn: &str) -> Option<&str> {
     arn.split(':').nth(3).filter(|r| !r.is_empty())
 }
 
-/// Parse every readable attached and inline policy of a role.
+/// Parse every readable attached and inline policy of a role. A listing
+/// that could not be read is unreadable too: a role whose policies are
+/// unknown is not a role without policies.
 fn role_policies(role: &Role) -> (Vec<Policy>, Vec<String>) {
     let mut parsed = Vec::new();
     let mut unreadable = Vec::new();
-    let docs = role
-        .attached_policies
-        .iter()
-        .map(|p| (format!("managed policy {}", p.name), &p.document))
-        .chain(
-            role.inline_policies
+    let mut docs: Vec<(String, &Fact<serde_json::Value>)> = Vec::new();
+    match &role.attached_policies {
+        Fact::Gathered { value } => docs.extend(
+            value
+                .iter()
+                .map(|p| (format!("managed policy {}", p.name), &p.document)),
+        ),
+        other => unreadable.push(format!(
+            "the role's managed policies: {}",
+            other.gap_reason().unwrap_or_default()
+        )),
+    }
+    match &role.inline_policies {
+        Fact::Gathered { value } => docs.extend(
+            value
                 .iter()
                 .map(|p| (format!("inline policy {}", p.name), &p.document)),
-        );
+        ),
+        other => unreadable.push(format!(
+            "the role's inline policies: {}",
+            other.gap_reason().unwrap_or_default()
+        )),
+    }
     for (name, doc) in docs {
         match doc {
             Fact::Gathered { value } => match Policy::parse(&name, value) {
@@ -454,9 +470,8 @@ pub fn assess(ev: &Evidence) -> Result<Assessment, String> {
     let mut unseen = Vec::new();
     if used_evaluation {
         unseen.push("service control policies and resource control policies".to_string());
-        match role.and_then(|r| r.permissions_boundary_arn.as_deref()) {
-            Some(b) => unseen.push(format!("the role's permissions boundary {b}")),
-            None => {}
+        if let Some(b) = role.and_then(|r| r.permissions_boundary_arn.as_deref()) {
+            unseen.push(format!("the role's permissions boundary {b}"));
         }
         unseen
             .push("conditions on keys ecs-doctor does not know (listed per decision)".to_string());
@@ -568,14 +583,14 @@ mod tests {
 
     #[test]
     fn reads_the_action_role_session_and_policy_kind() {
-        let t = "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s): AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/ecsTaskExecutionRole/4c1e7a2b9f8d4e6a8b0c1d2e3f4a5b6c is not authorized to perform: ecr:GetAuthorizationToken on resource: * because no identity-based policy allows the ecr:GetAuthorizationToken action";
+        let t = "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s): AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/ecsTaskExecutionRole/0123456789abcdef0123456789abcdef is not authorized to perform: ecr:GetAuthorizationToken on resource: * because no identity-based policy allows the ecr:GetAuthorizationToken action";
         let d = denied_call(t).unwrap();
         assert_eq!(d.action, "ecr:GetAuthorizationToken");
         assert_eq!(d.resource.as_deref(), Some("*"));
         assert_eq!(d.role.as_deref(), Some("ecsTaskExecutionRole"));
         assert_eq!(
             d.session.as_deref(),
-            Some("4c1e7a2b9f8d4e6a8b0c1d2e3f4a5b6c")
+            Some("0123456789abcdef0123456789abcdef")
         );
         assert_eq!(d.policy_kind.as_deref(), Some("identity-based policy"));
         assert_eq!(d.explicit, Some(false));

@@ -427,19 +427,7 @@ fn endpoint_state_and_private_dns() {
 #[test]
 fn network_acl_problems_name_the_rule() {
     let mut fx = Fx::private_nat();
-    fx.acls = vec![
-        acl(
-            "acl-app",
-            false,
-            &["subnet-a"],
-            vec![
-                acl_entry(90, true, "6", "deny", "0.0.0.0/0", Some((443, 443))),
-                acl_entry(100, true, "-1", "allow", "0.0.0.0/0", None),
-                acl_entry(100, false, "-1", "allow", "0.0.0.0/0", None),
-            ],
-        ),
-        allow_all_acl("acl-default", true, &["subnet-pub", "subnet-b"]),
-    ];
+    fx.acls = acls_denying_https_out();
     let ev = fx.ev();
     let b = blocks(&ev);
     assert_eq!(b.len(), 5);

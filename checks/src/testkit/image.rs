@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 pub const ACCOUNT: &str = "123456789012";
 pub const REGION: &str = "us-east-1";
-pub const TASK_ID: &str = "4c1e7a2b9f8d4e6a8b0c1d2e3f4a5b6c";
+pub use super::TASK_ID;
 pub const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole";
 pub const REPO_ARN: &str = "arn:aws:ecr:us-east-1:123456789012:repository/web";
 pub const IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v2";
@@ -65,12 +65,12 @@ pub fn role() -> Role {
         arn: ROLE_ARN.into(),
         name: "ecsTaskExecutionRole".into(),
         trust_policy: ecs_tasks_trust(),
-        attached_policies: vec![AttachedPolicy {
+        attached_policies: Fact::gathered(vec![AttachedPolicy {
             arn: "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy".into(),
             name: "AmazonECSTaskExecutionRolePolicy".into(),
             document: Fact::gathered(execution_role_policy()),
-        }],
-        inline_policies: Vec::new(),
+        }]),
+        inline_policies: Fact::gathered(Vec::new()),
         permissions_boundary_arn: None,
     }
 }
@@ -104,22 +104,15 @@ pub fn ecr_image(reference: &str, found: bool) -> EcrImage {
             }]),
             size_bytes: Some(66_285_402),
         }),
-        recent_tags: vec!["v2".into(), "v1".into()],
+        recent_tags: Fact::gathered(vec!["v2".into(), "v1".into()]),
         repository_policy: Fact::absent("the repository has no policy"),
     }
 }
 
 /// A running Fargate task whose image, role, secrets and logs are all fine.
 pub fn healthy() -> Evidence {
+    let mut ev = super::running();
     let td = TaskDefinition {
-        arn: format!("arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/web:7"),
-        family: "web".into(),
-        revision: 7,
-        network_mode: Some("awsvpc".into()),
-        requires_compatibilities: vec!["FARGATE".into()],
-        cpu: Some("256".into()),
-        memory: Some("512".into()),
-        execution_role_arn: Some(ROLE_ARN.into()),
         containers: vec![ContainerDefinition {
             name: "web".into(),
             image: IMAGE.into(),
@@ -127,56 +120,44 @@ pub fn healthy() -> Evidence {
             log_configuration: Some(awslogs("/ecs/web")),
             ..Default::default()
         }],
+        execution_role_arn: Some(ROLE_ARN.into()),
+        ..ev.task_def()
+            .expect("the kit's task has a task definition")
+            .clone()
+    };
+    // This family's task pulled its image and runs outside a service.
+    ev.task.timestamps = TaskTimestamps {
+        pull_started_at: Some("2026-01-01T12:00:01Z".into()),
+        pull_stopped_at: Some("2026-01-01T12:00:09Z".into()),
+        started_at: Some("2026-01-01T12:00:10Z".into()),
         ..Default::default()
     };
-    Evidence {
+    ev.task.group = None;
+    ev.task.started_by = None;
+    ev.task.containers[0].image = Some(IMAGE.into());
+    ev.service = Fact::not_applicable("the task was not started by a service");
+    ev.logs = Vec::new();
+    ev.task_definition = Fact::gathered(td);
+    ev.images = vec![ImageEvidence {
+        container: "web".into(),
+        image: IMAGE.into(),
+        ecr: Fact::gathered(ecr_image("v2", true)),
+        registry_repositories: Fact::not_applicable("the repository exists"),
+    }];
+    ev.execution_role = Fact::gathered(role());
+    ev.simulation = simulation_unavailable();
+    ev.log_groups = vec![LogGroupEvidence {
+        name: "/ecs/web".into(),
         region: REGION.into(),
-        account: Some(ACCOUNT.into()),
-        task: Task {
-            arn: task_arn(),
-            id: TASK_ID.into(),
-            cluster_arn: format!("arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/prod"),
-            task_definition_arn: td.arn.clone(),
-            last_status: "RUNNING".into(),
-            desired_status: Some("RUNNING".into()),
-            launch_type: Some("FARGATE".into()),
-            platform_version: Some("1.4.0".into()),
-            timestamps: TaskTimestamps {
-                pull_started_at: Some("2026-01-01T12:00:01Z".into()),
-                pull_stopped_at: Some("2026-01-01T12:00:09Z".into()),
-                started_at: Some("2026-01-01T12:00:10Z".into()),
-                ..Default::default()
-            },
-            containers: vec![Container {
-                name: "web".into(),
-                image: Some(IMAGE.into()),
-                last_status: Some("RUNNING".into()),
-                ..Default::default()
-            }],
-            ..Default::default()
-        },
-        task_definition: Fact::gathered(td),
-        images: vec![ImageEvidence {
-            container: "web".into(),
-            image: IMAGE.into(),
-            ecr: Fact::gathered(ecr_image("v2", true)),
-            registry_repositories: Fact::not_applicable("the repository exists"),
-        }],
-        execution_role: Fact::gathered(role()),
-        simulation: simulation_unavailable(),
-        log_groups: vec![LogGroupEvidence {
-            name: "/ecs/web".into(),
-            region: REGION.into(),
-            group: Fact::gathered(LogGroup {
-                arn: Some(format!(
-                    "arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/ecs/web:*"
-                )),
-                retention_days: Some(30),
-                kms_key_id: None,
-            }),
-        }],
-        ..Default::default()
-    }
+        group: Fact::gathered(LogGroup {
+            arn: Some(format!(
+                "arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/ecs/web:*"
+            )),
+            retention_days: Some(30),
+            kms_key_id: None,
+        }),
+    }];
+    ev
 }
 
 /// The same task, stopped before its container started with `reason` (set as

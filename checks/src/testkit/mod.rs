@@ -15,6 +15,17 @@ use crate::context::Ctx;
 use crate::evidence::*;
 use crate::report::{Finding, Verdict};
 
+/// Declares `check(&Evidence) -> Verdict` in a check's test module: the
+/// module's check, run through the context a diagnosis builds.
+#[macro_export]
+macro_rules! check_under_test {
+    () => {
+        fn check(ev: &$crate::evidence::Evidence) -> $crate::report::Verdict {
+            $crate::testkit::run(super::check, ev)
+        }
+    };
+}
+
 /// Run one check over the evidence, through the context a diagnosis builds.
 pub fn run(check: fn(&Ctx) -> Verdict, ev: &Evidence) -> Verdict {
     check(&Ctx::new(ev))
@@ -29,6 +40,14 @@ pub fn found(v: Verdict) -> Finding {
 }
 
 pub const TASK_ID: &str = "0123456789abcdef0123456789abcdef";
+
+/// A task whose essential container exited (its exit code still to set).
+pub fn exited() -> Evidence {
+    stopped(
+        "EssentialContainerExited",
+        "Essential container in task exited",
+    )
+}
 
 /// A stopped task with the given stop code and reason, one container `web`.
 pub fn stopped(stop_code: &str, reason: &str) -> Evidence {

@@ -118,6 +118,24 @@ pub fn acl(id: &str, default: bool, subnets: &[&str], entries: Vec<NetworkAclEnt
     }
 }
 
+/// The task subnet's ACL denies outbound tcp/443 (rule 90) before it allows
+/// everything (rule 100); the other subnets allow all.
+pub fn acls_denying_https_out() -> Vec<NetworkAcl> {
+    vec![
+        acl(
+            "acl-app",
+            false,
+            &["subnet-a"],
+            vec![
+                acl_entry(90, true, "6", "deny", "0.0.0.0/0", Some((443, 443))),
+                acl_entry(100, true, "-1", "allow", "0.0.0.0/0", None),
+                acl_entry(100, false, "-1", "allow", "0.0.0.0/0", None),
+            ],
+        ),
+        allow_all_acl("acl-default", true, &["subnet-pub", "subnet-b"]),
+    ]
+}
+
 pub fn allow_all_acl(id: &str, default: bool, subnets: &[&str]) -> NetworkAcl {
     acl(
         id,
@@ -182,6 +200,8 @@ pub struct Fx {
 }
 
 fn base() -> Fx {
+    // The kit's one task, in the shape the network checks judge.
+    let common = super::stopped("", "");
     let image = format!("{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/web:1.4");
     let mut options = std::collections::BTreeMap::new();
     options.insert("awslogs-group".to_string(), "/ecs/web".to_string());
@@ -189,16 +209,11 @@ fn base() -> Fx {
     options.insert("awslogs-stream-prefix".to_string(), "ecs".to_string());
     Fx {
         task: Task {
-            arn: format!(
-                "arn:aws:ecs:{REGION}:{ACCOUNT}:task/prod/0123456789abcdef0123456789abcdef"
-            ),
-            id: "0123456789abcdef0123456789abcdef".into(),
-            cluster_arn: format!("arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/prod"),
-            task_definition_arn: format!("arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/web:7"),
-            last_status: "STOPPED".into(),
-            desired_status: Some("STOPPED".into()),
-            launch_type: Some("FARGATE".into()),
-            group: Some("service:web".into()),
+            stop_code: None,
+            stopped_reason: None,
+            started_by: None,
+            // Never started: the start-up paths decide.
+            timestamps: TaskTimestamps::default(),
             availability_zone: Some("us-east-1a".into()),
             containers: vec![Container {
                 name: "web".into(),
@@ -212,15 +227,9 @@ fn base() -> Fx {
                 subnet_id: Some("subnet-a".into()),
                 private_ip: Some("10.0.1.25".into()),
             }),
-            ..Default::default()
+            ..common.task.clone()
         },
         td: TaskDefinition {
-            arn: format!("arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/web:7"),
-            family: "web".into(),
-            revision: 7,
-            network_mode: Some("awsvpc".into()),
-            requires_compatibilities: vec!["FARGATE".into()],
-            execution_role_arn: Some(format!("arn:aws:iam::{ACCOUNT}:role/ecsTaskExecutionRole")),
             containers: vec![ContainerDefinition {
                 name: "web".into(),
                 image,
@@ -243,7 +252,10 @@ fn base() -> Fx {
                 }),
                 ..Default::default()
             }],
-            ..Default::default()
+            ..common
+                .task_def()
+                .expect("the kit's task has a task definition")
+                .clone()
         },
         placement: TaskPlacement {
             subnet_ids: vec!["subnet-a".into()],

@@ -266,18 +266,13 @@ fn dependency_finding(ev: &Evidence, dep: &crate::task::DependencyFailure<'_>) -
 mod tests {
     use super::*;
 
-    use crate::evidence::{Evidence, LogLine};
+    
     use crate::testkit::found;
 
-    fn check(ev: &Evidence) -> Verdict {
-        crate::testkit::run(super::check, ev)
-    }
+    crate::check_under_test!();
     use crate::evidence::ContainerDependency;
-    use crate::testkit::{running, stopped, EvidenceExt};
+    use crate::testkit::{exited, running, stopped, EvidenceExt};
 
-    fn exited() -> Evidence {
-        stopped("EssentialContainerExited", "Essential container in task exited")
-    }
 
 
     #[test]
@@ -384,9 +379,7 @@ mod log_evidence_tests {
     use super::*;
     use crate::testkit::found;
 
-    fn check(ev: &Evidence) -> Verdict {
-        crate::testkit::run(super::check, ev)
-    }
+    crate::check_under_test!();
     use crate::evidence::{Container, ContainerLogs, Fact, LogLine, TaskDefinition};
 
     fn exited_with_1() -> Evidence {

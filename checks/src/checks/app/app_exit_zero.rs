@@ -144,17 +144,10 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
 mod tests {
     use super::*;
 
-    use crate::evidence::{Evidence, LogLine};
-    use crate::testkit::found;
+    
+    crate::check_under_test!();
+    use crate::testkit::{exited, running, stopped, EvidenceExt};
 
-    fn check(ev: &Evidence) -> Verdict {
-        crate::testkit::run(super::check, ev)
-    }
-    use crate::testkit::{running, stopped, EvidenceExt};
-
-    fn exited() -> Evidence {
-        stopped("EssentialContainerExited", "Essential container in task exited")
-    }
 
     #[test]
     fn a_service_container_that_exits_0_is_found() {

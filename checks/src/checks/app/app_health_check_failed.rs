@@ -66,13 +66,7 @@ pub(crate) fn describe_health_check(hc: &HealthCheck) -> String {
 
 /// The probe program of a health-check command (`curl`, `wget`, …).
 fn probe_tool(hc: &HealthCheck) -> Option<String> {
-    let body = hc
-        .command
-        .iter()
-        .skip_while(|c| c.eq_ignore_ascii_case("CMD-SHELL") || c.eq_ignore_ascii_case("CMD"))
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let body = hc.command_line();
     let first = body.split_whitespace().next()?;
     Some(first.rsplit('/').next().unwrap_or(first).to_string())
 }
@@ -222,13 +216,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
             }
         },
     }
-    let cmd_text = hc
-        .command
-        .iter()
-        .skip_while(|c| c.eq_ignore_ascii_case("CMD-SHELL") || c.eq_ignore_ascii_case("CMD"))
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let cmd_text = hc.command_line();
     let cluster = crate::task::cluster_name(ev);
     f = f.fix(format!(
         "Run the probe yourself in a running copy: `aws ecs execute-command --cluster {cluster} --task <task-id> --container {} --interactive --command \"{}\"`.",
@@ -277,12 +265,7 @@ fn without_settings(ev: &Evidence, reason: &stops::StopText, why: String) -> Fin
 mod tests {
     use super::*;
 
-    use crate::evidence::{Evidence, LogLine};
-    use crate::testkit::found;
-
-    fn check(ev: &Evidence) -> Verdict {
-        crate::testkit::run(super::check, ev)
-    }
+    crate::check_under_test!();
     use crate::evidence::ContainerDependency;
     use crate::testkit::{running, stopped, EvidenceExt};
 

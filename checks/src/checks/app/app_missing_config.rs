@@ -304,11 +304,8 @@ mod tests {
     use super::*;
 
     use crate::evidence::{Evidence, LogLine};
-    use crate::testkit::found;
 
-    fn check(ev: &Evidence) -> Verdict {
-        crate::testkit::run(super::check, ev)
-    }
+    crate::check_under_test!();
     use crate::evidence::{EnvVar, SecretRef};
     use crate::testkit::{running, stopped, EvidenceExt};
 

@@ -184,17 +184,9 @@ fn finding(ev: &Evidence, c: &Container, strength: Strength, decisive: String) -
 mod tests {
     use super::*;
 
-    use crate::evidence::{Evidence, LogLine};
-    use crate::testkit::found;
+    crate::check_under_test!();
+    use crate::testkit::{exited, running, stopped, EvidenceExt};
 
-    fn check(ev: &Evidence) -> Verdict {
-        crate::testkit::run(super::check, ev)
-    }
-    use crate::testkit::{running, stopped, EvidenceExt};
-
-    fn exited() -> Evidence {
-        stopped("EssentialContainerExited", "Essential container in task exited")
-    }
 
     #[test]
     fn every_spelling_of_the_oom_reason_is_direct() {

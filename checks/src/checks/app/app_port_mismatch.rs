@@ -41,13 +41,7 @@ use regex::Regex;
 
 /// The port a container health-check command probes, with the command text.
 pub(crate) fn probe_port(hc: &HealthCheck) -> Option<(i32, String)> {
-    let cmd = hc
-        .command
-        .iter()
-        .skip_while(|c| c.eq_ignore_ascii_case("CMD-SHELL") || c.eq_ignore_ascii_case("CMD"))
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let cmd = hc.command_line();
     let url = Regex::new(r"(?i)\b(?P<scheme>https?)://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::(?P<port>\d{1,5}))?")
         .expect("valid url regex");
     if let Some(c) = url.captures(&cmd) {
@@ -249,12 +243,9 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
 mod tests {
     use super::*;
 
-    use crate::evidence::{Evidence, LogLine};
-    use crate::testkit::found;
+    use crate::evidence::LogLine;
 
-    fn check(ev: &Evidence) -> Verdict {
-        crate::testkit::run(super::check, ev)
-    }
+    crate::check_under_test!();
     use crate::evidence::{EnvVar, Fact, ServiceLoadBalancer, TargetGroup, TargetGroupEvidence};
     use crate::testkit::{running, stopped, EvidenceExt};
 

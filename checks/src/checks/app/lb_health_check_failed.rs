@@ -323,23 +323,23 @@ impl Report<'_> {
     /// The target group's health-check settings, and a probe on another port.
     fn target_group_settings(&mut self, w: &Wiring) {
         let Some(fact) = w.tg.map(|t| &t.target_group) else {
-            self.f.evidence.push(("the target group named in the reason was not collected").into());
+            self.f.evidence.push("the target group named in the reason was not collected".into());
             return;
         };
         let Some(t) = fact.value() else {
-            self.f.evidence.push((format!(
+            self.f.evidence.push(format!(
                 "the target group's settings could not be read: {}",
                 fact.gap_reason().unwrap_or_default()
-            )).into());
+            ));
             return;
         };
-        self.f.evidence.push((settings(t)).into());
+        self.f.evidence.push(settings(t));
         if let Some(p) = t.health_check_port.as_deref().and_then(|p| p.parse::<i32>().ok()) {
             if Some(p) != w.port {
-                self.f.evidence.push((format!(
+                self.f.evidence.push(format!(
                     "the health check probes port {p}, not the container port {} (see app-port-mismatch)",
                     w.port.map(|p| p.to_string()).unwrap_or_else(|| "?".into())
-                )).into());
+                ));
             }
         }
     }
@@ -372,19 +372,19 @@ impl Report<'_> {
             ),
             (_, Some(_), None) => "the task's private IP is unknown, so its own target could not be found".to_string(),
         };
-        self.f.evidence.push((line).into());
+        self.f.evidence.push(line);
         let other = tg.target_health.value().and_then(|all| {
             all.iter()
                 .find(|t| Some(t.target_id.as_str()) != ip && t.state.as_deref() == Some("unhealthy"))
         });
         if let Some(o) = other {
             code_mismatch |= o.reason.as_deref() == Some("Target.ResponseCodeMismatch");
-            self.f.evidence.push((format!(
+            self.f.evidence.push(format!(
                 "another target of the group fails the same check (likely the replacement task): {}:{}: {}",
                 o.target_id,
                 o.port.map(|p| p.to_string()).unwrap_or_default(),
                 describe_health(o)
-            )).into());
+            ));
         }
         code_mismatch
     }
@@ -403,10 +403,10 @@ impl Report<'_> {
         let Some(l) = failed else {
             return false;
         };
-        self.f.evidence.push((format!(
+        self.f.evidence.push(format!(
             "the app's own log shows the health-check request failing: \"{}\"",
             l.message.trim()
-        )).into());
+        ));
         true
     }
 
@@ -423,16 +423,16 @@ impl Report<'_> {
             .and_then(|t| t.target_group.value())
             .map(|t| t.health_check_interval_seconds.unwrap_or(30) * t.unhealthy_threshold_count.unwrap_or(2))
             .unwrap_or(60);
-        self.f.evidence.push((format!(
+        self.f.evidence.push(format!(
             "service `{}`: healthCheckGracePeriodSeconds = {grace}{}",
             s.name,
             if grace == 0 { " (failed checks count from the moment the task registers)" } else { "" }
-        )).into());
+        ));
         match w.container.as_deref().and_then(|c| startup_seconds(self.ev, c)) {
             Some(secs) if secs > grace + budget => {
-                self.f.evidence.push((format!(
+                self.f.evidence.push(format!(
                     "the app needed about {secs}s to start listening, longer than the grace period plus {budget}s of failed checks"
-                )).into());
+                ));
                 self.fixes.push(format!(
                     "Give the app time to start: `aws ecs update-service --cluster {cluster} --service {} --health-check-grace-period-seconds {}`.",
                     s.name,
@@ -454,17 +454,17 @@ impl Report<'_> {
             return;
         };
         let Some(lb_sgs) = tg.load_balancer_security_groups.value() else {
-            self.f.evidence.push((format!(
+            self.f.evidence.push(format!(
                 "the load balancer's security groups are unknown: {}",
                 tg.load_balancer_security_groups.gap_reason().unwrap_or_default()
-            )).into());
+            ));
             return;
         };
         let (ok, detail) = admits_lb(self.ev, lb_sgs, p);
         match ok {
-            Some(true) => self.f.evidence.push((format!("security groups: {detail}")).into()),
+            Some(true) => self.f.evidence.push(format!("security groups: {detail}")),
             Some(false) => {
-                self.f.evidence.push((format!("security groups: {detail}")).into());
+                self.f.evidence.push(format!("security groups: {detail}"));
                 let task_sg = self
                     .ev
                     .network
@@ -480,7 +480,7 @@ impl Report<'_> {
                     ),
                 );
             }
-            None => self.f.evidence.push((format!("security groups: not evaluated, {detail}")).into()),
+            None => self.f.evidence.push(format!("security groups: not evaluated, {detail}")),
         }
     }
 
@@ -491,10 +491,10 @@ impl Report<'_> {
         };
         match crate::logs::announced(self.ev.log_lines(c)) {
             Some(l) if l.is_loopback() => {
-                self.f.evidence.push((format!(
+                self.f.evidence.push(format!(
                     "the app listens on loopback only, which the load balancer cannot reach: \"{}\"",
                     l.line
-                )).into());
+                ));
                 self.fixes.insert(0, format!("Make the app bind 0.0.0.0 (all interfaces) instead of {}.", l.host.clone().unwrap_or_default()));
             }
             Some(l) if w.port.is_some_and(|p| p != l.port) => {
@@ -505,7 +505,7 @@ impl Report<'_> {
                         l.port
                 ));
             }
-            Some(l) => self.f.evidence.push((format!("the app announced it listens: \"{}\"", l.line)).into()),
+            Some(l) => self.f.evidence.push(format!("the app announced it listens: \"{}\"", l.line)),
             None => {}
         }
     }
@@ -525,12 +525,7 @@ fn startup_seconds(ev: &Evidence, container: &str) -> Option<i32> {
 mod tests {
     use super::*;
 
-    use crate::evidence::{Evidence, LogLine};
-    use crate::testkit::found;
-
-    fn check(ev: &Evidence) -> Verdict {
-        crate::testkit::run(super::check, ev)
-    }
+    crate::check_under_test!();
     use crate::evidence::{
         EniAttachment, Fact, NetworkAcl, SecurityGroupRule, ServiceEvent, ServiceLoadBalancer, TaskPlacement, Vpc,
     };

@@ -31,6 +31,7 @@
 //! - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/specifying-sensitive-data.html
 
 use crate::context::Ctx;
+use crate::task::unknown_task_definition;
 use crate::task::on_fargate;
 use crate::stops::Detail;
 
@@ -72,10 +73,7 @@ pub(crate) fn needs(ev: &Evidence, td: &TaskDefinition) -> Vec<String> {
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let ev = ctx.ev;
     let Some(td) = ev.task_def() else {
-        return Verdict::Inconclusive(format!(
-            "the task definition is unknown: {}",
-            ev.task_definition.gap_reason().unwrap_or_default()
-        ));
+        return unknown_task_definition(ev);
     };
     if let Some(arn) = &td.execution_role_arn {
         return Verdict::Pass(format!("the task definition names execution role {arn}"));
@@ -142,12 +140,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
 mod tests {
     use super::*;
 
-    use crate::evidence::{Evidence, LogLine};
-    use crate::testkit::found;
-
-    fn check(ev: &Evidence) -> Verdict {
-        crate::testkit::run(super::check, ev)
-    }
+    crate::check_under_test!();
     use crate::evidence::SecretRef;
     use crate::testkit::image::*;
 

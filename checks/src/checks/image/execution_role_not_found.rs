@@ -30,6 +30,7 @@
 //! - https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns
 
 use crate::context::Ctx;
+use crate::task::unknown_task_definition;
 use crate::stops::Detail;
 use crate::iam::access::arn_account;
 
@@ -40,10 +41,7 @@ use crate::report::{Finding, Strength, Verdict};
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let ev = ctx.ev;
     let Some(td) = ev.task_def() else {
-        return Verdict::Inconclusive(format!(
-            "the task definition is unknown: {}",
-            ev.task_definition.gap_reason().unwrap_or_default()
-        ));
+        return unknown_task_definition(ev);
     };
     let Some(arn) = td.execution_role_arn.as_deref() else {
         return Verdict::Skipped("the task definition has no execution role".into());
@@ -123,12 +121,7 @@ fn role_path(arn: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    use crate::evidence::{Evidence, LogLine};
-    use crate::testkit::found;
-
-    fn check(ev: &Evidence) -> Verdict {
-        crate::testkit::run(super::check, ev)
-    }
+    crate::check_under_test!();
     use crate::testkit::image::*;
 
     const ASSUME: &str = "ECS was unable to assume the role 'arn:aws:iam::123456789012:role/ecsTaskExecutionRole' that was provided for this task. Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role.";

@@ -54,6 +54,7 @@
 //! - https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-policy-examples.html
 
 use crate::context::Ctx;
+use crate::task::unknown_task_definition;
 use crate::stops::Detail;
 use crate::evidence::Evidence;
 use crate::iam::access::{self, Access, Assessment, DeniedCall, Permission};
@@ -124,10 +125,7 @@ fn grant_document(missing: &[&Access]) -> String {
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let ev = ctx.ev;
     let Some(td) = ev.task_def() else {
-        return Verdict::Inconclusive(format!(
-            "the task definition is unknown: {}",
-            ev.task_definition.gap_reason().unwrap_or_default()
-        ));
+        return unknown_task_definition(ev);
     };
     let Some(role_arn) = td.execution_role_arn.as_deref() else {
         return Verdict::Skipped("the task definition has no execution role".into());
@@ -446,12 +444,10 @@ fn repository_policy_fix(a: &Access, role_arn: &str) -> String {
 mod tests {
     use super::*;
 
-    use crate::evidence::{Evidence, LogLine};
+    use crate::evidence::Evidence;
     use crate::testkit::found;
 
-    fn check(ev: &Evidence) -> Verdict {
-        crate::testkit::run(super::check, ev)
-    }
+    crate::check_under_test!();
     use crate::evidence::{Fact, InlinePolicy};
     use crate::testkit::image::*;
     use serde_json::json;
@@ -488,6 +484,23 @@ mod tests {
                 assert!(d.contains("ecs-doctor's own evaluation"), "{d}");
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_policy_listing_that_failed_is_undecided_not_no_policies() {
+        for denied in [true, false] {
+            let mut ev = failed_to_start("CannotPullContainerError: pull image manifest has been retried 5 time(s): i/o timeout");
+            let refused = if denied {
+                Fact::Denied { action: "iam:ListAttachedRolePolicies".into(), error: "AccessDenied".into() }
+            } else {
+                Fact::Failed { action: "iam:ListAttachedRolePolicies".into(), error: "Throttling: Rate exceeded".into() }
+            };
+            role_mut(&mut ev).attached_policies = refused;
+            match check(&ev) {
+                Verdict::Inconclusive(d) => assert!(d.contains("the role's managed policies"), "{d}"),
+                other => panic!("a role whose policies could not be listed was judged: {other:?}"),
+            }
         }
     }
 
@@ -540,7 +553,7 @@ mod tests {
 
     #[test]
     fn create_group_needs_create_log_group_which_the_managed_policy_lacks() {
-        let mut ev = failed_to_start("ResourceInitializationError: failed to validate logger args: create log group: AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/ecsTaskExecutionRole/4c1e7a2b9f8d4e6a8b0c1d2e3f4a5b6c is not authorized to perform: logs:CreateLogGroup on resource: arn:aws:logs:us-east-1:123456789012:log-group:/ecs/web:log-stream: : exit status 1");
+        let mut ev = failed_to_start("ResourceInitializationError: failed to validate logger args: create log group: AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/ecsTaskExecutionRole/0123456789abcdef0123456789abcdef is not authorized to perform: logs:CreateLogGroup on resource: arn:aws:logs:us-east-1:123456789012:log-group:/ecs/web:log-stream: : exit status 1");
         td_mut(&mut ev).containers[0]
             .log_configuration
             .as_mut()
@@ -555,7 +568,7 @@ mod tests {
     #[test]
     fn explicit_deny_overrides_and_is_named() {
         let mut ev = failed_to_start("CannotPullContainerError: The task can’t pull the image. Check that the role has the permissions to pull images from the registry.");
-        role_mut(&mut ev).inline_policies.push(InlinePolicy {
+        role_mut(&mut ev).inline_policies.value_mut().expect("listed").push(InlinePolicy {
             name: "guardrail".into(),
             document: Fact::gathered(json!({"Version": "2012-10-17", "Statement": [
                 {"Sid": "NoProdPulls", "Effect": "Deny", "Action": "ecr:BatchGetImage", "Resource": REPO_ARN}]})),
@@ -570,8 +583,8 @@ mod tests {
     fn resource_scoped_policy_that_misses_the_repository() {
         let mut ev = failed_to_start("CannotPullContainerError: The task can’t pull the image. Check that the role has the permissions to pull images from the registry.");
         let r = role_mut(&mut ev);
-        r.attached_policies.clear();
-        r.inline_policies.push(InlinePolicy {
+        r.attached_policies = Fact::gathered(Vec::new());
+        r.inline_policies.value_mut().expect("listed").push(InlinePolicy {
             name: "pull-api".into(),
             document: Fact::gathered(json!({"Version": "2012-10-17", "Statement": [
                 {"Effect": "Allow", "Action": ["ecr:GetAuthorizationToken", "logs:CreateLogStream", "logs:PutLogEvents"], "Resource": "*"},
@@ -587,7 +600,7 @@ mod tests {
 
     #[test]
     fn cross_account_repository_without_policy() {
-        let mut ev = failed_to_start("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 210987654321.dkr.ecr.us-east-1.amazonaws.com/shared/base:1: denied: User: arn:aws:sts::123456789012:assumed-role/ecsTaskExecutionRole/4c1e7a2b9f8d4e6a8b0c1d2e3f4a5b6c is not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:us-east-1:210987654321:repository/shared/base because no resource-based policy allows the ecr:BatchGetImage action");
+        let mut ev = failed_to_start("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 210987654321.dkr.ecr.us-east-1.amazonaws.com/shared/base:1: denied: User: arn:aws:sts::123456789012:assumed-role/ecsTaskExecutionRole/0123456789abcdef0123456789abcdef is not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:us-east-1:210987654321:repository/shared/base because no resource-based policy allows the ecr:BatchGetImage action");
         let image = "210987654321.dkr.ecr.us-east-1.amazonaws.com/shared/base:1";
         td_mut(&mut ev).containers[0].image = image.into();
         let e = ecr_mut(&mut ev);
@@ -614,7 +627,7 @@ mod tests {
     fn customer_kms_key_needs_decrypt() {
         let mut ev = failed_to_start("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): AccessDeniedException: Access to KMS is not allowed");
         add_secret(&mut ev, "DB", SECRET, secret_metadata(SECRET, Some("arn:aws:kms:us-east-1:123456789012:key/1234abcd")));
-        role_mut(&mut ev).inline_policies.push(InlinePolicy {
+        role_mut(&mut ev).inline_policies.value_mut().expect("listed").push(InlinePolicy {
             name: "secrets".into(),
             document: Fact::gathered(json!({"Version": "2012-10-17", "Statement": [
                 {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": SECRET}]})),

@@ -144,12 +144,8 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
 mod tests {
     use super::*;
 
-    use crate::evidence::{Evidence, LogLine};
-    use crate::testkit::found;
-
-    fn check(ev: &Evidence) -> Verdict {
-        crate::testkit::run(super::check, ev)
-    }
+    use crate::evidence::Evidence;
+    crate::check_under_test!();
     use crate::testkit::image::*;
     use serde_json::json;
 

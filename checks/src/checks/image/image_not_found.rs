@@ -107,10 +107,15 @@ fn missing_image(img: &ImageEvidence) -> Option<Missing<'_>> {
             if untagged {
                 evidence.push(format!("the image `{}` names no tag, so ECS pulls `latest`", img.image));
             }
-            evidence.push(if value.recent_tags.is_empty() {
-                format!("repository `{}` holds no tagged images", value.repository)
-            } else {
-                format!("most recent tags: {}", value.recent_tags.join(", "))
+            evidence.push(match &value.recent_tags {
+                Fact::Gathered { value: tags } if tags.is_empty() => {
+                    format!("repository `{}` holds no tagged images", value.repository)
+                }
+                Fact::Gathered { value: tags } => format!("most recent tags: {}", tags.join(", ")),
+                other => format!(
+                    "the repository's tags could not be listed: {}",
+                    other.gap_reason().unwrap_or_default()
+                ),
             });
             let mut fixes = vec![format!("Push the image: docker push {}:{}", repo_of(&img.image), value.reference)];
             if parsed.digest.is_some() {
@@ -119,7 +124,7 @@ fn missing_image(img: &ImageEvidence) -> Option<Missing<'_>> {
                     value.reference
                 )];
             }
-            fixes.push(match value.recent_tags.first() {
+            fixes.push(match value.recent_tags.value().and_then(|t| t.first()) {
                 Some(t) => format!(
                     "Or register a task definition revision that uses an existing tag (newest: `{}:{t}`) and redeploy.",
                     repo_of(&img.image)
@@ -258,12 +263,8 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
 mod tests {
     use super::*;
 
-    use crate::evidence::{Evidence, LogLine};
-    use crate::testkit::found;
-
-    fn check(ev: &Evidence) -> Verdict {
-        crate::testkit::run(super::check, ev)
-    }
+    use crate::evidence::Evidence;
+    crate::check_under_test!();
     use crate::testkit::image::*;
 
     const NOT_FOUND: &str = "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v3: 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v3: not found";

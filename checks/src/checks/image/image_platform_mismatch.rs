@@ -33,6 +33,7 @@
 //! - https://docs.docker.com/build/building/multi-platform/
 
 use crate::context::Ctx;
+use crate::task::unknown_task_definition;
 use crate::stops::Detail;
 use crate::text::contains_any;
 
@@ -77,10 +78,7 @@ fn describe(platforms: &[Platform]) -> String {
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let ev = ctx.ev;
     let Some(td) = ev.task_def() else {
-        return Verdict::Inconclusive(format!(
-            "the task definition is unknown: {}",
-            ev.task_definition.gap_reason().unwrap_or_default()
-        ));
+        return unknown_task_definition(ev);
     };
     let (os, arch) = task_platform(td.cpu_architecture.as_deref(), td.os_family.as_deref());
     let task_label = format!(
@@ -253,11 +251,8 @@ mod tests {
     use super::*;
 
     use crate::evidence::{Evidence, LogLine};
-    use crate::testkit::found;
 
-    fn check(ev: &Evidence) -> Verdict {
-        crate::testkit::run(super::check, ev)
-    }
+    crate::check_under_test!();
     use crate::evidence::{EcrImageDetail, ContainerLogs};
     use crate::testkit::image::*;
 

@@ -34,6 +34,7 @@
 //! - https://docs.docker.com/engine/logging/drivers/awslogs/
 
 use crate::context::Ctx;
+use crate::task::unknown_task_definition;
 use crate::stops::Detail;
 use crate::task::on_fargate;
 
@@ -127,10 +128,7 @@ fn problems(options: &std::collections::BTreeMap<String, String>, fargate: bool)
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let ev = ctx.ev;
     let Some(td) = ev.task_def() else {
-        return Verdict::Inconclusive(format!(
-            "the task definition is unknown: {}",
-            ev.task_definition.gap_reason().unwrap_or_default()
-        ));
+        return unknown_task_definition(ev);
     };
     let fargate = on_fargate(ev) == Some(true);
     let mut found = Vec::new();
@@ -184,12 +182,8 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
 mod tests {
     use super::*;
 
-    use crate::evidence::{Evidence, LogLine};
-    use crate::testkit::found;
-
-    fn check(ev: &Evidence) -> Verdict {
-        crate::testkit::run(super::check, ev)
-    }
+    use crate::evidence::Evidence;
+    crate::check_under_test!();
     use crate::testkit::image::*;
 
     fn with_options(reason: &str, edit: impl FnOnce(&mut std::collections::BTreeMap<String, String>)) -> Evidence {

@@ -31,6 +31,7 @@
 //! - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/resource-initialization-error.html
 
 use crate::context::Ctx;
+use crate::task::unknown_task_definition;
 use crate::stops::Detail;
 
 use crate::codes::Cause;
@@ -40,10 +41,7 @@ use crate::report::{Finding, Strength, Verdict};
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let ev = ctx.ev;
     let Some(td) = ev.task_def() else {
-        return Verdict::Inconclusive(format!(
-            "the task definition is unknown: {}",
-            ev.task_definition.gap_reason().unwrap_or_default()
-        ));
+        return unknown_task_definition(ev);
     };
     let mut missing = Vec::new();
     let mut created = Vec::new();
@@ -128,12 +126,8 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
 mod tests {
     use super::*;
 
-    use crate::evidence::{Evidence, LogLine};
-    use crate::testkit::found;
-
-    fn check(ev: &Evidence) -> Verdict {
-        crate::testkit::run(super::check, ev)
-    }
+    use crate::evidence::Evidence;
+    crate::check_under_test!();
     use crate::testkit::image::*;
 
     const REASON: &str = "ResourceInitializationError: failed to validate logger args: create stream has been retried 1 times: failed to create Cloudwatch log stream: ResourceNotFoundException: The specified log group does not exist. : exit status 1";

@@ -37,6 +37,7 @@
 //! - https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html
 
 use crate::context::Ctx;
+use crate::task::unknown_task_definition;
 use crate::stops::Detail;
 use crate::iam::access::Permission;
 
@@ -48,10 +49,7 @@ use crate::report::{Finding, Strength, Verdict};
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let ev = ctx.ev;
     let Some(td) = ev.task_def() else {
-        return Verdict::Inconclusive(format!(
-            "the task definition is unknown: {}",
-            ev.task_definition.gap_reason().unwrap_or_default()
-        ));
+        return unknown_task_definition(ev);
     };
     let outside: Vec<_> = td
         .containers
@@ -170,12 +168,8 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
 mod tests {
     use super::*;
 
-    use crate::evidence::{Evidence, LogLine};
-    use crate::testkit::found;
-
-    fn check(ev: &Evidence) -> Verdict {
-        crate::testkit::run(super::check, ev)
-    }
+    use crate::evidence::Evidence;
+    crate::check_under_test!();
     use crate::evidence::{SecretEvidence, ImageEvidence};
     use crate::testkit::image::*;
 

@@ -29,6 +29,7 @@
 //! - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/private-auth.html
 
 use crate::context::Ctx;
+use crate::task::unknown_task_definition;
 use crate::stops::Detail;
 
 use crate::codes::Cause;
@@ -38,10 +39,7 @@ use crate::report::{Finding, Strength, Verdict};
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let ev = ctx.ev;
     let Some(td) = ev.task_def() else {
-        return Verdict::Inconclusive(format!(
-            "the task definition is unknown: {}",
-            ev.task_definition.gap_reason().unwrap_or_default()
-        ));
+        return unknown_task_definition(ev);
     };
     let images: Vec<_> = td
         .containers
@@ -115,12 +113,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
 mod tests {
     use super::*;
 
-    use crate::evidence::{Evidence, LogLine};
-    use crate::testkit::found;
-
-    fn check(ev: &Evidence) -> Verdict {
-        crate::testkit::run(super::check, ev)
-    }
+    crate::check_under_test!();
     use crate::testkit::image::*;
 
     #[test]

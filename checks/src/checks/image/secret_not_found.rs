@@ -168,12 +168,7 @@ fn create_command(value_from: &str, task_region: &str) -> String {
 mod tests {
     use super::*;
 
-    use crate::evidence::{Evidence, LogLine};
-    use crate::testkit::found;
-
-    fn check(ev: &Evidence) -> Verdict {
-        crate::testkit::run(super::check, ev)
-    }
+    crate::check_under_test!();
     use crate::evidence::SecretMetadata;
     use crate::testkit::image::*;
 

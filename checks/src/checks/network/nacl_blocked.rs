@@ -63,12 +63,10 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
 mod tests {
     use super::*;
 
-    use crate::evidence::{Evidence, LogLine};
+    
     use crate::testkit::found;
 
-    fn check(ev: &Evidence) -> Verdict {
-        crate::testkit::run(super::check, ev)
-    }
+    crate::check_under_test!();
     use crate::testkit::net::*;
     use crate::report::Strength;
 
@@ -76,19 +74,7 @@ mod tests {
     #[test]
     fn deny_before_allow_names_the_rule() {
         let mut fx = Fx::private_nat().stopped("TaskFailedToStart", ECR_API_TIMEOUT);
-        fx.acls = vec![
-            acl(
-                "acl-app",
-                false,
-                &["subnet-a"],
-                vec![
-                    acl_entry(90, true, "6", "deny", "0.0.0.0/0", Some((443, 443))),
-                    acl_entry(100, true, "-1", "allow", "0.0.0.0/0", None),
-                    acl_entry(100, false, "-1", "allow", "0.0.0.0/0", None),
-                ],
-            ),
-            allow_all_acl("acl-default", true, &["subnet-pub", "subnet-b"]),
-        ];
+        fx.acls = acls_denying_https_out();
         let f = found(check(&fx.ev()));
         assert_eq!(f.strength, Strength::Direct);
         assert!(f.title.starts_with("Network ACL acl-app (task subnet subnet-a) denies outbound tcp/443 by rule 90, so the task cannot reach ECR API"), "{}", f.title);

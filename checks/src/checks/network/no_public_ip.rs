@@ -97,12 +97,10 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
 mod tests {
     use super::*;
 
-    use crate::evidence::{Evidence, LogLine};
+    
     use crate::testkit::found;
 
-    fn check(ev: &Evidence) -> Verdict {
-        crate::testkit::run(super::check, ev)
-    }
+    crate::check_under_test!();
     use crate::testkit::net::*;
     use crate::report::Strength;
 

@@ -160,12 +160,10 @@ fn infrastructure_health(ev: &Evidence) -> Finding {
 mod tests {
     use super::*;
 
-    use crate::evidence::{Evidence, LogLine};
+    
     use crate::testkit::found;
 
-    fn check(ev: &Evidence) -> Verdict {
-        crate::testkit::run(super::check, ev)
-    }
+    crate::check_under_test!();
     use crate::testkit::{running, stopped, EvidenceExt};
 
 

@@ -139,12 +139,10 @@ fn facts(ev: &Evidence, mut f: Finding, texts: &[stops::StopText]) -> Finding {
 mod tests {
     use super::*;
 
-    use crate::evidence::{Evidence, LogLine};
+    
     use crate::testkit::found;
 
-    fn check(ev: &Evidence) -> Verdict {
-        crate::testkit::run(super::check, ev)
-    }
+    crate::check_under_test!();
     use crate::evidence::ContainerDependency;
     use crate::testkit::{running, stopped, EvidenceExt};
 

@@ -1,26 +1,8 @@
 use super::*;
+use crate::testkit::image::execution_role_policy;
 use serde_json::json;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole";
-
-/// `AmazonECSTaskExecutionRolePolicy`, as AWS publishes it.
-fn execution_role_policy() -> Value {
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Action": [
-                "ecr:GetAuthorizationToken",
-                "ecr:BatchCheckLayerAvailability",
-                "ecr:GetDownloadUrlForLayer",
-                "ecr:BatchGetImage",
-                "logs:CreateLogStream",
-                "logs:PutLogEvents"
-            ],
-            "Resource": "*"
-        }]
-    })
-}
 
 fn identity(policies: &[(&str, Value)], action: &str, resource: &str) -> PolicyEvaluation {
     let parsed: Vec<Policy> = policies
@@ -115,7 +97,8 @@ fn identity_policy_table() {
     });
     let managed = ("AmazonECSTaskExecutionRolePolicy", execution_role_policy());
     use Decision::*;
-    let table: Vec<(&str, Vec<(&str, Value)>, &str, &str, Decision)> = vec![
+    type Row<'a> = (&'a str, Vec<(&'a str, Value)>, &'a str, &'a str, Decision);
+    let table: Vec<Row> = vec![
         (
             "managed policy allows the pull",
             vec![managed.clone()],

@@ -1,4 +1,5 @@
 use super::*;
+use crate::testkit::net::acl_entry;
 
 fn net(s: &str) -> Ipv4Net {
     s.parse().unwrap()
@@ -190,35 +191,8 @@ fn security_groups_are_a_union() {
     );
 }
 
-fn entry(
-    n: i32,
-    egress: bool,
-    proto: &str,
-    action: &str,
-    cidr: &str,
-    ports: Option<(i32, i32)>,
-) -> NetworkAclEntry {
-    NetworkAclEntry {
-        rule_number: n,
-        egress,
-        protocol: proto.into(),
-        action: action.into(),
-        cidr_block: Some(cidr.into()),
-        ipv6_cidr_block: None,
-        port_from: ports.map(|p| p.0),
-        port_to: ports.map(|p| p.1),
-    }
-}
-
 fn acl(entries: Vec<NetworkAclEntry>) -> NetworkAcl {
-    let mut all = entries;
-    all.push(entry(32767, true, "-1", "deny", "0.0.0.0/0", None));
-    all.push(entry(32767, false, "-1", "deny", "0.0.0.0/0", None));
-    NetworkAcl {
-        id: "acl-1".into(),
-        entries: all,
-        ..Default::default()
-    }
+    crate::testkit::net::acl("acl-1", false, &[], entries)
 }
 
 #[test]
@@ -239,7 +213,7 @@ fn network_acl_table() {
     let cases: Vec<Case> = vec![
         (
             "default NACL allows all",
-            vec![entry(100, true, "-1", "allow", "0.0.0.0/0", None)],
+            vec![acl_entry(100, true, "-1", "allow", "0.0.0.0/0", None)],
             true,
             (443, 443),
             &internet,
@@ -258,8 +232,8 @@ fn network_acl_table() {
         (
             "deny before allow",
             vec![
-                entry(90, true, "6", "deny", "0.0.0.0/0", Some((443, 443))),
-                entry(100, true, "-1", "allow", "0.0.0.0/0", None),
+                acl_entry(90, true, "6", "deny", "0.0.0.0/0", Some((443, 443))),
+                acl_entry(100, true, "-1", "allow", "0.0.0.0/0", None),
             ],
             true,
             (443, 443),
@@ -270,8 +244,8 @@ fn network_acl_table() {
         (
             "allow before deny",
             vec![
-                entry(80, true, "6", "allow", "0.0.0.0/0", Some((443, 443))),
-                entry(90, true, "-1", "deny", "0.0.0.0/0", None),
+                acl_entry(80, true, "6", "allow", "0.0.0.0/0", Some((443, 443))),
+                acl_entry(90, true, "-1", "deny", "0.0.0.0/0", None),
             ],
             true,
             (443, 443),
@@ -282,8 +256,8 @@ fn network_acl_table() {
         (
             "rule order is by number, not by list position",
             vec![
-                entry(200, true, "-1", "allow", "0.0.0.0/0", None),
-                entry(100, true, "-1", "deny", "0.0.0.0/0", None),
+                acl_entry(200, true, "-1", "allow", "0.0.0.0/0", None),
+                acl_entry(100, true, "-1", "deny", "0.0.0.0/0", None),
             ],
             true,
             (443, 443),
@@ -294,8 +268,8 @@ fn network_acl_table() {
         (
             "a deny list of one bad network, then allow all",
             vec![
-                entry(50, true, "-1", "deny", "198.51.100.0/24", None),
-                entry(100, true, "-1", "allow", "0.0.0.0/0", None),
+                acl_entry(50, true, "-1", "deny", "198.51.100.0/24", None),
+                acl_entry(100, true, "-1", "allow", "0.0.0.0/0", None),
             ],
             true,
             (443, 443),
@@ -306,8 +280,8 @@ fn network_acl_table() {
         (
             "that deny list hits a known peer inside it",
             vec![
-                entry(50, true, "-1", "deny", "10.0.2.0/25", None),
-                entry(100, true, "-1", "allow", "0.0.0.0/0", None),
+                acl_entry(50, true, "-1", "deny", "10.0.2.0/25", None),
+                acl_entry(100, true, "-1", "allow", "0.0.0.0/0", None),
             ],
             true,
             (443, 443),
@@ -317,7 +291,7 @@ fn network_acl_table() {
         ),
         (
             "ephemeral return fully allowed",
-            vec![entry(
+            vec![acl_entry(
                 100,
                 false,
                 "6",
@@ -333,7 +307,7 @@ fn network_acl_table() {
         ),
         (
             "ephemeral range only half open",
-            vec![entry(
+            vec![acl_entry(
                 100,
                 false,
                 "6",
@@ -349,7 +323,7 @@ fn network_acl_table() {
         ),
         (
             "inbound 443 only: replies blocked",
-            vec![entry(
+            vec![acl_entry(
                 100,
                 false,
                 "6",
@@ -365,7 +339,7 @@ fn network_acl_table() {
         ),
         (
             "udp does not carry tcp",
-            vec![entry(
+            vec![acl_entry(
                 100,
                 true,
                 "17",
@@ -381,7 +355,7 @@ fn network_acl_table() {
         ),
         (
             "part of the internet only",
-            vec![entry(
+            vec![acl_entry(
                 100,
                 true,
                 "6",
@@ -397,7 +371,7 @@ fn network_acl_table() {
         ),
         (
             "VPC CIDR admits the endpoint subnet",
-            vec![entry(
+            vec![acl_entry(
                 100,
                 true,
                 "6",
@@ -414,8 +388,8 @@ fn network_acl_table() {
         (
             "two rules split the endpoint subnet",
             vec![
-                entry(100, true, "-1", "allow", "10.0.2.0/25", None),
-                entry(110, true, "-1", "allow", "10.0.2.128/25", None),
+                acl_entry(100, true, "-1", "allow", "10.0.2.0/25", None),
+                acl_entry(110, true, "-1", "allow", "10.0.2.128/25", None),
             ],
             true,
             (443, 443),
@@ -435,9 +409,9 @@ fn network_acl_table() {
 #[test]
 fn blocked_port_in_a_range_is_named() {
     let a = acl(vec![
-        entry(100, false, "6", "allow", "0.0.0.0/0", Some((32768, 40000))),
-        entry(110, false, "6", "deny", "0.0.0.0/0", Some((40001, 50000))),
-        entry(120, false, "-1", "allow", "0.0.0.0/0", None),
+        acl_entry(100, false, "6", "allow", "0.0.0.0/0", Some((32768, 40000))),
+        acl_entry(110, false, "6", "deny", "0.0.0.0/0", Some((40001, 50000))),
+        acl_entry(120, false, "-1", "allow", "0.0.0.0/0", None),
     ]);
     let d = nacl_decide(&a, false, (32768, 60999), &Peer::internet("0.0.0.0/0"));
     assert_eq!(d.allowed, Some(false));
