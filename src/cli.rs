@@ -49,7 +49,7 @@ pub struct RenderArgs {
 pub enum Command {
     /// Diagnose one task.
     #[command(after_help = TASK_EXAMPLES)]
-    Task(TaskArgs),
+    Task(Box<TaskArgs>),
     /// Diagnose a saved evidence bundle offline (no AWS account needed).
     #[command(
         after_help = "Example:\n  ecs-doctor replay examples/app-exit-error.json -o markdown"

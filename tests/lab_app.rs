@@ -144,7 +144,7 @@ fn lb_health_check_failed_gathers_the_target_group() {
     assert!(ev.contains("Target.ResponseCodeMismatch"), "{ev}");
     assert!(ev.contains("healthCheckGracePeriodSeconds = 0"), "{ev}");
     assert!(
-        ev.contains("admits"),
+        ev.contains("security groups: allowed by"),
         "the security group path is evaluated: {ev}"
     );
     assert!(ev.contains("GET /health 404"), "{ev}");

@@ -498,7 +498,7 @@ def unknown(lab: Lab) -> dict:
     ]))
     containers = [{"name": "web", "exit_code": 143}]
     _stop(lab, task, "WorkloadRebalancing", "Task moved to rebalance placement across zones", tl, containers)
-    return _ready(stack, task, stop_code="WorkloadRebalancing")
+    return _ready(stack, task, stop_code="WorkloadRebalancing", future_stop_code="WorkloadRebalancing")
 
 
 # --------------------------------------------------------------------------------------
