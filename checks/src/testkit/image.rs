@@ -187,6 +187,16 @@ pub fn td_mut(ev: &mut Evidence) -> &mut TaskDefinition {
     }
 }
 
+/// Set one awslogs option of the `web` container.
+pub fn set_log_option(ev: &mut Evidence, key: &str, value: &str) {
+    td_mut(ev).containers[0]
+        .log_configuration
+        .as_mut()
+        .expect("the kit's container logs with awslogs")
+        .options
+        .insert(key.into(), value.into());
+}
+
 /// The execution role, for edits.
 pub fn role_mut(ev: &mut Evidence) -> &mut Role {
     match &mut ev.execution_role {

@@ -554,12 +554,7 @@ mod tests {
     #[test]
     fn create_group_needs_create_log_group_which_the_managed_policy_lacks() {
         let mut ev = failed_to_start("ResourceInitializationError: failed to validate logger args: create log group: AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/ecsTaskExecutionRole/0123456789abcdef0123456789abcdef is not authorized to perform: logs:CreateLogGroup on resource: arn:aws:logs:us-east-1:123456789012:log-group:/ecs/web:log-stream: : exit status 1");
-        td_mut(&mut ev).containers[0]
-            .log_configuration
-            .as_mut()
-            .unwrap()
-            .options
-            .insert("awslogs-create-group".into(), "true".into());
+        set_log_option(&mut ev, "awslogs-create-group", "true");
         let f = found(check(&ev));
         assert!(f.title.contains("logs:CreateLogGroup"), "{}", f.title);
         assert!(f.evidence.iter().any(|e| e.contains("the stop reason names this refusal")), "{:?}", f.evidence);

@@ -159,12 +159,7 @@ mod tests {
     fn create_group_true_is_not_missing() {
         let mut ev = healthy();
         group_missing(&mut ev);
-        td_mut(&mut ev).containers[0]
-            .log_configuration
-            .as_mut()
-            .unwrap()
-            .options
-            .insert("awslogs-create-group".into(), "true".into());
+        set_log_option(&mut ev, "awslogs-create-group", "true");
         assert!(matches!(check(&ev), Verdict::Pass(d) if d.contains("logs:CreateLogGroup")));
     }
 
