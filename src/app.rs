@@ -96,12 +96,11 @@ fn run_task(args: TaskArgs) -> anyhow::Result<i32> {
         args.render.output,
         use_color(&args.render),
     ))?;
+    let codes = reports.iter().map(|r| exit::of(r.verdict));
     Ok(if could_not_run {
         exit::CANNOT_RUN
-    } else if reports.iter().any(|r| r.has_failure()) {
-        exit::FAILURE_FOUND
     } else {
-        exit::OK
+        exit::worst(codes)
     })
 }
 
@@ -126,11 +125,7 @@ fn use_color(args: &RenderArgs) -> bool {
 fn report(evidence: &Evidence, args: &RenderArgs) -> anyhow::Result<i32> {
     let report = diagnose(evidence, VERSION);
     write_out(&render::render(&report, args.output, use_color(args)))?;
-    Ok(if report.has_failure() {
-        exit::FAILURE_FOUND
-    } else {
-        exit::OK
-    })
+    Ok(exit::of(report.verdict))
 }
 
 fn explain(code: Option<&str>, list: bool) -> anyhow::Result<i32> {

@@ -20,7 +20,7 @@ Examples:
     name = "ecs-doctor",
     version,
     about = "Explain why an Amazon ECS task stopped (or cannot be reached): ranked root causes, the evidence, the fix",
-    after_help = "Exit codes: 0 no failure cause found, 1 failure cause found, 2 bad usage or input, 3 the diagnosis could not run."
+    after_help = "Exit codes: 0 no failure cause found (every check that matters ran), 1 failure cause found, 2 bad usage or input, 3 the diagnosis could not run, 4 no failure cause found but a check that could have found one lacked a fact (see the gaps)."
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -12,6 +12,30 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     /// The diagnosis could not run.
     pub const CANNOT_RUN: i32 = 3;
+    /// Report produced, no failure cause found, but a check that could have
+    /// found one lacked a fact (the gaps say which).
+    pub const INCONCLUSIVE: i32 = 4;
+
+    /// The exit code of a report's conclusion.
+    pub fn of(conclusion: ecs_doctor_checks::Conclusion) -> i32 {
+        match conclusion {
+            ecs_doctor_checks::Conclusion::Failure => FAILURE_FOUND,
+            ecs_doctor_checks::Conclusion::NoFailure => OK,
+            ecs_doctor_checks::Conclusion::Inconclusive => INCONCLUSIVE,
+        }
+    }
+
+    /// The worst of several exit codes: could not run, then a failure, then
+    /// undecided, then nothing wrong.
+    pub fn worst(codes: impl IntoIterator<Item = i32>) -> i32 {
+        let rank = |c: i32| match c {
+            CANNOT_RUN => 3,
+            FAILURE_FOUND => 2,
+            INCONCLUSIVE => 1,
+            _ => 0,
+        };
+        codes.into_iter().max_by_key(|c| rank(*c)).unwrap_or(OK)
+    }
 }
 
 #[derive(Debug, Error)]
@@ -48,5 +72,22 @@ impl DoctorError {
             }
             _ => exit::CANNOT_RUN,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exit;
+    use ecs_doctor_checks::Conclusion;
+
+    #[test]
+    fn conclusions_map_to_the_contract_and_the_worst_code_wins() {
+        assert_eq!(exit::of(Conclusion::Failure), 1);
+        assert_eq!(exit::of(Conclusion::NoFailure), 0);
+        assert_eq!(exit::of(Conclusion::Inconclusive), 4);
+        assert_eq!(exit::worst([0, 4, 0]), 4);
+        assert_eq!(exit::worst([4, 1, 0]), 1);
+        assert_eq!(exit::worst([1, 3, 4]), 3);
+        assert_eq!(exit::worst([]), 0);
     }
 }

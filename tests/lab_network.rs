@@ -402,8 +402,14 @@ fn eni_provisioning_timeout_is_not_a_network_fault() {
 fn standalone_task_needs_the_flags_and_says_they_are_assumed() {
     let lab = Lab::start("net-standalone-no-public-ip");
     // AWS holds neither the security groups nor assignPublicIp of a stopped standalone task.
+    // The task failed to start, and what would say why is missing: unknown, not healthy.
     let (code, report) = lab.diagnose_json(&[]);
-    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(top_code(&report), "unknown", "{report:#}");
+    assert!(
+        top_evidence(&report).contains("could not decide: no-public-ip"),
+        "{report:#}"
+    );
     assert_eq!(check_status(&report, "no-public-ip"), "inconclusive");
     assert_eq!(
         check_status(&report, "security-group-egress-blocked"),

@@ -156,10 +156,18 @@ fn without_route_tables_the_public_ip_check_is_inconclusive() {
         &documented_without("ec2:DescribeRouteTables"),
     );
     let (code, report) = lab.diagnose_json(&[]);
-    // No cause can be shown without the route table: a report, but no failure found.
-    assert_eq!(code, 0, "{report:#}");
+    // No network cause can be shown without the route table, and the task
+    // surely failed: unknown first, naming the checks that could not decide.
+    assert_eq!(code, 1, "{report:#}");
+    let codes: Vec<&str> = report["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["code"].as_str())
+        .collect();
+    assert_eq!(codes, ["unknown"], "{report:#}");
     assert!(
-        report["candidates"].as_array().unwrap().is_empty(),
+        common::top_evidence(&report).contains("could not decide: no-public-ip"),
         "{report:#}"
     );
     assert_one_honest_gap(

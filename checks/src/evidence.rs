@@ -739,6 +739,19 @@ impl Evidence {
     }
 
     /// Log lines collected for a container (empty when none).
+    /// Why a container's log lines could not be read, when a call was
+    /// refused or failed (a container without logs, or with an empty or
+    /// missing stream, has nothing to read: no gap).
+    pub fn log_gap(&self, container: &str) -> Option<String> {
+        let lines = &self.logs.iter().find(|l| l.container == container)?.lines;
+        match lines {
+            Fact::Denied { .. } | Fact::Failed { .. } => lines.gap_reason(),
+            _ => None,
+        }
+    }
+
+    /// Log lines collected for a container: empty when there are none, and
+    /// when they could not be read ([`Evidence::log_gap`] tells which).
     pub fn log_lines(&self, container: &str) -> &[LogLine] {
         self.logs
             .iter()

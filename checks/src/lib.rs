@@ -22,7 +22,9 @@ pub mod text;
 pub use codes::{Cause, Family};
 pub use context::Ctx;
 pub use evidence::{Evidence, Fact, Gap};
-pub use report::{Candidate, CheckRecord, CheckStatus, Finding, Report, Strength, Verdict};
+pub use report::{
+    Candidate, CheckRecord, CheckStatus, Conclusion, Finding, Report, Strength, Verdict,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -51,13 +53,23 @@ pub fn diagnose(ev: &Evidence, version: &str) -> Report {
             detail,
         });
     }
+    // A failed task never reads as healthy: what no check explained is unknown.
+    if let Some(f) = checks::platform::unknown::unexplained_failure(&ctx, &findings, &records) {
+        if let Some(r) = records.iter_mut().find(|r| r.id == Cause::Unknown.as_str()) {
+            r.status = CheckStatus::Fail;
+            r.detail = f.title.clone();
+        }
+        findings.push(f);
+    }
     let network_paths = reach::report_paths(&ctx);
     let mut gaps = ev.gaps.clone();
     gaps.sort();
     gaps.dedup();
     let summary = &ev.task;
+    let candidates = rank::rank(findings);
     Report {
         schema_version: SCHEMA_VERSION,
+        verdict: Report::conclude(&candidates, &records),
         ecs_doctor_version: version.to_string(),
         task: report::TaskSummary {
             arn: summary.arn.clone(),
@@ -71,7 +83,7 @@ pub fn diagnose(ev: &Evidence, version: &str) -> Report {
             launch_type: summary.launch_type.clone(),
             stopped_at: summary.timestamps.stopped_at.clone(),
         },
-        candidates: rank::rank(findings),
+        candidates,
         checks: records,
         gaps,
         network_paths,
@@ -340,5 +352,81 @@ mod meta_tests {
             }
         }
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn a_failed_task_never_reads_as_healthy() {
+        use stops::StopKind::*;
+        use strum::IntoEnumIterator;
+        let mut wrong = Vec::new();
+        for kind in stops::StopKind::iter() {
+            let text = kind_example(kind);
+            // No evidence that confirms or rules out the text: the bare task.
+            let mut ev = testkit::stopped(kind_stop_code(kind), text);
+            if kind == EssentialExited {
+                ev = testkit::EvidenceExt::exit(ev, "web", Some(1), None);
+            }
+            let report = diagnose(&ev, "test");
+            let benign = matches!(kind, Deployment | UserStop | Spot | Maintenance);
+            let top = report.candidates.first().map(|c| c.code);
+            let ok = if benign {
+                report.verdict == Conclusion::NoFailure
+            } else {
+                report.verdict == Conclusion::Failure
+                    && top.is_some_and(|c| c == Cause::Unknown || kind.claimed_by().contains(&c))
+            };
+            if !ok {
+                wrong.push(format!(
+                    "{kind:?} {text:?}: {:?}, top {top:?}",
+                    report.verdict
+                ));
+            }
+        }
+        // An unknown stop code, an exit 1 with no reason, a failed start with no reason.
+        for (code, reason, exit) in [
+            ("SomethingNew", "Frobnicator overheated", Some(143)),
+            ("EssentialContainerExited", "", Some(1)),
+            (
+                "EssentialContainerExited",
+                "Essential container in task exited",
+                None,
+            ),
+            ("TaskFailedToStart", "", None),
+        ] {
+            let ev = testkit::EvidenceExt::exit(testkit::stopped(code, reason), "web", exit, None);
+            let report = diagnose(&ev, "test");
+            if report.verdict != Conclusion::Failure {
+                wrong.push(format!(
+                    "{code} {reason:?} exit {exit:?}: {:?}",
+                    report.verdict
+                ));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn a_clean_exit_of_a_batch_task_and_a_healthy_running_task_are_no_failure() {
+        let mut batch = testkit::EvidenceExt::exit(
+            testkit::stopped(
+                "EssentialContainerExited",
+                "Essential container in task exited",
+            ),
+            "web",
+            Some(0),
+            None,
+        );
+        batch.task.group = Some("family:web".into());
+        batch.task.started_by = None;
+        batch.service = Fact::not_applicable("not started by a service");
+        let report = diagnose(&batch, "test");
+        let undecided: Vec<_> = report
+            .checks
+            .iter()
+            .filter(|c| c.status == CheckStatus::Inconclusive)
+            .map(|c| format!("{}: {}", c.id, c.detail))
+            .collect();
+        assert_eq!(report.verdict, Conclusion::NoFailure, "{undecided:#?}");
+        assert!(report.candidates.is_empty(), "{:?}", report.candidates);
     }
 }

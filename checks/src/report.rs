@@ -63,6 +63,20 @@ impl Finding {
     }
 }
 
+/// What a whole report concludes (`verdict` in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Conclusion {
+    /// At least one failure cause was found (exit code 1).
+    Failure,
+    /// Every check that matters ran and none found a failure, or a benign
+    /// stop explains the task (exit code 0).
+    NoFailure,
+    /// No failure cause was found, but a check that could have found one
+    /// lacked a fact: the gaps say which (exit code 4).
+    Inconclusive,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CheckStatus {
@@ -176,6 +190,8 @@ impl NetworkPath {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub schema_version: u32,
+    /// `failure`, `no-failure` or `inconclusive`.
+    pub verdict: Conclusion,
     pub ecs_doctor_version: String,
     pub task: TaskSummary,
     /// Best first.
@@ -193,5 +209,20 @@ impl Report {
     /// True when at least one candidate is a failure (not a benign stop).
     pub fn has_failure(&self) -> bool {
         self.candidates.iter().any(|c| !c.benign)
+    }
+
+    /// The conclusion of these candidates and checks: a failure when one
+    /// was found; else no failure when a benign stop explains the task or
+    /// every check decided; else inconclusive.
+    pub fn conclude(candidates: &[Candidate], checks: &[CheckRecord]) -> Conclusion {
+        if candidates.iter().any(|c| !c.benign) {
+            Conclusion::Failure
+        } else if !candidates.is_empty()
+            || checks.iter().all(|c| c.status != CheckStatus::Inconclusive)
+        {
+            Conclusion::NoFailure
+        } else {
+            Conclusion::Inconclusive
+        }
     }
 }

@@ -150,6 +150,18 @@ pub fn task_started(ev: &Evidence) -> Option<String> {
         .map(|t| format!("the task started at {t}"))
 }
 
+/// The verdict of a check of what a task needs to start, when it lacks a
+/// fact: a task whose containers ran got through its start-up, so it passes
+/// on that; one that never started stays undecided.
+pub fn startup_undecided(ev: &Evidence, undecided: String) -> crate::report::Verdict {
+    match task_started(ev) {
+        Some(started) => crate::report::Verdict::Pass(format!(
+            "{started}, so it got through its start-up ({undecided})"
+        )),
+        None => crate::report::Verdict::Inconclusive(undecided),
+    }
+}
+
 /// The cluster's name, from the task's cluster ARN.
 pub fn cluster_name(ev: &Evidence) -> &str {
     ev.task.cluster_arn.rsplit('/').next().unwrap_or_default()

@@ -7,7 +7,7 @@ mod table;
 
 use crate::cli::OutputFormat;
 use ecs_doctor_checks::logs::excerpt::ExcerptLine;
-use ecs_doctor_checks::{redact, Report};
+use ecs_doctor_checks::{redact, CheckStatus, Conclusion, Report};
 
 /// Turns a report into the text of one output format.
 pub trait Renderer {
@@ -61,9 +61,18 @@ pub(crate) fn task_line(report: &Report) -> String {
 /// A sentence that says what the verdict is, for the top of each report.
 pub(crate) fn verdict_line(report: &Report) -> String {
     match report.candidates.first() {
-        None => {
-            "No root cause found: every check passed or could not decide (see gaps).".to_string()
+        None if report.verdict == Conclusion::Inconclusive => {
+            let undecided = report
+                .checks
+                .iter()
+                .filter(|c| c.status == CheckStatus::Inconclusive)
+                .count();
+            format!(
+                "Could not decide: no failure cause found, but {undecided} check{} lacked a fact (see the gaps).",
+                if undecided == 1 { "" } else { "s" }
+            )
         }
+        None => "No failure cause found: every check that matters passed.".to_string(),
         Some(top) if top.benign => format!("Not a failure: {} ({}).", top.title, top.code),
         Some(top) => format!(
             "Most likely cause: {} — {} (confidence {:.2}).",

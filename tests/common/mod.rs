@@ -272,6 +272,20 @@ pub fn snapshot_settings() -> insta::Settings {
 /// Assert a JSON report follows the public contract (schema_version 1).
 pub fn assert_contract(report: &Value) {
     assert_eq!(report["schema_version"], 1, "schema_version");
+    let verdict = report["verdict"].as_str().unwrap_or_default();
+    assert!(
+        ["failure", "no-failure", "inconclusive"].contains(&verdict),
+        "verdict: {verdict:?}"
+    );
+    let failures = report["candidates"]
+        .as_array()
+        .map(|c| c.iter().filter(|c| c["benign"] == false).count())
+        .unwrap_or_default();
+    assert_eq!(
+        verdict == "failure",
+        failures > 0,
+        "the verdict is failure exactly when a failure candidate was found"
+    );
     let task = &report["task"];
     for key in ["arn", "cluster", "region", "last_status"] {
         assert!(task[key].is_string(), "task.{key} must be a string: {task}");

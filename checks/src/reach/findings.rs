@@ -182,8 +182,11 @@ pub fn check_verdict(
             names.join(", ")
         ));
     }
+    if !o.missing_inbound.is_empty() {
+        return Verdict::Inconclusive(o.missing_inbound.join("; "));
+    }
     if !o.missing.is_empty() {
-        return Verdict::Inconclusive(o.missing.join("; "));
+        return crate::task::startup_undecided(ev, o.missing.join("; "));
     }
     Verdict::Skipped(o.skipped.join("; "))
 }

@@ -72,7 +72,10 @@ pub struct CauseHops<'a> {
     pub paths: Vec<&'a PathEval>,
     /// Why a scope was not evaluated.
     pub skipped: Vec<String>,
+    /// Why the egress paths could not be evaluated.
     pub missing: Vec<String>,
+    /// Why the inbound paths of a running task could not be evaluated.
+    pub missing_inbound: Vec<String>,
 }
 
 impl NetworkPaths {
@@ -91,7 +94,7 @@ impl NetworkPaths {
     /// The hops that decide `cause`, across both scopes.
     pub fn hops_for(&self, cause: Cause) -> CauseHops<'_> {
         let mut out = CauseHops::default();
-        for scope in [&self.egress, &self.inbound] {
+        for (scope, inbound) in [(&self.egress, false), (&self.inbound, true)] {
             match scope {
                 Scope::Paths(paths) => {
                     for p in paths {
@@ -106,6 +109,7 @@ impl NetworkPaths {
                     }
                 }
                 Scope::Skipped(why) => out.skipped.push(why.clone()),
+                Scope::Unknown(why) if inbound => out.missing_inbound.push(why.clone()),
                 Scope::Unknown(why) => out.missing.push(why.clone()),
             }
         }

@@ -418,11 +418,17 @@ mod catalogue_rows {
                 .iter()
                 .filter(|c| {
                     c.code.family() == crate::codes::Family::App
-                        || matches!(c.code, Cause::PlatformError | Cause::Unknown | Cause::StoppedByDeployment | Cause::StoppedByUser | Cause::SpotInterruption | Cause::PlatformMaintenance)
+                        || matches!(c.code, Cause::PlatformError | Cause::StoppedByDeployment | Cause::StoppedByUser | Cause::SpotInterruption | Cause::PlatformMaintenance)
                 })
                 .map(|c| c.code)
                 .collect();
             assert!(mine.is_empty(), "{reason}: claimed by {mine:?}");
+            // The fixture holds no image, secret or network facts: when the
+            // family's checks cannot decide, the failure is unknown, not healthy.
+            assert!(report.has_failure(), "{reason}: a failed start read as healthy");
+            if let Some(u) = report.candidates.iter().find(|c| c.code == Cause::Unknown) {
+                assert!(u.title.starts_with("The task failed, and no check"), "{reason}: {}", u.title);
+            }
         }
     }
 }

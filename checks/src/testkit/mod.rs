@@ -111,6 +111,10 @@ pub fn stopped(stop_code: &str, reason: &str) -> Evidence {
         region: Some("us-east-1".into()),
         lines: Fact::gathered(Vec::new()),
     }];
+    // A task that failed to start never started.
+    if stop_code == "TaskFailedToStart" {
+        ev.task.timestamps.started_at = None;
+    }
     ev
 }
 

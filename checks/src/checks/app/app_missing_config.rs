@@ -193,7 +193,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     order.extend(td.containers.iter().map(|c| c.name.as_str()).filter(|n| Some(*n) != failed.as_deref()));
     let mut named_but_defined = Vec::new();
     let mut read_any = false;
-    for name in order {
+    for name in order.iter().copied() {
         let Some(def) = td.container(name) else { continue };
         let lines = ev.log_lines(name);
         read_any |= !lines.is_empty();
@@ -220,8 +220,23 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     if !read_any {
         let ran = ev.task.containers.iter().any(|c| c.exit_code.is_some())
             || ev.task.last_status.eq_ignore_ascii_case("RUNNING");
-        return if ran {
-            Verdict::Inconclusive("no container log lines were read, so no missing setting could be named".into())
+        let clean_exit = ev.is_stopped()
+            && ev.task.containers.iter().all(|c| matches!(c.exit_code, Some(0) | None))
+            && ev.task.containers.iter().any(|c| c.exit_code == Some(0));
+        if clean_exit {
+            return Verdict::Skipped("every container that ran exited cleanly (code 0)".into());
+        }
+        let unread: Vec<String> = order
+            .iter()
+            .filter_map(|n| ev.log_gap(n).map(|why| format!("`{n}`: {why}")))
+            .collect();
+        return if ran && !unread.is_empty() {
+            Verdict::Inconclusive(format!(
+                "the container logs could not be read, so no missing setting could be named ({})",
+                unread.join("; ")
+            ))
+        } else if ran {
+            Verdict::Skipped("the containers logged nothing, so no missing setting is named".into())
         } else {
             Verdict::Skipped("no container ran, so the application never read its settings".into())
         };
@@ -411,11 +426,15 @@ mod tests {
     }
 
     #[test]
-    fn a_healthy_or_quiet_task_passes() {
+    fn a_healthy_quiet_or_unread_task_is_told_apart() {
         let ev = running().log("web", &["listening on 8080"]);
         assert!(matches!(check(&ev), Verdict::Pass(_)));
+        // Logs read and empty: nothing names a setting. Logs refused: undecided.
         let quiet = stopped("EssentialContainerExited", "Essential container in task exited").exit("web", Some(1), None);
-        assert!(matches!(check(&quiet), Verdict::Inconclusive(_)));
+        assert!(matches!(check(&quiet), Verdict::Skipped(_)));
+        let mut refused = quiet.clone();
+        refused.logs[0].lines = crate::evidence::Fact::Denied { action: "logs:GetLogEvents".into(), error: "AccessDeniedException".into() };
+        assert!(matches!(check(&refused), Verdict::Inconclusive(d) if d.contains("logs:GetLogEvents")));
         let never_ran = stopped("TaskFailedToStart", "CannotPullContainerError: not found");
         assert!(matches!(check(&never_ran), Verdict::Skipped(_)));
     }

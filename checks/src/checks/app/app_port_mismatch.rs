@@ -233,8 +233,18 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
             unknown.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
         ));
     }
-    Verdict::Inconclusive(format!(
-        "the log of {} announces no listening port, so it cannot be compared with containerPort",
+    let unread: Vec<String> = unknown
+        .iter()
+        .filter_map(|n| ev.log_gap(n).map(|why| format!("`{n}`: {why}")))
+        .collect();
+    if !unread.is_empty() {
+        return Verdict::Inconclusive(format!(
+            "the log could not be read, so the port the app listens on is unknown ({})",
+            unread.join("; ")
+        ));
+    }
+    Verdict::Skipped(format!(
+        "the log of {} announces no listening port, so there is nothing to compare with containerPort",
         unknown.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
     ))
 }
@@ -352,9 +362,12 @@ mod tests {
     }
 
     #[test]
-    fn matching_ports_pass_and_silence_is_inconclusive() {
+    fn matching_ports_pass_silence_skips_and_an_unread_log_is_inconclusive() {
         assert!(matches!(check(&running().log("web", &["listening on port 8080"])), Verdict::Pass(_)));
-        assert!(matches!(check(&running()), Verdict::Inconclusive(_)));
+        assert!(matches!(check(&running()), Verdict::Skipped(_)));
+        let mut unread = running();
+        unread.logs[0].lines = Fact::Failed { action: "logs:GetLogEvents".into(), error: "ThrottlingException".into() };
+        assert!(matches!(check(&unread), Verdict::Inconclusive(d) if d.contains("logs:GetLogEvents")));
         let crashed = stopped("EssentialContainerExited", "Essential container in task exited").log("web", &["boom"]);
         assert!(matches!(check(&crashed), Verdict::Skipped(_)));
         let no_ports = running().def("web", |d| d.port_mappings.clear());

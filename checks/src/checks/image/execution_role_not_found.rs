@@ -93,10 +93,13 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
             .fix("Or register a task definition revision whose executionRoleArn names an existing role, and redeploy.")
         }
         other => {
-            return Verdict::Inconclusive(format!(
-                "whether execution role {name} exists is unknown: {}",
-                other.gap_reason().unwrap_or_default()
-            ))
+            return crate::task::startup_undecided(
+                ev,
+                format!(
+                    "whether execution role {name} exists is unknown: {}",
+                    other.gap_reason().unwrap_or_default()
+                ),
+            )
         }
     };
     let finding = match text {
@@ -160,9 +163,12 @@ mod tests {
     }
 
     #[test]
-    fn get_role_denied_is_inconclusive() {
-        let mut ev = healthy();
+    fn get_role_denied_is_inconclusive_until_the_task_started() {
+        let mut ev = failed_to_start("ECS was unable to assume the role");
         ev.execution_role = Fact::Denied { action: "iam:GetRole".into(), error: "AccessDenied".into() };
         assert!(matches!(check(&ev), Verdict::Inconclusive(d) if d.contains("iam:GetRole")));
+        let mut ev = healthy();
+        ev.execution_role = Fact::Denied { action: "iam:GetRole".into(), error: "AccessDenied".into() };
+        assert!(matches!(check(&ev), Verdict::Pass(d) if d.contains("start-up") && d.contains("iam:GetRole")));
     }
 }

@@ -135,7 +135,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     }
     let assessment = match &ctx.role_access {
         Ok(a) => a,
-        Err(why) => return Verdict::Inconclusive(why.clone()),
+        Err(why) => return crate::task::startup_undecided(ev, why.clone()),
     };
     if assessment.accesses.is_empty() {
         return Verdict::Skipped("the task needs no execution-role permissions".into());
@@ -147,7 +147,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         .partition(|c| c.role.as_deref().is_none_or(|r| r == exec_role));
     let denied: Vec<&Access> = assessment.denied().collect();
     if denied.is_empty() && own_calls.is_empty() {
-        return nothing_denied(assessment, exec_role);
+        return nothing_denied(ev, assessment, exec_role);
     }
     let confirmed = denied
         .iter()
@@ -183,7 +183,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
 
 /// Nothing denied and no refusal in the stop texts: a pass, unless some
 /// pair could not be decided.
-fn nothing_denied(assessment: &Assessment, exec_role: &str) -> Verdict {
+fn nothing_denied(ev: &Evidence, assessment: &Assessment, exec_role: &str) -> Verdict {
     let unknown: Vec<String> = assessment
         .unknown()
         .filter_map(|a| match &a.outcome {
@@ -195,7 +195,7 @@ fn nothing_denied(assessment: &Assessment, exec_role: &str) -> Verdict {
         })
         .collect();
     if !unknown.is_empty() {
-        return Verdict::Inconclusive(format!("could not decide {}", unknown.join("; ")));
+        return crate::task::startup_undecided(ev, format!("could not decide {}", unknown.join("; ")));
     }
     Verdict::Pass(format!(
         "the execution role {exec_role} is allowed all {} action/resource pairs the task needs; {}",

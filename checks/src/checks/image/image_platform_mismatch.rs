@@ -156,10 +156,10 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
                         unread.join("; ")
                     ));
                 }
-                return Verdict::Inconclusive(format!(
-                    "the image platforms could not be read: {}",
-                    unread.join("; ")
-                ));
+                return crate::task::startup_undecided(
+                    ev,
+                    format!("the image platforms could not be read: {}", unread.join("; ")),
+                );
             }
             return Verdict::Pass(format!(
                 "the task is {os}/{arch}; {}",
@@ -345,10 +345,14 @@ mod tests {
     }
 
     #[test]
-    fn unreadable_single_platform_manifest_is_inconclusive() {
-        let mut ev = healthy();
-        ecr_mut(&mut ev).found.as_mut().unwrap().platforms =
-            Fact::not_applicable("single-platform manifest pinned by digest: its platform is in the image config");
+    fn unreadable_single_platform_manifest_is_inconclusive_until_the_image_ran() {
+        let unread = || Fact::not_applicable("single-platform manifest pinned by digest: its platform is in the image config");
+        let mut ev = failed_to_start("CannotPullContainerError: pull image manifest has been retried 5 time(s)");
+        ev.task.timestamps.pull_started_at = Some("2026-01-01T12:00:01Z".into());
+        ecr_mut(&mut ev).found.as_mut().unwrap().platforms = unread();
         assert!(matches!(check(&ev), Verdict::Inconclusive(d) if d.contains("single-platform")));
+        let mut ran = healthy();
+        ecr_mut(&mut ran).found.as_mut().unwrap().platforms = unread();
+        assert!(matches!(check(&ran), Verdict::Pass(d) if d.contains("start-up")));
     }
 }

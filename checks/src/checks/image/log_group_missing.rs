@@ -80,7 +80,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     }
     let Some((container, group, region, _)) = missing.first().cloned() else {
         if !unknown.is_empty() {
-            return Verdict::Inconclusive(format!("could not look up log group {}", unknown.join("; ")));
+            return crate::task::startup_undecided(ev, format!("could not look up log group {}", unknown.join("; ")));
         }
         let mut detail = "every awslogs group exists".to_string();
         if !created.is_empty() {
@@ -168,8 +168,12 @@ mod tests {
         let mut ev = healthy();
         td_mut(&mut ev).containers[0].log_configuration.as_mut().unwrap().driver = "awsfirelens".into();
         assert!(matches!(check(&ev), Verdict::Skipped(_)));
-        let mut ev = healthy();
+        let mut ev = failed_to_start("ResourceInitializationError: failed to initialize logging driver");
         ev.log_groups[0].group = Fact::Denied { action: "logs:DescribeLogGroups".into(), error: "AccessDeniedException".into() };
         assert!(matches!(check(&ev), Verdict::Inconclusive(_)));
+        // A task that ran got its log stream: the lookup it lacks no longer matters.
+        let mut ev = healthy();
+        ev.log_groups[0].group = Fact::Denied { action: "logs:DescribeLogGroups".into(), error: "AccessDeniedException".into() };
+        assert!(matches!(check(&ev), Verdict::Pass(d) if d.contains("start-up")));
     }
 }

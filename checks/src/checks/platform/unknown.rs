@@ -3,12 +3,17 @@
 //! value newer than ecs-doctor (AWS adds values, e.g. `InfrastructureHealth`
 //! in 2026), a stop reason that matches no pattern of any family, or only
 //! the opaque console text «Task failed to start» with no container reason
-//! or dependency to explain it.
+//! or dependency to explain it. And a task that surely failed (it never
+//! started, an essential container exited with an error, a health check
+//! failed) that no other check explained — often because a fact the
+//! deciding check needed could not be read.
 //!
 //! ## Why it matters
-//! Saying "unknown" with the raw facts beats a confident wrong answer. The
-//! report quotes every stop text and exit code verbatim so an engineer can
-//! search for the error name, and lists where to look next.
+//! Saying "unknown" with the raw facts beats a confident wrong answer, and a
+//! failed task must never read as healthy. The report quotes every stop text,
+//! exit code and decisive log line verbatim so an engineer can search for
+//! the error name, names the checks that could not decide and why, and
+//! lists where to look next.
 //!
 //! ## Example
 //! ```text
@@ -32,7 +37,7 @@ use crate::context::Ctx;
 use crate::stops::StopCode;
 use crate::codes::Cause;
 use crate::evidence::Evidence;
-use crate::report::{Finding, Strength, Verdict};
+use crate::report::{CheckRecord, CheckStatus, Finding, Strength, Verdict};
 use crate::stops::{self, StopKind};
 use crate::task::dependency_failure;
 
@@ -99,6 +104,98 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         ev.task.stop_code.as_deref().unwrap_or("unset")
     ));
     facts(ev, f, texts).into_verdict()
+}
+
+/// Why the task surely failed, when it did: it never started, an essential
+/// container exited with an error (or with none recorded), or a stop text
+/// names a failure (not a deployment, a user, Spot or maintenance).
+pub(crate) fn surely_failed(ctx: &Ctx) -> Option<String> {
+    let ev = ctx.ev;
+    if !ev.is_stopped() {
+        return None;
+    }
+    let failing_text = ctx.stops.all().iter().find(|t| {
+        t.class.kinds.iter().any(|k| {
+            !matches!(
+                k,
+                StopKind::Deployment
+                    | StopKind::UserStop
+                    | StopKind::Spot
+                    | StopKind::Maintenance
+                    | StopKind::HostLifecycle
+                    | StopKind::EssentialExited
+            )
+        })
+    });
+    match StopCode::of(ev) {
+        StopCode::TaskFailedToStart => {
+            return Some("stopCode = TaskFailedToStart: the task never started".into())
+        }
+        StopCode::EssentialContainerExited => {
+            let failed = ev.task.containers.iter().find(|c| {
+                crate::task::is_essential(ev, c) && c.exit_code != Some(0)
+            });
+            if let Some(c) = failed {
+                return Some(match c.exit_code {
+                    Some(code) => format!("essential container `{}` exited with code {code}", c.name),
+                    None => format!("essential container `{}` stopped with no exit code", c.name),
+                });
+            }
+        }
+        _ => {}
+    }
+    failing_text.map(|t| format!("{} names a failure", t.quote()))
+}
+
+/// A task that surely failed and that no check explained: `unknown`, with
+/// the stop texts, exit codes, decisive log lines and the checks that could
+/// not decide as its evidence. None when a finding (failure or benign)
+/// already explains the stop.
+pub(crate) fn unexplained_failure(
+    ctx: &Ctx,
+    findings: &[Finding],
+    records: &[CheckRecord],
+) -> Option<Finding> {
+    if !findings.is_empty() {
+        return None;
+    }
+    let why = surely_failed(ctx)?;
+    let ev = ctx.ev;
+    let undecided: Vec<String> = records
+        .iter()
+        .filter(|r| r.status == CheckStatus::Inconclusive)
+        .map(|r| format!("{}: {}", r.id, r.detail))
+        .collect();
+    let title = if undecided.is_empty() {
+        "The task failed, and no check recognised why".to_string()
+    } else {
+        format!(
+            "The task failed, and no check could tell why: {} could not decide for lack of a fact",
+            match undecided.len() {
+                1 => "1 check".to_string(),
+                n => format!("{n} checks"),
+            }
+        )
+    };
+    let mut f = Finding::new(Cause::Unknown, Strength::Circumstantial, title).evidence(why);
+    for line in undecided.iter().take(6) {
+        f = f.evidence(format!("could not decide: {line}"));
+    }
+    if undecided.len() > 6 {
+        f = f.evidence(format!("… and {} more (see the checks)", undecided.len() - 6));
+    }
+    for c in &ev.task.containers {
+        if let Some(line) = crate::logs::excerpt::decisive(ev, &c.name) {
+            f = f.evidence(format!("container `{}` log: \"{}\"", c.name, line.message.trim()));
+        }
+    }
+    let mut f = facts(ev, f, ctx.stops.all());
+    if !ev.gaps.is_empty() {
+        f = f.fix(
+            "Grant the read permissions the gaps name (docs/iam-policy.json is the least-privilege policy) and run ecs-doctor again for a full verdict.",
+        );
+    }
+    Some(f)
 }
 
 /// Quote every stop text, exit code and the service's latest events; add the next steps.
