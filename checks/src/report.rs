@@ -42,6 +42,20 @@ impl Finding {
             docs: Vec::new(),
         }
     }
+    /// A cause a stop text names while the lookup that would confirm it could
+    /// not be made: it ranks on the text, below a confirmed cause, and says
+    /// which lookup is missing.
+    pub fn stated_not_confirmed(
+        code: Cause,
+        title: impl Into<String>,
+        stop_text: &str,
+        gap: &str,
+    ) -> Self {
+        Finding::new(code, Strength::Corroborating, title)
+            .evidence(format!("stop reason: \"{stop_text}\""))
+            .evidence(format!("not confirmed: {gap}"))
+    }
+
     pub fn evidence(mut self, line: impl Into<String>) -> Self {
         self.evidence.push(line.into());
         self

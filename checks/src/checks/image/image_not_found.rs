@@ -185,6 +185,39 @@ fn missing_image(img: &ImageEvidence) -> Option<Missing<'_>> {
     }
 }
 
+/// A pull failure that says an image ECR could not be asked about was not
+/// found: the stop text is the evidence, the refused lookup the caveat.
+fn stated_missing(ctx: &Ctx, images: &[&ImageEvidence]) -> Option<Finding> {
+    let text = ctx.stops.all().iter().find(|t| {
+        t.class.states(Detail::ImagePullFailed) && t.class.states(Detail::ImageMissing)
+    })?;
+    let img = images.iter().find(|i| {
+        !matches!(i.ecr, Fact::Gathered { .. } | Fact::Absent { .. })
+            && text.text.contains(&image_ref::parse(&i.image).repository)
+    })?;
+    let parsed = image_ref::parse(&img.image);
+    let gap = img.ecr.gap_reason().unwrap_or_default();
+    Some(
+        Finding::stated_not_confirmed(
+            Cause::ImageNotFound,
+            format!(
+                "The pull failed with \"not found\" for image `{}` (container `{}`); ECR could not be asked to confirm",
+                img.image, img.container
+            ),
+            &text.text,
+            &gap,
+        )
+        .fix(format!(
+            "Check that the tag exists: aws ecr describe-images --repository-name {} --image-ids imageTag={}",
+            parsed.repository,
+            parsed.reference()
+        ))
+        .fix("Push the image, or register a task definition revision that names an existing tag, and redeploy.")
+        .fix("Allow ecr:DescribeImages (docs/iam-policy.json) so ecs-doctor can confirm it and list the existing tags.")
+        .doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_cannot_pull_image.html"),
+    )
+}
+
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let ev = ctx.ev;
     let ecr_images: Vec<&ImageEvidence> = ev
@@ -212,6 +245,9 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         })
         .collect();
     let Some(first) = missing.first() else {
+        if let Some(f) = stated_missing(ctx, &ecr_images) {
+            return f.into_verdict();
+        }
         if !unknown.is_empty() {
             return Verdict::Inconclusive(format!("could not look up {}", unknown.join("; ")));
         }
@@ -265,9 +301,24 @@ mod tests {
 
     use crate::evidence::Evidence;
     crate::check_under_test!();
+    use crate::testkit::found;
     use crate::testkit::image::*;
 
     const NOT_FOUND: &str = "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v3: 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v3: not found";
+
+    #[test]
+    fn a_refused_lookup_still_ranks_the_stop_text_lower_and_names_the_gap() {
+        let mut ev = missing_tag();
+        ev.images[0].ecr = Fact::Denied { action: "ecr:DescribeImages".into(), error: "AccessDeniedException".into() };
+        let f = found(check(&ev));
+        assert_eq!(f.strength, Strength::Corroborating);
+        assert!(f.evidence.iter().any(|e| e.starts_with("not confirmed: ecr:DescribeImages was denied")), "{:?}", f.evidence);
+        // Without a stop text that names the image, a refused lookup decides nothing.
+        let mut quiet = ev.clone();
+        quiet.task.stopped_reason = Some("CannotPullContainerError: pull image manifest has been retried 5 time(s)".into());
+        quiet.task.containers[0].reason = None;
+        assert!(matches!(check(&quiet), Verdict::Inconclusive(_)));
+    }
 
     fn missing_tag() -> Evidence {
         let mut ev = failed_to_start(NOT_FOUND);

@@ -38,6 +38,34 @@ use crate::codes::Cause;
 use crate::evidence::Fact;
 use crate::report::{Finding, Strength, Verdict};
 
+/// The logging driver failed because a log group that could not be looked
+/// up does not exist, says the stop text: the text is the evidence.
+fn stated_missing(ctx: &Ctx, unread: &[(String, String, String)]) -> Option<Finding> {
+    let text = ctx.stops.stating(Detail::LogGroupMissing)?;
+    let says_missing = crate::text::contains_any(
+        &text.text,
+        &["does not exist", "can't find", "cannot find", "resourcenotfoundexception"],
+    );
+    let (container, group, gap) = unread
+        .iter()
+        .find(|(_, group, _)| says_missing && text.text.contains(group.as_str()))
+        .or_else(|| unread.first().filter(|_| says_missing))?;
+    Some(
+        Finding::stated_not_confirmed(
+            Cause::LogGroupMissing,
+            format!(
+                "The logging driver says log group `{group}` (container `{container}`) does not exist; it could not be looked up to confirm"
+            ),
+            &text.text,
+            gap,
+        )
+        .fix(format!("Create it: aws logs create-log-group --log-group-name {group}"))
+        .fix("Or set awslogs-create-group to true and allow logs:CreateLogGroup for the execution role.")
+        .fix("Allow logs:DescribeLogGroups (docs/iam-policy.json) so ecs-doctor can confirm it.")
+        .doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_awslogs.html"),
+    )
+}
+
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let ev = ctx.ev;
     let Some(td) = ev.task_def() else {
@@ -46,6 +74,8 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let mut missing = Vec::new();
     let mut created = Vec::new();
     let mut unknown = Vec::new();
+    // (container, group, why it could not be looked up)
+    let mut unread_groups: Vec<(String, String, String)> = Vec::new();
     let mut seen = 0;
     for c in &td.containers {
         let Some(log) = c.log_configuration.as_ref().filter(|l| l.driver == "awslogs") else {
@@ -71,7 +101,11 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
             Some(Fact::Gathered { .. }) => {}
             Some(Fact::Absent { detail }) if create => created.push(format!("{group} ({detail}; awslogs-create-group is true)")),
             Some(Fact::Absent { detail }) => missing.push((c.name.clone(), group.clone(), region, detail.clone())),
-            Some(other) => unknown.push(format!("{group} in {region}: {}", other.gap_reason().unwrap_or_default())),
+            Some(other) => {
+                let gap = other.gap_reason().unwrap_or_default();
+                unknown.push(format!("{group} in {region}: {gap}"));
+                unread_groups.push((c.name.clone(), group.clone(), gap));
+            }
             None => unknown.push(format!("{group} in {region}: not looked up")),
         }
     }
@@ -79,6 +113,9 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         return Verdict::Skipped("no container logs to a named awslogs group".into());
     }
     let Some((container, group, region, _)) = missing.first().cloned() else {
+        if let Some(f) = stated_missing(ctx, &unread_groups) {
+            return f.into_verdict();
+        }
         if !unknown.is_empty() {
             return crate::task::startup_undecided(ev, format!("could not look up log group {}", unknown.join("; ")));
         }
@@ -128,9 +165,20 @@ mod tests {
 
     use crate::evidence::Evidence;
     crate::check_under_test!();
+    use crate::testkit::found;
     use crate::testkit::image::*;
 
     const REASON: &str = "ResourceInitializationError: failed to validate logger args: create stream has been retried 1 times: failed to create Cloudwatch log stream: ResourceNotFoundException: The specified log group does not exist. : exit status 1";
+
+    #[test]
+    fn a_refused_lookup_still_ranks_the_stop_text_lower_and_names_the_gap() {
+        let mut ev = failed_to_start("ResourceInitializationError: failed to initialize logging driver: failed to create Cloudwatch log stream: ResourceNotFoundException: The specified log group does not exist.");
+        ev.log_groups[0].group = Fact::Denied { action: "logs:DescribeLogGroups".into(), error: "AccessDeniedException".into() };
+        let f = found(check(&ev));
+        assert_eq!(f.strength, Strength::Corroborating);
+        assert!(f.title.contains("/ecs/web"), "{}", f.title);
+        assert!(f.evidence.iter().any(|e| e.contains("logs:DescribeLogGroups was denied")), "{:?}", f.evidence);
+    }
 
     fn group_missing(ev: &mut Evidence) {
         ev.log_groups[0].group = Fact::absent("log group /ecs/web does not exist in us-east-1");

@@ -39,6 +39,14 @@ use crate::codes::Cause;
 use crate::evidence::Fact;
 use crate::report::{Finding, Strength, Verdict};
 
+/// The part of a `valueFrom` a stop text quotes: the secret's ARN without a
+/// JSON key or version, or the parameter's name.
+fn reference_core(value_from: &str) -> String {
+    crate::iam::permissions::secrets_manager_arn(value_from)
+        .map(|(arn, _)| arn)
+        .unwrap_or_else(|| value_from.trim_start_matches('/').to_string())
+}
+
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let ev = ctx.ev;
     // `repositoryCredentials` references belong to registry-auth-failed.
@@ -57,6 +65,33 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         .map(|s| format!("{} ({}): {}", s.name, s.value_from, s.metadata.gap_reason().unwrap_or_default()))
         .collect();
     if missing.is_empty() {
+        let unread = refs
+            .iter()
+            .filter(|s| !matches!(s.metadata, Fact::Gathered { .. } | Fact::Absent { .. }));
+        let stated = ctx.stops.stating(Detail::SecretMissing).and_then(|t| {
+            unread
+                .into_iter()
+                .find(|s| t.text.contains(&reference_core(&s.value_from)))
+                .map(|s| (t, s))
+        });
+        if let Some((t, s)) = stated {
+            return Finding::stated_not_confirmed(
+                Cause::SecretNotFound,
+                format!(
+                    "The stop reason says secret `{}` of container `{}` (`{}`) does not exist; it could not be looked up to confirm",
+                    s.name, s.container, s.value_from
+                ),
+                &t.text,
+                &s.metadata.gap_reason().unwrap_or_default(),
+            )
+            .fix(format!(
+                "Create the secret or parameter `{}`, or point valueFrom at one that exists, and redeploy.",
+                s.value_from
+            ))
+            .fix("Allow secretsmanager:DescribeSecret and ssm:DescribeParameters (docs/iam-policy.json) so ecs-doctor can confirm it.")
+            .doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/specifying-sensitive-data.html")
+            .into_verdict();
+        }
         if !unknown.is_empty() {
             return Verdict::Inconclusive(format!("could not look up {}", unknown.join("; ")));
         }
@@ -67,12 +102,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     }
     let text = ctx.stops.stating(Detail::SecretMissing).map(|t| t.text.clone());
     let text_names_one = text.as_deref().is_some_and(|t| {
-        missing.iter().any(|s| {
-            let core = crate::iam::permissions::secrets_manager_arn(&s.value_from)
-                .map(|(arn, _)| arn)
-                .unwrap_or_else(|| s.value_from.clone());
-            t.contains(&core) || t.contains(s.value_from.trim_start_matches('/'))
-        })
+        missing.iter().any(|s| t.contains(&reference_core(&s.value_from)))
     });
     let strength = if text.is_some() {
         Strength::Direct
@@ -169,6 +199,7 @@ mod tests {
     use super::*;
 
     crate::check_under_test!();
+    use crate::testkit::found;
     use crate::evidence::SecretMetadata;
     use crate::testkit::image::*;
 
@@ -180,6 +211,18 @@ mod tests {
         let mut ev = healthy();
         add_secret(&mut ev, "DB", &format!("{SECRET}:password::"), secret_metadata(SECRET, None));
         assert!(matches!(check(&ev), Verdict::Pass(_)));
+    }
+
+    #[test]
+    fn a_refused_lookup_still_ranks_the_stop_text_lower_and_names_the_gap() {
+        let reason = format!("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret {SECRET} from secrets manager: ResourceNotFoundException: Secrets Manager can't find the specified secret.");
+        let mut ev = failed_to_start(&reason);
+        let denied = Fact::Denied { action: "secretsmanager:DescribeSecret".into(), error: "AccessDeniedException".into() };
+        add_secret(&mut ev, "DB_PASSWORD", &format!("{SECRET}:password::"), denied);
+        let f = found(check(&ev));
+        assert_eq!(f.strength, Strength::Corroborating);
+        assert!(f.title.contains("DB_PASSWORD"), "{}", f.title);
+        assert!(f.evidence.iter().any(|e| e.contains("secretsmanager:DescribeSecret was denied")), "{:?}", f.evidence);
     }
 
     #[test]
