@@ -38,6 +38,35 @@ pub mod exit {
     }
 }
 
+/// Echo a user's input in a message: quoted, and shortened when very long
+/// (the start and the end, which is where a typo usually shows).
+pub fn echo(input: &str) -> String {
+    const KEEP: usize = 100;
+    let chars: Vec<char> = input.chars().collect();
+    if chars.len() <= KEEP {
+        return format!("{input:?}");
+    }
+    let head: String = chars[..70].iter().collect();
+    let tail: String = chars[chars.len() - 20..].iter().collect();
+    format!("{:?}", format!("{head}…{tail}")) + &format!(" ({} characters)", chars.len())
+}
+
+/// An error and its sources on one line, without Rust debug structures:
+/// `dispatch failure: io error: tcp connect error: Connection refused`.
+pub fn one_line(err: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next: Option<&dyn std::error::Error> = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        // A wrapper often repeats its source's text: keep each part once.
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ").replace('\n', " ")
+}
+
 #[derive(Debug, Error)]
 pub enum DoctorError {
     #[error("{0}")]
@@ -54,6 +83,8 @@ pub enum DoctorError {
     ClusterNotFound { cluster: String, region: String },
     #[error("no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or pass --profile")]
     NoCredentials,
+    #[error("{0}")]
+    CredentialsRejected(String),
     #[error("no AWS region: pass --region, set AWS_REGION, or give a task ARN")]
     NoRegion,
     #[error("AWS refused ecs:DescribeTasks ({0}): ecs-doctor needs at least ecs:DescribeTasks to diagnose a task")]
@@ -89,5 +120,43 @@ mod tests {
         assert_eq!(exit::worst([4, 1, 0]), 1);
         assert_eq!(exit::worst([1, 3, 4]), 3);
         assert_eq!(exit::worst([]), 0);
+    }
+
+    #[test]
+    fn long_inputs_are_shortened_when_echoed() {
+        assert_eq!(super::echo("abc"), "\"abc\"");
+        let long = format!("arn:{}:end", "x".repeat(5000));
+        let shown = super::echo(&long);
+        assert!(shown.len() < 140, "{shown}");
+        assert!(
+            shown.starts_with("\"arn:xxx") && shown.contains("…") && shown.contains("x:end\""),
+            "{shown}"
+        );
+        assert!(shown.ends_with("(5008 characters)"), "{shown}");
+    }
+
+    #[test]
+    fn an_error_chain_reads_as_one_line_without_debug_structures() {
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("dispatch failure")
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let err = Outer(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "tcp connect error:\nConnection refused",
+        ));
+        let line = super::one_line(&err);
+        assert_eq!(
+            line,
+            "dispatch failure: tcp connect error: Connection refused"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! What the user pointed at: a task ARN, a task id with `--cluster`, or an
 //! ECS console task URL.
 
-use crate::error::DoctorError;
+use crate::error::{echo, DoctorError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskTarget {
@@ -31,7 +31,8 @@ pub fn parse(task: &str, cluster: Option<&str>) -> Result<TaskTarget, DoctorErro
     if is_task_id(task) {
         let Some(cluster) = cluster else {
             return Err(DoctorError::BadTarget(format!(
-                "task id {task} needs --cluster (or pass the full task ARN)"
+                "task id {} needs --cluster (or pass the full task ARN)",
+                echo(task)
             )));
         };
         return Ok(TaskTarget {
@@ -42,12 +43,14 @@ pub fn parse(task: &str, cluster: Option<&str>) -> Result<TaskTarget, DoctorErro
         });
     }
     Err(DoctorError::BadTarget(format!(
-        "not a task ARN, task id or ECS console URL: {task:?} (expected arn:aws:ecs:<region>:<account>:task/<cluster>/<id>)"
+        "not a task ARN, task id or ECS console URL: {} (expected arn:aws:ecs:<region>:<account>:task/<cluster>/<id>)",
+        echo(task)
     )))
 }
 
 fn parse_arn(arn: &str, cluster_flag: Option<&str>) -> Result<TaskTarget, DoctorError> {
-    let bad = |why: &str| DoctorError::BadTarget(format!("malformed task ARN {arn:?}: {why}"));
+    let bad =
+        |why: &str| DoctorError::BadTarget(format!("malformed task ARN {}: {why}", echo(arn)));
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     if parts.len() != 6 {
         return Err(bad(
@@ -111,8 +114,9 @@ fn parse_arn(arn: &str, cluster_flag: Option<&str>) -> Result<TaskTarget, Doctor
 
 /// `https://<region>.console.aws.amazon.com/ecs/v2/clusters/<cluster>/tasks/<id>/configuration?region=<region>`
 fn parse_console_url(raw: &str, cluster_flag: Option<&str>) -> Result<TaskTarget, DoctorError> {
-    let bad =
-        |why: &str| DoctorError::BadTarget(format!("unrecognised ECS console URL {raw:?}: {why}"));
+    let bad = |why: &str| {
+        DoctorError::BadTarget(format!("unrecognised ECS console URL {}: {why}", echo(raw)))
+    };
     let url = url::Url::parse(raw).map_err(|e| bad(&e.to_string()))?;
     let host = url.host_str().unwrap_or_default();
     if !host.contains("console.aws.amazon.com") && !host.contains("console.amazonaws.cn") {

@@ -13,6 +13,7 @@ pub async fn describe_task(
     ecs: &aws_sdk_ecs::Client,
     region: &str,
     target: &TaskTarget,
+    profile: Option<&str>,
 ) -> Result<Task, DoctorError> {
     let out = ecs
         .describe_tasks()
@@ -24,6 +25,9 @@ pub async fn describe_task(
         Ok(o) => o,
         Err(err) => {
             let (class, message) = classify(&err);
+            if let Some(rejected) = super::credentials_rejected(&message, profile) {
+                return Err(rejected);
+            }
             return Err(match class {
                 ErrorClass::NotFound if message.contains("Cluster") => {
                     DoctorError::ClusterNotFound {

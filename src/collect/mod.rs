@@ -79,10 +79,7 @@ where
         }
         SdkError::TimeoutError(_) => (ErrorClass::Network, "timed out".into()),
         SdkError::DispatchFailure(d) => {
-            let text = format!(
-                "{}",
-                aws_smithy_types::error::display::DisplayErrorContext(err)
-            );
+            let text = crate::error::one_line(err);
             let class = if d.is_io() || d.is_timeout() {
                 ErrorClass::Network
             } else {
@@ -90,13 +87,7 @@ where
             };
             (class, text)
         }
-        other => (
-            ErrorClass::Other,
-            format!(
-                "{}",
-                aws_smithy_types::error::display::DisplayErrorContext(other)
-            ),
-        ),
+        other => (ErrorClass::Other, crate::error::one_line(other)),
     }
 }
 
@@ -238,6 +229,63 @@ impl Collector {
     }
 }
 
+/// Error codes of credentials AWS does not accept.
+const REJECTED_CREDENTIALS: &[&str] = &[
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "InvalidAccessKeyId",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+    "AuthFailure",
+    "ExpiredTokenException",
+    "ExpiredToken",
+    "RequestExpired",
+];
+
+/// A refusal of the credentials themselves, said in one line with the fix.
+pub fn credentials_rejected(message: &str, profile: Option<&str>) -> Option<DoctorError> {
+    let code = REJECTED_CREDENTIALS
+        .iter()
+        .find(|c| message.starts_with(*c))?;
+    let whose = match profile {
+        Some(p) => format!("the credentials of profile {p}"),
+        None => "the credentials (AWS_ACCESS_KEY_ID / AWS_PROFILE)".to_string(),
+    };
+    let fix = if code.contains("Expired") {
+        match profile {
+            Some(p) => format!("they have expired: refresh them (for an SSO profile: `aws sso login --profile {p}`)"),
+            None => "they have expired: refresh the session token, or use a profile (`aws sso login --profile <profile>`)".to_string(),
+        }
+    } else {
+        "check the access key, the secret key and any session token, or pass --profile".to_string()
+    };
+    Some(DoctorError::CredentialsRejected(format!(
+        "AWS rejected {whose} ({code}): {fix}"
+    )))
+}
+
+/// `--endpoint-url` must be an http(s) URL with a host: anything else is
+/// bad usage, said before any call is made.
+fn checked_endpoint(url: &str) -> Result<&str, DoctorError> {
+    let bad = |why: &str| {
+        DoctorError::BadInput(format!(
+            "--endpoint-url {} is not usable: {why} (expected e.g. http://localhost:4566)",
+            crate::error::echo(url)
+        ))
+    };
+    let parsed = url::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(bad(&format!(
+            "the scheme is {}, not http or https",
+            parsed.scheme()
+        )));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(bad("it names no host"));
+    }
+    Ok(url)
+}
+
 /// The one shared SDK configuration: region, profile, endpoint, retries, timeouts.
 pub async fn sdk_config(target: &TaskTarget, args: &TaskArgs) -> Result<SdkConfig, DoctorError> {
     let region = match (&target.region, &args.region) {
@@ -265,7 +313,7 @@ pub async fn sdk_config(target: &TaskTarget, args: &TaskArgs) -> Result<SdkConfi
         loader = loader.profile_name(p);
     }
     if let Some(url) = &args.endpoint_url {
-        loader = loader.endpoint_url(url);
+        loader = loader.endpoint_url(checked_endpoint(url)?);
     }
     let sdk = loader.load().await;
     if sdk.region().is_none() {
@@ -275,7 +323,18 @@ pub async fn sdk_config(target: &TaskTarget, args: &TaskArgs) -> Result<SdkConfi
     use aws_credential_types::provider::ProvideCredentials;
     match sdk.credentials_provider() {
         Some(provider) => {
-            if provider.provide_credentials().await.is_err() {
+            if let Err(e) = provider.provide_credentials().await {
+                let text = crate::error::one_line(&e);
+                let lower = text.to_ascii_lowercase();
+                if lower.contains("sso") || lower.contains("token") && lower.contains("expired") {
+                    let login = match &args.profile {
+                        Some(p) => format!("aws sso login --profile {p}"),
+                        None => "aws sso login --profile <profile>".to_string(),
+                    };
+                    return Err(DoctorError::CredentialsRejected(format!(
+                        "the credentials could not be loaded ({text}): for an SSO profile, run `{login}`"
+                    )));
+                }
                 return Err(DoctorError::NoCredentials);
             }
         }
@@ -295,7 +354,13 @@ pub async fn collect(target: &TaskTarget, args: &TaskArgs) -> Result<Evidence, D
         gaps: Arc::default(),
     };
 
-    let task = ecs::describe_task(&collector.ecs(), &collector.region, target).await?;
+    let task = ecs::describe_task(
+        &collector.ecs(),
+        &collector.region,
+        target,
+        args.profile.as_deref(),
+    )
+    .await?;
     let account = collector
         .account
         .clone()

@@ -34,7 +34,7 @@ fn wire_error(status: u16, code: &str, message: &str) -> Response {
 async fn describe_with(rule: &Rule) -> Result<ecs_doctor_checks::evidence::Task, DoctorError> {
     let ecs: Client = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [rule], |c| c
         .retry_config(aws_sdk_ecs::config::retry::RetryConfig::disabled()));
-    let result = describe_task(&ecs, "us-east-1", &target()).await;
+    let result = describe_task(&ecs, "us-east-1", &target(), None).await;
     assert_eq!(rule.num_calls(), 1, "DescribeTasks is asked exactly once");
     result
 }
@@ -123,4 +123,44 @@ async fn a_found_task_is_converted() {
     let task = describe_with(&rule).await.expect("the task");
     assert_eq!(task.id, "0123456789abcdef0123456789abcdef");
     assert_eq!(task.stop_code.as_deref(), Some("EssentialContainerExited"));
+}
+
+#[test]
+fn rejected_and_expired_credentials_name_the_profile_and_the_fix() {
+    let expired = super::credentials_rejected(
+        "ExpiredTokenException: The security token included in the request is expired",
+        Some("prod-admin"),
+    )
+    .expect("an expired token is a rejection")
+    .to_string();
+    assert!(expired.contains("profile prod-admin"), "{expired}");
+    assert!(
+        expired.contains("aws sso login --profile prod-admin"),
+        "{expired}"
+    );
+    let invalid = super::credentials_rejected(
+        "InvalidClientTokenId: The security token included in the request is invalid.",
+        None,
+    )
+    .expect("an unknown key is a rejection")
+    .to_string();
+    assert!(
+        invalid.contains("InvalidClientTokenId") && invalid.contains("access key"),
+        "{invalid}"
+    );
+    assert!(super::credentials_rejected("AccessDeniedException: no", None).is_none());
+}
+
+#[test]
+fn an_endpoint_url_must_be_http_with_a_host() {
+    for good in [
+        "http://127.0.0.1:4566",
+        "https://ecs.us-east-1.amazonaws.com",
+    ] {
+        assert_eq!(super::checked_endpoint(good).ok(), Some(good));
+    }
+    for bad in ["not a url", "ftp://x", "http://", "localhost:4566"] {
+        let err = super::checked_endpoint(bad).expect_err(bad);
+        assert_eq!(err.exit_code(), crate::error::exit::USAGE, "{bad}: {err}");
+    }
 }
