@@ -110,7 +110,8 @@ pub struct TaskArgs {
     /// For a running task: where inbound traffic comes from.
     #[arg(long = "from", value_name = "CIDR", default_value = "0.0.0.0/0")]
     pub from_cidr: String,
-    /// Give up on AWS after this many seconds.
+    /// A deadline for the whole diagnosis, in seconds: no AWS call starts after
+    /// it, and what was gathered by then is judged (the rest are gaps).
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
     #[command(flatten)]

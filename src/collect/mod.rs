@@ -17,7 +17,12 @@ use crate::error::DoctorError;
 use crate::target::TaskTarget;
 use aws_config::{retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Region, SdkConfig};
 use aws_sdk_ecs::error::ProvideErrorMetadata;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
 use ecs_doctor_checks::evidence::{Evidence, Fact, Gap, Inputs};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -91,10 +96,35 @@ where
     }
 }
 
+/// The deadline of the whole diagnosis (`--timeout`): no call starts after
+/// it, so a slow or silent AWS bounds the run instead of each call.
+#[derive(Debug, Clone, Copy)]
+struct Deadline(std::time::Instant);
+
+impl Intercept for Deadline {
+    fn name(&self) -> &'static str {
+        "Deadline"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if std::time::Instant::now() >= self.0 {
+            Err("the --timeout deadline of the diagnosis passed before this call".into())
+        } else {
+            Ok(())
+        }
+    }
+}
+
 /// Shared state of one collection run.
 #[derive(Clone)]
 pub struct Collector {
     pub sdk: SdkConfig,
+    deadline: Deadline,
     pub region: String,
     pub account: Option<String>,
     gaps: Arc<Mutex<Vec<Gap>>>,
@@ -190,21 +220,34 @@ impl Collector {
     }
 
     pub fn ecs(&self) -> aws_sdk_ecs::Client {
-        aws_sdk_ecs::Client::new(&self.sdk)
+        let conf = aws_sdk_ecs::config::Builder::from(&self.sdk)
+            .interceptor(self.deadline)
+            .build();
+        aws_sdk_ecs::Client::from_conf(conf)
     }
     pub fn ec2(&self) -> aws_sdk_ec2::Client {
-        aws_sdk_ec2::Client::new(&self.sdk)
+        let conf = aws_sdk_ec2::config::Builder::from(&self.sdk)
+            .interceptor(self.deadline)
+            .build();
+        aws_sdk_ec2::Client::from_conf(conf)
     }
     pub fn iam(&self) -> aws_sdk_iam::Client {
-        aws_sdk_iam::Client::new(&self.sdk)
+        let conf = aws_sdk_iam::config::Builder::from(&self.sdk)
+            .interceptor(self.deadline)
+            .build();
+        aws_sdk_iam::Client::from_conf(conf)
     }
     pub fn elb(&self) -> aws_sdk_elasticloadbalancingv2::Client {
-        aws_sdk_elasticloadbalancingv2::Client::new(&self.sdk)
+        let conf = aws_sdk_elasticloadbalancingv2::config::Builder::from(&self.sdk)
+            .interceptor(self.deadline)
+            .build();
+        aws_sdk_elasticloadbalancingv2::Client::from_conf(conf)
     }
     /// ECR in the image's own Region.
     pub fn ecr_in(&self, region: &str) -> aws_sdk_ecr::Client {
         let conf = aws_sdk_ecr::config::Builder::from(&self.sdk)
             .region(Region::new(region.to_string()))
+            .interceptor(self.deadline)
             .build();
         aws_sdk_ecr::Client::from_conf(conf)
     }
@@ -212,18 +255,21 @@ impl Collector {
     pub fn logs_in(&self, region: &str) -> aws_sdk_cloudwatchlogs::Client {
         let conf = aws_sdk_cloudwatchlogs::config::Builder::from(&self.sdk)
             .region(Region::new(region.to_string()))
+            .interceptor(self.deadline)
             .build();
         aws_sdk_cloudwatchlogs::Client::from_conf(conf)
     }
     pub fn secretsmanager_in(&self, region: &str) -> aws_sdk_secretsmanager::Client {
         let conf = aws_sdk_secretsmanager::config::Builder::from(&self.sdk)
             .region(Region::new(region.to_string()))
+            .interceptor(self.deadline)
             .build();
         aws_sdk_secretsmanager::Client::from_conf(conf)
     }
     pub fn ssm_in(&self, region: &str) -> aws_sdk_ssm::Client {
         let conf = aws_sdk_ssm::config::Builder::from(&self.sdk)
             .region(Region::new(region.to_string()))
+            .interceptor(self.deadline)
             .build();
         aws_sdk_ssm::Client::from_conf(conf)
     }
@@ -297,13 +343,16 @@ pub async fn sdk_config(target: &TaskTarget, args: &TaskArgs) -> Result<SdkConfi
         (Some(r), _) | (None, Some(r)) => Some(Region::new(r.clone())),
         (None, None) => None,
     };
+    // One call may use half of --timeout: with no call starting after the
+    // deadline, the whole diagnosis ends within about 1.5 × --timeout.
+    let per_call = Duration::from_millis(args.timeout.clamp(1, 600) * 500);
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::standard().with_max_attempts(3))
         .timeout_config(
             TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(3))
-                .operation_attempt_timeout(Duration::from_secs(args.timeout.clamp(1, 600)))
-                .operation_timeout(Duration::from_secs(args.timeout.clamp(1, 600)))
+                .connect_timeout(Duration::from_secs(3).min(per_call))
+                .operation_attempt_timeout(per_call)
+                .operation_timeout(per_call)
                 .build(),
         );
     if let Some(r) = region {
@@ -345,10 +394,13 @@ pub async fn sdk_config(target: &TaskTarget, args: &TaskArgs) -> Result<SdkConfi
 
 /// Collect every piece of evidence about the target task.
 pub async fn collect(target: &TaskTarget, args: &TaskArgs) -> Result<Evidence, DoctorError> {
+    let deadline =
+        Deadline(std::time::Instant::now() + Duration::from_secs(args.timeout.clamp(1, 600)));
     let sdk = sdk_config(target, args).await?;
     let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
     let collector = Collector {
         sdk,
+        deadline,
         region: region.clone(),
         account: target.account.clone(),
         gaps: Arc::default(),
