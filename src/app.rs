@@ -156,3 +156,34 @@ fn explain(code: Option<&str>, list: bool) -> anyhow::Result<i32> {
     );
     Ok(exit::OK)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_bundle;
+
+    proptest::proptest! {
+        /// Whatever file is replayed, it is a bundle or a one-line refusal.
+        #[test]
+        fn any_file_is_a_bundle_or_a_refusal(
+            text in proptest::prop_oneof![
+                ".{0,300}",
+                "\\{\"format\": \"ecs-doctor-evidence\"(, \"[a-z_]{1,20}\": [0-9a-z\"]{1,10}){0,4}\\}",
+            ]
+        ) {
+            if let Err(why) = parse_bundle(&text) {
+                proptest::prop_assert!(!why.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn every_example_bundle_replays() {
+        for entry in std::fs::read_dir("examples").expect("examples/") {
+            let path = entry.expect("an entry").path();
+            if path.extension().is_some_and(|e| e == "json") {
+                let text = std::fs::read_to_string(&path).expect("readable");
+                parse_bundle(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            }
+        }
+    }
+}

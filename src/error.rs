@@ -41,14 +41,15 @@ pub mod exit {
 /// Echo a user's input in a message: quoted, and shortened when very long
 /// (the start and the end, which is where a typo usually shows).
 pub fn echo(input: &str) -> String {
-    const KEEP: usize = 100;
-    let chars: Vec<char> = input.chars().collect();
-    if chars.len() <= KEEP {
-        return format!("{input:?}");
+    const KEEP: usize = 110;
+    // Shorten what is shown: escapes of odd characters count too.
+    let quoted: Vec<char> = format!("{input:?}").chars().collect();
+    if quoted.len() <= KEEP {
+        return quoted.into_iter().collect();
     }
-    let head: String = chars[..70].iter().collect();
-    let tail: String = chars[chars.len() - 20..].iter().collect();
-    format!("{:?}", format!("{head}…{tail}")) + &format!(" ({} characters)", chars.len())
+    let head: String = quoted[..80].iter().collect();
+    let tail: String = quoted[quoted.len() - 20..].iter().collect();
+    format!("{head}…{tail} ({} characters)", input.chars().count())
 }
 
 /// An error and its sources on one line, without Rust debug structures:

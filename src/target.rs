@@ -21,6 +21,11 @@ fn is_task_id(s: &str) -> bool {
 
 /// Parse `task` with the optional `--cluster`.
 pub fn parse(task: &str, cluster: Option<&str>) -> Result<TaskTarget, DoctorError> {
+    if cluster.is_some_and(|c| c.trim().is_empty()) {
+        return Err(DoctorError::BadTarget(
+            "--cluster is empty: give the cluster's name or ARN".into(),
+        ));
+    }
     let task = task.trim();
     if task.starts_with("arn:") {
         return parse_arn(task, cluster);
@@ -228,5 +233,29 @@ mod tests {
             ("prod", "abc", Some("eu-west-1"))
         );
         assert!(parse("https://example.com/clusters/x/tasks/y", None).is_err());
+    }
+
+    proptest::proptest! {
+        /// Any text a user pastes is a target or a bad-usage error (exit 2),
+        /// never a panic, and an error echoes it in bounded length.
+        #[test]
+        fn any_input_is_a_target_or_a_usage_error(
+            input in proptest::prop_oneof![
+                ".{0,200}",
+                "arn:aws:ecs:[a-z0-9-]{0,12}:[0-9]{0,12}:task/[a-zA-Z0-9/_-]{0,60}",
+                "https://[a-z0-9-]{0,12}\\.console\\.aws\\.amazon\\.com/ecs/v2/[a-zA-Z0-9/?=&_-]{0,80}",
+                "[a-f0-9]{0,40}",
+                ".{1000,3000}",
+            ],
+            cluster in proptest::option::of("[a-zA-Z0-9/_-]{0,30}"),
+        ) {
+            match parse(&input, cluster.as_deref()) {
+                Ok(t) => proptest::prop_assert!(!t.task.is_empty() && !t.cluster.is_empty()),
+                Err(e) => {
+                    proptest::prop_assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+                    proptest::prop_assert!(e.to_string().chars().count() < 400, "{}", e);
+                }
+            }
+        }
     }
 }

@@ -6,6 +6,8 @@ pub mod checks;
 pub mod codes;
 pub mod context;
 pub mod evidence;
+#[cfg(test)]
+mod fuzz;
 pub mod iam;
 pub mod image_ref;
 pub mod logs;
