@@ -62,7 +62,51 @@ pub struct Lab {
 
 impl Lab {
     pub fn start(scenario: &str) -> Lab {
-        Lab::launch(scenario, None)
+        Lab::launch(scenario, None, &[])
+    }
+
+    /// Start a scenario behind the lab's fault-injecting proxy
+    /// (`tests/lab/faultproxy.py`); [`Lab::faults`] steers it.
+    pub fn start_with_faults(scenario: &str) -> Lab {
+        Lab::launch(scenario, None, &["--fault-proxy"])
+    }
+
+    /// Set the proxy's faults (`{"kind": "deny", "action": "ec2:DescribeVpcs"}`,
+    /// `{"kind": "throttle", "rate": 0.2, "seed": 7}`, `{"kind": "off"}`); this
+    /// also clears the list of calls.
+    pub fn faults(&self, config: &Value) {
+        let body = config.to_string();
+        let reply = self.proxy_request("POST", "/__faults__", &body);
+        assert!(
+            reply.starts_with("HTTP/1.1 200"),
+            "the proxy refused {body}: {reply}"
+        );
+    }
+
+    /// The AWS actions ecs-doctor called (or tried) since the last [`Lab::faults`].
+    pub fn calls(&self) -> Vec<String> {
+        let reply = self.proxy_request("GET", "/__calls__", "");
+        let body = reply.split("\r\n\r\n").nth(1).unwrap_or_default();
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("calls ({e}): {reply}"))
+    }
+
+    fn proxy_request(&self, method: &str, path: &str, body: &str) -> String {
+        use std::io::Write;
+        let address = self.endpoint().trim_start_matches("http://").to_string();
+        let mut stream =
+            std::net::TcpStream::connect(&address).expect("connect to the fault proxy");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("a read timeout");
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("send to the fault proxy");
+        let mut reply = String::new();
+        let _ = stream.read_to_string(&mut reply);
+        reply
     }
 
     /// Start a scenario, then make the lab enforce IAM: ecs-doctor runs as the
@@ -76,10 +120,10 @@ impl Lab {
             LAB_COUNT.fetch_add(1, Ordering::Relaxed)
         ));
         std::fs::write(&path, policy_json).expect("write the caller policy");
-        Lab::launch(scenario, Some(path))
+        Lab::launch(scenario, Some(path), &[])
     }
 
-    fn launch(scenario: &str, policy: Option<PathBuf>) -> Lab {
+    fn launch(scenario: &str, policy: Option<PathBuf>, extra: &[&str]) -> Lab {
         let log = std::env::temp_dir().join(format!(
             "ecs-doctor-lab-{scenario}-{}-{}.log",
             std::process::id(),
@@ -93,6 +137,7 @@ impl Lab {
         if let Some(path) = &policy {
             command.arg("--caller-policy").arg(path);
         }
+        command.args(extra);
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -33,6 +33,7 @@ from datetime import datetime, timedelta, timezone
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import faultproxy  # noqa: E402
 import labkit  # noqa: E402
 import scenarios  # noqa: E402
 
@@ -91,6 +92,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if args.caller_policy:
             with open(args.caller_policy, encoding="utf-8") as f:
                 ready.update(lab.restrict_caller(f.read()))
+        if args.fault_proxy:
+            port = int(lab.endpoint.rsplit(":", 1)[1])
+            proxy = faultproxy.FaultProxy(port).start()
+            ready["moto_endpoint"] = lab.endpoint
+            ready["endpoint"] = proxy.endpoint
     except Exception:
         traceback.print_exc()
         lab.stop()
@@ -260,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="after building, create the IAM user ecs-doctor-reader with FILE as its only "
                         "(inline) policy, enforce IAM on every later request, and add the user's keys "
                         "to the ready line (caller_access_key_id, caller_secret_access_key)")
+    s.add_argument("--fault-proxy", action="store_true",
+                   help="put the fault-injecting proxy (faultproxy.py) in front of moto: the ready line's "
+                        "endpoint is the proxy's, moto_endpoint is moto's")
     s.set_defaults(fn=cmd_serve)
     c = sub.add_parser("check", help="serve scenarios and read them back")
     c.add_argument("scenarios", nargs="*")

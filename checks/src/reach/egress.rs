@@ -70,7 +70,27 @@ impl PathBuilder<'_, '_> {
                 self.gateway_path(table, explicit, &route.target, ep),
             )
         } else {
-            self.route_path(interface)
+            let rest = self.route_path(interface);
+            match (&net.endpoints, &endpoint_name) {
+                // Unknown endpoints: one with private DNS may carry this
+                // traffic, and whether the VPC relies on endpoints decides
+                // which cause a missing route is; a blocked hop decides nothing.
+                (Err(why), Some(_)) => {
+                    let unless = if dest.is_gateway_service() {
+                        format!("whether the VPC relies on endpoints, and so which cause this is, is unknown ({why})")
+                    } else {
+                        format!("unless an interface endpoint carries it ({why})")
+                    };
+                    (
+                        rest.0,
+                        rest.1
+                            .into_iter()
+                            .map(|s| s.undecided_unless(&unless))
+                            .collect(),
+                    )
+                }
+                _ => rest,
+            }
         };
         steps.extend(rest);
         steps.push(Step::ok(format!("{}:{}", dest.host, dest.port), &[]));

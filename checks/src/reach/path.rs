@@ -65,6 +65,17 @@ impl Step {
         self.hint = Some(hint.into());
         self
     }
+    /// A blocking hop that a missing fact could open or rename: unknown,
+    /// saying what is missing.
+    pub(super) fn undecided_unless(mut self, unless: &str) -> Step {
+        if self.is_blocked() {
+            self.hop.ok = None;
+            let note = self.hop.note.take().unwrap_or_default();
+            self.hop.note = Some(format!("{note} — {unless}"));
+        }
+        self
+    }
+
     pub fn is_blocked(&self) -> bool {
         self.hop.ok == Some(false)
     }

@@ -152,4 +152,18 @@ mod tests {
         let f = found(check(&fx.ev()));
         assert!(f.title.starts_with("Replies to tcp/3000 from 0.0.0.0/0 cannot get back"), "{}", f.title);
     }
+
+    #[test]
+    fn unreadable_endpoints_leave_a_missing_route_undecided() {
+        // A private subnet without a NAT: endpoints would be its only way out.
+        let mut ev = Fx::endpoints_only().stopped("TaskFailedToStart", ECR_API_TIMEOUT).ev();
+        ev.network.vpc_endpoints = crate::evidence::Fact::Denied {
+            action: "ec2:DescribeVpcEndpoints".into(),
+            error: "UnauthorizedOperation".into(),
+        };
+        match check(&ev) {
+            Verdict::Inconclusive(d) => assert!(d.contains("ec2:DescribeVpcEndpoints"), "{d}"),
+            other => panic!("convicted without the endpoints: {other:?}"),
+        }
+    }
 }
