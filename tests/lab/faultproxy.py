@@ -5,7 +5,8 @@ fails a request: refused (AccessDenied in the service's own protocol: JSON for
 ECS, Logs, ECR, Secrets Manager and SSM; query XML for EC2, IAM and ELB),
 throttled (the service's real throttling error), an HTTP 500 or 503, a reset
 connection, or no answer at all. Faults apply to one AWS action, or to a
-share of all requests drawn from a seeded random generator.
+share of all requests chosen by a seeded hash of each request (the same
+requests fail on every run, whatever order concurrent requests arrive in).
 
 It is steered over HTTP on the same port, with paths no AWS call uses:
 
@@ -19,10 +20,10 @@ Only loopback is served and only the lab's moto is forwarded to.
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import http.server
 import json
-import random
 import re
 import socket
 import threading
@@ -89,8 +90,9 @@ class FaultProxy:
         self.upstream_port = upstream_port
         self.lock = threading.Lock()
         self.config: dict = {"kind": "off"}
-        self.rng = random.Random(0)
         self.calls: list[str] = []
+        # How often each identical request was seen, for the random faults.
+        self.seen: dict[bytes, int] = {}
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -126,8 +128,8 @@ class FaultProxy:
                         return self._send(400, {}, b"unknown fault kind")
                     with proxy.lock:
                         proxy.config = config
-                        proxy.rng = random.Random(config.get("seed", 0))
                         proxy.calls = []
+                        proxy.seen = {}
                     return self._send(200, {}, b"ok")
                 return self._forward(body)
 
@@ -141,7 +143,7 @@ class FaultProxy:
                         if "action" in config:
                             hit = config["action"].lower() == action.lower()
                         else:
-                            hit = proxy.rng.random() < float(config.get("rate", 0.0))
+                            hit = proxy.draw(config, action, body) < float(config.get("rate", 0.0))
                         if not hit:
                             kind = "off"
                 if kind == "reset":
@@ -170,6 +172,16 @@ class FaultProxy:
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def draw(self, config: dict, action: str, body: bytes) -> float:
+        """A number in [0, 1) for this request: the same for the same seed,
+        request and occurrence, whatever order concurrent requests arrive in
+        (call with the lock held)."""
+        key = action.encode() + b"\0" + body
+        n = self.seen.get(key, 0)
+        self.seen[key] = n + 1
+        digest = hashlib.sha256(f"{config.get('seed', 0)}:{n}:".encode() + key).digest()
+        return int.from_bytes(digest[:8], "big") / 2**64
 
     @property
     def endpoint(self) -> str:

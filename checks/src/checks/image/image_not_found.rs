@@ -188,8 +188,14 @@ fn missing_image(img: &ImageEvidence) -> Option<Missing<'_>> {
 /// A pull failure that says an image ECR could not be asked about was not
 /// found: the stop text is the evidence, the refused lookup the caveat.
 fn stated_missing(ctx: &Ctx, images: &[&ImageEvidence]) -> Option<Finding> {
+    // Every pull failure says "failed to resolve ref": only a text that says
+    // "not found" and names no refusal states a missing image.
     let text = ctx.stops.all().iter().find(|t| {
-        t.class.states(Detail::ImagePullFailed) && t.class.states(Detail::ImageMissing)
+        t.class.states(Detail::ImagePullFailed)
+            && t.class.states(Detail::ImageMissing)
+            && !t.class.states(Detail::RegistryAuthRefused)
+            && crate::text::contains_any(&t.text, &["not found", "manifest unknown", "does not exist", "name unknown"])
+            && !crate::text::contains_any(&t.text, &["denied", "not authorized", "forbidden"])
     })?;
     let img = images.iter().find(|i| {
         !matches!(i.ecr, Fact::Gathered { .. } | Fact::Absent { .. })
@@ -305,6 +311,13 @@ mod tests {
     use crate::testkit::image::*;
 
     const NOT_FOUND: &str = "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v3: 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v3: not found";
+
+    #[test]
+    fn a_refused_pull_is_no_missing_image_even_with_the_lookup_refused() {
+        let mut ev = failed_to_start("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v3: denied: User: arn:aws:sts::123456789012:assumed-role/ecsTaskExecutionRole/x is not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:us-east-1:123456789012:repository/web");
+        ev.images[0].ecr = Fact::Denied { action: "ecr:DescribeImages".into(), error: "AccessDeniedException".into() };
+        assert!(matches!(check(&ev), Verdict::Inconclusive(_)), "{:?}", check(&ev));
+    }
 
     #[test]
     fn a_refused_lookup_still_ranks_the_stop_text_lower_and_names_the_gap() {
