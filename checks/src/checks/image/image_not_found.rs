@@ -193,9 +193,8 @@ fn stated_missing(ctx: &Ctx, images: &[&ImageEvidence]) -> Option<Finding> {
     let text = ctx.stops.all().iter().find(|t| {
         t.class.states(Detail::ImagePullFailed)
             && t.class.states(Detail::ImageMissing)
-            && !t.class.states(Detail::RegistryAuthRefused)
             && crate::text::contains_any(&t.text, &["not found", "manifest unknown", "does not exist", "name unknown"])
-            && !crate::text::contains_any(&t.text, &["denied", "not authorized", "forbidden"])
+            && !crate::text::contains_any(&t.text, &["denied", "not authorized", "unauthorized", "forbidden"])
     })?;
     let img = images.iter().find(|i| {
         !matches!(i.ecr, Fact::Gathered { .. } | Fact::Absent { .. })
