@@ -61,7 +61,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         return Verdict::Skipped("every image comes from ECR (its pulls authenticate with the execution role)".into());
     }
     let text = ctx.stops.stating(Detail::RegistryAuthRefused).map(|t| t.text.clone());
-    let assessment = ctx.role_access.clone().ok();
+    let assessment = ctx.role_access.as_ref().ok();
     let mut findings = Vec::new();
     let mut fine = Vec::new();
     for (c, r) in &outside {
@@ -111,7 +111,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
                 other.and_then(|f| f.gap_reason()).unwrap_or_else(|| "not looked up".into())
             )),
         }
-        let read = assessment.as_ref().and_then(|a| a.find("secretsmanager:GetSecretValue", Some(cred)));
+        let read = assessment.and_then(|a| a.find("secretsmanager:GetSecretValue", Some(cred)));
         match read {
             Some(a) if a.outcome.is_denied() => {
                 evidence.push(format!(
