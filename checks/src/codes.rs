@@ -18,6 +18,7 @@ pub enum Family {
     App,
     Image,
     Network,
+    Storage,
     Platform,
 }
 

@@ -124,6 +124,13 @@ pub struct Evidence {
     pub log_groups: Vec<LogGroupEvidence>,
     pub network: Network,
     pub load_balancing: Vec<TargetGroupEvidence>,
+    /// One entry per EFS file system the task definition mounts.
+    #[serde(default)]
+    pub efs: Vec<EfsEvidence>,
+    /// The task role, read when a check needs its permissions (EFS IAM
+    /// authorization); not applicable otherwise.
+    #[serde(default)]
+    pub task_role: Fact<Role>,
     /// What the user told ecs-doctor beyond the task itself.
     pub inputs: Inputs,
     /// Calls that were refused or failed.
@@ -217,6 +224,51 @@ pub struct TaskDefinition {
     pub cpu_architecture: Option<String>,
     pub os_family: Option<String>,
     pub containers: Vec<ContainerDefinition>,
+    /// `ephemeralStorage.sizeInGiB`; Fargate gives 20 GiB when absent.
+    #[serde(default)]
+    pub ephemeral_storage_gib: Option<i32>,
+    #[serde(default)]
+    pub volumes: Vec<Volume>,
+    /// `proxyConfiguration.containerName` (an App Mesh Envoy), when set.
+    #[serde(default)]
+    pub proxy_container: Option<String>,
+}
+
+/// A task definition volume.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Volume {
+    pub name: String,
+    /// `efsVolumeConfiguration`, for an EFS volume.
+    pub efs: Option<EfsVolume>,
+}
+
+/// `efsVolumeConfiguration` of a volume.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct EfsVolume {
+    pub file_system_id: String,
+    pub root_directory: Option<String>,
+    /// `ENABLED` or `DISABLED` (the default).
+    pub transit_encryption: Option<String>,
+    pub access_point_id: Option<String>,
+    /// `authorizationConfig.iam`: `ENABLED` or `DISABLED` (the default).
+    pub iam: Option<String>,
+}
+
+impl EfsVolume {
+    /// EFS IAM authorization: the task role is the client's identity.
+    pub fn uses_iam(&self) -> bool {
+        self.iam
+            .as_deref()
+            .is_some_and(|v| v.eq_ignore_ascii_case("ENABLED"))
+    }
+}
+
+/// A container's `mountPoints[]` entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct MountPoint {
+    pub source_volume: String,
+    pub container_path: String,
+    pub read_only: bool,
 }
 
 impl TaskDefinition {
@@ -247,6 +299,11 @@ pub struct ContainerDefinition {
     pub repository_credentials: Option<String>,
     pub command: Vec<String>,
     pub entry_point: Vec<String>,
+    #[serde(default)]
+    pub mount_points: Vec<MountPoint>,
+    /// `firelensConfiguration.type` (`fluentbit` or `fluentd`): a log router.
+    #[serde(default)]
+    pub firelens: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -489,6 +546,10 @@ pub struct SecretMetadata {
     pub kms_key_id: Option<String>,
     /// `secretsmanager` or `ssm`.
     pub service: String,
+    /// Secrets Manager's `VersionIdsToStages`: each version id and its
+    /// staging labels (`AWSCURRENT`, …). Parameter Store has none.
+    #[serde(default)]
+    pub versions: Option<BTreeMap<String, Vec<String>>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -684,6 +745,45 @@ pub struct PrefixList {
 }
 
 /// A load balancer target group the service registers the task with.
+/// What EFS says about one file system the task mounts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct EfsEvidence {
+    pub file_system_id: String,
+    pub file_system: Fact<FileSystem>,
+    pub mount_targets: Fact<Vec<MountTarget>>,
+    /// The file system policy: `Absent` when it has none (EFS then lets
+    /// every client that can connect mount it).
+    pub policy: Fact<serde_json::Value>,
+    /// Each access point a volume names, by id.
+    pub access_points: Vec<(String, Fact<AccessPoint>)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct FileSystem {
+    pub arn: Option<String>,
+    pub life_cycle_state: Option<String>,
+    /// One Zone file systems live in one Availability Zone.
+    pub availability_zone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct MountTarget {
+    pub id: String,
+    pub subnet_id: String,
+    pub availability_zone: Option<String>,
+    pub ip_address: Option<String>,
+    pub life_cycle_state: Option<String>,
+    pub security_groups: Fact<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct AccessPoint {
+    pub id: String,
+    pub file_system_id: String,
+    pub life_cycle_state: Option<String>,
+    pub root_directory: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct TargetGroupEvidence {
     pub arn: String,

@@ -10,6 +10,7 @@ pub mod evidence;
 mod fuzz;
 pub mod iam;
 pub mod image_ref;
+pub(crate) mod lb;
 pub mod logs;
 pub mod rank;
 pub mod reach;
@@ -196,6 +197,8 @@ mod meta_tests {
         match kind {
             OutOfMemory => "OutOfMemoryError: Container killed due to memory usage",
             ImagePlatform => "CannotPullContainerError: image Manifest does not contain descriptor matching platform 'linux/arm64'",
+            EfsMount => "ResourceInitializationError: failed to invoke EFS utils commands to set up EFS volumes: stderr: Failed to resolve \"fs-0123456789abcdef0.efs.us-east-1.amazonaws.com\" - check that your file system ID is correct, and ensure that the VPC has an EFS mount target for this file system ID.",
+            DiskFull => "CannotPullContainerError: failed to register layer: write /usr/lib/x86_64-linux-gnu/libLLVM-15.so.1: no space left on device",
             ExecFailure => "CannotStartContainerError: OCI runtime create failed: runc create failed: unable to start container process: exec: \"gunicorn\": executable file not found in $PATH: unknown",
             MountFailure => "CannotStartContainerError: failed to create shim task: OCI runtime create failed: error mounting \"/var/lib/ecs/volumes/cfg\" to rootfs at \"/etc/app\": not a directory",
             VolumeCreate => "CannotCreateVolumeError: the agent can't create the volume",

@@ -12,6 +12,52 @@ pub fn is_essential(ev: &Evidence, container: &Container) -> bool {
         .unwrap_or(true)
 }
 
+/// What a sidecar container is for, when `name` is one: a log router, a
+/// proxy or an agent that runs beside the app rather than the app itself.
+pub fn sidecar_role(ev: &Evidence, name: &str) -> Option<&'static str> {
+    let def = ev.task_def().and_then(|td| td.container(name));
+    if let Some(kind) = def.and_then(|d| d.firelens.as_deref()) {
+        return Some(if kind.eq_ignore_ascii_case("fluentd") {
+            "FireLens log router (fluentd)"
+        } else {
+            "FireLens log router (Fluent Bit)"
+        });
+    }
+    let image = def
+        .map(|d| d.image.clone())
+        .or_else(|| {
+            ev.task
+                .containers
+                .iter()
+                .find(|c| c.name == name)
+                .and_then(|c| c.image.clone())
+        })
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let lower = name.to_ascii_lowercase();
+    let is = |needle: &str| lower.starts_with(needle) || image.contains(needle);
+    if is("ecs-service-connect") {
+        Some("Service Connect proxy")
+    } else if is("aws-guardduty-agent") || is("aws-gd-agent") {
+        Some("GuardDuty runtime monitoring agent")
+    } else if ev
+        .task_def()
+        .and_then(|td| td.proxy_container.as_deref())
+        .is_some_and(|p| p == name)
+        || image.contains("aws-appmesh-envoy")
+    {
+        Some("App Mesh Envoy proxy")
+    } else if image.contains("aws-xray-daemon") {
+        Some("X-Ray daemon")
+    } else if image.contains("aws-otel-collector") || image.contains("opentelemetry-collector") {
+        Some("OpenTelemetry collector")
+    } else if image.contains("datadog/agent") || image.contains("datadog-agent") {
+        Some("Datadog agent")
+    } else {
+        None
+    }
+}
+
 /// Exit codes that mean "killed while the task was being torn down".
 pub fn is_teardown_exit(code: i32) -> bool {
     code == 137 || code == 143

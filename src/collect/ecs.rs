@@ -175,6 +175,30 @@ fn convert_task_definition(td: &aws_sdk_ecs::types::TaskDefinition) -> TaskDefin
             .iter()
             .map(convert_container_definition)
             .collect(),
+        ephemeral_storage_gib: td.ephemeral_storage().map(|e| e.size_in_gib()),
+        volumes: td
+            .volumes()
+            .iter()
+            .map(|v| Volume {
+                name: v.name().unwrap_or_default().to_string(),
+                efs: v.efs_volume_configuration().map(|e| EfsVolume {
+                    file_system_id: e.file_system_id().to_string(),
+                    root_directory: e.root_directory().map(str::to_string),
+                    transit_encryption: e.transit_encryption().map(|t| t.as_str().to_string()),
+                    access_point_id: e
+                        .authorization_config()
+                        .and_then(|a| a.access_point_id())
+                        .map(str::to_string),
+                    iam: e
+                        .authorization_config()
+                        .and_then(|a| a.iam())
+                        .map(|i| i.as_str().to_string()),
+                }),
+            })
+            .collect(),
+        proxy_container: td
+            .proxy_configuration()
+            .map(|p| p.container_name().to_string()),
     }
 }
 
@@ -251,6 +275,18 @@ fn convert_container_definition(
             .map(|r| r.credentials_parameter().to_string()),
         command: cd.command().to_vec(),
         entry_point: cd.entry_point().to_vec(),
+        mount_points: cd
+            .mount_points()
+            .iter()
+            .map(|m| MountPoint {
+                source_volume: m.source_volume().unwrap_or_default().to_string(),
+                container_path: m.container_path().unwrap_or_default().to_string(),
+                read_only: m.read_only().unwrap_or(false),
+            })
+            .collect(),
+        firelens: cd
+            .firelens_configuration()
+            .map(|f| f.r#type().as_str().to_string()),
     }
 }
 

@@ -34,7 +34,49 @@ pub async fn execution_role(c: &Collector, td: Option<&TaskDefinition>) -> Fact<
     let Some(arn) = td.execution_role_arn.clone() else {
         return Fact::not_applicable("the task definition has no executionRoleArn");
     };
-    role(c, &arn).await
+    role(c, &arn, Whose::Execution).await
+}
+
+/// The task role, when a check needs its permissions: EFS IAM authorization
+/// mounts with the task role's credentials.
+pub async fn task_role(c: &Collector, td: Option<&TaskDefinition>) -> Fact<Role> {
+    let Some(td) = td else {
+        return Fact::not_applicable("the task definition could not be read");
+    };
+    let efs_iam = td
+        .volumes
+        .iter()
+        .filter_map(|v| v.efs.as_ref())
+        .any(EfsVolume::uses_iam);
+    if !efs_iam {
+        return Fact::not_applicable("no check needs the task role's permissions");
+    }
+    let Some(arn) = td.task_role_arn.clone() else {
+        return Fact::not_applicable("the task definition has no taskRoleArn");
+    };
+    role(c, &arn, Whose::Task).await
+}
+
+/// Which of the task's two roles, for the impact of a gap.
+#[derive(Clone, Copy)]
+enum Whose {
+    Execution,
+    Task,
+}
+
+impl Whose {
+    fn label(self) -> &'static str {
+        match self {
+            Whose::Execution => "execution role",
+            Whose::Task => "task role",
+        }
+    }
+    fn checks(self) -> &'static str {
+        match self {
+            Whose::Execution => "the execution role checks (exists, trusted, permissions)",
+            Whose::Task => "the EFS IAM authorization check (the task role's permissions)",
+        }
+    }
 }
 
 /// `iam:SimulatePrincipalPolicy` for exactly what the task needs, including
@@ -56,10 +98,10 @@ pub async fn simulation(
     simulate(&c.iam(), arn, &needed).await
 }
 
-async fn role(c: &Collector, arn: &str) -> Fact<Role> {
+async fn role(c: &Collector, arn: &str, whose: Whose) -> Fact<Role> {
     let iam = c.iam();
     let name = role_name(arn).to_string();
-    let impact = "the execution role checks (exists, trusted, permissions)";
+    let impact = whose.checks();
     let got = iam.get_role().role_name(&name).send().await;
     let role = match c.fact("iam:GetRole", impact, got) {
         Fact::Gathered { value } => value,
@@ -76,8 +118,8 @@ async fn role(c: &Collector, arn: &str) -> Fact<Role> {
         .unwrap_or(serde_json::Value::Null);
 
     let (attached, inline) = tokio::join!(
-        attached_policies(c, &iam, &name),
-        inline_policies(c, &iam, &name)
+        attached_policies(c, &iam, &name, whose),
+        inline_policies(c, &iam, &name, whose)
     );
     Fact::gathered(Role {
         arn: r.arn().to_string(),
@@ -108,7 +150,10 @@ async fn attached_policies(
     c: &Collector,
     iam: &aws_sdk_iam::Client,
     role: &str,
+    whose: Whose,
 ) -> Fact<Vec<AttachedPolicy>> {
+    let impact = format!("evaluating the {}'s managed policies", whose.label());
+    let impact = impact.as_str();
     let pages = iam
         .list_attached_role_policies()
         .role_name(role)
@@ -117,22 +162,17 @@ async fn attached_policies(
         .collect::<Vec<_>>()
         .await;
     let listed = match c
-        .listed(
-            "iam:ListAttachedRolePolicies",
-            "evaluating the execution role's managed policies",
-            pages,
-            |out| {
-                out.attached_policies()
-                    .iter()
-                    .map(|p| {
-                        (
-                            p.policy_arn().unwrap_or_default().to_string(),
-                            p.policy_name().unwrap_or_default().to_string(),
-                        )
-                    })
-                    .collect::<Vec<_>>()
-            },
-        )
+        .listed("iam:ListAttachedRolePolicies", impact, pages, |out| {
+            out.attached_policies()
+                .iter()
+                .map(|p| {
+                    (
+                        p.policy_arn().unwrap_or_default().to_string(),
+                        p.policy_name().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
         .gathered_or_gap()
     {
         Ok(value) => value,
@@ -141,11 +181,7 @@ async fn attached_policies(
     let futures = listed.into_iter().map(|(arn, name)| async move {
         let document = async {
             let policy = iam.get_policy().policy_arn(&arn).send().await;
-            let version = match c.fact(
-                "iam:GetPolicy",
-                "evaluating the execution role's managed policies",
-                policy,
-            ) {
+            let version = match c.fact("iam:GetPolicy", impact, policy) {
                 Fact::Gathered { value } => value
                     .policy()
                     .and_then(|p| p.default_version_id())
@@ -161,11 +197,7 @@ async fn attached_policies(
                 .version_id(&version)
                 .send()
                 .await;
-            match c.fact(
-                "iam:GetPolicyVersion",
-                "evaluating the execution role's managed policies",
-                got,
-            ) {
+            match c.fact("iam:GetPolicyVersion", impact, got) {
                 Fact::Gathered { value } => match value.policy_version().and_then(|v| v.document())
                 {
                     Some(doc) => decode_policy(doc),
@@ -188,7 +220,10 @@ async fn inline_policies(
     c: &Collector,
     iam: &aws_sdk_iam::Client,
     role: &str,
+    whose: Whose,
 ) -> Fact<Vec<InlinePolicy>> {
+    let impact = format!("evaluating the {}'s inline policies", whose.label());
+    let impact = impact.as_str();
     let pages = iam
         .list_role_policies()
         .role_name(role)
@@ -197,12 +232,9 @@ async fn inline_policies(
         .collect::<Vec<_>>()
         .await;
     let names = match c
-        .listed(
-            "iam:ListRolePolicies",
-            "evaluating the execution role's inline policies",
-            pages,
-            |out| out.policy_names().to_vec(),
-        )
+        .listed("iam:ListRolePolicies", impact, pages, |out| {
+            out.policy_names().to_vec()
+        })
         .gathered_or_gap()
     {
         Ok(value) => value,
@@ -215,11 +247,7 @@ async fn inline_policies(
             .policy_name(&name)
             .send()
             .await;
-        let document = match c.fact(
-            "iam:GetRolePolicy",
-            "evaluating the execution role's inline policies",
-            got,
-        ) {
+        let document = match c.fact("iam:GetRolePolicy", impact, got) {
             Fact::Gathered { value } => decode_policy(value.policy_document()),
             other => other.map(|_| serde_json::Value::Null),
         };

@@ -4,6 +4,7 @@
 
 mod ecr;
 mod ecs;
+mod efs;
 mod elb;
 mod iam;
 mod logs;
@@ -237,6 +238,12 @@ impl Collector {
             .build();
         aws_sdk_iam::Client::from_conf(conf)
     }
+    pub fn efs(&self) -> aws_sdk_efs::Client {
+        let conf = aws_sdk_efs::config::Builder::from(&self.sdk)
+            .interceptor(self.deadline)
+            .build();
+        aws_sdk_efs::Client::from_conf(conf)
+    }
     pub fn elb(&self) -> aws_sdk_elasticloadbalancingv2::Client {
         let conf = aws_sdk_elasticloadbalancingv2::config::Builder::from(&self.sdk)
             .interceptor(self.deadline)
@@ -444,14 +451,27 @@ pub async fn collect(target: &TaskTarget, args: &TaskArgs) -> Result<Evidence, D
         let simulation = iam::simulation(&collector, td.as_ref(), &secrets).await;
         (secrets, simulation)
     };
-    let (logs, images, execution_role, (secrets, simulation), log_groups, network, load_balancing) = tokio::join!(
-        logs::container_logs(&collector, &task, td.as_ref(), args.log_lines),
-        ecr::images(&collector, td.as_ref(), &task),
-        iam::execution_role(&collector, td.as_ref()),
-        secrets_then_simulation,
-        logs::log_groups(&collector, td.as_ref()),
-        network::network(&collector, placement, eni),
-        elb::load_balancing(&collector, service.value()),
+    let (
+        (logs, images, execution_role, (secrets, simulation), log_groups, network, load_balancing),
+        (efs, task_role),
+    ) = tokio::join!(
+        async {
+            tokio::join!(
+                logs::container_logs(&collector, &task, td.as_ref(), args.log_lines),
+                ecr::images(&collector, td.as_ref(), &task),
+                iam::execution_role(&collector, td.as_ref()),
+                secrets_then_simulation,
+                logs::log_groups(&collector, td.as_ref()),
+                network::network(&collector, placement, eni),
+                elb::load_balancing(&collector, service.value()),
+            )
+        },
+        async {
+            tokio::join!(
+                efs::file_systems(&collector, td.as_ref()),
+                iam::task_role(&collector, td.as_ref()),
+            )
+        },
     );
 
     let gaps = collector.gaps.lock().expect("gap list lock").clone();
@@ -469,6 +489,8 @@ pub async fn collect(target: &TaskTarget, args: &TaskArgs) -> Result<Evidence, D
         log_groups,
         network,
         load_balancing,
+        efs,
+        task_role,
         inputs,
         gaps,
     })

@@ -84,6 +84,11 @@ async fn secret(c: &Collector, region: &str, arn: &str, name: &str) -> Fact<Secr
         name: o.name().map(str::to_string),
         kms_key_id: o.kms_key_id().map(str::to_string),
         service: "secretsmanager".into(),
+        versions: o.version_ids_to_stages().map(|v| {
+            v.iter()
+                .map(|(id, stages)| (id.clone(), stages.clone()))
+                .collect()
+        }),
     })
 }
 
@@ -120,6 +125,7 @@ async fn parameter(c: &Collector, region: &str, param: &str, name: &str) -> Fact
                 name: p.name().map(str::to_string),
                 kms_key_id: p.key_id().map(str::to_string),
                 service: "ssm".into(),
+                versions: None,
             }),
             None => Fact::absent(format!("parameter {param} does not exist in {region}")),
         },

@@ -103,6 +103,9 @@ causes! {
         AppHealthCheckFailed => app_health_check_failed: "The container health check failed",
         LbHealthCheckFailed => lb_health_check_failed: "The load balancer's health check failed",
         AppSigtermTimeout => app_sigterm_timeout: "The container did not stop within stopTimeout after SIGTERM and was killed",
+        AppBoundToLocalhost => app_bound_to_localhost: "The app listens on localhost only, so nothing outside the container reaches it",
+        HealthCheckGraceTooShort => health_check_grace_too_short: "The load balancer judged the app before it had finished starting",
+        SidecarFailed => sidecar_failed: "An essential sidecar (log router, Service Connect or App Mesh proxy, agent) stopped the task",
     }
     image / Image {
         ImageNotFound => image_not_found: "The image repository, tag or digest does not exist",
@@ -114,6 +117,7 @@ causes! {
         ExecutionRoleUntrusted => execution_role_untrusted: "The execution role does not trust ecs-tasks.amazonaws.com",
         ExecutionRolePermissions => execution_role_permissions: "The execution role is not allowed to do what the task needs",
         SecretNotFound => secret_not_found: "A secret or parameter the task references does not exist",
+        SecretKeyMissing => secret_key_missing: "The secret exists, but not the JSON key or version valueFrom names",
         LogGroupMissing => log_group_missing: "The awslogs log group does not exist",
         LogConfigInvalid => log_config_invalid: "The awslogs log configuration is incomplete or invalid",
     }
@@ -126,6 +130,10 @@ causes! {
         NaclBlocked => nacl_blocked: "A network ACL denies the traffic the task needs",
         VpcDnsDisabled => vpc_dns_disabled: "VPC DNS support or hostnames is disabled",
         SubnetIpExhausted => subnet_ip_exhausted: "The subnet has no free IP addresses for the task's ENI",
+    }
+    storage / Storage {
+        EfsMountFailed => efs_mount_failed: "An EFS volume could not be mounted",
+        EphemeralStorageExhausted => ephemeral_storage_exhausted: "The task's ephemeral storage filled up (no space left on device)",
     }
     platform / Platform {
         EniProvisioningTimeout => eni_provisioning_timeout: "The task's network interface was not provisioned in time",

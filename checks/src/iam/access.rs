@@ -147,7 +147,7 @@ pub fn arn_region(arn: &str) -> Option<&str> {
 /// Parse every readable attached and inline policy of a role. A listing
 /// that could not be read is unreadable too: a role whose policies are
 /// unknown is not a role without policies.
-fn role_policies(role: &Role) -> (Vec<Policy>, Vec<String>) {
+pub(crate) fn role_policies(role: &Role) -> (Vec<Policy>, Vec<String>) {
     let mut parsed = Vec::new();
     let mut unreadable = Vec::new();
     let mut docs: Vec<(String, &Fact<serde_json::Value>)> = Vec::new();

@@ -43,6 +43,38 @@ pub fn secrets_manager_arn(value_from: &str) -> Option<(String, String)> {
     Some((parts[..7].join(":"), parts[3].to_string()))
 }
 
+/// What a Secrets Manager `valueFrom` selects inside the secret: the parts
+/// after the ARN, `json-key:version-stage:version-id`, each empty when unset.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SecretSelector {
+    pub json_key: Option<String>,
+    pub version_stage: Option<String>,
+    pub version_id: Option<String>,
+}
+
+impl SecretSelector {
+    pub fn of(value_from: &str) -> Option<SecretSelector> {
+        secrets_manager_arn(value_from)?;
+        let parts: Vec<&str> = value_from.split(':').collect();
+        let part = |i: usize| {
+            parts
+                .get(i)
+                .map(|p| p.trim())
+                .filter(|p| !p.is_empty())
+                .map(str::to_string)
+        };
+        Some(SecretSelector {
+            json_key: part(7),
+            version_stage: part(8),
+            version_id: part(9),
+        })
+    }
+
+    pub fn is_whole_secret(&self) -> bool {
+        self.json_key.is_none() && self.version_stage.is_none() && self.version_id.is_none()
+    }
+}
+
 /// The parameter ARN and Region of an SSM `valueFrom` (a name or an ARN).
 pub fn ssm_parameter_arn(
     value_from: &str,

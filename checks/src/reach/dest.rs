@@ -20,6 +20,8 @@ pub enum AwsService {
     Logs,
     /// A registry outside ECR (Docker Hub, ECR Public, any other host).
     Registry,
+    /// An EFS mount target (NFS inside the VPC, not an API endpoint).
+    Efs,
 }
 
 impl AwsService {
@@ -32,6 +34,7 @@ impl AwsService {
             AwsService::Ssm => "SSM Parameter Store",
             AwsService::Logs => "CloudWatch Logs",
             AwsService::Registry => "registry",
+            AwsService::Efs => "EFS",
         }
     }
 
@@ -44,7 +47,7 @@ impl AwsService {
             AwsService::SecretsManager => Some("secretsmanager"),
             AwsService::Ssm => Some("ssm"),
             AwsService::Logs => Some("logs"),
-            AwsService::Registry => None,
+            AwsService::Registry | AwsService::Efs => None,
         }
     }
 
@@ -68,6 +71,7 @@ impl AwsService {
             AwsService::Ssm => &["ssm.", "from ssm", "parameter store", "systems manager"],
             AwsService::Logs => &["logs.", "logging driver", "logger", "cloudwatch logs"],
             AwsService::Registry => &[],
+            AwsService::Efs => &[".efs.", "efs utils", "mount.nfs", "mount target"],
         }
     }
 }

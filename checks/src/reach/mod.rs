@@ -12,6 +12,7 @@
 
 pub mod addr;
 pub mod dest;
+mod efs;
 mod egress;
 mod findings;
 mod hops;
@@ -25,6 +26,7 @@ pub use dest::{destinations, observed, AwsService, Destination, Observed};
 pub use findings::{affected, check_verdict, finding, support};
 pub use path::{Direction, PathEval, Step, Via};
 
+use efs::*;
 use egress::*;
 use hops::*;
 use inbound::*;
@@ -61,6 +63,8 @@ pub enum Scope {
 pub struct NetworkPaths {
     pub egress: Scope,
     pub inbound: Scope,
+    /// NFS to the mount targets of the task's EFS volumes.
+    pub efs: Scope,
 }
 
 /// What the evaluation says about one cause code.
@@ -88,13 +92,23 @@ impl NetworkPaths {
             Scope::Paths(p) => p.as_slice(),
             _ => &[],
         };
-        e.iter().chain(i.iter())
+        let f = match &self.efs {
+            Scope::Paths(p) => p.as_slice(),
+            _ => &[],
+        };
+        e.iter().chain(i.iter()).chain(f.iter())
     }
 
     /// The hops that decide `cause`, across both scopes.
     pub fn hops_for(&self, cause: Cause) -> CauseHops<'_> {
         let mut out = CauseHops::default();
-        for (scope, inbound) in [(&self.egress, false), (&self.inbound, true)] {
+        // The EFS paths decide the EFS mount only; the others, the rest.
+        let scopes = if cause == Cause::EfsMountFailed {
+            vec![(&self.efs, false)]
+        } else {
+            vec![(&self.egress, false), (&self.inbound, true)]
+        };
+        for (scope, inbound) in scopes {
             match scope {
                 Scope::Paths(paths) => {
                     for p in paths {
@@ -123,6 +137,7 @@ pub fn evaluate(ev: &Evidence, stops: &StopTexts) -> NetworkPaths {
     NetworkPaths {
         egress: egress_scope(ev, stops),
         inbound: inbound_scope(ev),
+        efs: efs_scope(ev),
     }
 }
 
@@ -143,6 +158,12 @@ pub fn report_paths(ctx: &crate::context::Ctx) -> Vec<NetworkPath> {
     }
     if let Scope::Paths(p) = &eval.inbound {
         out.extend(p.iter().map(PathEval::to_network_path));
+    }
+    if let Scope::Paths(p) = &eval.efs {
+        let mount_failed = ctx.stops.find(crate::stops::StopKind::EfsMount).is_some();
+        if mount_failed || p.iter().any(|p| p.steps.iter().any(Step::is_blocked)) {
+            out.extend(p.iter().map(PathEval::to_network_path));
+        }
     }
     out
 }

@@ -66,6 +66,34 @@ pub const KINDS: &[Pattern] = &[
         any: &["exec format error", "descriptor matching platform"],
         with: &[],
     },
+    // EFS mount helper texts, before the generic mount and resource rows.
+    Pattern {
+        kind: StopKind::EfsMount,
+        any: &[
+            "efs utils",
+            "efs-utils",
+            "efs volume",
+            "elasticfilesystem",
+            "mount.nfs",
+            "amazon-efs-mount",
+            "efs mount",
+            ".efs.",
+            "mount target",
+        ],
+        with: &[],
+    },
+    // A full disk outranks the step (pull, extraction, write) it broke.
+    Pattern {
+        kind: StopKind::DiskFull,
+        any: &[
+            "no space left on",
+            "disk quota exceeded",
+            "not enough space on the disk",
+            "insufficient disk space",
+            "enospc",
+        ],
+        with: &[],
+    },
     Pattern {
         kind: StopKind::ExecFailure,
         any: &[
@@ -153,7 +181,6 @@ pub const KINDS: &[Pattern] = &[
             "rate limit",
             "httpreaderseeker",
             "error pulling image",
-            "no space left on device",
             "registry auth",
         ],
         with: &[],
@@ -171,9 +198,6 @@ pub const KINDS: &[Pattern] = &[
             "log group",
             "logging driver",
             "logger",
-            "efs utils",
-            "efs volume",
-            "elasticfilesystem",
             "env files",
             "environment files",
             "accessdenied",
@@ -366,6 +390,59 @@ pub const DETAILS: &[DetailPattern] = &[
             "increase-rate-limits",
         ],
         with: &[],
+    },
+    // A key or version of a secret that exists; the secret-missing row below
+    // would also match these texts, so its check defers to this detail.
+    DetailPattern {
+        detail: Detail::SecretKeyMissing,
+        any: &[
+            "did not contain json key",
+            "does not contain json key",
+            "json key",
+            "secret value for staging label",
+            "secret value for versionid",
+            "secret value for version id",
+            "version stage",
+            "versionstage",
+        ],
+        with: &[],
+    },
+    DetailPattern {
+        detail: Detail::KmsDenied,
+        any: &[
+            "access to kms is not allowed",
+            "kms:decrypt",
+            "kmsaccessdenied",
+            "kms.accessdenied",
+            "kms key",
+            "kmsinvalidstate",
+            "kms.kmsinvalidstate",
+            "key is disabled",
+        ],
+        with: &[],
+    },
+    DetailPattern {
+        detail: Detail::EfsAccessDenied,
+        any: &[
+            "access denied by server",
+            "permission denied",
+            "accessdenied",
+            "access denied",
+        ],
+        with: &["efs", "mount", "nfs", "elasticfilesystem"],
+    },
+    DetailPattern {
+        detail: Detail::EfsUnreachable,
+        any: &[
+            "connection timed out",
+            "timed out",
+            "failed to resolve",
+            "could not resolve",
+            "name or service not known",
+            "no route to host",
+            "connection refused",
+        ],
+        with: &["efs", "mount.nfs", "mount target", "elasticfilesystem"],
     },
     DetailPattern {
         detail: Detail::SecretMissing,

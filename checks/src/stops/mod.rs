@@ -62,6 +62,10 @@ pub enum StopKind {
     OutOfMemory,
     /// The image was built for another CPU architecture (`exec format error`).
     ImagePlatform,
+    /// The EFS mount helper failed to mount a volume.
+    EfsMount,
+    /// A disk filled up: `no space left on device`.
+    DiskFull,
     /// The runtime could not execute the command or entry point.
     ExecFailure,
     /// The runtime could not mount a volume into the container.
@@ -106,6 +110,8 @@ impl StopKind {
         match self {
             StopKind::OutOfMemory => "out of memory",
             StopKind::ImagePlatform => "image platform",
+            StopKind::EfsMount => "EFS mount",
+            StopKind::DiskFull => "disk full",
             StopKind::ExecFailure => "command could not be executed",
             StopKind::MountFailure => "volume mount failed",
             StopKind::VolumeCreate => "volume could not be created",
@@ -135,6 +141,7 @@ impl StopKind {
                 Family::App
             }
             ImagePlatform | ImagePull | TaskResources => Family::Image,
+            EfsMount | DiskFull => Family::Storage,
             Network => Family::Network,
             MountFailure | VolumeCreate | RuntimeTimeout | RuntimeError | Placement
             | Deployment | UserStop | Spot | Maintenance | HostLifecycle | FailedToStartBare => {
@@ -152,6 +159,8 @@ impl StopKind {
             OutOfMemory => &[AppOutOfMemory],
             ImagePlatform => &[ImagePlatformMismatch],
             ExecFailure => &[AppCommandNotFound],
+            EfsMount => &[EfsMountFailed],
+            DiskFull => &[EphemeralStorageExhausted],
             MountFailure | VolumeCreate | RuntimeTimeout | RuntimeError => &[PlatformError],
             ImagePull => &[
                 ImageNotFound,
@@ -163,6 +172,7 @@ impl StopKind {
             ],
             TaskResources => &[
                 SecretNotFound,
+                SecretKeyMissing,
                 LogGroupMissing,
                 LogConfigInvalid,
                 ExecutionRoleMissing,
@@ -196,6 +206,7 @@ impl StopKind {
                 AppExitZero,
                 AppOutOfMemory,
                 AppCommandNotFound,
+                SidecarFailed,
             ],
             FailedToStartBare => &[Unknown],
         }
@@ -217,6 +228,14 @@ pub enum Detail {
     RateLimited,
     /// A secret or parameter does not exist.
     SecretMissing,
+    /// A secret exists but not the JSON key or version `valueFrom` names.
+    SecretKeyMissing,
+    /// KMS refused to decrypt a secret or parameter.
+    KmsDenied,
+    /// The EFS server refused the mount (IAM authorization, file system policy).
+    EfsAccessDenied,
+    /// The EFS mount target could not be resolved or reached.
+    EfsUnreachable,
     /// The awslogs log group does not exist, or the driver failed to start.
     LogGroupMissing,
     /// The logging driver refused its options.
@@ -247,6 +266,9 @@ impl Detail {
             Detail::RegistryAuthRefused => &[RegistryAuthFailed],
             Detail::RateLimited => &[RegistryRateLimited],
             Detail::SecretMissing => &[SecretNotFound],
+            Detail::SecretKeyMissing => &[SecretKeyMissing, SecretNotFound],
+            Detail::KmsDenied => &[ExecutionRolePermissions],
+            Detail::EfsAccessDenied | Detail::EfsUnreachable => &[EfsMountFailed],
             Detail::LogGroupMissing => &[LogGroupMissing],
             Detail::LogDriverRefused => &[LogConfigInvalid],
             Detail::NoCredentials => &[ExecutionRoleMissing],

@@ -57,6 +57,22 @@ mod kinds {
         ("standard_init_linux.go:228: exec user process caused: no such file or directory", ExecFailure),
         // Architecture mismatch is the image family's, even with exec wording.
         ("exec /usr/local/bin/app: exec format error", ImagePlatform),
+        // §3.3 EFS: the mount helper's words, whatever step failed.
+        (
+            "ResourceInitializationError: failed to invoke EFS utils commands to set up EFS volumes: stderr: mount.nfs4: Connection timed out : unsuccessful EFS utils command execution; code: 32",
+            EfsMount,
+        ),
+        (
+            "ResourceInitializationError: failed to invoke EFS utils commands to set up EFS volumes: stderr: b'mount.nfs4: access denied by server while mounting 127.0.0.1:/'",
+            EfsMount,
+        ),
+        ("Failed to resolve \"fs-1.efs.us-east-1.amazonaws.com\" - ensure that the VPC has an EFS mount target", EfsMount),
+        // A full disk, at pull time or at run time.
+        (
+            "CannotPullContainerError: failed to register layer: write /usr/lib/libLLVM.so: no space left on device",
+            DiskFull,
+        ),
+        ("CannotPullContainerError: failed to extract layer sha256:9f3…: write /var/lib/containerd/…: no space left on devi", DiskFull),
         // §3.5 bad mount.
         (
             "CannotStartContainerError: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: error mounting \"/var/lib/ecs/volumes/data\" to rootfs at \"/etc/app/config.yml\": mount /var/lib/ecs/volumes/data:/etc/app/config.yml (via /proc/self/fd/6), flags: 0x5000: not a directory: unknown",

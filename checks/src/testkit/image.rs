@@ -234,6 +234,10 @@ pub fn secret_metadata(arn: &str, kms_key_id: Option<&str>) -> Fact<SecretMetada
         name: arn.rsplit(':').next().map(str::to_string),
         kms_key_id: kms_key_id.map(str::to_string),
         service: "secretsmanager".into(),
+        versions: Some(BTreeMap::from([(
+            "6c2d1e0a-5b1f-4b7e-9a40-0e4f1c2b3a4d".to_string(),
+            vec!["AWSCURRENT".to_string()],
+        )])),
     })
 }
 

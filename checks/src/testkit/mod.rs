@@ -9,6 +9,7 @@
 //! one thing at a time, so each test reads as the fact it is about.
 
 pub mod image;
+pub mod lb;
 pub mod net;
 
 use crate::context::Ctx;

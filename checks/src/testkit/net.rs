@@ -197,6 +197,8 @@ pub struct Fx {
     pub acls: Vec<NetworkAcl>,
     pub prefix_lists: Vec<PrefixList>,
     pub from_cidr: Option<String>,
+    pub efs: Vec<EfsEvidence>,
+    pub task_role: Fact<Role>,
 }
 
 fn base() -> Fx {
@@ -300,6 +302,8 @@ fn base() -> Fx {
             cidrs: vec!["52.216.0.0/15".into(), "54.231.0.0/16".into()],
         }],
         from_cidr: None,
+        efs: Vec::new(),
+        task_role: Fact::not_applicable("no check needs the task role's permissions"),
     }
 }
 
@@ -379,6 +383,57 @@ impl Fx {
         fx
     }
 
+    /// Container `web` mounts EFS file system `fs-0123456789abcdef0` (volume
+    /// `data`, read-write, TLS, no IAM authorization) at `/data`; the file
+    /// system has a mount target in each task AZ, `fsmt-a` in subnet-a
+    /// (10.0.1.57) behind `sg-efs`, which admits NFS from `sg-task`, and no
+    /// file system policy.
+    pub fn with_efs(mut self) -> Fx {
+        self.td.volumes.push(Volume {
+            name: "data".into(),
+            efs: Some(EfsVolume {
+                file_system_id: EFS_ID.into(),
+                transit_encryption: Some("ENABLED".into()),
+                ..Default::default()
+            }),
+        });
+        self.td.containers[0].mount_points.push(MountPoint {
+            source_volume: "data".into(),
+            container_path: "/data".into(),
+            read_only: false,
+        });
+        self.groups.push(group(
+            "sg-efs",
+            vec![sg_from_group(2049, "sg-task")],
+            vec![],
+        ));
+        let target = |id: &str, subnet: &str, az: &str, ip: &str| MountTarget {
+            id: id.into(),
+            subnet_id: subnet.into(),
+            availability_zone: Some(az.into()),
+            ip_address: Some(ip.into()),
+            life_cycle_state: Some("available".into()),
+            security_groups: Fact::gathered(vec!["sg-efs".into()]),
+        };
+        self.efs.push(EfsEvidence {
+            file_system_id: EFS_ID.into(),
+            file_system: Fact::gathered(FileSystem {
+                arn: Some(format!(
+                    "arn:aws:elasticfilesystem:{REGION}:{ACCOUNT}:file-system/{EFS_ID}"
+                )),
+                life_cycle_state: Some("available".into()),
+                availability_zone: None,
+            }),
+            mount_targets: Fact::gathered(vec![
+                target("fsmt-a", "subnet-a", "us-east-1a", "10.0.1.57"),
+                target("fsmt-b", "subnet-b", "us-east-1b", "10.0.2.57"),
+            ]),
+            policy: Fact::absent(format!("file system {EFS_ID} has no file system policy")),
+            access_points: Vec::new(),
+        });
+        self
+    }
+
     pub fn stopped(mut self, code: &str, reason: &str) -> Fx {
         self.task.last_status = "STOPPED".into();
         self.task.stop_code = Some(code.into());
@@ -442,6 +497,8 @@ impl Fx {
                 network_acls: Fact::gathered(self.acls.clone()),
                 prefix_lists: Fact::gathered(self.prefix_lists.clone()),
             },
+            efs: self.efs.clone(),
+            task_role: self.task_role.clone(),
             inputs: Inputs {
                 from_cidr: self.from_cidr.clone(),
                 log_lines: 20,
@@ -451,6 +508,12 @@ impl Fx {
         }
     }
 }
+
+/// The file system of [`Fx::with_efs`].
+pub const EFS_ID: &str = "fs-0123456789abcdef0";
+
+/// The EFS mount helper timing out on NFS.
+pub const EFS_TIMEOUT: &str = "ResourceInitializationError: failed to invoke EFS utils commands to set up EFS volumes: stderr: mount.nfs4: Connection timed out : unsuccessful EFS utils command execution; code: 32";
 
 /// A typical start-up failure on the network, naming the ECR API by host and public IP.
 pub const ECR_API_TIMEOUT: &str = "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s): RequestError: send request failed caused by: Post \"https://api.ecr.us-east-1.amazonaws.com/\": dial tcp 52.46.157.21:443: i/o timeout";

@@ -137,6 +137,12 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
             Verdict::Pass("no essential container exited with an error".into())
         };
     };
+    if let Some(role) = crate::task::sidecar_role(ev, &container.name) {
+        return Verdict::Pass(format!(
+            "the essential container that ended the task, `{}`, is the {role}, not the app (see sidecar-failed)",
+            container.name
+        ));
+    }
     let code = container.exit_code.unwrap_or_default();
     match code {
         0 => return Verdict::Pass(format!("essential container `{}` exited 0 (see app-exit-zero)", container.name)),

@@ -57,6 +57,12 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let Some(container) = failed_essential_container(ev) else {
         return Verdict::Inconclusive("no essential container reported an exit code".into());
     };
+    if let Some(role) = crate::task::sidecar_role(ev, &container.name) {
+        return Verdict::Pass(format!(
+            "the essential container that ended the task, `{}`, is the {role}, not the app (see sidecar-failed)",
+            container.name
+        ));
+    }
     if container.exit_code != Some(0) {
         return Verdict::Pass(format!(
             "essential container `{}` exited {}, not 0",

@@ -39,20 +39,12 @@
 
 use crate::context::Ctx;
 use crate::codes::Cause;
-use crate::evidence::{Evidence, SecurityGroup, TargetGroup, TargetGroupEvidence, TargetHealth};
+use crate::evidence::{Evidence, SecurityGroup, TargetGroup, TargetHealth};
 use crate::report::{Finding, Strength, Verdict};
 use crate::reach::rules::{sg_decide, Peer};
-use crate::stops::{self, StopKind, StopText};
-use ipnet::Ipv4Net;
+use crate::lb::{own_target, slow_start, symptoms, wiring, Symptoms, Wiring};
 use regex::Regex;
-
-/// The target group ARN a stop reason or event names.
-fn named_target_group(text: &str) -> Option<String> {
-    Regex::new(r"arn:aws[\w-]*:elasticloadbalancing:[^)\s]+")
-        .expect("valid arn regex")
-        .find(text)
-        .map(|m| m.as_str().to_string())
-}
+use ipnet::Ipv4Net;
 
 /// One line with the target group's health-check settings.
 fn settings(t: &TargetGroup) -> String {
@@ -100,21 +92,6 @@ fn describe_health(t: &TargetHealth) -> String {
     )
 }
 
-/// The task's private IP, from its ENI attachment or network placement.
-fn task_ip(ev: &Evidence) -> Option<String> {
-    ev.task
-        .eni_attachment
-        .as_ref()
-        .and_then(|a| a.private_ip.clone())
-        .or_else(|| ev.network.placement.value().and_then(|p| p.private_ip.clone()))
-}
-
-/// This task's entry in the target health, if it is still registered.
-fn own_target<'a>(tg: &'a TargetGroupEvidence, ip: Option<&str>) -> Option<&'a TargetHealth> {
-    let ip = ip?;
-    tg.target_health.value()?.iter().find(|t| t.target_id == ip)
-}
-
 /// Whether the task's security groups admit the load balancer's on `port`,
 /// decided by the one security-group evaluator: `Some(true)` with the
 /// admitting rule, `Some(false)` with what was looked at, `None` when a fact
@@ -160,76 +137,6 @@ fn admits_lb(ev: &Evidence, lb_sgs: &[String], port: i32) -> (Option<bool>, Stri
             ev.network.vpc.gap_reason().unwrap_or_default()
         )),
         allowed => (allowed, decision.detail),
-    }
-}
-
-/// What says the load balancer failed this task: the stop reason, the
-/// service's events about it, and its own target's health.
-struct Symptoms<'a> {
-    reason: Option<StopText>,
-    task_events: Vec<&'a str>,
-    ip: Option<String>,
-    unhealthy_target: Option<(&'a TargetGroupEvidence, &'a TargetHealth)>,
-}
-
-fn symptoms<'a>(ctx: &'a Ctx) -> Symptoms<'a> {
-    let ev = ctx.ev;
-    let task_events = ev
-        .service
-        .value()
-        .map(|s| {
-            s.events
-                .iter()
-                .filter(|e| e.message.contains(&ev.task.id) && stops::classify(&e.message).is(StopKind::ElbHealth))
-                .map(|e| e.message.as_str())
-                .collect()
-        })
-        .unwrap_or_default();
-    let ip = task_ip(ev);
-    let unhealthy_target = ev.load_balancing.iter().find_map(|tg| {
-        own_target(tg, ip.as_deref())
-            .filter(|t| t.state.as_deref() == Some("unhealthy"))
-            .map(|t| (tg, t))
-    });
-    Symptoms {
-        reason: ctx.stops.find(StopKind::ElbHealth).cloned(),
-        task_events,
-        ip,
-        unhealthy_target,
-    }
-}
-
-/// The target group, the service's load balancer entry, and the container
-/// and port it sends to.
-struct Wiring<'a> {
-    named_tg: Option<String>,
-    tg: Option<&'a TargetGroupEvidence>,
-    container: Option<String>,
-    port: Option<i32>,
-}
-
-fn wiring<'a>(ev: &'a Evidence, s: &Symptoms<'a>) -> Wiring<'a> {
-    let named_tg = s
-        .reason
-        .as_ref()
-        .and_then(|r| named_target_group(&r.text))
-        .or_else(|| s.task_events.iter().find_map(|e| named_target_group(e)));
-    let tg = named_tg
-        .as_deref()
-        .and_then(|arn| ev.load_balancing.iter().find(|t| t.arn == arn))
-        .or(s.unhealthy_target.map(|(tg, _)| tg))
-        .or(ev.load_balancing.first());
-    let lb = ev.service.value().and_then(|svc| {
-        svc.load_balancers
-            .iter()
-            .find(|l| tg.is_some_and(|t| l.target_group_arn.as_deref() == Some(t.arn.as_str())))
-            .or(svc.load_balancers.first())
-    });
-    Wiring {
-        named_tg,
-        tg,
-        container: lb.and_then(|l| l.container_name.clone()),
-        port: lb.and_then(|l| l.container_port),
     }
 }
 
@@ -418,26 +325,21 @@ impl Report<'_> {
         let cluster = crate::task::cluster_name(self.ev);
         let cluster = if cluster.is_empty() { "CLUSTER" } else { cluster };
         let grace = s.health_check_grace_period_seconds.unwrap_or(0);
-        let budget = w
-            .tg
-            .and_then(|t| t.target_group.value())
-            .map(|t| t.health_check_interval_seconds.unwrap_or(30) * t.unhealthy_threshold_count.unwrap_or(2))
-            .unwrap_or(60);
         self.f.evidence.push(format!(
             "service `{}`: healthCheckGracePeriodSeconds = {grace}{}",
             s.name,
             if grace == 0 { " (failed checks count from the moment the task registers)" } else { "" }
         ));
-        match w.container.as_deref().and_then(|c| startup_seconds(self.ev, c)) {
-            Some(secs) if secs > grace + budget => {
+        match slow_start(self.ev, w) {
+            Some(slow) if slow.too_slow() => {
                 self.f.evidence.push(format!(
-                    "the app needed about {secs}s to start listening, longer than the grace period plus {budget}s of failed checks"
+                    "the app needed about {}s to start listening, longer than the {}s the load balancer allows",
+                    slow.startup_secs,
+                    slow.allowed()
                 ));
-                self.fixes.push(format!(
-                    "Give the app time to start: `aws ecs update-service --cluster {cluster} --service {} --health-check-grace-period-seconds {}`.",
-                    s.name,
-                    ((secs + 29) / 30 + 1) * 30
-                ));
+                self.f.against.push(
+                    "a more specific cause explains the failed checks: the app was still starting when they counted (health-check-grace-too-short)".into(),
+                );
             }
             Some(_) => {}
             None if grace == 0 => self.fixes.push(format!(
@@ -496,6 +398,7 @@ impl Report<'_> {
                     l.line
                 ));
                 self.fixes.insert(0, format!("Make the app bind 0.0.0.0 (all interfaces) instead of {}.", l.host.clone().unwrap_or_default()));
+                self.f.against.push("a more specific cause explains the failed checks: the app listens on loopback only (app-bound-to-localhost)".into());
             }
             Some(l) if w.port.is_some_and(|p| p != l.port) => {
                 let port = w.port.unwrap_or_default();
@@ -511,91 +414,14 @@ impl Report<'_> {
     }
 }
 
-/// Seconds from the task's start to the app's "listening" line, when both are known.
-fn startup_seconds(ev: &Evidence, container: &str) -> Option<i32> {
-    let started = ev.task.timestamps.started_at.as_deref()?;
-    let lines = ev.log_lines(container);
-    let listen = crate::logs::announced(lines)?;
-    let line = lines.iter().rev().find(|l| l.message.trim() == listen.line)?;
-    let secs = crate::task::seconds_between(started, line.timestamp.as_deref()?)?;
-    (secs >= 0).then_some(secs)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     crate::check_under_test!();
-    use crate::evidence::{
-        EniAttachment, Fact, NetworkAcl, SecurityGroupRule, ServiceEvent, ServiceLoadBalancer, TaskPlacement, Vpc,
-    };
-    use crate::testkit::{running, stopped, EvidenceExt};
-
-    const TG: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef";
-
-    fn lb_task(reason: &str, task_sg_ingress: Vec<SecurityGroupRule>) -> Evidence {
-        let mut ev = stopped("ServiceSchedulerInitiated", reason).svc(|s| {
-            s.load_balancers.push(ServiceLoadBalancer {
-                target_group_arn: Some(TG.into()),
-                container_name: Some("web".into()),
-                container_port: Some(8080),
-                ..Default::default()
-            });
-            s.health_check_grace_period_seconds = Some(0);
-        });
-        ev.task.eni_attachment = Some(EniAttachment { private_ip: Some("10.0.1.23".into()), ..Default::default() });
-        ev.network.placement = Fact::gathered(TaskPlacement {
-            security_group_ids: vec!["sg-task".into()],
-            private_ip: Some("10.0.1.23".into()),
-            ..Default::default()
-        });
-        ev.network.vpc = Fact::gathered(Vpc { id: "vpc-1".into(), cidr_blocks: vec!["10.0.0.0/16".into()], ..Default::default() });
-        ev.network.security_groups = Fact::gathered(vec![
-            SecurityGroup { id: "sg-task".into(), ingress: task_sg_ingress, ..Default::default() },
-            SecurityGroup { id: "sg-lb".into(), ..Default::default() },
-        ]);
-        ev.network.network_acls = Fact::gathered(Vec::<NetworkAcl>::new());
-        ev.load_balancing.push(TargetGroupEvidence {
-            arn: TG.into(),
-            target_group: Fact::gathered(TargetGroup {
-                name: "web".into(),
-                protocol: Some("HTTP".into()),
-                port: Some(80),
-                health_check_protocol: Some("HTTP".into()),
-                health_check_port: Some("traffic-port".into()),
-                health_check_path: Some("/health".into()),
-                health_check_interval_seconds: Some(30),
-                health_check_timeout_seconds: Some(5),
-                healthy_threshold_count: Some(5),
-                unhealthy_threshold_count: Some(2),
-                matcher: Some("200".into()),
-                ..Default::default()
-            }),
-            target_health: Fact::gathered(vec![TargetHealth {
-                target_id: "10.0.1.23".into(),
-                port: Some(8080),
-                state: Some("unhealthy".into()),
-                reason: Some("Target.ResponseCodeMismatch".into()),
-                description: Some("Health checks failed with these codes: [404]".into()),
-            }]),
-            load_balancer_security_groups: Fact::gathered(vec!["sg-lb".into()]),
-        });
-        ev
-    }
-
-    fn from_lb() -> Vec<SecurityGroupRule> {
-        vec![SecurityGroupRule {
-            protocol: "tcp".into(),
-            from_port: Some(8080),
-            to_port: Some(8080),
-            group_ids: vec!["sg-lb".into()],
-            ..Default::default()
-        }]
-    }
-
-    fn reason() -> String {
-        format!("Task failed ELB health checks in (target-group {TG})")
-    }
+    use crate::evidence::{Fact, SecurityGroupRule, ServiceEvent};
+    use crate::testkit::lb::{from_lb, lb_task, reason, TG};
+    use crate::testkit::{running, EvidenceExt};
 
     #[test]
     fn the_target_reason_settings_and_grace_period_are_gathered() {
@@ -680,7 +506,8 @@ mod tests {
         assert!(f.evidence.iter().any(|e| e.contains("loopback only")));
         assert!(f.evidence.iter().any(|e| e.contains("about 151s to start listening")), "{:?}", f.evidence);
         assert!(f.fix[0].contains("bind 0.0.0.0"));
-        assert!(f.fix.iter().any(|x| x.contains("--health-check-grace-period-seconds 210")), "{:?}", f.fix);
+        assert!(f.against.iter().any(|a| a.contains("(health-check-grace-too-short)")), "{:?}", f.against);
+        assert!(f.against.iter().any(|a| a.contains("(app-bound-to-localhost)")), "{:?}", f.against);
     }
 
     #[test]

@@ -146,6 +146,13 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         .iter()
         .partition(|c| c.role.as_deref().is_none_or(|r| r == exec_role));
     let denied: Vec<&Access> = assessment.denied().collect();
+    // KMS refused to decrypt while the role's own policies allow kms:Decrypt
+    // (or no key needs it): the key policy is what refuses.
+    if let Some(t) = ctx.stops.stating(Detail::KmsDenied) {
+        if !denied.iter().any(|a| is_kms(a)) {
+            return kms_key_refusal(ev, assessment, exec_role, &t.quote());
+        }
+    }
     if denied.is_empty() && own_calls.is_empty() {
         return nothing_denied(ev, assessment, exec_role);
     }
@@ -179,6 +186,51 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         .doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html")
         .doc("https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html")
         .into_verdict()
+}
+
+fn is_kms(a: &Access) -> bool {
+    a.requirement.action.eq_ignore_ascii_case("kms:Decrypt")
+}
+
+/// KMS said no, and the role's identity policies are not why: the key's
+/// policy (or a grant, or an SCP) must allow the role to decrypt.
+fn kms_key_refusal(ev: &Evidence, assessment: &Assessment, exec_role: &str, quote: &str) -> Verdict {
+    let account = ev.account.clone().unwrap_or_default();
+    let keys: Vec<(String, String)> = ev
+        .secrets
+        .iter()
+        .filter_map(|s| {
+            let meta = s.metadata.value()?;
+            let key = crate::iam::permissions::customer_kms_key(meta, &ev.region, &account)?;
+            Some((s.name.clone(), key))
+        })
+        .collect();
+    let title = match keys.first() {
+        Some((secret, key)) => format!(
+            "KMS refused to decrypt secret `{secret}` for execution role `{exec_role}`: key `{key}` does not allow it kms:Decrypt"
+        ),
+        None => format!("KMS refused to decrypt a secret for execution role `{exec_role}`"),
+    };
+    let mut f = Finding::new(Cause::ExecutionRolePermissions, Strength::Direct, title).evidence(quote.to_string());
+    for (secret, key) in &keys {
+        let decided = assessment
+            .find("kms:Decrypt", Some(key))
+            .map(|a| format!("the role's policies: {} ({}; {})", outcome_word(&a.outcome), a.detail, a.method.label()))
+            .unwrap_or_else(|| "the role's policies were not evaluated for it".into());
+        f = f.evidence(format!("secret {secret} is encrypted with customer-managed key {key}; kms:Decrypt for {exec_role}: {decided}"));
+    }
+    if keys.is_empty() {
+        f = f.evidence("no referenced secret names a customer-managed key in its metadata (or the metadata could not be read): the key is the one the refused secret or parameter uses");
+    }
+    f = f.evidence("neither method sees the key policy, grants or service control policies");
+    let key = keys.first().map(|(_, k)| k.clone()).unwrap_or_else(|| "<key-arn>".into());
+    f.fix(format!(
+        "Let the role use the key: add {role_arn} to the key policy with kms:Decrypt (aws kms get-key-policy --key-id {key} --policy-name default, then put-key-policy), or make the key policy delegate to IAM (\"Principal\": {{\"AWS\": \"arn:aws:iam::{account}:root\"}}) and allow kms:Decrypt on {key} in the role's policy.",
+        role_arn = assessment.role_arn
+    ))
+    .doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html")
+    .doc("https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html")
+    .into_verdict()
 }
 
 /// Nothing denied and no refusal in the stop texts: a pass, unless some
@@ -630,6 +682,23 @@ mod tests {
         let f = found(check(&ev));
         assert!(f.title.contains("kms:Decrypt"), "{}", f.title);
         assert_eq!(f.strength, Strength::Direct);
+    }
+
+    #[test]
+    fn kms_refusing_a_role_its_policies_allow_blames_the_key_policy() {
+        let key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd";
+        let mut ev = failed_to_start("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): AccessDeniedException: Access to KMS is not allowed");
+        add_secret(&mut ev, "DB", SECRET, secret_metadata(SECRET, Some(key)));
+        role_mut(&mut ev).inline_policies.value_mut().expect("listed").push(InlinePolicy {
+            name: "secrets".into(),
+            document: Fact::gathered(json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue", "kms:Decrypt"], "Resource": "*"}]})),
+        });
+        let f = found(check(&ev));
+        assert_eq!(f.strength, Strength::Direct);
+        assert!(f.title.contains("KMS refused") && f.title.contains(key), "{}", f.title);
+        assert!(f.evidence.iter().any(|e| e.contains("kms:Decrypt for ecsTaskExecutionRole: the role's policies: allowed")), "{:?}", f.evidence);
+        assert!(f.fix[0].contains("key policy"), "{:?}", f.fix);
     }
 
     #[test]

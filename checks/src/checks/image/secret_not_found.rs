@@ -68,7 +68,12 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         let unread = refs
             .iter()
             .filter(|s| !matches!(s.metadata, Fact::Gathered { .. } | Fact::Absent { .. }));
-        let stated = ctx.stops.stating(Detail::SecretMissing).and_then(|t| {
+        // A key or version of the secret is missing, not the secret: secret-key-missing's.
+        let stated = ctx
+            .stops
+            .stating(Detail::SecretMissing)
+            .filter(|t| !t.class.states(Detail::SecretKeyMissing))
+            .and_then(|t| {
             unread
                 .into_iter()
                 .find(|s| t.text.contains(&reference_core(&s.value_from)))

@@ -1,0 +1,194 @@
+//! ## What it detects
+//! The load balancer failed a task's health checks while the app was still
+//! starting. From the app's own log, ecs-doctor takes how long it needed to
+//! start listening (from the task's start, or its first log line, to the
+//! «listening / started» line) and compares it with what the load balancer
+//! allows a new task: the service's `healthCheckGracePeriodSeconds`, then
+//! the target group's `HealthCheckIntervalSeconds × UnhealthyThresholdCount`
+//! of failed checks.
+//!
+//! ## Why it matters
+//! A JVM, a Rails app or a model server that needs two minutes to start,
+//! behind a service with no grace period and a 30 s × 2 health check, is
+//! killed after one minute, every time, and never gets to serve. The app is
+//! healthy; only its start is slower than the deployment allows. Deployments
+//! roll back, the circuit breaker trips, and the logs show a normal start
+//! cut off mid-way.
+//!
+//! ## Example
+//! ```text
+//! stoppedReason = Task failed ELB health checks in (target-group …:targetgroup/web/…)
+//! service web: healthCheckGracePeriodSeconds = 0
+//! target group web: every 30s, unhealthy after 2 → 60s allowed
+//! web: first line 10:00:01, "Started Application in 104.2 seconds" at 10:01:45 → 104s
+//! ```
+//!
+//! ## How to fix
+//! Give the service a grace period longer than the start-up:
+//! `aws ecs update-service --cluster C --service S
+//! --health-check-grace-period-seconds 150`; or loosen the target group's
+//! checks (`--health-check-interval-seconds`, `--unhealthy-threshold-count`);
+//! or make the app start faster (lazy initialisation, a smaller heap scan,
+//! more CPU).
+//!
+//! ## References
+//! - https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html#ECS-CreateService-request-healthCheckGracePeriodSeconds
+//! - https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html
+//! - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/troubleshoot-service-load-balancers.html
+
+use crate::codes::Cause;
+use crate::context::Ctx;
+use crate::lb::{slow_start, symptoms, wiring};
+use crate::report::{Finding, Strength, Verdict};
+
+pub(crate) fn check(ctx: &Ctx) -> Verdict {
+    let ev = ctx.ev;
+    let s = symptoms(ctx);
+    if s.reason.is_none() && s.task_events.is_empty() && s.unhealthy_target.is_none() {
+        return match ev.service.value() {
+            Some(svc) if svc.load_balancers.is_empty() => {
+                Verdict::Skipped("the service has no load balancer".into())
+            }
+            None => Verdict::Skipped(
+                "the task does not belong to a service behind a load balancer".into(),
+            ),
+            Some(_) => Verdict::Pass("the load balancer did not fail this task".into()),
+        };
+    }
+    let w = wiring(ev, &s);
+    let Some(service) = ev.service.value() else {
+        return Verdict::Inconclusive(format!(
+            "the service's grace period is unknown: {}",
+            ev.service.gap_reason().unwrap_or_default()
+        ));
+    };
+    let Some(tg_fact) = w.tg.map(|t| &t.target_group) else {
+        return Verdict::Inconclusive("the target group that failed the task was not collected".into());
+    };
+    if let Some(gap) = tg_fact.gap_reason() {
+        return Verdict::Inconclusive(format!("the target group's health-check settings are unknown: {gap}"));
+    }
+    let Some(container) = w.container.as_deref() else {
+        return Verdict::Inconclusive("the service's load balancer names no container".into());
+    };
+    let Some(slow) = slow_start(ev, &w) else {
+        return Verdict::Inconclusive(match ev.log_gap(container) {
+            Some(gap) => format!("`{container}`'s log could not be read ({gap})"),
+            None => format!("`{container}`'s log does not show when it started listening"),
+        });
+    };
+    if !slow.too_slow() {
+        return Verdict::Pass(format!(
+            "`{container}` was listening after {}s, within the {}s allowed (grace {}s + {}s × {})",
+            slow.startup_secs,
+            slow.allowed(),
+            slow.grace,
+            slow.interval,
+            slow.threshold
+        ));
+    }
+    let tg_name = tg_fact.value().map(|t| t.name.clone()).unwrap_or_default();
+    let strength = if s.reason.is_some() || !s.task_events.is_empty() {
+        Strength::Direct
+    } else {
+        Strength::Corroborating
+    };
+    let mut f = Finding::new(
+        Cause::HealthCheckGraceTooShort,
+        strength,
+        format!(
+            "`{container}` needs about {}s to start, but the load balancer fails it after {}s",
+            slow.startup_secs,
+            slow.allowed()
+        ),
+    );
+    if let Some(t) = &s.reason {
+        f = f.evidence(format!(
+            "stopCode = {}; {}",
+            ev.task.stop_code.as_deref().unwrap_or("unset"),
+            t.quote()
+        ));
+    } else if let Some(e) = s.task_events.first() {
+        f = f.evidence(format!("service event: \"{e}\""));
+    }
+    f = f
+        .evidence(format!(
+            "service `{}`: healthCheckGracePeriodSeconds = {}",
+            service.name, slow.grace
+        ))
+        .evidence(format!(
+            "target group `{tg_name}`: every {}s, unhealthy after {} failures → {}s of failed checks",
+            slow.interval,
+            slow.threshold,
+            slow.interval * slow.threshold
+        ));
+    if let Some(line) = crate::logs::announced(ev.log_lines(container)) {
+        f = f.evidence(format!(
+            "`{container}` announced it was listening {}s after it started: \"{}\"",
+            slow.startup_secs, line.line
+        ));
+    }
+    let cluster = crate::task::cluster_name(ev);
+    let cluster = if cluster.is_empty() { "CLUSTER" } else { cluster };
+    // Round up to the next half minute, with one interval to spare.
+    let grace = ((slow.startup_secs + slow.interval + 29) / 30) * 30;
+    f.fix(format!(
+        "Give the app time to start: `aws ecs update-service --cluster {cluster} --service {} --health-check-grace-period-seconds {grace}`.",
+        service.name
+    ))
+    .fix("Or make the app start faster (lazy initialisation, more CPU), or loosen the target group's interval and unhealthy threshold.")
+    .doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/troubleshoot-service-load-balancers.html")
+    .into_verdict()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    crate::check_under_test!();
+    use crate::evidence::{Evidence, LogLine};
+    use crate::testkit::lb::{from_lb, lb_task, reason};
+    use crate::testkit::{found, stopped, EvidenceExt};
+
+    /// The load balancer's task, its app logging from 11:57:00 and announcing
+    /// it listens `after` seconds later.
+    fn starting(after: u32) -> Evidence {
+        let mut ev = lb_task(&reason(), from_lb()).log("web", &["…"]);
+        ev.task.timestamps.started_at = Some("2026-01-01T11:57:00Z".into());
+        let at = |s: u32| Some(format!("2026-01-01T11:{:02}:{:02}Z", 57 + s / 60, s % 60));
+        for l in ev.logs.iter_mut().filter(|l| l.container == "web") {
+            l.lines = crate::evidence::Fact::gathered(vec![
+                LogLine { timestamp: at(1), message: "Starting Application using Java 21".into() },
+                LogLine { timestamp: at(after), message: format!("Tomcat started on port 8080 (http) after {after}s") },
+            ]);
+        }
+        ev
+    }
+
+    #[test]
+    fn a_start_longer_than_grace_plus_checks_is_found() {
+        let f = found(check(&starting(104)));
+        assert_eq!(f.strength, Strength::Direct);
+        assert!(f.title.contains("about 104s") && f.title.contains("after 60s"), "{}", f.title);
+        assert!(f.fix[0].contains("--health-check-grace-period-seconds 150"), "{:?}", f.fix);
+    }
+
+    #[test]
+    fn a_start_within_the_allowance_passes() {
+        assert!(matches!(check(&starting(40)), Verdict::Pass(_)), "{:?}", check(&starting(40)));
+    }
+
+    #[test]
+    fn no_listening_line_is_inconclusive_when_the_checks_failed() {
+        let mut ev = starting(104);
+        for l in ev.logs.iter_mut() {
+            l.lines = crate::evidence::Fact::gathered(vec![LogLine { timestamp: None, message: "Starting".into() }]);
+        }
+        assert!(matches!(check(&ev), Verdict::Inconclusive(_)), "{:?}", check(&ev));
+    }
+
+    #[test]
+    fn other_stops_skip() {
+        assert!(matches!(check(&stopped("UserInitiated", "Task stopped by user")), Verdict::Pass(_) | Verdict::Skipped(_)));
+    }
+}
