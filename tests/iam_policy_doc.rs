@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 fn collector_actions() -> BTreeSet<String> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/collect");
-    let re = regex::Regex::new(r#""((?:ecs|ec2|logs|ecr|iam|secretsmanager|ssm|elasticloadbalancing|kms|sts|s3):[A-Za-z]+)""#).unwrap();
+    let re = regex::Regex::new(r#""((?:ecs|ec2|logs|ecr|iam|secretsmanager|ssm|elasticloadbalancing|elasticfilesystem|kms|sts|s3):[A-Za-z]+)""#).unwrap();
     let mut actions = BTreeSet::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();

@@ -550,6 +550,90 @@ def _(p: Probe) -> None:
 
 
 # --------------------------------------------------------------------------------------
+# secret-key-missing, a missing Parameter Store parameter, a customer-managed KMS key
+# --------------------------------------------------------------------------------------
+
+
+@scenario("secret-key-missing", summary="valueFrom selects JSON key pasword; the secret holds username and password")
+def secret_key_missing(lab: Lab) -> dict:
+    secret_arn = _create_secret(lab, "prod/web/db", {"username": "web_app", "password": "lab-not-a-secret"})
+    stack = _public_stack(lab, tags=("v1",), execution_role_opts={"inline": {"web-secrets": SECRETS_POLICY}},
+                          container_opts={"secrets": [{"name": "DB_PASSWORD", "valueFrom": f"{secret_arn}:pasword::"}]})
+    task = _run(lab, stack)
+    reason = (
+        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval "
+        "failed: unable to retrieve secret from asm: service call has been retried 1 time(s): retrieved secret "
+        "from Secrets Manager did not contain json key pasword"
+    )
+    _stop(lab, task, reason, init_failure_timeline(lab.ago(minutes=3)))
+    return _info(stack, task, secret_arn=secret_arn, json_key="pasword")
+
+
+@secret_key_missing.check
+def _(p: Probe) -> None:
+    _check_stopped_before_start(p)
+    meta = p.client("secretsmanager").describe_secret(SecretId=p.info["secret_arn"])
+    stages = [s for v in meta["VersionIdsToStages"].values() for s in v]
+    p.expect("AWSCURRENT" in stages, "the secret has a current version")
+
+
+PARAMETERS_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "WebParameters", "Effect": "Allow", "Action": "ssm:GetParameters",
+                   "Resource": f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/prod/web/*"}],
+}
+
+
+@scenario("secret-not-found-ssm", summary="valueFrom names parameter /prod/web/api-key; the parameter is /prod/web/api_key")
+def secret_not_found_ssm(lab: Lab) -> dict:
+    lab.client("ssm").put_parameter(Name="/prod/web/api_key", Value="lab-not-a-secret", Type="SecureString",
+                                    Description="payments API key")
+    stack = _public_stack(lab, tags=("v1",), execution_role_opts={"inline": {"web-parameters": PARAMETERS_POLICY}},
+                          container_opts={"secrets": [{"name": "API_KEY", "valueFrom": "/prod/web/api-key"}]})
+    task = _run(lab, stack)
+    reason = (
+        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval "
+        "failed: unable to retrieve secrets from ssm: service call has been retried 1 time(s): invalid ssm "
+        "parameters: /prod/web/api-key"
+    )
+    _stop(lab, task, reason, init_failure_timeline(lab.ago(minutes=3)))
+    return _info(stack, task, missing_parameter="/prod/web/api-key", existing_parameter="/prod/web/api_key")
+
+
+@secret_not_found_ssm.check
+def _(p: Probe) -> None:
+    _check_stopped_before_start(p)
+    names = [x["Name"] for x in p.client("ssm").describe_parameters()["Parameters"]]
+    p.expect(p.info["existing_parameter"] in names and p.info["missing_parameter"] not in names, "parameters")
+
+
+@scenario("execution-role-kms", summary="the secret is encrypted with a customer-managed key; the role may not decrypt")
+def execution_role_kms(lab: Lab) -> dict:
+    key_arn = lab.client("kms").create_key(Description="web secrets", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]["Arn"]
+    secret_arn = lab.client("secretsmanager").create_secret(
+        Name="prod/web/db", KmsKeyId=key_arn, Description="web database credentials",
+        SecretString=json.dumps({"username": "web_app", "password": "lab-not-a-secret"}),
+    )["ARN"]
+    stack = _public_stack(lab, tags=("v1",), execution_role_opts={"inline": {"web-secrets": SECRETS_POLICY}},
+                          container_opts={"secrets": [{"name": "DB_PASSWORD", "valueFrom": f"{secret_arn}:password::"}]})
+    task = _run(lab, stack)
+    reason = (
+        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval "
+        "failed: unable to retrieve secret from asm: service call has been retried 1 time(s): "
+        "AccessDeniedException: Access to KMS is not allowed"
+    )
+    _stop(lab, task, reason, init_failure_timeline(lab.ago(minutes=3)))
+    return _info(stack, task, secret_arn=secret_arn, key_arn=key_arn)
+
+
+@execution_role_kms.check
+def _(p: Probe) -> None:
+    _check_stopped_before_start(p)
+    meta = p.client("secretsmanager").describe_secret(SecretId=p.info["secret_arn"])
+    p.equal(meta.get("KmsKeyId"), p.info["key_arn"], "the secret's key")
+
+
+# --------------------------------------------------------------------------------------
 # log-group-missing and log-config-invalid
 # --------------------------------------------------------------------------------------
 

@@ -218,6 +218,15 @@ fn exit_finding(ev: &Evidence, container: &Container, stop: StopCode) -> Finding
             l.message.trim()
         ));
     }
+    if let Some(l) = lines
+        .iter()
+        .find(|l| stops::classify(&l.message).is(StopKind::DiskFull))
+    {
+        f = f.against(format!(
+            "a more specific cause explains this exit: \"{}\" means the task's disk filled up (ephemeral-storage-exhausted)",
+            l.message.trim()
+        ));
+    }
     if let Some(line) = decisive(ev, &container.name) {
         if let Some(fix) = classify(&line.message).and_then(|k| fix_for_line(k, &line.message)) {
             f = f.fix(fix);

@@ -72,9 +72,13 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         return Verdict::Inconclusive("the service's load balancer names no container".into());
     };
     let Some(slow) = slow_start(ev, &w) else {
-        return Verdict::Inconclusive(match ev.log_gap(container) {
-            Some(gap) => format!("`{container}`'s log could not be read ({gap})"),
-            None => format!("`{container}`'s log does not show when it started listening"),
+        if let Some(gap) = ev.log_gap(container) {
+            return Verdict::Inconclusive(format!("`{container}`'s log could not be read ({gap})"));
+        }
+        return cut_off_while_starting(ctx, &s, &w, container).unwrap_or_else(|| {
+            Verdict::Inconclusive(format!(
+                "`{container}`'s log does not show when it started listening"
+            ))
         });
     };
     if !slow.too_slow() {
@@ -141,6 +145,78 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     .into_verdict()
 }
 
+/// No "listening" line at all: the app may have been stopped before it got
+/// there. Said (as an inference) when the app ran longer than the load
+/// balancer allows, logged no error, and its log runs up to the stop.
+fn cut_off_while_starting(
+    ctx: &Ctx,
+    s: &crate::lb::Symptoms,
+    w: &crate::lb::Wiring,
+    container: &str,
+) -> Option<Verdict> {
+    let ev = ctx.ev;
+    let service = ev.service.value()?;
+    let tg = w.tg?.target_group.value()?;
+    let lines = ev.log_lines(container);
+    let first = lines.first()?;
+    let started = ev
+        .task
+        .timestamps
+        .started_at
+        .as_deref()
+        .or(first.timestamp.as_deref())?;
+    let stopping = ev
+        .task
+        .timestamps
+        .stopping_at
+        .as_deref()
+        .or(ev.task.timestamps.stopped_at.as_deref())?;
+    let ran = crate::task::seconds_between(started, stopping)?;
+    let grace = service.health_check_grace_period_seconds.unwrap_or(0);
+    let interval = tg.health_check_interval_seconds.unwrap_or(30);
+    let threshold = tg.unhealthy_threshold_count.unwrap_or(2);
+    let allowed = grace + interval * threshold;
+    if ran < allowed || crate::logs::decisive_line(lines).is_some() {
+        return None;
+    }
+    // The log must run up to the stop: a log that fell silent long before
+    // says nothing about a start still under way.
+    let last = lines.last()?;
+    let silent = crate::task::seconds_between(last.timestamp.as_deref()?, stopping)?;
+    if silent > interval * threshold {
+        return None;
+    }
+    let mut f = Finding::new(
+        Cause::HealthCheckGraceTooShort,
+        Strength::Corroborating,
+        format!(
+            "`{container}` was still starting after {ran}s when it was stopped; the load balancer allows {allowed}s"
+        ),
+    );
+    if let Some(t) = &s.reason {
+        f = f.evidence(t.quote());
+    }
+    f = f
+        .evidence(format!(
+            "service `{}`: healthCheckGracePeriodSeconds = {grace}; target group `{}`: every {interval}s, unhealthy after {threshold} failures",
+            service.name, tg.name
+        ))
+        .evidence(format!(
+            "`{container}` never logged that it was listening, and logged no error; its last line: \"{}\"",
+            last.message.trim()
+        ));
+    let cluster = crate::task::cluster_name(ev);
+    let cluster = if cluster.is_empty() { "CLUSTER" } else { cluster };
+    Some(
+        f.fix(format!(
+            "Measure the start-up (first log line to the line saying it listens) and give the service that much: `aws ecs update-service --cluster {cluster} --service {} --health-check-grace-period-seconds <start-up + {interval}>`.",
+            service.name
+        ))
+        .doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/troubleshoot-service-load-balancers.html")
+        .into_verdict(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +261,21 @@ mod tests {
             l.lines = crate::evidence::Fact::gathered(vec![LogLine { timestamp: None, message: "Starting".into() }]);
         }
         assert!(matches!(check(&ev), Verdict::Inconclusive(_)), "{:?}", check(&ev));
+    }
+
+    #[test]
+    fn an_app_stopped_before_it_said_it_listens_is_an_inference() {
+        let mut ev = starting(104);
+        ev.task.timestamps.stopping_at = Some("2026-01-01T11:58:35Z".into());
+        for l in ev.logs.iter_mut() {
+            l.lines = crate::evidence::Fact::gathered(vec![
+                LogLine { timestamp: Some("2026-01-01T11:57:01Z".into()), message: "Starting Application using Java 21".into() },
+                LogLine { timestamp: Some("2026-01-01T11:58:20Z".into()), message: "Initializing Spring embedded WebApplicationContext".into() },
+            ]);
+        }
+        let f = found(check(&ev));
+        assert_eq!(f.strength, Strength::Corroborating);
+        assert!(f.title.contains("still starting after 95s"), "{}", f.title);
     }
 
     #[test]

@@ -216,7 +216,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     finding = finding.evidence("checked with metadata calls only; no secret value was read");
     let fix = if first.part.starts_with("JSON key") {
         format!(
-            "Correct the key in valueFrom ({} → secret-arn:json-key:version-stage:version-id), or add the key to the secret's JSON value (aws secretsmanager put-secret-value --secret-id {secret_arn} --secret-string '{{…}}').",
+            "Correct the key in valueFrom of {} (after the secret's ARN come the JSON key, the version stage and the version id, colon-separated), or add the key to the secret's JSON value (aws secretsmanager put-secret-value --secret-id {secret_arn} --secret-string '{{…}}').",
             first.secret.name
         )
     } else {
@@ -279,6 +279,8 @@ mod tests {
         assert_eq!(f.strength, Strength::Direct);
         assert!(f.title.contains("JSON key `pasword`") && f.title.contains("DB_PASSWORD"), "{}", f.title);
         assert!(f.fix[0].contains("put-secret-value"), "{:?}", f.fix);
+        // Nothing in the fix looks like a credential to the redactor.
+        assert_eq!(crate::redact::redact(&f.fix[0]), f.fix[0]);
     }
 
     #[test]

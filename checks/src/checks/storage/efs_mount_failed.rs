@@ -477,6 +477,14 @@ fn authorization(ev: &Evidence, volume: &str, vol: &EfsVolume, fs: &EfsEvidence,
             None,
         )
     };
+    let who = match &principal {
+        Principal::Role { arn, .. } if vol.uses_iam() => {
+            format!("task role `{}`", arn.rsplit('/').next().unwrap_or(arn))
+        }
+        _ => "an anonymous client (IAM authorization is off)".to_string(),
+    };
+    let mut refused: Vec<&str> = Vec::new();
+    let mut facts = Vec::new();
     for action in needed_actions(ev, volume) {
         let req = Request {
             action,
@@ -498,39 +506,47 @@ fn authorization(ev: &Evidence, volume: &str, vol: &EfsVolume, fs: &EfsEvidence,
             || by_role.as_ref().is_some_and(|r| r.decision == Decision::ExplicitDeny);
         let allowed = by_fs.decision == Decision::Allowed
             || by_role.as_ref().is_some_and(|r| r.decision == Decision::Allowed);
-        let who = if vol.uses_iam() { "the task role" } else { "an anonymous client (IAM authorization is off)" };
         if allowed && !denied {
             let by = if by_fs.decision == Decision::Allowed { "the file system policy" } else { "the task role's policies" };
             judged.passed.push(format!("{action} on {id} is allowed for {who} by {by}"));
             continue;
         }
-        let write_only = action.ends_with("ClientWrite");
-        let mut facts = vec![format!(
+        refused.push(action);
+        facts.push(format!(
             "{action} on {fs_arn} for {who}: {}",
             if denied { "explicitly denied" } else { "allowed neither by the file system policy nor by the role's policies" }
-        )];
+        ));
         for d in by_fs.deciding.iter().chain(by_role.iter().flat_map(|r| r.deciding.iter())) {
             facts.push(format!("decided by {d}"));
         }
         for c in by_fs.failed_conditions.iter() {
             facts.push(format!("file system policy condition not met: {c}"));
         }
-        let fix = if vol.uses_iam() {
-            format!("Allow {action} on {fs_arn} to the task role (or to it in the file system policy).")
-        } else {
-            format!("Turn on IAM authorization for volume {volume} (authorizationConfig.iam = ENABLED, transitEncryption = ENABLED) with a task role allowed {action}, or let the file system policy allow it.")
-        };
-        judged.blockers.push(Blocker {
-            title: if write_only {
-                format!("Volume {volume} mounts {id} read-only: {who} may not write ({action})")
-            } else {
-                format!("EFS refuses to mount {id}: {who} is not allowed {action}")
-            },
-            facts,
-            fixes: vec![fix],
-            refusal: true,
-        });
     }
+    let Some(first) = refused.first() else {
+        return;
+    };
+    let fix = match (&principal, vol.uses_iam()) {
+        (Principal::Role { arn, .. }, true) => format!(
+            "Allow the mount to the task role (or grant it in the file system policy): aws iam put-role-policy --role-name {} --policy-name efs-{volume} --policy-document '{}'",
+            arn.rsplit('/').next().unwrap_or(arn),
+            serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": refused, "Resource": fs_arn}]})
+        ),
+        _ => format!(
+            "Turn on IAM authorization for volume {volume} (authorizationConfig.iam = ENABLED, transitEncryption = ENABLED) with a task role allowed {}, or let the file system policy allow it.",
+            refused.join(" and ")
+        ),
+    };
+    judged.blockers.push(Blocker {
+        title: if first.ends_with("ClientWrite") {
+            format!("Volume {volume} mounts {id} read-only: {who} may not write ({first})")
+        } else {
+            format!("EFS refuses to mount {id}: {who} is not allowed {first}")
+        },
+        facts,
+        fixes: vec![fix],
+        refusal: true,
+    });
 }
 
 #[cfg(test)]

@@ -174,6 +174,9 @@ mod tests {
         assert!(f.title.contains("`web`"), "{}", f.title);
         assert!(f.evidence.iter().any(|e| e.contains("30 GiB (ephemeralStorage.sizeInGiB)")), "{:?}", f.evidence);
         assert!(f.fix.iter().any(|x| x.contains("EFS")), "{:?}", f.fix);
+        // The full disk outranks the bare exit it caused.
+        let report = crate::diagnose(&ev, "t");
+        assert_eq!(report.candidates[0].code, Cause::EphemeralStorageExhausted, "{:?}", report.candidates);
     }
 
     #[test]

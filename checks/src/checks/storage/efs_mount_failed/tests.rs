@@ -77,7 +77,8 @@ fn a_refused_mount_names_the_missing_iam_action_first() {
     let f = found(check(&fx.ev()));
     assert_eq!(f.strength, Strength::Direct);
     assert!(f.title.contains("not allowed elasticfilesystem:ClientMount"), "{}", f.title);
-    assert!(f.fix[0].contains("to the task role"), "{:?}", f.fix);
+    assert!(f.title.contains("task role `web-task`"), "{}", f.title);
+    assert!(f.fix[0].contains("put-role-policy --role-name web-task") && f.fix[0].contains("elasticfilesystem:ClientWrite"), "{:?}", f.fix);
 }
 
 #[test]
