@@ -352,7 +352,8 @@ pub fn assert_contract(report: &Value) {
             "kebab-case code: {code}"
         );
         assert!(
-            ["app", "image", "network", "platform"].contains(&c["family"].as_str().unwrap_or("")),
+            ["app", "image", "network", "storage", "platform"]
+                .contains(&c["family"].as_str().unwrap_or("")),
             "family of {code}"
         );
         let conf = c["confidence"].as_f64().expect("confidence");

@@ -293,6 +293,75 @@ def app_port_mismatch(lab: Lab) -> dict:
     return _ready(stack, task, log_stream=stream, target_group_arn=alb.tg_arn, app_port=8080, container_port=3000)
 
 
+@scenario("app-bound-to-localhost", summary="the app listens on 127.0.0.1:3000; the ALB's probes time out")
+def app_bound_to_localhost(lab: Lab) -> dict:
+    stack = lab.build_web_stack()
+    alb = _alb(lab, stack, port=3000, path="/healthz")
+    _lb_service(lab, stack, alb, port=3000, grace=60)
+    task = lab.run_task(stack.cluster, stack.task_definition_arn, service="web")
+    ip = _task_ip(lab, task)
+    lab.client("elbv2").register_targets(TargetGroupArn=alb.tg_arn, Targets=[{"Id": ip, "Port": 3000}])
+    stopped = lab.ago(minutes=2)
+    started = stopped - timedelta(minutes=2, seconds=40)
+    tl = dataclasses.replace(running_timeline(started=started), stopping=stopped - timedelta(seconds=31),
+                             execution_stopped=stopped - timedelta(seconds=30), stopped=stopped)
+    stream = lab.log_stream_for(stack, task)
+    lab.write_logs(stack.log_group, stream, _timed(started + timedelta(milliseconds=300),
+                                                   _node_boot("listening on http://127.0.0.1:3000")
+                                                   + [(120_000, "INFO  [boot] SIGTERM received, shutting down")]))
+    _target_health(lab, alb.tg_arn, {ip: ("draining", "Target.DeregistrationInProgress",
+                                          "Target deregistration is in progress")})
+    reason = f"Task failed ELB health checks in (target-group {alb.tg_arn})"
+    containers = [{"name": "web", "exit_code": 143}]
+    _stop(lab, task, "ServiceSchedulerInitiated", reason, tl, containers)
+    lab.set_service_state(stack.cluster, "web", events=[(
+        stopped - timedelta(seconds=33),
+        f"(service {{service}}) (task {task.id}) (port 3000) is unhealthy in (target-group {alb.tg_arn}) "
+        "due to (reason Request timed out).")])
+    return _ready(stack, task, log_stream=stream, target_group_arn=alb.tg_arn)
+
+
+def _spring_boot(ready_after_s: int) -> list[tuple[int, str]]:
+    """A Spring Boot start that takes `ready_after_s` seconds to listen."""
+    return [
+        (0, "  .   ____          _            __ _ _"),
+        (40, "INFO 1 --- [main] c.e.billing.BillingApplication : Starting BillingApplication v4.2.0 using Java 21.0.5"),
+        (900, "INFO 1 --- [main] o.s.b.w.embedded.tomcat.TomcatWebServer : Tomcat initialized with port 3000 (http)"),
+        (14_000, "INFO 1 --- [main] o.h.e.t.j.p.i.JtaPlatformInitiator : HHH000489: No JTA platform available"),
+        (41_000, "INFO 1 --- [main] c.e.billing.cache.RateCardLoader : loaded 1,204,331 rate cards into the cache"),
+        (ready_after_s * 1000 - 55_940,
+         "INFO 1 --- [main] o.s.b.w.embedded.tomcat.TomcatWebServer : Tomcat started on port 3000 (http) with context path '/'"),
+        (60, f"INFO 1 --- [main] c.e.billing.BillingApplication : Started BillingApplication in {ready_after_s - 1}.87 seconds"),
+    ]
+
+
+@scenario("health-check-grace-too-short", summary="Spring Boot needs 98 s to start; no grace period, checks every 30 s x 2")
+def health_check_grace_too_short(lab: Lab) -> dict:
+    stack = lab.build_web_stack()
+    alb = _alb(lab, stack, port=3000, path="/actuator/health")
+    _lb_service(lab, stack, alb, port=3000, grace=0)
+    task = lab.run_task(stack.cluster, stack.task_definition_arn, service="web")
+    ip = _task_ip(lab, task)
+    lab.client("elbv2").register_targets(TargetGroupArn=alb.tg_arn, Targets=[{"Id": ip, "Port": 3000}])
+    stopped = lab.ago(minutes=2)
+    started = stopped - timedelta(seconds=128)
+    tl = dataclasses.replace(running_timeline(started=started), stopping=stopped - timedelta(seconds=25),
+                             execution_stopped=stopped - timedelta(seconds=24), stopped=stopped)
+    stream = lab.log_stream_for(stack, task)
+    lab.write_logs(stack.log_group, stream, _timed(started + timedelta(milliseconds=500), _spring_boot(98)
+                                                   + [(5_000, "INFO 1 --- [ionShutdownHook] Commencing graceful shutdown")]))
+    _target_health(lab, alb.tg_arn, {ip: ("draining", "Target.DeregistrationInProgress",
+                                          "Target deregistration is in progress")})
+    reason = f"Task failed ELB health checks in (target-group {alb.tg_arn})"
+    containers = [{"name": "web", "exit_code": 143}]
+    _stop(lab, task, "ServiceSchedulerInitiated", reason, tl, containers)
+    lab.set_service_state(stack.cluster, "web", events=[(
+        stopped - timedelta(seconds=40),
+        f"(service {{service}}) (task {task.id}) (port 3000) is unhealthy in (target-group {alb.tg_arn}) "
+        "due to (reason Request timed out).")])
+    return _ready(stack, task, log_stream=stream, target_group_arn=alb.tg_arn, startup_seconds="98")
+
+
 LB_PATH = "/health"
 
 
@@ -543,6 +612,40 @@ def app_exit_error_sidecars(lab: Lab) -> dict:
                   {"name": "log-router", "exit_code": 0}]
     _stop(lab, task, "EssentialContainerExited", "Essential container in task exited", tl, containers)
     return _ready(stack, task, log_stream=stream, decisive_line=GO_PANIC, culprit="web", sidecar="envoy")
+
+
+ROUTER_ERROR = (
+    "[2026/11/30 09:14:02] [error] [output:cloudwatch_logs:cloudwatch_logs.0] CreateLogGroup API responded "
+    "with error='AccessDeniedException', message='User: arn:aws:sts::123456789012:assumed-role/web-task/"
+    "{task} is not authorized to perform: logs:CreateLogGroup'"
+)
+
+
+@scenario("sidecar-failed", summary="the FireLens log router exits 1: the task role may not write its log group")
+def sidecar_failed(lab: Lab) -> dict:
+    task_role = lab.build_role("web-task", description="the web app's own permissions")
+    router = lab.container_def("log-router", "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32.0",
+                               port=None, log_group="/ecs/web", essential=True,
+                               firelensConfiguration={"type": "fluentbit"})
+    firelens = {"logDriver": "awsfirelens", "options": {
+        "Name": "cloudwatch_logs", "region": "us-east-1", "log_group_name": "/app/web", "log_stream_prefix": "web-",
+        "auto_create_group": "true"}}
+    stack = lab.build_web_stack(extra_containers=[router], container_opts={"logConfiguration": firelens},
+                                task_definition_opts={"taskRoleArn": task_role})
+    task = _service_task(lab, stack)
+    tl = app_exit_timeline(stopped=lab.ago(minutes=3), ran_for=timedelta(seconds=9))
+    lab.write_logs(stack.log_group, f"ecs/log-router/{task.id}", _timed(tl.started + timedelta(milliseconds=200), [
+        (0, "Fluent Bit v1.9.10"),
+        (15, "[2026/11/30 09:14:01] [ info] [fluent bit] version=1.9.10, commit=6345fd1e40, pid=1"),
+        (1_200, ROUTER_ERROR.format(task=task.id)),
+        (40, "[2026/11/30 09:14:02] [error] [output:cloudwatch_logs:cloudwatch_logs.0] Failed to create log group"),
+        (5, "[2026/11/30 09:14:02] [error] [engine] failed initialize output cloudwatch_logs.0"),
+        (2, "[2026/11/30 09:14:02] [error] [lib] backend failed"),
+    ], stamp=False))
+    containers = [{"name": "web", "exit_code": 143}, {"name": "log-router", "exit_code": 1}]
+    _stop(lab, task, "EssentialContainerExited", "Essential container in task exited", tl, containers)
+    return _ready(stack, task, sidecar="log-router", task_role_arn=task_role,
+                  decisive_line=ROUTER_ERROR.format(task=task.id))
 
 
 @scenario("app-depends-on-unhealthy", summary="web waits for db-proxy to be HEALTHY; it never is")

@@ -1,0 +1,183 @@
+//! End-to-end: the causes beyond the classic three — EFS mounts, a full
+//! disk, the secret variants (a missing JSON key, a Parameter Store
+//! parameter, a customer-managed KMS key), an app bound to loopback, a grace
+//! period shorter than the start-up, and a sidecar that took the task down —
+//! each through the real binary against its lab scenario, with a golden
+//! Markdown report.
+
+mod common;
+
+use common::{snapshot_settings, top_code, top_evidence, top_lines, Lab};
+use serde_json::Value;
+
+/// The scenario diagnosed: exit 1, `expected` first, the contract kept, and
+/// the Markdown report as a golden file.
+fn diagnose(scenario: &str, expected: &str) -> (Lab, Value) {
+    let lab = Lab::start(scenario);
+    let (code, report) = lab.diagnose_json(&[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(top_code(&report), expected, "{report:#}");
+    common::assert_contract(&report);
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            format!("breadth_{}", scenario.replace('-', "_")),
+            lab.diagnose_markdown()
+        )
+    });
+    (lab, report)
+}
+
+fn title(report: &Value) -> &str {
+    report["candidates"][0]["title"].as_str().unwrap_or("")
+}
+
+fn codes(report: &Value) -> Vec<&str> {
+    report["candidates"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|c| c["code"].as_str()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn efs_mount_target_without_nfs_from_the_task() {
+    let (lab, report) = diagnose("efs-mount-failed", "efs-mount-failed");
+    assert_eq!(report["candidates"][0]["family"], "storage");
+    assert!(
+        title(&report).contains("does not admit NFS (tcp/2049)"),
+        "{}",
+        title(&report)
+    );
+    let fix = top_lines(&report, "fix");
+    assert!(
+        fix.contains(&format!("--group-id {}", lab.get("efs_security_group")))
+            && fix.contains(&format!("GroupId={}", lab.get("task_security_group")))
+            && fix.contains("FromPort=2049"),
+        "{fix}"
+    );
+    // The generic network checks stay about the start-up paths.
+    assert!(
+        !codes(&report).contains(&"security-group-ingress-closed"),
+        "{:?}",
+        codes(&report)
+    );
+}
+
+#[test]
+fn efs_iam_authorization_names_the_task_role_and_the_actions() {
+    let (lab, report) = diagnose("efs-access-denied", "efs-mount-failed");
+    assert!(
+        title(&report)
+            .contains("task role `web-task` is not allowed elasticfilesystem:ClientMount"),
+        "{}",
+        title(&report)
+    );
+    let ev = top_evidence(&report);
+    assert!(ev.contains("access denied by server"), "{ev}");
+    assert!(ev.contains(lab.get("file_system_id")), "{ev}");
+    assert!(top_lines(&report, "fix").contains("put-role-policy --role-name web-task"));
+}
+
+#[test]
+fn a_full_disk_outranks_the_exit_it_caused() {
+    let (lab, report) = diagnose("ephemeral-storage-exhausted", "ephemeral-storage-exhausted");
+    let ev = top_evidence(&report);
+    assert!(ev.contains(lab.get("decisive_line")), "{ev}");
+    assert!(ev.contains("21 GiB (ephemeralStorage.sizeInGiB)"), "{ev}");
+    assert!(top_lines(&report, "fix").contains("\"sizeInGiB\""));
+    assert_eq!(codes(&report)[1], "app-exit-error", "{:?}", codes(&report));
+}
+
+#[test]
+fn a_missing_json_key_is_not_a_missing_secret() {
+    let (lab, report) = diagnose("secret-key-missing", "secret-key-missing");
+    assert!(
+        title(&report).contains("JSON key `pasword`"),
+        "{}",
+        title(&report)
+    );
+    assert!(
+        title(&report).contains(lab.get("secret_arn")),
+        "{}",
+        title(&report)
+    );
+    assert!(
+        !codes(&report).contains(&"secret-not-found"),
+        "{:?}",
+        codes(&report)
+    );
+    assert!(
+        !codes(&report).contains(&"execution-role-permissions"),
+        "{:?}",
+        codes(&report)
+    );
+}
+
+#[test]
+fn a_missing_parameter_store_parameter() {
+    let (lab, report) = diagnose("secret-not-found-ssm", "secret-not-found");
+    assert!(
+        title(&report).contains(lab.get("missing_parameter")),
+        "{}",
+        title(&report)
+    );
+    assert!(top_evidence(&report).contains("ssm:DescribeParameters"));
+}
+
+#[test]
+fn a_customer_managed_key_needs_decrypt() {
+    let (lab, report) = diagnose("execution-role-kms", "execution-role-permissions");
+    let t = title(&report);
+    assert!(
+        t.contains("kms:Decrypt") && t.contains(lab.get("key_arn")),
+        "{t}"
+    );
+    assert!(top_evidence(&report).contains("Access to KMS is not allowed"));
+}
+
+#[test]
+fn an_app_bound_to_loopback_outranks_the_health_check() {
+    let (_lab, report) = diagnose("app-bound-to-localhost", "app-bound-to-localhost");
+    assert!(
+        title(&report).contains("127.0.0.1:3000"),
+        "{}",
+        title(&report)
+    );
+    assert_eq!(
+        codes(&report)[1],
+        "lb-health-check-failed",
+        "{:?}",
+        codes(&report)
+    );
+}
+
+#[test]
+fn a_start_slower_than_the_grace_period() {
+    let (lab, report) = diagnose(
+        "health-check-grace-too-short",
+        "health-check-grace-too-short",
+    );
+    let t = title(&report);
+    assert!(
+        t.contains(&format!("about {}s", lab.get("startup_seconds"))) && t.contains("after 60s"),
+        "{t}"
+    );
+    assert!(top_lines(&report, "fix").contains("--health-check-grace-period-seconds 150"));
+}
+
+#[test]
+fn a_sidecar_that_took_the_task_down() {
+    let (lab, report) = diagnose("sidecar-failed", "sidecar-failed");
+    assert!(
+        title(&report).contains("`log-router`") && title(&report).contains("FireLens"),
+        "{}",
+        title(&report)
+    );
+    let ev = top_evidence(&report);
+    assert!(ev.contains(lab.get("decisive_line")), "{ev}");
+    assert!(ev.contains("`web` exitCode = 143"), "{ev}");
+    assert!(
+        !codes(&report).contains(&"app-exit-error"),
+        "{:?}",
+        codes(&report)
+    );
+}
