@@ -114,6 +114,39 @@ fn documented_policy_is_enough_for_a_network_failure() {
 }
 
 #[test]
+fn documented_policy_is_enough_for_an_efs_mount() {
+    documented_policy_is_enough("efs-mount-failed");
+}
+
+#[test]
+fn documented_policy_is_enough_for_a_secret_key() {
+    documented_policy_is_enough("secret-key-missing");
+}
+
+#[test]
+fn without_mount_targets_the_efs_check_does_not_convict() {
+    let lab = Lab::start_with_policy(
+        "efs-mount-failed",
+        &documented_without("elasticfilesystem:DescribeMountTargets"),
+    );
+    let (code, report) = lab.diagnose_json(&[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_one_honest_gap(
+        &report,
+        "elasticfilesystem:DescribeMountTargets",
+        &["efs-mount-failed"],
+    );
+    // The mount helper's error still ranks first, as stated, not confirmed.
+    assert_eq!(top_code(&report), "efs-mount-failed", "{report:#}");
+    let evidence = top_evidence(&report);
+    assert!(
+        evidence.contains("not confirmed") && evidence.contains("DescribeMountTargets"),
+        "{evidence}"
+    );
+    assert!(!evidence.contains("does not admit NFS"), "{evidence}");
+}
+
+#[test]
 fn the_lab_really_enforces_the_policy() {
     // The usual test keys belong to no IAM user once the lab enforces IAM.
     let lab = Lab::start_with_policy("app-exit-error", DOCUMENTED);

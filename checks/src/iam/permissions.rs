@@ -13,6 +13,9 @@ pub struct Requirement {
     pub why: String,
 }
 
+/// What a requirement for a container's `repositoryCredentials` is for.
+pub const REGISTRY_CREDENTIALS: &str = "private registry credentials";
+
 fn req(action: &str, resource: impl Into<String>, why: impl Into<String>) -> Requirement {
     Requirement {
         action: action.to_string(),
@@ -141,7 +144,7 @@ pub fn required(td: &TaskDefinition, region: &str, account: &str) -> Vec<Require
             out.push(req(
                 "secretsmanager:GetSecretValue",
                 cred.clone(),
-                format!("private registry credentials (container {})", c.name),
+                format!("{REGISTRY_CREDENTIALS} (container {})", c.name),
             ));
         }
         if let Some(log) = &c.log_configuration {

@@ -27,6 +27,7 @@ from labkit import (
     Stack,
     TaskRef,
     Timeline,
+    app_exit_timeline,
     init_failure_timeline,
     pull_failure_timeline,
     scenario,
@@ -296,6 +297,29 @@ def _(p: Probe) -> None:
     p.equal(td["runtimePlatform"]["cpuArchitecture"], "X86_64", "task architecture")
 
 
+@scenario("image-exec-format-error",
+          summary="a single-platform arm64 image pulls fine on an X86_64 task and dies with exec format error")
+def image_exec_format_error(lab: Lab) -> dict:
+    stack = _public_stack(lab, tags=("v5",), image_tag="v5", platform="linux/arm64")
+    task = _run(lab, stack)
+    tl = app_exit_timeline(stopped=lab.ago(minutes=3), ran_for=timedelta(milliseconds=300))
+    stream = f"ecs/web/{task.id}"
+    lab.write_logs(stack.log_group, stream, [(tl.started + timedelta(milliseconds=120),
+                                              "exec /usr/local/bin/docker-entrypoint.sh: exec format error")])
+    containers = [{"name": "web", "exit_code": 255}]
+    lab.set_outcome(task, stop_code="EssentialContainerExited", stopped_reason="Essential container in task exited",
+                    timeline=tl, containers=containers)
+    lab.verify_stopped_task(task, containers)
+    return _info(stack, task, image=stack.image_uri, task_architecture="X86_64")
+
+
+@image_exec_format_error.check
+def _(p: Probe) -> None:
+    td = p.task_definition(p.task()["taskDefinitionArn"])
+    p.equal(td["runtimePlatform"]["cpuArchitecture"], "X86_64", "task architecture")
+    p.equal(p.container(p.task(), "web").get("exitCode"), 255, "exit code")
+
+
 # --------------------------------------------------------------------------------------
 # registry-auth-failed and registry-rate-limited (Docker Hub)
 # --------------------------------------------------------------------------------------
@@ -317,6 +341,36 @@ def _(p: Probe) -> None:
     _check_stopped_before_start(p)
     td = p.task_definition(p.task()["taskDefinitionArn"])
     p.expect("repositoryCredentials" not in td["containerDefinitions"][0], "no repositoryCredentials")
+
+
+@scenario("registry-credentials-unreadable",
+          summary="repositoryCredentials names a secret the execution role may not read (GHCR image)")
+def registry_credentials_unreadable(lab: Lab) -> dict:
+    cred = lab.client("secretsmanager").create_secret(
+        Name="registry/ghcr", Description="GitHub Container Registry pull token",
+        SecretString=json.dumps({"username": "acme-ci", "password": "lab-not-a-token"}),
+    )["ARN"]
+    image = "ghcr.io/acme/billing:4.2"
+    stack = _public_stack(lab, tags=(), image_uri=image,
+                          container_opts={"repositoryCredentials": {"credentialsParameter": cred}})
+    task = _run(lab, stack)
+    reason = (
+        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval "
+        "failed: unable to retrieve secret from asm: service call has been retried 1 time(s): "
+        f"AccessDeniedException: User: arn:aws:sts::{ACCOUNT}:assumed-role/ecsTaskExecutionRole/{task.id} "
+        f"is not authorized to perform: secretsmanager:GetSecretValue on resource: {cred} because no "
+        "identity-based policy allows the secretsmanager:GetSecretValue action"
+    )
+    _stop(lab, task, reason, init_failure_timeline(lab.ago(minutes=3)))
+    return _info(stack, task, image=image, credentials_secret=cred)
+
+
+@registry_credentials_unreadable.check
+def _(p: Probe) -> None:
+    _check_stopped_before_start(p)
+    td = p.task_definition(p.task()["taskDefinitionArn"])
+    p.equal(td["containerDefinitions"][0]["repositoryCredentials"]["credentialsParameter"],
+            p.info["credentials_secret"], "credentials parameter")
 
 
 @scenario("registry-rate-limited", summary="anonymous Docker Hub pulls hit the pull rate limit")

@@ -58,6 +58,7 @@ use crate::task::unknown_task_definition;
 use crate::stops::Detail;
 use crate::evidence::Evidence;
 use crate::iam::access::{self, Access, Assessment, DeniedCall, Permission};
+use crate::iam::permissions::REGISTRY_CREDENTIALS;
 
 use crate::stops::StopCode;
 use crate::codes::Cause;
@@ -404,6 +405,19 @@ impl Refusal<'_> {
             "neither method sees: {}",
             self.assessment.unseen.join("; ")
         ));
+        // Only the registry credentials are refused: registry-auth-failed
+        // names the container and its repositoryCredentials, the more
+        // specific account of the same refusal.
+        if !self.denied.is_empty()
+            && self
+                .denied
+                .iter()
+                .all(|a| a.requirement.why.starts_with(REGISTRY_CREDENTIALS))
+        {
+            finding.against.push(
+                "a more specific cause explains this refusal: the secret holds a container's repositoryCredentials (registry-auth-failed)".into(),
+            );
+        }
         if self.ev.task.timestamps.started_at.is_some() && self.own_calls.is_empty() {
             finding.against.push(
                 "the task's containers started, so the pull, secrets and log set-up worked when it launched".into(),

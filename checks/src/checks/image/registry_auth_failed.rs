@@ -62,6 +62,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     }
     let text = ctx.stops.stating(Detail::RegistryAuthRefused).map(|t| t.text.clone());
     let assessment = ctx.role_access.as_ref().ok();
+    let refusals = crate::iam::access::denied_calls(&ctx.stops);
     let mut findings = Vec::new();
     let mut fine = Vec::new();
     for (c, r) in &outside {
@@ -112,8 +113,19 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
             )),
         }
         let read = assessment.and_then(|a| a.find("secretsmanager:GetSecretValue", Some(cred)));
+        // AWS's own refusal of this very secret, quoted from the stop text.
+        let refused = refusals.iter().find(|call| {
+            call.action.eq_ignore_ascii_case("secretsmanager:GetSecretValue")
+                && call.resource.as_deref().is_some_and(|r| {
+                    crate::iam::permissions::secrets_manager_arn(cred)
+                        .is_some_and(|(arn, _)| r.starts_with(&arn))
+                })
+        });
         match read {
             Some(a) if a.outcome.is_denied() => {
+                if let Some(call) = refused {
+                    evidence.insert(0, format!("stop reason: \"{}\"", call.text));
+                }
                 evidence.push(format!(
                     "the execution role may not read it: secretsmanager:GetSecretValue on {cred} is {} ({}; {})",
                     if a.outcome == Permission::ExplicitDeny { "explicitly denied" } else { "not allowed" },
@@ -121,7 +133,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
                     a.method.label()
                 ));
                 findings.push((
-                    if text_here.is_some() { Strength::Direct } else { Strength::Corroborating },
+                    if text_here.is_some() || refused.is_some() { Strength::Direct } else { Strength::Corroborating },
                     format!("The execution role cannot read the registry credentials of container `{}` ({cred})", c.name),
                     evidence,
                 ));
@@ -248,5 +260,23 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn aws_refusing_the_credentials_secret_ranks_the_registry_cause_first() {
+        let refusal = format!("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/ecsTaskExecutionRole/{TASK_ID} is not authorized to perform: secretsmanager:GetSecretValue on resource: {CREDS} because no identity-based policy allows the secretsmanager:GetSecretValue action");
+        let mut ev = docker_hub(&refusal, Some(CREDS));
+        ev.secrets.push(SecretEvidence {
+            container: "web".into(),
+            name: "repositoryCredentials".into(),
+            value_from: CREDS.into(),
+            metadata: secret_metadata(CREDS, None),
+            found_in_task_region: None,
+        });
+        let Verdict::Found(f) = check(&ev) else { panic!("{:?}", check(&ev)) };
+        assert_eq!(f.strength, Strength::Direct);
+        let report = crate::diagnose(&ev, "t");
+        let codes: Vec<Cause> = report.candidates.iter().map(|c| c.code).collect();
+        assert_eq!(codes[..2], [Cause::RegistryAuthFailed, Cause::ExecutionRolePermissions], "{codes:?}");
     }
 }
