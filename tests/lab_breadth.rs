@@ -186,18 +186,33 @@ fn a_sidecar_that_took_the_task_down() {
 fn registry_credentials_the_execution_role_may_not_read() {
     let (lab, report) = diagnose("registry-credentials-unreadable", "registry-auth-failed");
     let t = title(&report);
-    assert!(t.contains("cannot read the registry credentials") && t.contains(lab.get("credentials_secret")), "{t}");
+    assert!(
+        t.contains("cannot read the registry credentials")
+            && t.contains(lab.get("credentials_secret")),
+        "{t}"
+    );
     let ev = top_evidence(&report);
-    assert!(ev.contains("repositoryCredentials.credentialsParameter"), "{ev}");
+    assert!(
+        ev.contains("repositoryCredentials.credentialsParameter"),
+        "{ev}"
+    );
     assert!(ev.contains("secretsmanager:GetSecretValue"), "{ev}");
     // The rate-limit cause stays apart.
-    assert!(!codes(&report).contains(&"registry-rate-limited"), "{:?}", codes(&report));
+    assert!(
+        !codes(&report).contains(&"registry-rate-limited"),
+        "{:?}",
+        codes(&report)
+    );
 }
 
 #[test]
 fn exec_format_error_from_an_image_that_pulled_fine() {
     let (_lab, report) = diagnose("image-exec-format-error", "image-platform-mismatch");
-    assert!(title(&report).contains("linux/amd64, X86_64"), "{}", title(&report));
+    assert!(
+        title(&report).contains("linux/amd64, X86_64"),
+        "{}",
+        title(&report)
+    );
     assert!(top_evidence(&report).contains("exec format error"));
     assert!(top_lines(&report, "fix").contains("--platform linux/amd64"));
 }

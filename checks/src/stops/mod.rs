@@ -257,6 +257,19 @@ pub enum Detail {
 }
 
 impl Detail {
+    /// Does the text report a specific error, a named thing AWS could not
+    /// find (an image, a secret, its key or version, a log group)? Such an
+    /// observed error outranks a cause inferred from configuration.
+    pub fn is_observed_error(self) -> bool {
+        matches!(
+            self,
+            Detail::ImageMissing
+                | Detail::SecretMissing
+                | Detail::SecretKeyMissing
+                | Detail::LogGroupMissing
+        )
+    }
+
     /// The checks that judge this fact.
     pub fn claimed_by(self) -> &'static [Cause] {
         use Cause::*;

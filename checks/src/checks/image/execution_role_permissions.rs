@@ -170,6 +170,12 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         confirmed,
         denied,
         failure_text: ctx.stops.stating(Detail::ResourceRetrievalFailed).map(|t| t.text.clone()),
+        other_error: ctx
+            .stops
+            .all()
+            .iter()
+            .find(|t| t.class.details.iter().any(|d| d.is_observed_error()))
+            .map(|t| t.text.clone()),
     };
     let mut finding = Finding::new(Cause::ExecutionRolePermissions, refusal.strength(), refusal.title());
     refusal.quote_own_refusals(&mut finding);
@@ -270,6 +276,10 @@ struct Refusal<'a> {
     confirmed: Vec<&'a Access>,
     /// The start-up failure in the stop texts, when there is one.
     failure_text: Option<String>,
+    /// A stop text that reports another, specific error (a missing secret,
+    /// key, image or log group): what AWS observed outranks what the
+    /// policies imply.
+    other_error: Option<String>,
 }
 
 impl Refusal<'_> {
@@ -282,7 +292,9 @@ impl Refusal<'_> {
                 .any(|a| text_points_at(t, &a.requirement.action))
         });
         if !self.own_calls.is_empty()
-            || (StopCode::of(self.ev) == StopCode::TaskFailedToStart && points_at_denied)
+            || (StopCode::of(self.ev) == StopCode::TaskFailedToStart
+                && points_at_denied
+                && self.other_error.is_none())
         {
             Strength::Direct
         } else {
@@ -405,6 +417,11 @@ impl Refusal<'_> {
             "neither method sees: {}",
             self.assessment.unseen.join("; ")
         ));
+        if let (Some(t), true) = (&self.other_error, self.own_calls.is_empty()) {
+            finding.against.push(format!(
+                "the stop reason reports another error, not a refusal: \"{t}\"; fix that first (the role would be refused next)"
+            ));
+        }
         // Only the registry credentials are refused: registry-auth-failed
         // names the container and its repositoryCredentials, the more
         // specific account of the same refusal.

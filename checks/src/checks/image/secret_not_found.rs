@@ -285,3 +285,36 @@ mod tests {
         assert!(matches!(check(&ev), Verdict::Inconclusive(d) if d.contains("secretsmanager:DescribeSecret")));
     }
 }
+
+#[cfg(test)]
+mod ranking_tests {
+    use crate::codes::Cause;
+    use crate::evidence::Fact;
+    use crate::testkit::image::*;
+
+    const SECRET: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf";
+
+    /// The stop text names a missing secret while the role's policy also
+    /// lacks GetSecretValue: the observed error ranks first.
+    #[test]
+    fn the_observed_missing_secret_outranks_the_inferred_permission() {
+        let reason = format!("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret {SECRET} from secrets manager: ResourceNotFoundException: Secrets Manager can't find the specified secret.");
+        let mut ev = failed_to_start(&reason);
+        add_secret(&mut ev, "DB_PASSWORD", &format!("{SECRET}:password::"), Fact::absent("ResourceNotFoundException"));
+        let report = crate::diagnose(&ev, "t");
+        let codes: Vec<Cause> = report.candidates.iter().map(|c| c.code).collect();
+        assert_eq!(codes[0], Cause::SecretNotFound, "{codes:?}");
+        assert!(codes.contains(&Cause::ExecutionRolePermissions), "the role's gap is still reported: {codes:?}");
+    }
+
+    /// The same for a missing JSON key: the key outranks the role's policy.
+    #[test]
+    fn the_observed_missing_key_outranks_the_inferred_permission() {
+        let reason = "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): retrieved secret from Secrets Manager did not contain json key pasword";
+        let mut ev = failed_to_start(reason);
+        add_secret(&mut ev, "DB_PASSWORD", &format!("{SECRET}:pasword::"), secret_metadata(SECRET, None));
+        let report = crate::diagnose(&ev, "t");
+        let codes: Vec<Cause> = report.candidates.iter().map(|c| c.code).collect();
+        assert_eq!(codes[0], Cause::SecretKeyMissing, "{codes:?}");
+    }
+}
