@@ -36,6 +36,13 @@ pub fn sidecar_role(ev: &Evidence, name: &str) -> Option<&'static str> {
         .to_ascii_lowercase();
     let lower = name.to_ascii_lowercase();
     let is = |needle: &str| lower.starts_with(needle) || image.contains(needle);
+    // Without the task definition's firelensConfiguration, the image tells.
+    if image.contains("aws-for-fluent-bit") || image.contains("fluent-bit") {
+        return Some("FireLens log router (Fluent Bit)");
+    }
+    if image.contains("fluentd") {
+        return Some("FireLens log router (fluentd)");
+    }
     if is("ecs-service-connect") {
         Some("Service Connect proxy")
     } else if is("aws-guardduty-agent") || is("aws-gd-agent") {

@@ -325,6 +325,15 @@ impl Classified {
         self.details.contains(&detail)
     }
 
+    /// Does the text report a specific error AWS observed, a named thing it
+    /// could not find, rather than a refusal? (A refused pull also reads
+    /// "failed to resolve ref", so a refusal is never a missing thing.)
+    pub fn reports_missing(&self) -> bool {
+        self.details.iter().any(|d| d.is_observed_error())
+            && !self.states(Detail::RegistryAuthRefused)
+            && !self.states(Detail::KmsDenied)
+    }
+
     /// Did the catalogue recognise the text at all?
     pub fn is_recognised(&self) -> bool {
         !self.kinds.is_empty() || !self.details.is_empty()

@@ -223,6 +223,20 @@ mod tests {
     }
 
     #[test]
+    fn an_unread_task_definition_still_knows_the_router_by_its_image() {
+        let mut ev = with_router().exit("web", Some(143), None).exit("log_router", Some(1), None);
+        ev.task.containers[1].image = Some("public.ecr.aws/aws-observability/aws-for-fluent-bit:stable".into());
+        ev.task_definition = crate::evidence::Fact::Denied {
+            action: "ecs:DescribeTaskDefinition".into(),
+            error: "AccessDeniedException".into(),
+        };
+        let f = found(check(&ev));
+        assert!(f.title.contains("FireLens log router"), "{}", f.title);
+        let report = crate::diagnose(&ev, "t");
+        assert!(!report.candidates.iter().any(|c| c.code == Cause::AppExitError), "{:?}", report.candidates);
+    }
+
+    #[test]
     fn the_app_failing_first_passes_and_names_the_sidecars() {
         let ev = with_router().exit("web", Some(1), None).exit("log_router", Some(143), None);
         match check(&ev) {

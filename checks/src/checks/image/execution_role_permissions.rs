@@ -174,7 +174,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
             .stops
             .all()
             .iter()
-            .find(|t| t.class.details.iter().any(|d| d.is_observed_error()))
+            .find(|t| t.class.reports_missing())
             .map(|t| t.text.clone()),
     };
     let mut finding = Finding::new(Cause::ExecutionRolePermissions, refusal.strength(), refusal.title());
@@ -212,12 +212,26 @@ fn kms_key_refusal(ev: &Evidence, assessment: &Assessment, exec_role: &str, quot
             Some((s.name.clone(), key))
         })
         .collect();
+    let unread: Vec<String> = ev
+        .secrets
+        .iter()
+        .filter_map(|s| s.metadata.gap_reason().filter(|_| !s.metadata.is_absent()).map(|g| format!("{}: {g}", s.name)))
+        .collect();
     let title = match keys.first() {
         Some((secret, key)) => format!(
             "KMS refused to decrypt secret `{secret}` for execution role `{exec_role}`: key `{key}` does not allow it kms:Decrypt"
         ),
         None => format!("KMS refused to decrypt a secret for execution role `{exec_role}`"),
     };
+    if keys.is_empty() && !unread.is_empty() {
+        // Which key, and whether the role's own policies allow it, is unknown.
+        return Finding::new(Cause::ExecutionRolePermissions, Strength::Direct, title)
+            .evidence(quote.to_string())
+            .evidence(format!("the secrets' keys could not be read: {}", unread.join("; ")))
+            .fix("Allow the execution role kms:Decrypt on the key of each secret it reads (aws secretsmanager describe-secret shows KmsKeyId), in its policy and in the key policy.")
+            .doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html")
+            .into_verdict();
+    }
     let mut f = Finding::new(Cause::ExecutionRolePermissions, Strength::Direct, title).evidence(quote.to_string());
     for (secret, key) in &keys {
         let decided = assessment

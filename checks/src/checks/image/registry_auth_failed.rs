@@ -138,6 +138,25 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
                     evidence,
                 ));
             }
+            // AWS refused the role this very secret, whatever its policies
+            // could be read to say.
+            _ if refused.is_some() => {
+                let call = refused.expect("matched");
+                evidence.insert(0, format!("stop reason: \"{}\"", call.text));
+                match read.map(|a| &a.outcome) {
+                    Some(Permission::Unknown(why)) => evidence.push(format!("the role's policies could not be evaluated: {why}")),
+                    Some(_) => evidence.push("the role's own policies allow it: a service control policy, a permissions boundary or the secret's resource policy refuses it".into()),
+                    None => evidence.push(format!(
+                        "the role's policies could not be evaluated: {}",
+                        ctx.role_access.as_ref().err().cloned().unwrap_or_else(|| "the secret is not among the decisions".into())
+                    )),
+                }
+                findings.push((
+                    Strength::Direct,
+                    format!("The execution role cannot read the registry credentials of container `{}` ({cred})", c.name),
+                    evidence,
+                ));
+            }
             _ if text_here.is_some() => {
                 if let Some(a) = read {
                     evidence.push(format!("the execution role may read the secret ({}; {})", a.detail, a.method.label()));
@@ -275,6 +294,11 @@ mod tests {
         });
         let Verdict::Found(f) = check(&ev) else { panic!("{:?}", check(&ev)) };
         assert_eq!(f.strength, Strength::Direct);
+        // Unreadable role policies do not turn AWS's refusal into a pass.
+        let mut unread = ev.clone();
+        unread.execution_role = Fact::Denied { action: "iam:GetRole".into(), error: "AccessDenied".into() };
+        let Verdict::Found(g) = check(&unread) else { panic!("{:?}", check(&unread)) };
+        assert!(g.evidence.iter().any(|e| e.contains("could not be evaluated")), "{:?}", g.evidence);
         let report = crate::diagnose(&ev, "t");
         let codes: Vec<Cause> = report.candidates.iter().map(|c| c.code).collect();
         assert_eq!(codes[..2], [Cause::RegistryAuthFailed, Cause::ExecutionRolePermissions], "{codes:?}");

@@ -125,17 +125,30 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         }
         StopKind::VolumeCreate => f
             .fix("Check the task definition's `volumes`: the EFS file system and access point ids, the EFS mount targets in the task's subnets, and (for Docker volumes on EC2) the driver and its options.")
-            .fix("Retry once; if it repeats, open an AWS Support case with the task ARN and the full reason."),
+            .fix(format!("Retry once; if it repeats, {}", support_case(ev))),
         StopKind::RuntimeTimeout => f
             .fix("Retry; if it repeats, look at the image size (a slow pull pushes the start past the timeout) and the container's `startTimeout`.")
             .fix("On platform version 1.3 or earlier, check the network path to the registry (see the network checks) and consider `LATEST` (1.4.0).")
-            .fix("If it keeps happening, open an AWS Support case with the task ARN and the full reason."),
+            .fix(format!("If it keeps happening, {}", support_case(ev))),
         _ => f
             .fix("This is an error of the container runtime, not of the application: run the task again (a service does so by itself).")
-            .fix("If it repeats, open an AWS Support case with the task ARN, the full reason and the platform version."),
+            .fix(format!("If it repeats, {}", support_case(ev))),
     };
     f.doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html")
         .into_verdict()
+}
+
+/// What AWS Support needs to look into a platform failure (a stopped task
+/// is forgotten within the hour, so collect it now).
+fn support_case(ev: &Evidence) -> String {
+    let t = &ev.task;
+    format!(
+        "open an AWS Support case with the task ARN ({}), the Region ({}), the platform version ({}), the stop time ({}), the stop code and the full stopped reason; ECS forgets a stopped task within about an hour, so save them now with `ecs-doctor task … --save-evidence FILE` and attach the file.",
+        t.arn,
+        ev.region,
+        t.platform_version.as_deref().unwrap_or("unknown"),
+        t.timestamps.stopped_at.as_deref().unwrap_or("unknown"),
+    )
 }
 
 fn infrastructure_health(ev: &Evidence) -> Finding {
@@ -152,7 +165,7 @@ fn infrastructure_health(ev: &Evidence) -> Finding {
     if ev.task.launch_type.as_deref().is_some_and(|l| l.eq_ignore_ascii_case("EC2")) {
         f = f.fix("Check the container instance: `aws ecs describe-container-instances` (agentConnected, status) and its EC2 status checks.");
     }
-    f.fix("Run the task again; if it repeats, open an AWS Support case with the task ARN.")
+    f.fix(format!("Run the task again; if it repeats, {}", support_case(ev)))
         .doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html")
 }
 
@@ -186,6 +199,10 @@ mod tests {
         let f = found(check(&ev));
         assert_eq!(f.strength, Strength::Corroborating);
         assert_eq!(f.against.len(), 1);
+        // Retry guidance, and what AWS Support needs, saved before ECS forgets the task.
+        let support = f.fix.iter().find(|x| x.contains("AWS Support")).expect("a support line");
+        assert!(support.contains(&ev.task.arn) && support.contains("platform version (1.3.0)") && support.contains("--save-evidence"), "{support}");
+        assert!(f.fix[0].starts_with("Retry"), "{:?}", f.fix);
     }
 
     #[test]
