@@ -1482,6 +1482,10 @@ _JSON_REFUSAL_CODES = {
 }
 
 
+# Services whose REST protocol answers errors with a JSON body, by signing name.
+_REST_JSON_SERVICES = ("elasticfilesystem",)
+
+
 def _shape_refusals_like_aws() -> None:
     """Make moto's IAM refusals look like the service's own.
 
@@ -1519,7 +1523,9 @@ def _shape_refusals_like_aws() -> None:
                 raise
             scope = self.headers.get("Authorization", "").partition("Credential=")[2].split("/")
             service = scope[3] if len(scope) > 3 else ""
-            if self.headers.get("X-Amz-Target"):
+            # JSON services: the awsJson ones by their target header, the
+            # restJson ones (EFS) by their signing name.
+            if self.headers.get("X-Amz-Target") or service in _REST_JSON_SERVICES:
                 body = json.dumps({"__type": _JSON_REFUSAL_CODES.get(code, code), "message": message})
                 raise Refusal(400, body) from None
             error = f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
@@ -1535,7 +1541,30 @@ def _shape_refusals_like_aws() -> None:
             raise Refusal(e.code or 403, body) from None
 
     ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = authorize  # type: ignore[method-assign]
+    _sign_rest_gets_like_aws()
     _REFUSALS_SHAPED = True
+
+
+def _sign_rest_gets_like_aws() -> None:
+    """moto re-signs a request to check its signature with the parsed query
+    parameters as the body; a REST service's GET (EFS's Describe* calls) has
+    none, so every signed GET with parameters fails with SignatureDoesNotMatch.
+    The signature is checked over the empty body the client signed."""
+    from moto.iam.access_control import IAMRequestBase
+
+    original = IAMRequestBase._create_aws_request
+
+    def create_aws_request(self):
+        if self._method in ("GET", "HEAD", "DELETE") and not self._body:
+            saved = self._data
+            self._data = {}
+            try:
+                return original(self)
+            finally:
+                self._data = saved
+        return original(self)
+
+    IAMRequestBase._create_aws_request = create_aws_request  # type: ignore[method-assign]
 
 
 _PATCHED = False

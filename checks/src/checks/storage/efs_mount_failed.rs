@@ -78,6 +78,13 @@ struct Judged {
 
 const DOC: &str = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/efs-volumes.html";
 
+/// What to check when ecs-doctor could not: the requirements, in the order
+/// the mount needs them.
+const BY_HAND: &str = "Check what the mount needs: a mount target of the file system in the task's Availability Zone, its security group admitting TCP 2049 from the task's security group, VPC DNS support and hostnames on, and (with IAM authorization) elasticfilesystem:ClientMount for the task role.";
+
+/// The reads that would let ecs-doctor decide.
+const GRANT_READS: &str = "Allow ecs-doctor elasticfilesystem:DescribeFileSystems, DescribeMountTargets, DescribeMountTargetSecurityGroups, DescribeFileSystemPolicy and DescribeAccessPoints (docs/iam-policy.json) so it can decide.";
+
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let ev = ctx.ev;
     let text = efs_text(ctx);
@@ -89,6 +96,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
                 &t.text,
                 &ev.task_definition.gap_reason().unwrap_or_default(),
             )
+            .fix(BY_HAND)
             .doc(DOC)
             .into_verdict(),
             None => Verdict::Inconclusive(format!(
@@ -112,6 +120,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
             .evidence(t.quote())
             .evidence(format!("task definition {} declares no efsVolumeConfiguration", td.arn))
             .against("the task definition revision that failed may differ from the one read")
+            .fix("Compare the task definition revision the task ran with its volumes' efsVolumeConfiguration.")
             .doc(DOC)
             .into_verdict(),
             None => Verdict::Skipped("the task mounts no EFS volume".into()),
@@ -170,6 +179,8 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
                 &t.text,
                 &judged.unknown.join("; "),
             )
+            .fix(BY_HAND)
+            .fix(GRANT_READS)
             .doc(DOC)
             .into_verdict(),
             (None, Some(started)) => Verdict::Pass(format!(

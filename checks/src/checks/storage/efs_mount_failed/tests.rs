@@ -122,6 +122,7 @@ fn unreadable_mount_targets_leave_the_text_unconfirmed() {
     let f = found(check(&fx.ev()));
     assert_eq!(f.strength, Strength::Corroborating);
     assert!(f.evidence.iter().any(|e| e.contains("DescribeMountTargets was denied")), "{:?}", f.evidence);
+    assert!(f.fix.iter().any(|x| x.contains("docs/iam-policy.json")), "{:?}", f.fix);
 }
 
 #[test]
