@@ -439,11 +439,33 @@ impl Refusal<'_> {
         // Only the registry credentials are refused: registry-auth-failed
         // names the container and its repositoryCredentials, the more
         // specific account of the same refusal.
-        if !self.denied.is_empty()
+        let credentials: Vec<String> = self
+            .ev
+            .task_def()
+            .map(|td| {
+                td.containers
+                    .iter()
+                    .filter_map(|c| c.repository_credentials.as_deref())
+                    .map(|c| {
+                        crate::iam::permissions::secrets_manager_arn(c)
+                            .map(|(arn, _)| arn)
+                            .unwrap_or_else(|| c.to_string())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let about_credentials = |resource: Option<&str>| {
+            resource.is_some_and(|r| credentials.iter().any(|c| r.starts_with(c.as_str())))
+        };
+        if (!self.denied.is_empty() || !self.own_calls.is_empty())
             && self
                 .denied
                 .iter()
                 .all(|a| a.requirement.why.starts_with(REGISTRY_CREDENTIALS))
+            && self
+                .own_calls
+                .iter()
+                .all(|c| about_credentials(c.resource.as_deref()))
         {
             finding.against.push(
                 "a more specific cause explains this refusal: the secret holds a container's repositoryCredentials (registry-auth-failed)".into(),

@@ -143,6 +143,21 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
                     .map(|c| c.name.as_str())
                     .collect();
                 let t = &ev.task.timestamps;
+                // A started container dies of a foreign architecture only in
+                // its log: a log that could not be read decides nothing.
+                let log_gaps: Vec<String> = ev
+                    .task
+                    .containers
+                    .iter()
+                    .filter_map(|c| ev.log_gap(&c.name).map(|g| format!("`{}`: {g}", c.name)))
+                    .collect();
+                if t.started_at.is_some() && !log_gaps.is_empty() {
+                    return Verdict::Inconclusive(format!(
+                        "the image platforms could not be read ({}) and neither could the logs that would show exec format error ({})",
+                        unread.join("; "),
+                        log_gaps.join("; ")
+                    ));
+                }
                 if t.started_at.is_some() && !logged.is_empty() {
                     return Verdict::Pass(format!(
                         "the task is {os}/{arch}; its containers started and {} wrote log lines without exec format error (manifests not read: {})",
@@ -301,6 +316,24 @@ mod tests {
                 assert!(f.title.starts_with("image is amd64 only, task is ARM64"), "{}", f.title);
                 assert!(f.evidence.iter().any(|e| e.contains("exec format error")));
             }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unread_manifests_and_unread_logs_decide_nothing() {
+        let mut ev = healthy();
+        ev.task.stop_code = Some("EssentialContainerExited".into());
+        ecr_mut(&mut ev).found.as_mut().expect("kit image").platforms =
+            Fact::Failed { action: "ecr:BatchGetImage".into(), error: "schema 1 form not returned".into() };
+        ev.logs.push(ContainerLogs {
+            container: "web".into(),
+            driver: "awslogs".into(),
+            lines: Fact::Denied { action: "logs:GetLogEvents".into(), error: "AccessDenied".into() },
+            ..Default::default()
+        });
+        match check(&ev) {
+            Verdict::Inconclusive(d) => assert!(d.contains("exec format error") && d.contains("logs:GetLogEvents"), "{d}"),
             other => panic!("{other:?}"),
         }
     }

@@ -302,5 +302,11 @@ mod tests {
         let report = crate::diagnose(&ev, "t");
         let codes: Vec<Cause> = report.candidates.iter().map(|c| c.code).collect();
         assert_eq!(codes[..2], [Cause::RegistryAuthFailed, Cause::ExecutionRolePermissions], "{codes:?}");
+        // With a policy document unread, AWS's refusal still names the registry cause first.
+        let mut partial = ev.clone();
+        role_mut(&mut partial).attached_policies.value_mut().expect("listed")[0].document =
+            Fact::Denied { action: "iam:GetPolicyVersion".into(), error: "AccessDenied".into() };
+        let report = crate::diagnose(&partial, "t");
+        assert_eq!(report.candidates[0].code, Cause::RegistryAuthFailed, "{:?}", report.candidates);
     }
 }

@@ -57,11 +57,15 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
             .map(|line| (l.container.as_str(), line))
     });
     if stop_text.is_none() && log_line.is_none() {
-        let unread: Vec<String> = ev
+        let mut unread: Vec<String> = ev
             .logs
             .iter()
             .filter_map(|l| ev.log_gap(&l.container).map(|g| format!("`{}`: {g}", l.container)))
             .collect();
+        // Logs are found through the task definition: without it, they are unread.
+        if let Some(gap) = ev.task_definition.gap_reason().filter(|_| ev.task_def().is_none()) {
+            unread.push(format!("where the containers log is unknown: the task definition could not be read ({gap})"));
+        }
         // An app that died with its log unread may have died of a full disk.
         let failed_app = ev.is_stopped()
             && crate::task::failed_essential_container(ev)
@@ -184,6 +188,10 @@ mod tests {
         assert!(matches!(check(&healthy()), Verdict::Pass(_)));
         let mut ev = exited().exit("web", Some(1), None).log("web", &["x"]);
         ev.logs[0].lines = crate::evidence::Fact::Denied { action: "logs:GetLogEvents".into(), error: "AccessDenied".into() };
+        assert!(matches!(check(&ev), Verdict::Inconclusive(_)), "{:?}", check(&ev));
+        // Without the task definition, where the logs are is unknown too.
+        let mut ev = exited().exit("web", Some(1), None);
+        ev.task_definition = crate::evidence::Fact::Denied { action: "ecs:DescribeTaskDefinition".into(), error: "AccessDenied".into() };
         assert!(matches!(check(&ev), Verdict::Inconclusive(_)), "{:?}", check(&ev));
     }
 }
