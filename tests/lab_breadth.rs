@@ -7,28 +7,11 @@
 
 mod common;
 
-use common::{snapshot_settings, top_code, top_evidence, top_lines, Lab};
+use common::{top_evidence, top_lines, top_title as title, Lab};
 use serde_json::Value;
 
-/// The scenario diagnosed: exit 1, `expected` first, the contract kept, and
-/// the Markdown report as a golden file.
 fn diagnose(scenario: &str, expected: &str) -> (Lab, Value) {
-    let lab = Lab::start(scenario);
-    let (code, report) = lab.diagnose_json(&[]);
-    assert_eq!(code, 1, "{report:#}");
-    assert_eq!(top_code(&report), expected, "{report:#}");
-    common::assert_contract(&report);
-    snapshot_settings().bind(|| {
-        insta::assert_snapshot!(
-            format!("breadth_{}", scenario.replace('-', "_")),
-            lab.diagnose_markdown()
-        )
-    });
-    (lab, report)
-}
-
-fn title(report: &Value) -> &str {
-    report["candidates"][0]["title"].as_str().unwrap_or("")
+    common::diagnose_failed(scenario, expected, "breadth")
 }
 
 fn codes(report: &Value) -> Vec<&str> {

@@ -6,28 +6,11 @@
 
 mod common;
 
-use common::{snapshot_settings, top_code, top_evidence, Lab};
+use common::{top_code, top_evidence, top_title, Lab};
 use serde_json::Value;
 
-/// Diagnose a scenario: exit code 1, the expected top candidate, the report
-/// contract, and a Markdown golden report.
 fn diagnose(scenario: &str, expected: &str) -> (Lab, Value) {
-    let lab = Lab::start(scenario);
-    let (code, report) = lab.diagnose_json(&[]);
-    assert_eq!(code, 1, "{report:#}");
-    assert_eq!(top_code(&report), expected, "{report:#}");
-    common::assert_contract(&report);
-    snapshot_settings().bind(|| {
-        insta::assert_snapshot!(
-            format!("image_{}", scenario.replace('-', "_")),
-            lab.diagnose_markdown()
-        )
-    });
-    (lab, report)
-}
-
-fn top_title(report: &Value) -> &str {
-    report["candidates"][0]["title"].as_str().unwrap_or("")
+    common::diagnose_failed(scenario, expected, "image")
 }
 
 /// The status and detail of one check in the report.

@@ -300,6 +300,29 @@ pub fn top_lines(report: &Value, list: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Start `scenario` and diagnose it as a failure: exit code 1, `expected`
+/// first, the report contract kept, and the Markdown report as the golden
+/// file `<prefix>_<scenario>`.
+pub fn diagnose_failed(scenario: &str, expected: &str, prefix: &str) -> (Lab, Value) {
+    let lab = Lab::start(scenario);
+    let (code, report) = lab.diagnose_json(&[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(top_code(&report), expected, "{report:#}");
+    assert_contract(&report);
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            format!("{prefix}_{}", scenario.replace('-', "_")),
+            lab.diagnose_markdown()
+        )
+    });
+    (lab, report)
+}
+
+/// The top candidate's title.
+pub fn top_title(report: &Value) -> &str {
+    report["candidates"][0]["title"].as_str().unwrap_or("")
+}
+
 /// Insta settings that hide what changes between releases.
 pub fn snapshot_settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();

@@ -57,7 +57,7 @@ fn efs_path(net: &Net<'_>, subnet_id: &str, fs: &EfsEvidence) -> PathEval {
         .subnet(subnet_id)
         .and_then(|s| s.availability_zone.clone());
     match mount_target(fs, task_az.as_deref(), subnet_id) {
-        Err(step) => steps.push(step),
+        Err(step) => steps.push(*step),
         Ok(mt) => steps.extend(mount_target_steps(net, subnet_id, mt)),
     }
     PathEval {
@@ -129,29 +129,31 @@ fn mount_target<'a>(
     fs: &'a EfsEvidence,
     task_az: Option<&str>,
     subnet_id: &str,
-) -> Result<&'a MountTarget, Step> {
+) -> Result<&'a MountTarget, Box<Step>> {
     let id = &fs.file_system_id;
     let label = format!("mount target of {id}");
     let targets = match &fs.mount_targets {
         Fact::Gathered { value } => value,
         Fact::Absent { detail } => {
-            return Err(Step::blocked(label, Cause::EfsMountFailed, detail.clone())
-                .fact(format!("file system {id}: {detail}")))
+            return Err(Box::new(
+                Step::blocked(label, Cause::EfsMountFailed, detail.clone())
+                    .fact(format!("file system {id}: {detail}")),
+            ))
         }
         other => {
-            return Err(Step::unknown(
+            return Err(Box::new(Step::unknown(
                 label,
                 &[Cause::EfsMountFailed],
                 other.gap_reason().unwrap_or_default(),
-            ))
+            )))
         }
     };
     let Some(az) = task_az else {
-        return Err(Step::unknown(
+        return Err(Box::new(Step::unknown(
             label,
             &[Cause::EfsMountFailed],
             format!("the Availability Zone of {subnet_id} is unknown"),
-        ));
+        )));
     };
     match targets
         .iter()
@@ -182,7 +184,7 @@ fn mount_target<'a>(
                     format!(" (a One Zone file system in {z}: run the task in a subnet of {z})")
                 })
                 .unwrap_or_default();
-            Err(Step::blocked(
+            Err(Box::new(Step::blocked(
                 label,
                 Cause::EfsMountFailed,
                 format!("no mount target in {az}, the Availability Zone of {subnet_id}"),
@@ -193,7 +195,7 @@ fn mount_target<'a>(
             ))
             .fix(format!(
                 "aws efs create-mount-target --file-system-id {id} --subnet-id {subnet_id} --security-groups <sg admitting tcp/2049 from the task>"
-            )))
+            ))))
         }
     }
 }
@@ -271,18 +273,7 @@ fn mount_target_steps(net: &Net<'_>, subnet_id: &str, mt: &MountTarget) -> Vec<S
             Some(true) => Step::ok(sg_label, &[Cause::EfsMountFailed]).fact(d.detail),
             None => Step::unknown(sg_label, &[Cause::EfsMountFailed], d.detail),
             Some(false) => {
-                let source = task
-                    .groups
-                    .first()
-                    .map(|g| format!("UserIdGroupPairs=[{{GroupId={g}}}]"))
-                    .unwrap_or_else(|| {
-                        format!(
-                            "IpRanges=[{{CidrIp={}}}]",
-                            net.subnet_net(subnet_id)
-                                .map(|n| n.to_string())
-                                .unwrap_or_else(|| "<task subnet CIDR>".into())
-                        )
-                    });
+                let source = ingress_source(net, &task, subnet_id);
                 Step::blocked(sg_label, Cause::EfsMountFailed, d.detail.clone())
                     .hint(format!("mount target {} does not admit NFS (tcp/{NFS_PORT}) from the task", mt.id))
                     .fact(format!("mount target {}: {}", mt.id, d.detail))

@@ -328,18 +328,7 @@ impl PathBuilder<'_, '_> {
                 }
                 None => Step::unknown(sg_label, &[Cause::SecurityGroupIngressClosed], d.detail),
                 Some(false) => {
-                    let source = task
-                        .groups
-                        .first()
-                        .map(|g| format!("UserIdGroupPairs=[{{GroupId={g}}}]"))
-                        .unwrap_or_else(|| {
-                            format!(
-                                "IpRanges=[{{CidrIp={}}}]",
-                                net.subnet_net(&self.subnet_id)
-                                    .map(|n| n.to_string())
-                                    .unwrap_or_else(|| "<task subnet CIDR>".into())
-                            )
-                        });
+                    let source = ingress_source(net, &task, &self.subnet_id);
                     Step::blocked(sg_label, Cause::SecurityGroupIngressClosed, d.detail.clone())
                         .fact(format!(
                             "endpoint {} ({}): {}",

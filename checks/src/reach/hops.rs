@@ -175,6 +175,22 @@ pub(super) fn free_rule_number(acl: &NetworkAcl, egress: bool, blocking: i32) ->
     n
 }
 
+/// The `--ip-permissions` source that admits the task: its first security
+/// group, else its subnet's CIDR.
+pub(super) fn ingress_source(net: &Net<'_>, task: &Peer, subnet_id: &str) -> String {
+    task.groups
+        .first()
+        .map(|g| format!("UserIdGroupPairs=[{{GroupId={g}}}]"))
+        .unwrap_or_else(|| {
+            format!(
+                "IpRanges=[{{CidrIp={}}}]",
+                net.subnet_net(subnet_id)
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "<task subnet CIDR>".into())
+            )
+        })
+}
+
 pub(super) fn sg_egress_step(net: &Net<'_>, peer: &Peer, port: u16) -> Step {
     let groups = match &net.groups {
         Ok(g) => g,

@@ -184,7 +184,8 @@ def app_missing_config(lab: Lab) -> dict:
 
 
 # --------------------------------------------------------------------------------------
-# Load balancers (app-port-mismatch, lb-health-check-failed)
+# Load balancers (app-port-mismatch, app-bound-to-localhost, health-check-grace-too-short,
+# lb-health-check-failed)
 # --------------------------------------------------------------------------------------
 
 
@@ -265,8 +266,12 @@ def _node_boot(port_line: str) -> list[tuple[int, str]]:
     ]
 
 
-@scenario("app-port-mismatch", summary="the app listens on 8080, containerPort and the target group use 3000")
-def app_port_mismatch(lab: Lab) -> dict:
+def _failed_elb_checks(lab: Lab, listen_line: str, ran: timedelta, sigterm_after_ms: int,
+                       event_reason: str) -> tuple[Stack, TaskRef, Alb, str]:
+    """Service `web` behind an ALB checking /healthz on port 3000 (grace 60 s): its
+    task logs a node boot announcing `listen_line`, runs `ran`, its target drains,
+    and ECS stops it for failed ELB health checks; the service event gives
+    `event_reason`. Returns the stack, the task, the ALB and the log stream."""
     stack = lab.build_web_stack()
     alb = _alb(lab, stack, port=3000, path="/healthz")
     _lb_service(lab, stack, alb, port=3000, grace=60)
@@ -274,13 +279,13 @@ def app_port_mismatch(lab: Lab) -> dict:
     ip = _task_ip(lab, task)
     lab.client("elbv2").register_targets(TargetGroupArn=alb.tg_arn, Targets=[{"Id": ip, "Port": 3000}])
     stopped = lab.ago(minutes=2)
-    started = stopped - timedelta(minutes=3, seconds=10)
+    started = stopped - ran
     tl = dataclasses.replace(running_timeline(started=started), stopping=stopped - timedelta(seconds=31),
                              execution_stopped=stopped - timedelta(seconds=30), stopped=stopped)
     stream = lab.log_stream_for(stack, task)
     lab.write_logs(stack.log_group, stream, _timed(started + timedelta(milliseconds=300),
-                                                   _node_boot("listening on 0.0.0.0:8080")
-                                                   + [(150_000, "INFO  [boot] SIGTERM received, shutting down")]))
+                                                   _node_boot(listen_line)
+                                                   + [(sigterm_after_ms, "INFO  [boot] SIGTERM received, shutting down")]))
     _target_health(lab, alb.tg_arn, {ip: ("draining", "Target.DeregistrationInProgress",
                                           "Target deregistration is in progress")})
     reason = f"Task failed ELB health checks in (target-group {alb.tg_arn})"
@@ -289,35 +294,21 @@ def app_port_mismatch(lab: Lab) -> dict:
     lab.set_service_state(stack.cluster, "web", events=[(
         stopped - timedelta(seconds=33),
         f"(service {{service}}) (task {task.id}) (port 3000) is unhealthy in (target-group {alb.tg_arn}) "
-        "due to (reason Health checks failed).")])
+        f"due to (reason {event_reason}).")])
+    return stack, task, alb, stream
+
+
+@scenario("app-port-mismatch", summary="the app listens on 8080, containerPort and the target group use 3000")
+def app_port_mismatch(lab: Lab) -> dict:
+    stack, task, alb, stream = _failed_elb_checks(lab, "listening on 0.0.0.0:8080", timedelta(minutes=3, seconds=10),
+                                                  150_000, "Health checks failed")
     return _ready(stack, task, log_stream=stream, target_group_arn=alb.tg_arn, app_port=8080, container_port=3000)
 
 
 @scenario("app-bound-to-localhost", summary="the app listens on 127.0.0.1:3000; the ALB's probes time out")
 def app_bound_to_localhost(lab: Lab) -> dict:
-    stack = lab.build_web_stack()
-    alb = _alb(lab, stack, port=3000, path="/healthz")
-    _lb_service(lab, stack, alb, port=3000, grace=60)
-    task = lab.run_task(stack.cluster, stack.task_definition_arn, service="web")
-    ip = _task_ip(lab, task)
-    lab.client("elbv2").register_targets(TargetGroupArn=alb.tg_arn, Targets=[{"Id": ip, "Port": 3000}])
-    stopped = lab.ago(minutes=2)
-    started = stopped - timedelta(minutes=2, seconds=40)
-    tl = dataclasses.replace(running_timeline(started=started), stopping=stopped - timedelta(seconds=31),
-                             execution_stopped=stopped - timedelta(seconds=30), stopped=stopped)
-    stream = lab.log_stream_for(stack, task)
-    lab.write_logs(stack.log_group, stream, _timed(started + timedelta(milliseconds=300),
-                                                   _node_boot("listening on http://127.0.0.1:3000")
-                                                   + [(120_000, "INFO  [boot] SIGTERM received, shutting down")]))
-    _target_health(lab, alb.tg_arn, {ip: ("draining", "Target.DeregistrationInProgress",
-                                          "Target deregistration is in progress")})
-    reason = f"Task failed ELB health checks in (target-group {alb.tg_arn})"
-    containers = [{"name": "web", "exit_code": 143}]
-    _stop(lab, task, "ServiceSchedulerInitiated", reason, tl, containers)
-    lab.set_service_state(stack.cluster, "web", events=[(
-        stopped - timedelta(seconds=33),
-        f"(service {{service}}) (task {task.id}) (port 3000) is unhealthy in (target-group {alb.tg_arn}) "
-        "due to (reason Request timed out).")])
+    stack, task, alb, stream = _failed_elb_checks(lab, "listening on http://127.0.0.1:3000",
+                                                  timedelta(minutes=2, seconds=40), 120_000, "Request timed out")
     return _ready(stack, task, log_stream=stream, target_group_arn=alb.tg_arn)
 
 

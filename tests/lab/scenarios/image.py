@@ -53,6 +53,23 @@ def _assume_failed(role_arn: str) -> str:
     )
 
 
+def _asm_failure(detail: str) -> str:
+    """What the Fargate agent reports when it cannot fetch a Secrets Manager secret."""
+    return (
+        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval "
+        f"failed: unable to retrieve secret from asm: service call has been retried 1 time(s): {detail}"
+    )
+
+
+def _get_secret_value_denied(task: TaskRef, secret_arn: str) -> str:
+    """Secrets Manager's refusal of the execution role's GetSecretValue (the session is the task id)."""
+    return (
+        f"AccessDeniedException: User: arn:aws:sts::{ACCOUNT}:assumed-role/ecsTaskExecutionRole/{task.id} "
+        f"is not authorized to perform: secretsmanager:GetSecretValue on resource: {secret_arn} because no "
+        "identity-based policy allows the secretsmanager:GetSecretValue action"
+    )
+
+
 def _log_driver_timeline(lab: Lab) -> Timeline:
     """The image was pulled; the log driver failed before the container started."""
     stopped = lab.ago(minutes=3)
@@ -354,13 +371,7 @@ def registry_credentials_unreadable(lab: Lab) -> dict:
     stack = _public_stack(lab, tags=(), image_uri=image,
                           container_opts={"repositoryCredentials": {"credentialsParameter": cred}})
     task = _run(lab, stack)
-    reason = (
-        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval "
-        "failed: unable to retrieve secret from asm: service call has been retried 1 time(s): "
-        f"AccessDeniedException: User: arn:aws:sts::{ACCOUNT}:assumed-role/ecsTaskExecutionRole/{task.id} "
-        f"is not authorized to perform: secretsmanager:GetSecretValue on resource: {cred} because no "
-        "identity-based policy allows the secretsmanager:GetSecretValue action"
-    )
+    reason = _asm_failure(_get_secret_value_denied(task, cred))
     _stop(lab, task, reason, init_failure_timeline(lab.ago(minutes=3)))
     return _info(stack, task, image=image, credentials_secret=cred)
 
@@ -477,13 +488,7 @@ def execution_role_permissions(lab: Lab) -> dict:
         "secrets": [{"name": "DB_PASSWORD", "valueFrom": f"{secret_arn}:password::"}],
     })
     task = _run(lab, stack)
-    reason = (
-        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval "
-        "failed: unable to retrieve secret from asm: service call has been retried 1 time(s): "
-        f"AccessDeniedException: User: arn:aws:sts::{ACCOUNT}:assumed-role/ecsTaskExecutionRole/{task.id} "
-        f"is not authorized to perform: secretsmanager:GetSecretValue on resource: {secret_arn} because no "
-        "identity-based policy allows the secretsmanager:GetSecretValue action"
-    )
+    reason = _asm_failure(_get_secret_value_denied(task, secret_arn))
     _stop(lab, task, reason, init_failure_timeline(lab.ago(minutes=3)))
     return _info(stack, task, secret_arn=secret_arn, missing_action="secretsmanager:GetSecretValue",
                  role_name="ecsTaskExecutionRole")
@@ -575,11 +580,9 @@ def secret_not_found(lab: Lab) -> dict:
     stack = _public_stack(lab, tags=("v1",), execution_role_opts={"inline": {"web-secrets": SECRETS_POLICY}},
                           container_opts={"secrets": [{"name": "DB_PASSWORD", "valueFrom": f"{wrong_region}:password::"}]})
     task = _run(lab, stack)
-    reason = (
-        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval "
-        "failed: unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch "
-        f"secret {wrong_region} from secrets manager: ResourceNotFoundException: Secrets Manager can't find the "
-        "specified secret."
+    reason = _asm_failure(
+        f"failed to fetch secret {wrong_region} from secrets manager: ResourceNotFoundException: Secrets Manager "
+        "can't find the specified secret."
     )
     _stop(lab, task, reason, init_failure_timeline(lab.ago(minutes=3)))
     return _info(stack, task, missing_secret_arn=wrong_region, existing_secret_arn=real, secret_name="DB_PASSWORD")
@@ -614,11 +617,7 @@ def secret_key_missing(lab: Lab) -> dict:
     stack = _public_stack(lab, tags=("v1",), execution_role_opts={"inline": {"web-secrets": SECRETS_POLICY}},
                           container_opts={"secrets": [{"name": "DB_PASSWORD", "valueFrom": f"{secret_arn}:pasword::"}]})
     task = _run(lab, stack)
-    reason = (
-        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval "
-        "failed: unable to retrieve secret from asm: service call has been retried 1 time(s): retrieved secret "
-        "from Secrets Manager did not contain json key pasword"
-    )
+    reason = _asm_failure("retrieved secret from Secrets Manager did not contain json key pasword")
     _stop(lab, task, reason, init_failure_timeline(lab.ago(minutes=3)))
     return _info(stack, task, secret_arn=secret_arn, json_key="pasword")
 
@@ -671,11 +670,7 @@ def execution_role_kms(lab: Lab) -> dict:
     stack = _public_stack(lab, tags=("v1",), execution_role_opts={"inline": {"web-secrets": SECRETS_POLICY}},
                           container_opts={"secrets": [{"name": "DB_PASSWORD", "valueFrom": f"{secret_arn}:password::"}]})
     task = _run(lab, stack)
-    reason = (
-        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval "
-        "failed: unable to retrieve secret from asm: service call has been retried 1 time(s): "
-        "AccessDeniedException: Access to KMS is not allowed"
-    )
+    reason = _asm_failure("AccessDeniedException: Access to KMS is not allowed")
     _stop(lab, task, reason, init_failure_timeline(lab.ago(minutes=3)))
     return _info(stack, task, secret_arn=secret_arn, key_arn=key_arn)
 

@@ -262,9 +262,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn credentials_secret_unreadable_by_the_role() {
-        let mut ev = docker_hub(DENIED, Some(CREDS));
+    /// The credentials secret exists (its metadata was read).
+    fn with_readable_credentials(mut ev: Evidence) -> Evidence {
         ev.secrets.push(SecretEvidence {
             container: "web".into(),
             name: "repositoryCredentials".into(),
@@ -272,6 +271,12 @@ mod tests {
             metadata: secret_metadata(CREDS, None),
             found_in_task_region: None,
         });
+        ev
+    }
+
+    #[test]
+    fn credentials_secret_unreadable_by_the_role() {
+        let ev = with_readable_credentials(docker_hub(DENIED, Some(CREDS)));
         match check(&ev) {
             Verdict::Found(f) => {
                 assert!(f.title.contains("cannot read the registry credentials"), "{}", f.title);
@@ -284,14 +289,7 @@ mod tests {
     #[test]
     fn aws_refusing_the_credentials_secret_ranks_the_registry_cause_first() {
         let refusal = format!("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/ecsTaskExecutionRole/{TASK_ID} is not authorized to perform: secretsmanager:GetSecretValue on resource: {CREDS} because no identity-based policy allows the secretsmanager:GetSecretValue action");
-        let mut ev = docker_hub(&refusal, Some(CREDS));
-        ev.secrets.push(SecretEvidence {
-            container: "web".into(),
-            name: "repositoryCredentials".into(),
-            value_from: CREDS.into(),
-            metadata: secret_metadata(CREDS, None),
-            found_in_task_region: None,
-        });
+        let ev = with_readable_credentials(docker_hub(&refusal, Some(CREDS)));
         let Verdict::Found(f) = check(&ev) else { panic!("{:?}", check(&ev)) };
         assert_eq!(f.strength, Strength::Direct);
         // Unreadable role policies do not turn AWS's refusal into a pass.
