@@ -131,36 +131,56 @@ pub(crate) fn startup_seconds(ev: &Evidence, container: &str) -> Option<i32> {
     (secs >= 0).then_some(secs)
 }
 
-/// The app's start-up time against what the load balancer allows a new
-/// task: the service's grace period, then `interval × unhealthy threshold`
-/// of failed checks.
+/// What the load balancer allows a new task before it can fail it: the
+/// service's grace period, then `interval × unhealthy threshold` of failed
+/// checks (ECS's and ELB's defaults where the API leaves a field out).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct SlowStart {
-    pub(crate) startup_secs: i32,
+pub(crate) struct Allowance {
     pub(crate) grace: i32,
     pub(crate) interval: i32,
     pub(crate) threshold: i32,
 }
 
+impl Allowance {
+    pub(crate) fn seconds(&self) -> i32 {
+        self.grace + self.interval * self.threshold
+    }
+}
+
+/// The allowance, when the service and the target group's settings are known.
+pub(crate) fn allowance(ev: &Evidence, w: &Wiring) -> Option<Allowance> {
+    let service = ev.service.value()?;
+    let tg = w.tg?.target_group.value()?;
+    Some(Allowance {
+        grace: service.health_check_grace_period_seconds.unwrap_or(0),
+        interval: tg.health_check_interval_seconds.unwrap_or(30),
+        threshold: tg.unhealthy_threshold_count.unwrap_or(2),
+    })
+}
+
+/// The app's start-up time against the allowance.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SlowStart {
+    pub(crate) startup_secs: i32,
+    pub(crate) allowance: Allowance,
+}
+
 impl SlowStart {
     pub(crate) fn allowed(&self) -> i32 {
-        self.grace + self.interval * self.threshold
+        self.allowance.seconds()
     }
     pub(crate) fn too_slow(&self) -> bool {
         self.startup_secs > self.allowed()
     }
 }
 
-/// The start-up comparison, when the service, the target group's settings
-/// and the app's listening line are all known.
+/// The start-up comparison, when the allowance and the app's listening line
+/// are both known.
 pub(crate) fn slow_start(ev: &Evidence, w: &Wiring) -> Option<SlowStart> {
-    let service = ev.service.value()?;
-    let tg = w.tg?.target_group.value()?;
+    let allowance = allowance(ev, w)?;
     let startup_secs = startup_seconds(ev, w.container.as_deref()?)?;
     Some(SlowStart {
         startup_secs,
-        grace: service.health_check_grace_period_seconds.unwrap_or(0),
-        interval: tg.health_check_interval_seconds.unwrap_or(30),
-        threshold: tg.unhealthy_threshold_count.unwrap_or(2),
+        allowance,
     })
 }

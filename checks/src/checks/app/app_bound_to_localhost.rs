@@ -78,7 +78,9 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let mut wildcard = Vec::new();
     for (name, why) in &reached {
         match announced(ev.log_lines(name)) {
-            Some(l) if l.is_loopback() => return finding(ctx, name, why, &l, lb_failed),
+            Some(l) if l.is_loopback() => {
+                return finding(ctx, s.reason.as_ref(), name, why, &l, lb_failed)
+            }
             Some(l) => wildcard.push(format!(
                 "`{name}` listens on {}:{}",
                 l.host.as_deref().unwrap_or("all interfaces"),
@@ -104,7 +106,14 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     }
 }
 
-fn finding(ctx: &Ctx, name: &str, why: &str, l: &Listen, lb_failed: bool) -> Verdict {
+fn finding(
+    ctx: &Ctx,
+    elb_text: Option<&crate::stops::StopText>,
+    name: &str,
+    why: &str,
+    l: &Listen,
+    lb_failed: bool,
+) -> Verdict {
     let ev = ctx.ev;
     let host = l.host.clone().unwrap_or_default();
     let strength = if lb_failed {
@@ -122,10 +131,7 @@ fn finding(ctx: &Ctx, name: &str, why: &str, l: &Listen, lb_failed: bool) -> Ver
     )
     .evidence(format!("`{name}` logged: \"{}\"", l.line))
     .evidence(format!("`{name}` must be reached: {why}"));
-    if let Some(t) = ctx.stops.all().iter().find(|t| {
-        t.class
-            .is(crate::stops::StopKind::ElbHealth)
-    }) {
+    if let Some(t) = elb_text {
         f = f.evidence(format!(
             "stopCode = {}; {}",
             ev.task.stop_code.as_deref().unwrap_or("unset"),

@@ -38,7 +38,7 @@
 
 use crate::codes::Cause;
 use crate::context::Ctx;
-use crate::lb::{slow_start, symptoms, wiring};
+use crate::lb::{allowance, slow_start, symptoms, wiring, Allowance};
 use crate::report::{Finding, Strength, Verdict};
 
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
@@ -86,9 +86,9 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
             "`{container}` was listening after {}s, within the {}s allowed (grace {}s + {}s × {})",
             slow.startup_secs,
             slow.allowed(),
-            slow.grace,
-            slow.interval,
-            slow.threshold
+            slow.allowance.grace,
+            slow.allowance.interval,
+            slow.allowance.threshold
         ));
     }
     let tg_name = tg_fact.value().map(|t| t.name.clone()).unwrap_or_default();
@@ -118,13 +118,13 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     f = f
         .evidence(format!(
             "service `{}`: healthCheckGracePeriodSeconds = {}",
-            service.name, slow.grace
+            service.name, slow.allowance.grace
         ))
         .evidence(format!(
             "target group `{tg_name}`: every {}s, unhealthy after {} failures → {}s of failed checks",
-            slow.interval,
-            slow.threshold,
-            slow.interval * slow.threshold
+            slow.allowance.interval,
+            slow.allowance.threshold,
+            slow.allowance.interval * slow.allowance.threshold
         ));
     if let Some(line) = crate::logs::announced(ev.log_lines(container)) {
         f = f.evidence(format!(
@@ -135,7 +135,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let cluster = crate::task::cluster_name(ev);
     let cluster = if cluster.is_empty() { "CLUSTER" } else { cluster };
     // Round up to the next half minute, with one interval to spare.
-    let grace = ((slow.startup_secs + slow.interval + 29) / 30) * 30;
+    let grace = ((slow.startup_secs + slow.allowance.interval + 29) / 30) * 30;
     f.fix(format!(
         "Give the app time to start: `aws ecs update-service --cluster {cluster} --service {} --health-check-grace-period-seconds {grace}`.",
         service.name
@@ -157,6 +157,11 @@ fn cut_off_while_starting(
     let ev = ctx.ev;
     let service = ev.service.value()?;
     let tg = w.tg?.target_group.value()?;
+    let Allowance {
+        grace,
+        interval,
+        threshold,
+    } = allowance(ev, w)?;
     let lines = ev.log_lines(container);
     let first = lines.first()?;
     let started = ev
@@ -172,9 +177,6 @@ fn cut_off_while_starting(
         .as_deref()
         .or(ev.task.timestamps.stopped_at.as_deref())?;
     let ran = crate::task::seconds_between(started, stopping)?;
-    let grace = service.health_check_grace_period_seconds.unwrap_or(0);
-    let interval = tg.health_check_interval_seconds.unwrap_or(30);
-    let threshold = tg.unhealthy_threshold_count.unwrap_or(2);
     let allowed = grace + interval * threshold;
     if ran < allowed || crate::logs::decisive_line(lines).is_some() {
         return None;

@@ -78,10 +78,10 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         }
         return Verdict::Pass("no stop text or log line says the disk is full".into());
     }
-    let at_pull = stop_text.is_some_and(|t| t.class.is(StopKind::ImagePull))
-        || stop_text.is_some_and(|t| {
-            crate::text::contains_any(&t.text, &["register layer", "extract", "pull"])
-        });
+    // At pull time: the text is about the pull, or the container never started.
+    let at_pull = stop_text.is_some_and(|t| {
+        t.class.is(StopKind::ImagePull) || ev.task.timestamps.started_at.is_none()
+    });
     let fargate = on_fargate(ev);
     let size = ev.task_def().and_then(|td| td.ephemeral_storage_gib);
     let title = match (stop_text, log_line, at_pull) {
