@@ -1,9 +1,10 @@
-//! The three commands: diagnose a task, replay a bundle, explain a code.
+//! The commands: diagnose a task, check ECS Exec readiness, replay a bundle, explain a code.
 
 use crate::cli::{Cli, Command, OutputFormat, RenderArgs, TaskArgs};
 use crate::error::{exit, DoctorError};
 use crate::{collect, render, target};
 use anyhow::Context;
+use ecs_doctor_checks::evidence::Purpose;
 use ecs_doctor_checks::{checks, diagnose, Bundle, Cause, Evidence, BUNDLE_FORMAT};
 use std::io::{IsTerminal, Write};
 use strum::IntoEnumIterator;
@@ -12,7 +13,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Task(args) => run_task(*args),
+        Command::Task(args) => run_task(*args, Purpose::Task),
+        Command::Exec(args) => run_task(*args, Purpose::Exec),
         Command::Replay { file, render } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("could not read {}", file.display()))
@@ -45,7 +47,7 @@ fn parse_bundle(text: &str) -> Result<Bundle, String> {
         .map_err(|e| format!("its evidence does not match this version's model ({e})"))
 }
 
-fn run_task(args: TaskArgs) -> anyhow::Result<i32> {
+fn run_task(args: TaskArgs, purpose: Purpose) -> anyhow::Result<i32> {
     let targets = args
         .tasks
         .iter()
@@ -59,7 +61,7 @@ fn run_task(args: TaskArgs) -> anyhow::Result<i32> {
         .build()
         .context("could not start the async runtime")?;
     if let [target] = targets.as_slice() {
-        let evidence = runtime.block_on(collect::collect(target, &args))?;
+        let evidence = runtime.block_on(collect::collect(target, &args, purpose))?;
         if let Some(path) = &args.save_evidence {
             let bundle = Bundle::new(evidence.clone(), VERSION, None);
             let json = serde_json::to_string_pretty(&bundle)
@@ -72,7 +74,7 @@ fn run_task(args: TaskArgs) -> anyhow::Result<i32> {
     // Several tasks: collect a few at a time (AWS throttles bursts), report in the order given.
     use futures::StreamExt;
     let results: Vec<_> = runtime.block_on(
-        futures::stream::iter(targets.iter().map(|t| collect::collect(t, &args)))
+        futures::stream::iter(targets.iter().map(|t| collect::collect(t, &args, purpose)))
             .buffered(4)
             .collect(),
     );

@@ -15,6 +15,20 @@ Examples:
   ecs-doctor task <arn> --endpoint-url http://localhost:4566  # LocalStack or moto
 ";
 
+const EXEC_EXAMPLES: &str = "\
+Examples:
+  ecs-doctor exec arn:aws:ecs:us-east-1:123456789012:task/prod/0123456789abcdef0123456789abcdef
+  ecs-doctor exec 0123456789abcdef0123456789abcdef --cluster prod -o markdown
+
+Checks what `aws ecs execute-command` needs: enableExecuteCommand on the task (and
+the service), the ExecuteCommandAgent running, the Fargate platform version, the
+task role's ssmmessages (and KMS / session-log) permissions, a network path to
+ssmmessages, and the caller's own ecs:ExecuteCommand. When ECS Exec can work, the
+report ends with the command to run.
+
+Exit codes: 0 ECS Exec can work, 1 a blocker was found, 4 a deciding fact could not be read.
+";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "ecs-doctor",
@@ -50,6 +64,9 @@ pub enum Command {
     /// Diagnose one task.
     #[command(after_help = TASK_EXAMPLES)]
     Task(Box<TaskArgs>),
+    /// Can ECS Exec reach this running task, and if not, why.
+    #[command(after_help = EXEC_EXAMPLES)]
+    Exec(Box<TaskArgs>),
     /// Diagnose a saved evidence bundle offline (no AWS account needed).
     #[command(
         after_help = "Example:\n  ecs-doctor replay examples/app-exit-error.json -o markdown"

@@ -39,7 +39,9 @@ struct Run {
 
 /// Diagnose with a deadline of `timeout` seconds.
 fn run_within(lab: &Lab, timeout: &str) -> Run {
-    let args = ["task", lab.task_arn(), "-o", "json", "--timeout", timeout];
+    // A scenario about ECS Exec is asked `exec`; the others, `task`.
+    let command = lab.info["command"].as_str().unwrap_or("task");
+    let args = [command, lab.task_arn(), "-o", "json", "--timeout", timeout];
     let out = lab.run(&args);
     Run {
         code: out.status.code().unwrap_or(-1),

@@ -20,6 +20,8 @@ pub enum Family {
     Network,
     Storage,
     Platform,
+    /// ECS Exec readiness (`ecs-doctor exec`), not why a task stopped.
+    Exec,
 }
 
 impl Cause {

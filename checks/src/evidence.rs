@@ -135,6 +135,64 @@ pub struct Evidence {
     pub inputs: Inputs,
     /// Calls that were refused or failed.
     pub gaps: Vec<Gap>,
+    /// The question this evidence answers: why a task stopped (the
+    /// default), or whether ECS Exec can reach a running task.
+    #[serde(default)]
+    pub purpose: Purpose,
+    /// What ECS Exec needs beyond the task: the cluster's exec
+    /// configuration and the caller's permission (an `exec` diagnosis only).
+    #[serde(default)]
+    pub exec: Fact<ExecEvidence>,
+}
+
+/// The question a diagnosis answers; it picks the checks that run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Purpose {
+    /// Why did this task stop (or why can it not be reached)?
+    #[default]
+    Task,
+    /// Can ECS Exec reach this running task?
+    Exec,
+}
+
+/// What ECS Exec depends on outside the task and its task definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ExecEvidence {
+    /// `configuration.executeCommandConfiguration` of the task's cluster.
+    pub cluster: Fact<ExecConfiguration>,
+    /// Who runs `aws ecs execute-command` (`sts:GetCallerIdentity`).
+    pub caller: Fact<Caller>,
+}
+
+/// A cluster's `executeCommandConfiguration`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ExecConfiguration {
+    pub cluster_arn: String,
+    /// `kmsKeyId`: the session data is encrypted with it.
+    pub kms_key_id: Option<String>,
+    /// `logging`: `DEFAULT`, `NONE` or `OVERRIDE`; absent means `DEFAULT`.
+    pub logging: Option<String>,
+    /// `logConfiguration.cloudWatchLogGroupName` (with `OVERRIDE`).
+    pub log_group: Option<String>,
+    /// `logConfiguration.s3BucketName` (with `OVERRIDE`).
+    pub s3_bucket: Option<String>,
+    pub s3_key_prefix: Option<String>,
+}
+
+/// The identity that would call `ecs:ExecuteCommand`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Caller {
+    /// `sts:GetCallerIdentity`'s ARN (an assumed-role session, a user, root).
+    pub arn: String,
+    /// The IAM principal whose policies apply: the role of an assumed-role
+    /// session, the user; none for root or a federated user.
+    pub principal_arn: Option<String>,
+    /// `iam:SimulatePrincipalPolicy` for `ecs:ExecuteCommand` on the task.
+    pub simulation: Fact<Vec<SimulationResult>>,
+    /// The principal's own policies, for ecs-doctor's evaluation when the
+    /// simulator does not answer (a user's include its groups' policies).
+    pub policies: Fact<Role>,
 }
 
 /// Options given on the command line that change what is evaluated.
@@ -177,6 +235,9 @@ pub struct Task {
     pub containers: Vec<Container>,
     /// The task's ENI attachment, when it has one.
     pub eni_attachment: Option<EniAttachment>,
+    /// `enableExecuteCommand`: whether ECS Exec was enabled when the task started.
+    #[serde(default)]
+    pub enable_execute_command: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -199,6 +260,18 @@ pub struct Container {
     pub exit_code: Option<i32>,
     pub reason: Option<String>,
     pub health_status: Option<String>,
+    /// `managedAgents[]`: the ECS Exec agent among them.
+    #[serde(default)]
+    pub managed_agents: Vec<ManagedAgent>,
+}
+
+/// A container's managed agent (`ExecuteCommandAgent`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ManagedAgent {
+    pub name: String,
+    pub last_status: Option<String>,
+    pub reason: Option<String>,
+    pub last_started_at: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -304,6 +377,9 @@ pub struct ContainerDefinition {
     /// `firelensConfiguration.type` (`fluentbit` or `fluentd`): a log router.
     #[serde(default)]
     pub firelens: Option<String>,
+    /// `readonlyRootFilesystem`: the ECS Exec agent cannot run in such a container.
+    #[serde(default)]
+    pub readonly_root_filesystem: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -374,6 +450,9 @@ pub struct Service {
     /// Most recent first, as ECS returns them.
     pub events: Vec<ServiceEvent>,
     pub deployments: Vec<Deployment>,
+    /// `enableExecuteCommand`: applies to the tasks it starts from now on.
+    #[serde(default)]
+    pub enable_execute_command: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

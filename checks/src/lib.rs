@@ -6,6 +6,7 @@ pub mod checks;
 pub mod codes;
 pub mod context;
 pub mod evidence;
+pub mod exec;
 #[cfg(test)]
 mod fuzz;
 pub mod iam;
@@ -39,7 +40,12 @@ pub fn diagnose(ev: &Evidence, version: &str) -> Report {
     let ctx = Ctx::new(ev);
     let mut findings = Vec::new();
     let mut records = Vec::new();
-    for check in checks::CHECKS {
+    // The exec family answers `exec`; the others, why a task stopped.
+    let exec = ev.purpose == evidence::Purpose::Exec;
+    for check in checks::CHECKS
+        .iter()
+        .filter(|c| (c.code.family() == Family::Exec) == exec)
+    {
         let (status, detail) = match (check.run)(&ctx) {
             Verdict::Found(f) => {
                 let detail = f.title.clone();
@@ -57,7 +63,12 @@ pub fn diagnose(ev: &Evidence, version: &str) -> Report {
         });
     }
     // A failed task never reads as healthy: what no check explained is unknown.
-    if let Some(f) = checks::platform::unknown::unexplained_failure(&ctx, &findings, &records) {
+    let unexplained = if exec {
+        None
+    } else {
+        checks::platform::unknown::unexplained_failure(&ctx, &findings, &records)
+    };
+    if let Some(f) = unexplained {
         if let Some(r) = records.iter_mut().find(|r| r.id == Cause::Unknown.as_str()) {
             r.status = CheckStatus::Fail;
             r.detail = f.title.clone();
@@ -70,9 +81,17 @@ pub fn diagnose(ev: &Evidence, version: &str) -> Report {
     gaps.dedup();
     let summary = &ev.task;
     let candidates = rank::rank(findings);
+    let verdict = Report::conclude(&candidates, &records);
+    let next_step = if exec && verdict == Conclusion::NoFailure {
+        crate::exec::command_line(ev)
+    } else {
+        None
+    };
     Report {
         schema_version: SCHEMA_VERSION,
-        verdict: Report::conclude(&candidates, &records),
+        purpose: ev.purpose,
+        next_step,
+        verdict,
         ecs_doctor_version: version.to_string(),
         task: report::TaskSummary {
             arn: summary.arn.clone(),
@@ -171,12 +190,31 @@ mod meta_tests {
     }
 
     #[test]
+    fn an_exec_diagnosis_runs_the_exec_checks_only_and_a_ready_task_gets_the_command() {
+        let report = diagnose(&testkit::exec::ready(), "test");
+        assert!(report.checks.iter().all(|c| c.id.starts_with("exec-")), "{:?}", report.checks);
+        assert_eq!(report.checks.len(), 5);
+        assert_eq!(report.verdict, Conclusion::NoFailure, "{:?}", report.checks);
+        let line = report.next_step.expect("the execute-command line");
+        assert!(line.contains("--cluster prod --task 0123456789abcdef0123456789abcdef --container web --interactive"), "{line}");
+        assert!(report.network_paths.iter().any(|p| p.destination.contains("ssmmessages")), "{:?}", report.network_paths);
+
+        let mut blocked = testkit::exec::ready();
+        blocked.task.enable_execute_command = Some(false);
+        let report = diagnose(&blocked, "test");
+        assert_eq!(report.verdict, Conclusion::Failure);
+        assert_eq!(report.next_step, None);
+        assert_eq!(report.candidates[0].code, Cause::ExecNotEnabled);
+    }
+
+    #[test]
     fn a_diagnosis_evaluates_the_network_and_the_role_once() {
         let worlds = [
             testkit::stopped("TaskFailedToStart", "CannotPullContainerError: pull image manifest has been retried 5 time(s): i/o timeout"),
             testkit::net::Fx::private_nat().ev(),
             testkit::net::Fx::public(false).running().ev(),
             testkit::image::healthy(),
+            testkit::exec::ready(),
         ];
         for ev in worlds {
             let before = context::evaluations();

@@ -119,9 +119,20 @@ fn convert_task(t: &aws_sdk_ecs::types::Task) -> Task {
                 exit_code: c.exit_code(),
                 reason: c.reason().map(str::to_string),
                 health_status: c.health_status().map(|h| h.as_str().to_string()),
+                managed_agents: c
+                    .managed_agents()
+                    .iter()
+                    .map(|a| ManagedAgent {
+                        name: a.name().map(|n| n.as_str().to_string()).unwrap_or_default(),
+                        last_status: a.last_status().map(str::to_string),
+                        reason: a.reason().map(str::to_string),
+                        last_started_at: ts(a.last_started_at()),
+                    })
+                    .collect(),
             })
             .collect(),
         eni_attachment,
+        enable_execute_command: Some(t.enable_execute_command()),
     }
 }
 
@@ -287,6 +298,7 @@ fn convert_container_definition(
         firelens: cd
             .firelens_configuration()
             .map(|f| f.r#type().as_str().to_string()),
+        readonly_root_filesystem: cd.readonly_root_filesystem(),
     }
 }
 
@@ -301,6 +313,41 @@ fn convert_vpc(
             .assign_public_ip()
             .map(|a| a.as_str().eq_ignore_ascii_case("ENABLED")),
     })
+}
+
+/// The cluster's ECS Exec configuration (`DescribeClusters` with `CONFIGURATIONS`).
+pub async fn exec_configuration(c: &Collector, task: &Task) -> Fact<ExecConfiguration> {
+    let got = c
+        .ecs()
+        .describe_clusters()
+        .clusters(&task.cluster_arn)
+        .include(aws_sdk_ecs::types::ClusterField::Configurations)
+        .send()
+        .await;
+    match c.fact(
+        "ecs:DescribeClusters",
+        "the cluster's ECS Exec configuration (KMS key, session logging)",
+        got,
+    ) {
+        Fact::Gathered { value } => match value.clusters().first() {
+            Some(cluster) => {
+                let exec = cluster
+                    .configuration()
+                    .and_then(|conf| conf.execute_command_configuration());
+                let log = exec.and_then(|e| e.log_configuration());
+                Fact::gathered(ExecConfiguration {
+                    cluster_arn: cluster.cluster_arn().unwrap_or(&task.cluster_arn).to_string(),
+                    kms_key_id: exec.and_then(|e| e.kms_key_id()).map(str::to_string),
+                    logging: exec.and_then(|e| e.logging()).map(|l| l.as_str().to_string()),
+                    log_group: log.and_then(|l| l.cloud_watch_log_group_name()).map(str::to_string),
+                    s3_bucket: log.and_then(|l| l.s3_bucket_name()).map(str::to_string),
+                    s3_key_prefix: log.and_then(|l| l.s3_key_prefix()).map(str::to_string),
+                })
+            }
+            None => Fact::absent(format!("cluster {} does not exist", task.cluster_arn)),
+        },
+        other => other.map(|_| ExecConfiguration::default()),
+    }
 }
 
 pub async fn service(c: &Collector, task: &Task, target: &TaskTarget) -> Fact<Service> {
@@ -369,6 +416,7 @@ pub async fn service(c: &Collector, task: &Task, target: &TaskTarget) -> Fact<Se
                         created_at: ts(d.created_at()),
                     })
                     .collect(),
+                enable_execute_command: Some(s.enable_execute_command()),
             }),
             None => Fact::absent(format!("service {name} does not exist (any more)")),
         },

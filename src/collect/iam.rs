@@ -38,8 +38,8 @@ pub async fn execution_role(c: &Collector, td: Option<&TaskDefinition>) -> Fact<
 }
 
 /// The task role, when a check needs its permissions: EFS IAM authorization
-/// mounts with the task role's credentials.
-pub async fn task_role(c: &Collector, td: Option<&TaskDefinition>) -> Fact<Role> {
+/// mounts with the task role's credentials, and the ECS Exec agent runs with them.
+pub async fn task_role(c: &Collector, td: Option<&TaskDefinition>, purpose: Purpose) -> Fact<Role> {
     let Some(td) = td else {
         return Fact::not_applicable("the task definition could not be read");
     };
@@ -48,7 +48,7 @@ pub async fn task_role(c: &Collector, td: Option<&TaskDefinition>) -> Fact<Role>
         .iter()
         .filter_map(|v| v.efs.as_ref())
         .any(EfsVolume::uses_iam);
-    if !efs_iam {
+    if !efs_iam && purpose != Purpose::Exec {
         return Fact::not_applicable("no check needs the task role's permissions");
     }
     let Some(arn) = td.task_role_arn.clone() else {
@@ -62,6 +62,7 @@ pub async fn task_role(c: &Collector, td: Option<&TaskDefinition>) -> Fact<Role>
 enum Whose {
     Execution,
     Task,
+    Caller,
 }
 
 impl Whose {
@@ -69,12 +70,14 @@ impl Whose {
         match self {
             Whose::Execution => "execution role",
             Whose::Task => "task role",
+            Whose::Caller => "caller's role",
         }
     }
     fn checks(self) -> &'static str {
         match self {
             Whose::Execution => "the execution role checks (exists, trusted, permissions)",
-            Whose::Task => "the EFS IAM authorization check (the task role's permissions)",
+            Whose::Task => "the checks of the task role's permissions (EFS IAM authorization, ECS Exec)",
+            Whose::Caller => "the caller's ecs:ExecuteCommand check",
         }
     }
 }
@@ -118,8 +121,8 @@ async fn role(c: &Collector, arn: &str, whose: Whose) -> Fact<Role> {
         .unwrap_or(serde_json::Value::Null);
 
     let (attached, inline) = tokio::join!(
-        attached_policies(c, &iam, &name, whose),
-        inline_policies(c, &iam, &name, whose)
+        attached_policies(c, &iam, Entity::Role(&name), whose.label()),
+        inline_policies(c, &iam, Entity::Role(&name), whose.label())
     );
     Fact::gathered(Role {
         arn: r.arn().to_string(),
@@ -146,35 +149,48 @@ impl<T> FactValue<T> for Option<Fact<T>> {
     }
 }
 
+/// An IAM identity whose policies are read: a role, a user, or a user's group.
+#[derive(Clone, Copy)]
+enum Entity<'a> {
+    Role(&'a str),
+    User(&'a str),
+    Group(&'a str),
+}
+
+/// The managed policies attached to `entity`, each with its default version's document.
 async fn attached_policies(
     c: &Collector,
     iam: &aws_sdk_iam::Client,
-    role: &str,
-    whose: Whose,
+    entity: Entity<'_>,
+    whose: &str,
 ) -> Fact<Vec<AttachedPolicy>> {
-    let impact = format!("evaluating the {}'s managed policies", whose.label());
+    let impact = format!("evaluating the {whose}'s managed policies");
     let impact = impact.as_str();
-    let pages = iam
-        .list_attached_role_policies()
-        .role_name(role)
-        .into_paginator()
-        .send()
-        .collect::<Vec<_>>()
-        .await;
-    let listed = match c
-        .listed("iam:ListAttachedRolePolicies", impact, pages, |out| {
-            out.attached_policies()
-                .iter()
-                .map(|p| {
-                    (
-                        p.policy_arn().unwrap_or_default().to_string(),
-                        p.policy_name().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect::<Vec<_>>()
-        })
-        .gathered_or_gap()
-    {
+    fn pairs(list: &[aws_sdk_iam::types::AttachedPolicy]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|p| {
+                (
+                    p.policy_arn().unwrap_or_default().to_string(),
+                    p.policy_name().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+    let listed = match entity {
+        Entity::Role(name) => {
+            let pages = iam.list_attached_role_policies().role_name(name).into_paginator().send().collect::<Vec<_>>().await;
+            c.listed("iam:ListAttachedRolePolicies", impact, pages, |out| pairs(out.attached_policies()))
+        }
+        Entity::User(name) => {
+            let pages = iam.list_attached_user_policies().user_name(name).into_paginator().send().collect::<Vec<_>>().await;
+            c.listed("iam:ListAttachedUserPolicies", impact, pages, |out| pairs(out.attached_policies()))
+        }
+        Entity::Group(name) => {
+            let pages = iam.list_attached_group_policies().group_name(name).into_paginator().send().collect::<Vec<_>>().await;
+            c.listed("iam:ListAttachedGroupPolicies", impact, pages, |out| pairs(out.attached_policies()))
+        }
+    };
+    let listed = match listed.gathered_or_gap() {
         Ok(value) => value,
         Err(gap) => return gap,
     };
@@ -216,44 +232,184 @@ async fn attached_policies(
     Fact::gathered(futures::future::join_all(futures).await)
 }
 
+/// The inline policies of `entity`, each with its document.
 async fn inline_policies(
     c: &Collector,
     iam: &aws_sdk_iam::Client,
-    role: &str,
-    whose: Whose,
+    entity: Entity<'_>,
+    whose: &str,
 ) -> Fact<Vec<InlinePolicy>> {
-    let impact = format!("evaluating the {}'s inline policies", whose.label());
+    let impact = format!("evaluating the {whose}'s inline policies");
     let impact = impact.as_str();
-    let pages = iam
-        .list_role_policies()
-        .role_name(role)
-        .into_paginator()
-        .send()
-        .collect::<Vec<_>>()
-        .await;
-    let names = match c
-        .listed("iam:ListRolePolicies", impact, pages, |out| {
-            out.policy_names().to_vec()
-        })
-        .gathered_or_gap()
-    {
+    let names = match entity {
+        Entity::Role(name) => {
+            let pages = iam.list_role_policies().role_name(name).into_paginator().send().collect::<Vec<_>>().await;
+            c.listed("iam:ListRolePolicies", impact, pages, |out| out.policy_names().to_vec())
+        }
+        Entity::User(name) => {
+            let pages = iam.list_user_policies().user_name(name).into_paginator().send().collect::<Vec<_>>().await;
+            c.listed("iam:ListUserPolicies", impact, pages, |out| out.policy_names().to_vec())
+        }
+        Entity::Group(name) => {
+            let pages = iam.list_group_policies().group_name(name).into_paginator().send().collect::<Vec<_>>().await;
+            c.listed("iam:ListGroupPolicies", impact, pages, |out| out.policy_names().to_vec())
+        }
+    };
+    let names = match names.gathered_or_gap() {
         Ok(value) => value,
         Err(gap) => return gap,
     };
     let futures = names.into_iter().map(|name| async move {
-        let got = iam
-            .get_role_policy()
-            .role_name(role)
-            .policy_name(&name)
-            .send()
-            .await;
-        let document = match c.fact("iam:GetRolePolicy", impact, got) {
-            Fact::Gathered { value } => decode_policy(value.policy_document()),
-            other => other.map(|_| serde_json::Value::Null),
+        let document = match entity {
+            Entity::Role(role) => {
+                let got = iam.get_role_policy().role_name(role).policy_name(&name).send().await;
+                match c.fact("iam:GetRolePolicy", impact, got) {
+                    Fact::Gathered { value } => decode_policy(value.policy_document()),
+                    other => other.map(|_| serde_json::Value::Null),
+                }
+            }
+            Entity::User(user) => {
+                let got = iam.get_user_policy().user_name(user).policy_name(&name).send().await;
+                match c.fact("iam:GetUserPolicy", impact, got) {
+                    Fact::Gathered { value } => decode_policy(value.policy_document()),
+                    other => other.map(|_| serde_json::Value::Null),
+                }
+            }
+            Entity::Group(group) => {
+                let got = iam.get_group_policy().group_name(group).policy_name(&name).send().await;
+                match c.fact("iam:GetGroupPolicy", impact, got) {
+                    Fact::Gathered { value } => decode_policy(value.policy_document()),
+                    other => other.map(|_| serde_json::Value::Null),
+                }
+            }
         };
         InlinePolicy { name, document }
     });
     Fact::gathered(futures::future::join_all(futures).await)
+}
+
+/// The caller's permission to open an ECS Exec session: the simulator's
+/// answer for `ecs:ExecuteCommand` on the task, and the principal's own
+/// policies for ecs-doctor's evaluation when the simulator does not answer.
+pub async fn caller(c: &Collector, task_arn: &str) -> Fact<Caller> {
+    let sts = c.sts();
+    let got = sts.get_caller_identity().send().await;
+    let identity = match c.fact("sts:GetCallerIdentity", "the caller's ecs:ExecuteCommand check", got) {
+        Fact::Gathered { value } => value.arn().unwrap_or_default().to_string(),
+        other => return other.map(|_| Caller::default()),
+    };
+    let principal_arn = principal_of(&identity);
+    let Some(principal) = principal_arn.clone() else {
+        return Fact::gathered(Caller {
+            arn: identity,
+            principal_arn: None,
+            simulation: Fact::not_applicable("not an IAM role or user"),
+            policies: Fact::not_applicable("not an IAM role or user"),
+        });
+    };
+    let policies = if principal.contains(":user/") {
+        user(c, role_name(&principal)).await
+    } else {
+        role(c, &principal, Whose::Caller).await
+    };
+    // The role's ARN with its path (an SSO role's is /aws-reserved/…), as the simulator needs it.
+    let principal = policies.value().map(|p| p.arn.clone()).unwrap_or(principal);
+    let simulation = simulate(&c.iam(), &principal, &permissions::exec_caller(task_arn)).await;
+    Fact::gathered(Caller {
+        arn: identity,
+        principal_arn: Some(principal),
+        simulation,
+        policies,
+    })
+}
+
+/// The IAM principal behind a caller ARN: the role of an assumed-role
+/// session (its path is unknown here; `iam:GetRole` by name finds it), the user.
+fn principal_of(arn: &str) -> Option<String> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [_, partition, service, _, account, resource] = parts.as_slice() else {
+        return None;
+    };
+    match (*service, resource.split_once('/')) {
+        ("sts", Some(("assumed-role", rest))) => {
+            let role = rest.split('/').next()?;
+            Some(format!("arn:{partition}:iam::{account}:role/{role}"))
+        }
+        ("iam", Some(("user", _))) | ("iam", Some(("role", _))) => Some(arn.to_string()),
+        _ => None,
+    }
+}
+
+/// A user's policies with its groups' folded in, as one identity to evaluate.
+async fn user(c: &Collector, name: &str) -> Fact<Role> {
+    let iam = c.iam();
+    let impact = "the caller's ecs:ExecuteCommand check";
+    let got = iam.get_user().user_name(name).send().await;
+    let user = match c.fact("iam:GetUser", impact, got) {
+        Fact::Gathered { value } => value,
+        Fact::Absent { .. } => return Fact::absent(format!("user {name} does not exist")),
+        other => return other.map(|_| Role::default()),
+    };
+    let Some(u) = user.user() else {
+        return Fact::absent(format!("user {name} does not exist"));
+    };
+    let pages = iam.list_groups_for_user().user_name(name).into_paginator().send().collect::<Vec<_>>().await;
+    let groups = c.listed("iam:ListGroupsForUser", impact, pages, |out| {
+        out.groups().iter().map(|g| g.group_name().to_string()).collect::<Vec<_>>()
+    });
+    let (mut attached, mut inline) = tokio::join!(
+        attached_policies(c, &iam, Entity::User(name), "caller"),
+        inline_policies(c, &iam, Entity::User(name), "caller"),
+    );
+    match &groups {
+        Fact::Gathered { value } => {
+            for group in value {
+                let (a, i) = tokio::join!(
+                    attached_policies(c, &iam, Entity::Group(group), "caller's group"),
+                    inline_policies(c, &iam, Entity::Group(group), "caller's group"),
+                );
+                // Name the group, so a decision says where the statement lives.
+                let a = a.map(|list| {
+                    list.into_iter()
+                        .map(|p| AttachedPolicy { name: format!("{} (group {group})", p.name), ..p })
+                        .collect()
+                });
+                let i = i.map(|list| {
+                    list.into_iter()
+                        .map(|p| InlinePolicy { name: format!("{} (group {group})", p.name), ..p })
+                        .collect()
+                });
+                attached = merge(attached, a);
+                inline = merge(inline, i);
+            }
+        }
+        other => {
+            // Without the groups, the policies seen are not all the user has.
+            attached = other.clone().map(|_| Vec::new());
+        }
+    }
+    Fact::gathered(Role {
+        arn: u.arn().to_string(),
+        name: u.user_name().to_string(),
+        trust_policy: serde_json::Value::Null,
+        attached_policies: attached,
+        inline_policies: inline,
+        permissions_boundary_arn: u
+            .permissions_boundary()
+            .and_then(|b| b.permissions_boundary_arn())
+            .map(str::to_string),
+    })
+}
+
+/// Two listings as one: a gap in either is a gap of the whole.
+fn merge<T>(a: Fact<Vec<T>>, b: Fact<Vec<T>>) -> Fact<Vec<T>> {
+    match (a, b) {
+        (Fact::Gathered { value: mut x }, Fact::Gathered { value: y }) => {
+            x.extend(y);
+            Fact::gathered(x)
+        }
+        (Fact::Gathered { .. }, gap) | (gap, _) => gap,
+    }
 }
 
 /// Ask IAM's policy simulator about exactly what the task needs. Many

@@ -24,7 +24,7 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use ecs_doctor_checks::evidence::{Evidence, Fact, Gap, Inputs};
+use ecs_doctor_checks::evidence::{Evidence, ExecEvidence, Fact, Gap, Inputs, Purpose};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -238,6 +238,12 @@ impl Collector {
             .build();
         aws_sdk_iam::Client::from_conf(conf)
     }
+    pub fn sts(&self) -> aws_sdk_sts::Client {
+        let conf = aws_sdk_sts::config::Builder::from(&self.sdk)
+            .interceptor(self.deadline)
+            .build();
+        aws_sdk_sts::Client::from_conf(conf)
+    }
     pub fn efs(&self) -> aws_sdk_efs::Client {
         let conf = aws_sdk_efs::config::Builder::from(&self.sdk)
             .interceptor(self.deadline)
@@ -399,8 +405,12 @@ pub async fn sdk_config(target: &TaskTarget, args: &TaskArgs) -> Result<SdkConfi
     Ok(sdk)
 }
 
-/// Collect every piece of evidence about the target task.
-pub async fn collect(target: &TaskTarget, args: &TaskArgs) -> Result<Evidence, DoctorError> {
+/// Collect every piece of evidence about the target task that `purpose` needs.
+pub async fn collect(
+    target: &TaskTarget,
+    args: &TaskArgs,
+    purpose: Purpose,
+) -> Result<Evidence, DoctorError> {
     let deadline =
         Deadline(std::time::Instant::now() + Duration::from_secs(args.timeout.clamp(1, 600)));
     let sdk = sdk_config(target, args).await?;
@@ -445,6 +455,34 @@ pub async fn collect(target: &TaskTarget, args: &TaskArgs) -> Result<Evidence, D
     let td = task_definition.value().cloned();
     let placement = network::placement(&task, td.as_ref(), service.value(), &eni, &inputs);
 
+    if purpose == Purpose::Exec {
+        // ECS Exec needs the task's network, its task role, the cluster's
+        // exec configuration and the caller; nothing about images or logs.
+        let (network, task_role, cluster, caller) = tokio::join!(
+            network::network(&collector, placement, eni),
+            iam::task_role(&collector, td.as_ref(), purpose),
+            ecs::exec_configuration(&collector, &task),
+            iam::caller(&collector, &task.arn),
+        );
+        let gaps = collector.gaps.lock().expect("gap list lock").clone();
+        return Ok(Evidence {
+            region,
+            account,
+            task,
+            task_definition,
+            service,
+            execution_role: Fact::not_applicable("not needed for ECS Exec"),
+            simulation: Fact::not_applicable("not needed for ECS Exec"),
+            network,
+            task_role,
+            inputs,
+            gaps,
+            purpose,
+            exec: Fact::gathered(ExecEvidence { cluster, caller }),
+            ..Default::default()
+        });
+    }
+
     // The simulation needs the secrets' KMS keys, so it follows the secrets.
     let secrets_then_simulation = async {
         let secrets = secrets::secrets(&collector, td.as_ref()).await;
@@ -469,7 +507,7 @@ pub async fn collect(target: &TaskTarget, args: &TaskArgs) -> Result<Evidence, D
         async {
             tokio::join!(
                 efs::file_systems(&collector, td.as_ref()),
-                iam::task_role(&collector, td.as_ref()),
+                iam::task_role(&collector, td.as_ref(), purpose),
             )
         },
     );
@@ -493,6 +531,8 @@ pub async fn collect(target: &TaskTarget, args: &TaskArgs) -> Result<Evidence, D
         task_role,
         inputs,
         gaps,
+        purpose,
+        exec: Fact::not_applicable("not an ECS Exec diagnosis"),
     })
 }
 

@@ -1,4 +1,4 @@
-use super::{task_line, verdict_line, Renderer};
+use super::{candidates_heading, task_line, verdict_line, Renderer};
 use ecs_doctor_checks::{CheckStatus, Report};
 use std::fmt::Write;
 
@@ -30,7 +30,10 @@ impl Renderer for MarkdownRenderer {
         if let Some(td) = &t.task_definition {
             let _ = writeln!(o, "**Task definition** {}\n", code(td));
         }
-        let _ = writeln!(o, "### Root-cause candidates\n");
+        if let Some(line) = &report.next_step {
+            let _ = writeln!(o, "**Open a shell** (with the Session Manager plugin installed):\n\n```sh\n{line}\n```\n");
+        }
+        let _ = writeln!(o, "### {}\n", candidates_heading(report));
         if report.candidates.is_empty() {
             let _ = writeln!(o, "None found.\n");
         } else {

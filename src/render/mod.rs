@@ -7,6 +7,7 @@ mod table;
 
 use crate::cli::OutputFormat;
 use ecs_doctor_checks::logs::excerpt::ExcerptLine;
+use ecs_doctor_checks::evidence::Purpose;
 use ecs_doctor_checks::{redact, CheckStatus, Conclusion, Report};
 
 /// Turns a report into the text of one output format.
@@ -60,6 +61,7 @@ pub(crate) fn task_line(report: &Report) -> String {
 
 /// A sentence that says what the verdict is, for the top of each report.
 pub(crate) fn verdict_line(report: &Report) -> String {
+    let exec = report.purpose == Purpose::Exec;
     match report.candidates.first() {
         None if report.verdict == Conclusion::Inconclusive => {
             let undecided = report
@@ -67,17 +69,29 @@ pub(crate) fn verdict_line(report: &Report) -> String {
                 .iter()
                 .filter(|c| c.status == CheckStatus::Inconclusive)
                 .count();
-            format!(
-                "Could not decide: no failure cause found, but {undecided} check{} lacked a fact (see the gaps).",
-                if undecided == 1 { "" } else { "s" }
-            )
+            let plural = if undecided == 1 { "" } else { "s" };
+            if exec {
+                format!("Could not decide whether ECS Exec can reach the task: no blocker found, but {undecided} check{plural} lacked a fact (see the gaps).")
+            } else {
+                format!("Could not decide: no failure cause found, but {undecided} check{plural} lacked a fact (see the gaps).")
+            }
         }
+        None if exec => "ECS Exec can reach this task: every prerequisite holds.".to_string(),
         None => "No failure cause found: every check that matters passed.".to_string(),
         Some(top) if top.benign => format!("Not a failure: {} ({}).", top.title, top.code),
+        Some(top) if exec => format!("ECS Exec cannot reach this task: {} — {}.", top.code, top.title),
         Some(top) => format!(
             "Most likely cause: {} — {} (confidence {:.2}).",
             top.code, top.title, top.confidence
         ),
+    }
+}
+
+/// The heading of the candidate list.
+pub(crate) fn candidates_heading(report: &Report) -> &'static str {
+    match report.purpose {
+        Purpose::Exec => "Blockers",
+        Purpose::Task => "Root-cause candidates",
     }
 }
 

@@ -35,6 +35,9 @@ impl Renderer for TableRenderer {
             let _ = writeln!(o, "{} {r}", self.heading("Stopped reason"));
         }
         let _ = writeln!(o, "\n{}\n", self.heading(&verdict_line(report)));
+        if let Some(line) = &report.next_step {
+            let _ = writeln!(o, "{} (with the Session Manager plugin installed):\n   {line}\n", self.heading("Open a shell"));
+        }
         if !report.candidates.is_empty() {
             let mut table = Table::new();
             table

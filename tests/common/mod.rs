@@ -204,6 +204,15 @@ impl Lab {
         if let Some((id, secret)) = self.caller_keys() {
             cmd.env("AWS_ACCESS_KEY_ID", id)
                 .env("AWS_SECRET_ACCESS_KEY", secret);
+            // An assumed-role caller's session; an enforced lab user has none.
+            match self.info["caller_session_token"].as_str() {
+                Some(token) if self.info["caller_user"].is_null() => {
+                    cmd.env("AWS_SESSION_TOKEN", token);
+                }
+                _ => {
+                    cmd.env_remove("AWS_SESSION_TOKEN");
+                }
+            }
         }
         cmd.args(args).arg("--endpoint-url").arg(self.endpoint());
         cmd.output().expect("run ecs-doctor")
@@ -211,7 +220,12 @@ impl Lab {
 
     /// `ecs-doctor task <arn> -o json [extra]`: the exit code and the parsed report.
     pub fn diagnose_json(&self, extra: &[&str]) -> (i32, Value) {
-        let mut args = vec!["task", self.task_arn(), "-o", "json"];
+        self.json_of("task", extra)
+    }
+
+    /// `ecs-doctor <command> <arn> -o json [extra]`: the exit code and the parsed report.
+    pub fn json_of(&self, command: &str, extra: &[&str]) -> (i32, Value) {
+        let mut args = vec![command, self.task_arn(), "-o", "json"];
         args.extend_from_slice(extra);
         let out = self.run(&args);
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -226,7 +240,12 @@ impl Lab {
 
     /// `ecs-doctor task <arn> -o markdown`: the report text.
     pub fn diagnose_markdown(&self) -> String {
-        let out = self.run(&["task", self.task_arn(), "-o", "markdown"]);
+        self.markdown_of("task")
+    }
+
+    /// `ecs-doctor <command> <arn> -o markdown`: the report text.
+    pub fn markdown_of(&self, command: &str) -> String {
+        let out = self.run(&[command, self.task_arn(), "-o", "markdown"]);
         String::from_utf8(out.stdout).expect("utf-8 report")
     }
 }
@@ -375,7 +394,7 @@ pub fn assert_contract(report: &Value) {
             "kebab-case code: {code}"
         );
         assert!(
-            ["app", "image", "network", "storage", "platform"]
+            ["app", "image", "network", "storage", "platform", "exec"]
                 .contains(&c["family"].as_str().unwrap_or("")),
             "family of {code}"
         );

@@ -144,6 +144,13 @@ causes! {
         PlatformError => platform_error: "The container runtime or the ECS platform failed",
         Unknown => unknown: "The stop reason matches no known pattern",
     }
+    exec / Exec {
+        ExecNotEnabled => exec_not_enabled: "ECS Exec is not enabled on the task (enableExecuteCommand is false)",
+        ExecAgentNotRunning => exec_agent_not_running: "The ECS Exec agent is not running in the task's containers",
+        ExecTaskRolePermissions => exec_task_role_permissions: "The task role does not allow what ECS Exec's agent needs (ssmmessages, KMS, session logs)",
+        ExecNoSsmPath => exec_no_ssm_path: "The task has no network path to Session Manager (ssmmessages) or the session's KMS and log endpoints",
+        ExecCallerNotAllowed => exec_caller_not_allowed: "The caller is not allowed ecs:ExecuteCommand on the task",
+    }
 }
 
 /// The check that reports `code`.

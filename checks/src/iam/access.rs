@@ -425,12 +425,42 @@ pub fn assess(ev: &Evidence) -> Result<Assessment, String> {
         .or_else(|| arn_account(&role_arn).map(str::to_string))
         .unwrap_or_default();
     let reqs = permissions::required_with_secrets(td, &ev.secrets, &ev.region, &account);
-    let sim = ev.simulation.value().map(Vec::as_slice).unwrap_or(&[]);
-    let simulator_unavailable = match &ev.simulation {
+    let mut assessment = decide(
+        &role_arn,
+        &ev.execution_role,
+        &ev.simulation,
+        reqs,
+        &ev.region,
+    );
+    for access in &mut assessment.accesses {
+        if !matches!(access.outcome, Permission::Unknown(_)) {
+            apply_repository_policy(ev, &role_arn, access);
+        }
+    }
+    assessment.unseen.push(
+        "Secrets Manager resource policies and KMS key policies (the ECR repository policy is read and evaluated)"
+            .to_string(),
+    );
+    Ok(assessment)
+}
+
+/// Decide each requirement for one principal (a role, or a user with its
+/// groups' policies folded in): the simulator's answer where it gave one,
+/// else ecs-doctor's evaluation of the principal's policies. A requirement
+/// neither can decide is `Unknown`, naming both gaps.
+pub fn decide(
+    principal_arn: &str,
+    principal: &Fact<Role>,
+    simulation: &Fact<Vec<SimulationResult>>,
+    reqs: Vec<Requirement>,
+    region: &str,
+) -> Assessment {
+    let sim = simulation.value().map(Vec::as_slice).unwrap_or(&[]);
+    let simulator_unavailable = match simulation {
         Fact::Gathered { .. } => None,
         other => Some(other.gap_reason().unwrap_or_default()),
     };
-    let role = ev.execution_role.value();
+    let role = principal.value();
     let (policies, unreadable) = role.map(role_policies).unwrap_or_default();
     let mut accesses = Vec::new();
     for req in reqs {
@@ -438,31 +468,27 @@ pub fn assess(ev: &Evidence) -> Result<Assessment, String> {
             let (o, d, c) = from_simulation(r);
             (o, d, c, Method::Simulator)
         } else if role.is_some() {
-            let (o, d, c) = from_policies(&policies, &unreadable, &role_arn, &req, &ev.region);
+            let (o, d, c) = from_policies(&policies, &unreadable, principal_arn, &req, region);
             (o, d, c, Method::PolicyEvaluation)
         } else {
             (
                 Permission::Unknown(format!(
-                    "neither the simulator ({}) nor the role's policies ({}) are available",
+                    "neither the simulator ({}) nor the policies ({}) are available",
                     simulator_unavailable.clone().unwrap_or_default(),
-                    ev.execution_role.gap_reason().unwrap_or_default()
+                    principal.gap_reason().unwrap_or_default()
                 )),
                 String::new(),
                 Vec::new(),
                 Method::PolicyEvaluation,
             )
         };
-        let mut access = Access {
+        accesses.push(Access {
             requirement: req,
             outcome,
             method,
             detail,
             caveats,
-        };
-        if !matches!(access.outcome, Permission::Unknown(_)) {
-            apply_repository_policy(ev, &role_arn, &mut access);
-        }
-        accesses.push(access);
+        });
     }
     let used_evaluation = accesses
         .iter()
@@ -482,18 +508,14 @@ pub fn assess(ev: &Evidence) -> Result<Assessment, String> {
                 .to_string(),
         );
     }
-    unseen.push(
-        "Secrets Manager resource policies and KMS key policies (the ECR repository policy is read and evaluated)"
-            .to_string(),
-    );
-    Ok(Assessment {
-        role_arn,
+    Assessment {
+        role_arn: principal_arn.to_string(),
         accesses,
         simulator_unavailable,
         policies_evaluated: policies.len(),
         unreadable,
         unseen,
-    })
+    }
 }
 
 /// What an `AccessDenied` stop text says.

@@ -1,7 +1,7 @@
 //! Which IAM actions the task execution role needs, on which resources,
 //! derived from the task definition alone.
 
-use crate::evidence::{SecretEvidence, SecretMetadata, TaskDefinition};
+use crate::evidence::{ExecConfiguration, SecretEvidence, SecretMetadata, TaskDefinition};
 use crate::image_ref::{self, Registry};
 use serde::{Deserialize, Serialize};
 
@@ -221,9 +221,6 @@ pub fn customer_kms_key(
     {
         return None;
     }
-    if key.starts_with("arn:") {
-        return Some(key.to_string());
-    }
     // A bare key id or alias: qualify it with the secret's own Region and account.
     let (region, account) = meta
         .arn
@@ -233,15 +230,106 @@ pub fn customer_kms_key(
             (parts.len() > 4).then(|| (parts[3].to_string(), parts[4].to_string()))
         })
         .unwrap_or_else(|| (fallback_region.to_string(), fallback_account.to_string()));
+    Some(kms_key_arn(key, &region, &account))
+}
+
+/// A KMS key as an ARN: an ARN as given, a bare key id or alias qualified
+/// with `region` and `account`.
+pub fn kms_key_arn(key: &str, region: &str, account: &str) -> String {
+    let key = key.trim();
+    if key.starts_with("arn:") {
+        return key.to_string();
+    }
     let resource = if key.starts_with("alias/") {
         key.to_string()
     } else {
         format!("key/{key}")
     };
-    Some(format!(
-        "arn:{}:kms:{region}:{account}:{resource}",
-        partition(&region)
-    ))
+    format!("arn:{}:kms:{region}:{account}:{resource}", partition(region))
+}
+
+/// The four Session Manager channel actions ECS Exec's agent calls.
+pub const SSM_MESSAGES: &[&str] = &[
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+];
+
+/// Where the cluster's `executeCommandConfiguration` sends ECS Exec session
+/// logs. Only `OVERRIDE` names a destination the session depends on;
+/// `DEFAULT` logs through the containers' awslogs configuration on a
+/// best-effort basis, as the reference checker treats it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionLogs {
+    pub log_group: Option<String>,
+    /// The bucket and its key prefix.
+    pub bucket: Option<(String, String)>,
+}
+
+pub fn exec_session_logs(config: &ExecConfiguration) -> SessionLogs {
+    let overridden = config
+        .logging
+        .as_deref()
+        .is_some_and(|l| l.eq_ignore_ascii_case("OVERRIDE"));
+    if !overridden {
+        return SessionLogs::default();
+    }
+    SessionLogs {
+        log_group: config.log_group.clone(),
+        bucket: config
+            .s3_bucket
+            .clone()
+            .map(|b| (b, config.s3_key_prefix.clone().unwrap_or_default())),
+    }
+}
+
+/// What the task role must allow for ECS Exec: the Session Manager
+/// channels, `kms:Decrypt` on the cluster's exec key, and writing the
+/// session logs where the cluster sends them.
+pub fn exec_task_role(
+    config: &ExecConfiguration,
+    region: &str,
+    account: &str,
+) -> Vec<Requirement> {
+    let part = partition(region);
+    let mut out: Vec<Requirement> = SSM_MESSAGES
+        .iter()
+        .map(|a| req(a, "*", "open the ECS Exec session channels"))
+        .collect();
+    if let Some(key) = &config.kms_key_id {
+        out.push(req(
+            "kms:Decrypt",
+            kms_key_arn(key, region, account),
+            "decrypt the ECS Exec session (the cluster's kmsKeyId)",
+        ));
+    }
+    let logs = exec_session_logs(config);
+    if let Some(group) = logs.log_group {
+        let why = format!("write ECS Exec session logs to log group {group}");
+        out.push(req("logs:DescribeLogGroups", "*", why.clone()));
+        for action in ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"] {
+            out.push(req(
+                action,
+                format!("arn:{part}:logs:{region}:{account}:log-group:{group}:*"),
+                why.clone(),
+            ));
+        }
+    }
+    if let Some((bucket, prefix)) = logs.bucket {
+        let why = format!("write ECS Exec session logs to S3 bucket {bucket}");
+        out.push(req("s3:GetEncryptionConfiguration", format!("arn:{part}:s3:::{bucket}"), why.clone()));
+        out.push(req("s3:PutObject", format!("arn:{part}:s3:::{bucket}/{prefix}*"), why));
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|r| seen.insert((r.action.clone(), r.resource.clone())));
+    out
+}
+
+/// What the caller must be allowed: `ecs:ExecuteCommand` on the task
+/// (policies often scope it by cluster or container name).
+pub fn exec_caller(task_arn: &str) -> Vec<Requirement> {
+    vec![req("ecs:ExecuteCommand", task_arn, "start an ECS Exec session in the task")]
 }
 
 /// `kms:Decrypt` for every referenced secret or parameter whose metadata names a

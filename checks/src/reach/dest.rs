@@ -22,6 +22,10 @@ pub enum AwsService {
     Registry,
     /// An EFS mount target (NFS inside the VPC, not an API endpoint).
     Efs,
+    /// Session Manager's message channels, which ECS Exec rides on.
+    SsmMessages,
+    /// KMS, for an ECS Exec session encrypted with the cluster's key.
+    Kms,
 }
 
 impl AwsService {
@@ -35,6 +39,8 @@ impl AwsService {
             AwsService::Logs => "CloudWatch Logs",
             AwsService::Registry => "registry",
             AwsService::Efs => "EFS",
+            AwsService::SsmMessages => "SSM messages",
+            AwsService::Kms => "KMS",
         }
     }
 
@@ -47,6 +53,8 @@ impl AwsService {
             AwsService::SecretsManager => Some("secretsmanager"),
             AwsService::Ssm => Some("ssm"),
             AwsService::Logs => Some("logs"),
+            AwsService::SsmMessages => Some("ssmmessages"),
+            AwsService::Kms => Some("kms"),
             AwsService::Registry | AwsService::Efs => None,
         }
     }
@@ -72,6 +80,8 @@ impl AwsService {
             AwsService::Logs => &["logs.", "logging driver", "logger", "cloudwatch logs"],
             AwsService::Registry => &[],
             AwsService::Efs => &[".efs.", "efs utils", "mount.nfs", "mount target"],
+            AwsService::SsmMessages => &["ssmmessages"],
+            AwsService::Kms => &["kms."],
         }
     }
 }
@@ -87,7 +97,7 @@ pub struct Destination {
     pub reasons: Vec<String>,
 }
 
-fn domain(region: &str) -> &'static str {
+pub(crate) fn domain(region: &str) -> &'static str {
     if region.starts_with("cn-") {
         "amazonaws.com.cn"
     } else {
@@ -96,7 +106,7 @@ fn domain(region: &str) -> &'static str {
 }
 
 impl Destination {
-    fn aws(service: AwsService, region: &str, host: String, reason: String) -> Destination {
+    pub(crate) fn aws(service: AwsService, region: &str, host: String, reason: String) -> Destination {
         Destination {
             service,
             region: region.to_string(),

@@ -107,6 +107,19 @@ pub fn finding(
     }
     let (strength, support_lines, against) =
         best.unwrap_or((Strength::Circumstantial, Vec::new(), Vec::new()));
+    assemble(cause, strength, title, support_lines, against, blocked)
+}
+
+/// A finding of `strength` from blocking hops: the support lines first,
+/// then every hop's facts and fixes (once each), and the blocked chain.
+pub fn assemble(
+    cause: Cause,
+    strength: Strength,
+    title: impl Into<String>,
+    support_lines: Vec<String>,
+    against: Vec<String>,
+    blocked: &[(&PathEval, &Step)],
+) -> crate::report::Finding {
     let mut evidence = Vec::new();
     for line in support_lines {
         push_unique(&mut evidence, line);

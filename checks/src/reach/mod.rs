@@ -14,6 +14,7 @@ pub mod addr;
 pub mod dest;
 mod efs;
 mod egress;
+pub mod exec;
 mod findings;
 mod hops;
 mod inbound;
@@ -23,11 +24,12 @@ pub mod rules;
 mod vpc;
 
 pub use dest::{destinations, observed, AwsService, Destination, Observed};
-pub use findings::{affected, check_verdict, finding, support};
+pub use findings::{affected, assemble, check_verdict, finding, support};
 pub use path::{Direction, PathEval, Step, Via};
 
 use efs::*;
 use egress::*;
+use exec::*;
 use hops::*;
 use inbound::*;
 use vpc::*;
@@ -65,6 +67,8 @@ pub struct NetworkPaths {
     pub inbound: Scope,
     /// NFS to the mount targets of the task's EFS volumes.
     pub efs: Scope,
+    /// What an ECS Exec session dials (an `exec` diagnosis only).
+    pub exec: Scope,
 }
 
 /// What the evaluation says about one cause code.
@@ -96,7 +100,11 @@ impl NetworkPaths {
             Scope::Paths(p) => p.as_slice(),
             _ => &[],
         };
-        e.iter().chain(i.iter()).chain(f.iter())
+        let x = match &self.exec {
+            Scope::Paths(p) => p.as_slice(),
+            _ => &[],
+        };
+        e.iter().chain(i.iter()).chain(f.iter()).chain(x.iter())
     }
 
     /// The hops that decide `cause`, across both scopes.
@@ -105,6 +113,8 @@ impl NetworkPaths {
         // The EFS paths decide the EFS mount only; the others, the rest.
         let scopes = if cause == Cause::EfsMountFailed {
             vec![(&self.efs, false)]
+        } else if cause == Cause::ExecNoSsmPath {
+            vec![(&self.exec, false)]
         } else {
             vec![(&self.egress, false), (&self.inbound, true)]
         };
@@ -138,6 +148,7 @@ pub fn evaluate(ev: &Evidence, stops: &StopTexts) -> NetworkPaths {
         egress: egress_scope(ev, stops),
         inbound: inbound_scope(ev),
         efs: efs_scope(ev),
+        exec: exec_scope(ev),
     }
 }
 
@@ -147,6 +158,10 @@ pub fn evaluate(ev: &Evidence, stops: &StopTexts) -> NetworkPaths {
 pub fn report_paths(ctx: &crate::context::Ctx) -> Vec<NetworkPath> {
     let eval = &ctx.network;
     let mut out = Vec::new();
+    if let Scope::Paths(p) = &eval.exec {
+        // An exec diagnosis shows its own paths only.
+        return p.iter().map(PathEval::to_network_path).collect();
+    }
     let blocked = match &eval.egress {
         Scope::Paths(p) => p.iter().any(|p| p.steps.iter().any(Step::is_blocked)),
         _ => false,

@@ -8,6 +8,7 @@
 //! `web` (awslogs, port 8080) in service `web`; the builder methods change
 //! one thing at a time, so each test reads as the fact it is about.
 
+pub mod exec;
 pub mod image;
 pub mod lb;
 pub mod net;
