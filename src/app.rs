@@ -15,6 +15,14 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Task(args) => run_task(*args, Purpose::Task),
         Command::Exec(args) => run_task(*args, Purpose::Exec),
+        Command::Preflight(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("could not start the async runtime")?;
+            let evidence = runtime.block_on(collect::preflight(&args))?;
+            report(&evidence, &args.render)
+        }
         Command::Replay { file, render } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("could not read {}", file.display()))

@@ -67,6 +67,9 @@ pub enum Command {
     /// Can ECS Exec reach this running task, and if not, why.
     #[command(after_help = EXEC_EXAMPLES)]
     Exec(Box<TaskArgs>),
+    /// Before deploying: would a task of this task definition start?
+    #[command(after_help = PREFLIGHT_EXAMPLES)]
+    Preflight(Box<PreflightArgs>),
     /// Diagnose a saved evidence bundle offline (no AWS account needed).
     #[command(
         after_help = "Example:\n  ecs-doctor replay examples/app-exit-error.json -o markdown"
@@ -100,15 +103,8 @@ pub struct TaskArgs {
     /// The cluster, when TASK is a bare task id.
     #[arg(long)]
     pub cluster: Option<String>,
-    /// AWS Region (default: the task ARN's Region, then AWS_REGION / the profile).
-    #[arg(long)]
-    pub region: Option<String>,
-    /// Named profile from the AWS config files.
-    #[arg(long, env = "AWS_PROFILE", hide_env_values = true)]
-    pub profile: Option<String>,
-    /// Send every AWS call to this endpoint (LocalStack, moto).
-    #[arg(long, env = "AWS_ENDPOINT_URL", hide_env_values = true)]
-    pub endpoint_url: Option<String>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
     /// How many log lines to read per container.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub log_lines: u32,
@@ -127,10 +123,69 @@ pub struct TaskArgs {
     /// For a running task: where inbound traffic comes from.
     #[arg(long = "from", value_name = "CIDR", default_value = "0.0.0.0/0")]
     pub from_cidr: String,
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+/// How to reach AWS, as the AWS CLI takes it.
+#[derive(Debug, Args, Clone)]
+pub struct AwsArgs {
+    /// AWS Region (default: the ARN's Region, then AWS_REGION / the profile).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Named profile from the AWS config files.
+    #[arg(long, env = "AWS_PROFILE", hide_env_values = true)]
+    pub profile: Option<String>,
+    /// Send every AWS call to this endpoint (LocalStack, moto).
+    #[arg(long, env = "AWS_ENDPOINT_URL", hide_env_values = true)]
+    pub endpoint_url: Option<String>,
     /// A deadline for the whole diagnosis, in seconds: no AWS call starts after
     /// it, and what was gathered by then is judged (the rest are gaps).
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
+}
+
+const PREFLIGHT_EXAMPLES: &str = "\
+Examples:
+  ecs-doctor preflight --service web --cluster prod
+  ecs-doctor preflight --service web --cluster prod --task-definition web:42
+  ecs-doctor preflight --service web --cluster prod --file taskdef.json
+  ecs-doctor preflight --file taskdef.json --subnet subnet-0a1b --security-group sg-0c2d -o json
+
+Runs every check that does not need a task to have run -- the image exists for the task's
+platform, the execution role may pull and read the secrets, the log groups exist, the subnets
+have a way out, the endpoints and security groups admit the traffic, the EFS volumes mount, and
+the task definition's own mistakes -- and reports what will fail, with the same cause codes.
+FILE is the register-task-definition input (or a describe-task-definition output).
+
+Exit codes: 0 every check passed, 1 a start would fail, 4 a deciding fact could not be read.
+";
+
+#[derive(Debug, Args)]
+pub struct PreflightArgs {
+    /// The service whose task definition and network configuration to check.
+    #[arg(long, requires = "cluster")]
+    pub service: Option<String>,
+    /// The service's cluster.
+    #[arg(long)]
+    pub cluster: Option<String>,
+    /// A registered task definition (family, family:revision or ARN) instead of the service's.
+    #[arg(long, value_name = "FAMILY[:REVISION]", conflicts_with = "file")]
+    pub task_definition: Option<String>,
+    /// A task definition JSON file (register-task-definition input), `-` for standard input.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// The subnet tasks would run in (repeatable), when there is no --service.
+    #[arg(long = "subnet", value_name = "SUBNET_ID")]
+    pub subnets: Vec<String>,
+    /// The security group tasks would have (repeatable).
+    #[arg(long = "security-group", value_name = "SG_ID")]
+    pub security_groups: Vec<String>,
+    /// Whether tasks would get a public IP (ENABLED or DISABLED; default DISABLED).
+    #[arg(long, value_parser = parse_enabled)]
+    pub assign_public_ip: Option<bool>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
     #[command(flatten)]
     pub render: RenderArgs,
 }

@@ -39,9 +39,12 @@ struct Run {
 
 /// Diagnose with a deadline of `timeout` seconds.
 fn run_within(lab: &Lab, timeout: &str) -> Run {
-    // A scenario about ECS Exec is asked `exec`; the others, `task`.
-    let command = lab.info["command"].as_str().unwrap_or("task");
-    let args = [command, lab.task_arn(), "-o", "json", "--timeout", timeout];
+    // A scenario asks its own question (`exec …`, `preflight …`); by default, `task`.
+    let mut args: Vec<&str> = match lab.info["args"].as_array() {
+        Some(list) => list.iter().filter_map(|a| a.as_str()).collect(),
+        None => vec!["task", lab.task_arn()],
+    };
+    args.extend(["-o", "json", "--timeout", timeout]);
     let out = lab.run(&args);
     Run {
         code: out.status.code().unwrap_or(-1),

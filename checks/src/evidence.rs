@@ -154,6 +154,8 @@ pub enum Purpose {
     Task,
     /// Can ECS Exec reach this running task?
     Exec,
+    /// Would a task of this task definition start, before one runs?
+    Preflight,
 }
 
 /// What ECS Exec depends on outside the task and its task definition.
@@ -345,6 +347,15 @@ pub struct MountPoint {
 }
 
 impl TaskDefinition {
+    /// `family:revision`, or the family alone for one not registered yet (a file).
+    pub fn label(&self) -> String {
+        if self.revision > 0 {
+            format!("{}:{}", self.family, self.revision)
+        } else {
+            self.family.clone()
+        }
+    }
+
     pub fn container(&self, name: &str) -> Option<&ContainerDefinition> {
         self.containers.iter().find(|c| c.name == name)
     }
@@ -453,6 +464,13 @@ pub struct Service {
     /// `enableExecuteCommand`: applies to the tasks it starts from now on.
     #[serde(default)]
     pub enable_execute_command: Option<bool>,
+    /// The service's current task definition (its PRIMARY deployment's).
+    #[serde(default)]
+    pub task_definition: Option<String>,
+    #[serde(default)]
+    pub launch_type: Option<String>,
+    #[serde(default)]
+    pub platform_version: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

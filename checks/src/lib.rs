@@ -40,14 +40,14 @@ pub fn diagnose(ev: &Evidence, version: &str) -> Report {
     let ctx = Ctx::new(ev);
     let mut findings = Vec::new();
     let mut records = Vec::new();
-    // The exec family answers `exec`; the others, why a task stopped.
     let exec = ev.purpose == evidence::Purpose::Exec;
-    for check in checks::CHECKS
-        .iter()
-        .filter(|c| (c.code.family() == Family::Exec) == exec)
-    {
+    let preflight = ev.purpose == evidence::Purpose::Preflight;
+    for check in checks::CHECKS.iter().filter(|c| c.code.answers(ev.purpose)) {
         let (status, detail) = match (check.run)(&ctx) {
-            Verdict::Found(f) => {
+            Verdict::Found(mut f) => {
+                if preflight {
+                    f.title = format!("Will fail: {}", f.title);
+                }
                 let detail = f.title.clone();
                 findings.push(f);
                 (CheckStatus::Fail, detail)
@@ -63,7 +63,7 @@ pub fn diagnose(ev: &Evidence, version: &str) -> Report {
         });
     }
     // A failed task never reads as healthy: what no check explained is unknown.
-    let unexplained = if exec {
+    let unexplained = if exec || preflight {
         None
     } else {
         checks::platform::unknown::unexplained_failure(&ctx, &findings, &records)
@@ -205,6 +205,45 @@ mod meta_tests {
         assert_eq!(report.verdict, Conclusion::Failure);
         assert_eq!(report.next_step, None);
         assert_eq!(report.candidates[0].code, Cause::ExecNotEnabled);
+    }
+
+    #[test]
+    fn a_clean_preflight_passes_and_each_breakage_will_fail_by_its_own_code() {
+        use evidence::Purpose;
+        let report = diagnose(&testkit::preflight::clean(), "test");
+        let ids: Vec<&str> = report.checks.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids.len(), checks::PREFLIGHT.len(), "{ids:?}");
+        let not_passed: Vec<_> = report.checks.iter().filter(|c| c.status != CheckStatus::Pass && c.status != CheckStatus::Skipped).collect();
+        assert!(not_passed.is_empty(), "{not_passed:#?}");
+        assert_eq!(report.verdict, Conclusion::NoFailure);
+        assert_eq!(report.purpose, Purpose::Preflight);
+
+        let breakages: Vec<(Cause, Box<dyn Fn(&mut Evidence)>)> = vec![
+            (Cause::ImageNotFound, Box::new(|ev| ev.images[0].ecr = Fact::gathered(testkit::image::ecr_image("v2", false)))),
+            (Cause::LogGroupMissing, Box::new(|ev| ev.log_groups[0].group = Fact::absent("log group /ecs/web does not exist"))),
+            (Cause::ExecutionRoleNotFound, Box::new(|ev| ev.execution_role = Fact::absent("role ecsTaskExecutionRole does not exist"))),
+            (Cause::NoEgressRoute, Box::new(|ev| {
+                if let Some(tables) = ev.network.route_tables.value_mut() {
+                    for t in tables.iter_mut() {
+                        t.routes.retain(|r| r.destination_cidr.as_deref() != Some("0.0.0.0/0"));
+                    }
+                }
+            })),
+            (Cause::TaskDefinitionInvalid, Box::new(|ev| {
+                if let Some(td) = ev.task_definition.value_mut() {
+                    td.containers[0].memory = Some(4096);
+                }
+            })),
+        ];
+        for (cause, breakage) in breakages {
+            let mut ev = testkit::preflight::clean();
+            breakage(&mut ev);
+            let report = diagnose(&ev, "test");
+            assert_eq!(report.verdict, Conclusion::Failure, "{cause}: {:#?}", report.checks);
+            let top = &report.candidates[0];
+            assert_eq!(top.code, cause, "{:#?}", report.candidates);
+            assert!(top.title.starts_with("Will fail: "), "{}", top.title);
+        }
     }
 
     #[test]

@@ -146,6 +146,13 @@ pub async fn task_definition(c: &Collector, task: &Task) -> Fact<TaskDefinition>
         .task_definition(&task.task_definition_arn)
         .send()
         .await;
+    // ECS says a task definition does not exist with a ClientException.
+    if let Err(err) = &result {
+        let (_, message) = classify(err);
+        if message.starts_with("ClientException") && message.contains("Unable to describe task definition") {
+            return Fact::absent(format!("ECS does not know it ({message})"));
+        }
+    }
     c.fact(
         "ecs:DescribeTaskDefinition",
         "the image, execution role, secrets, logging, port and health-check checks",
@@ -350,6 +357,7 @@ pub async fn exec_configuration(c: &Collector, task: &Task) -> Fact<ExecConfigur
     }
 }
 
+/// The service that launched the task, when its group is `service:NAME`.
 pub async fn service(c: &Collector, task: &Task, target: &TaskTarget) -> Fact<Service> {
     let Some(name) = task
         .group
@@ -359,10 +367,16 @@ pub async fn service(c: &Collector, task: &Task, target: &TaskTarget) -> Fact<Se
         return Fact::not_applicable("the task was not started by a service");
     };
     let cluster = if task.cluster_arn.is_empty() {
-        target.cluster.clone()
+        target.cluster.as_str()
     } else {
-        task.cluster_arn.clone()
+        task.cluster_arn.as_str()
     };
+    service_named(c, cluster, name).await
+}
+
+/// One service of a cluster: its network configuration, load balancers,
+/// events and deployments.
+pub async fn service_named(c: &Collector, cluster: &str, name: &str) -> Fact<Service> {
     let result = c
         .ecs()
         .describe_services()
@@ -417,6 +431,9 @@ pub async fn service(c: &Collector, task: &Task, target: &TaskTarget) -> Fact<Se
                     })
                     .collect(),
                 enable_execute_command: Some(s.enable_execute_command()),
+                task_definition: s.task_definition().map(str::to_string),
+                launch_type: s.launch_type().map(|l| l.as_str().to_string()),
+                platform_version: s.platform_version().map(str::to_string),
             }),
             None => Fact::absent(format!("service {name} does not exist (any more)")),
         },

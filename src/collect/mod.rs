@@ -10,10 +10,11 @@ mod iam;
 mod logs;
 mod network;
 mod secrets;
+mod td_file;
 #[cfg(test)]
 mod tests;
 
-use crate::cli::TaskArgs;
+use crate::cli::{AwsArgs, PreflightArgs, TaskArgs};
 use crate::error::DoctorError;
 use crate::target::TaskTarget;
 use aws_config::{retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Region, SdkConfig};
@@ -24,7 +25,10 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use ecs_doctor_checks::evidence::{Evidence, ExecEvidence, Fact, Gap, Inputs, Purpose};
+use ecs_doctor_checks::evidence::{
+    Evidence, ExecEvidence, Fact, Gap, Inputs, NetworkInterface, Purpose, Service, Task,
+    TaskDefinition,
+};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -346,11 +350,12 @@ fn checked_endpoint(url: &str) -> Result<&str, DoctorError> {
 }
 
 /// The one shared SDK configuration: region, profile, endpoint, retries, timeouts.
-pub async fn sdk_config(target: &TaskTarget, args: &TaskArgs) -> Result<SdkConfig, DoctorError> {
-    let region = match (&target.region, &args.region) {
+/// `arn_region` is the Region of the ARN the user gave, if any.
+pub async fn sdk_config(arn_region: Option<&String>, args: &AwsArgs) -> Result<SdkConfig, DoctorError> {
+    let region = match (arn_region, &args.region) {
         (Some(arn_region), Some(flag)) if arn_region != flag => {
             return Err(DoctorError::BadInput(format!(
-                "the task ARN is in {arn_region} but --region says {flag}: drop --region or fix the ARN"
+                "the ARN is in {arn_region} but --region says {flag}: drop --region or fix the ARN"
             )))
         }
         (Some(r), _) | (None, Some(r)) => Some(Region::new(r.clone())),
@@ -405,29 +410,37 @@ pub async fn sdk_config(target: &TaskTarget, args: &TaskArgs) -> Result<SdkConfi
     Ok(sdk)
 }
 
+/// A collector for one run: the shared SDK configuration and the deadline.
+async fn connect(
+    arn_region: Option<&String>,
+    account: Option<String>,
+    args: &AwsArgs,
+) -> Result<Collector, DoctorError> {
+    let deadline =
+        Deadline(std::time::Instant::now() + Duration::from_secs(args.timeout.clamp(1, 600)));
+    let sdk = sdk_config(arn_region, args).await?;
+    let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
+    Ok(Collector {
+        sdk,
+        deadline,
+        region,
+        account,
+        gaps: Arc::default(),
+    })
+}
+
 /// Collect every piece of evidence about the target task that `purpose` needs.
 pub async fn collect(
     target: &TaskTarget,
     args: &TaskArgs,
     purpose: Purpose,
 ) -> Result<Evidence, DoctorError> {
-    let deadline =
-        Deadline(std::time::Instant::now() + Duration::from_secs(args.timeout.clamp(1, 600)));
-    let sdk = sdk_config(target, args).await?;
-    let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
-    let collector = Collector {
-        sdk,
-        deadline,
-        region: region.clone(),
-        account: target.account.clone(),
-        gaps: Arc::default(),
-    };
-
+    let collector = connect(target.region.as_ref(), target.account.clone(), &args.aws).await?;
     let task = ecs::describe_task(
         &collector.ecs(),
         &collector.region,
         target,
-        args.profile.as_deref(),
+        args.aws.profile.as_deref(),
     )
     .await?;
     let account = collector
@@ -435,7 +448,7 @@ pub async fn collect(
         .clone()
         .or_else(|| task.arn.split(':').nth(4).map(str::to_string));
     let collector = Collector {
-        account: account.clone(),
+        account,
         ..collector
     };
 
@@ -452,6 +465,136 @@ pub async fn collect(
         assign_public_ip: args.assign_public_ip,
         log_lines: args.log_lines,
     };
+    Ok(gather(collector, task, task_definition, service, eni, inputs, purpose).await)
+}
+
+/// Collect what a preflight judges: the task definition (registered, or
+/// from a file), the service's network configuration and load balancers
+/// (or the subnets and groups given), and everything a task of it would
+/// need to start. No task has run, so there is no task to describe.
+pub async fn preflight(args: &PreflightArgs) -> Result<Evidence, DoctorError> {
+    let file = match &args.file {
+        Some(path) => Some(td_file::read(path)?),
+        None => None,
+    };
+    let arn_region = args
+        .cluster
+        .as_deref()
+        .filter(|c| c.starts_with("arn:"))
+        .and_then(|c| c.split(':').nth(3))
+        .map(str::to_string);
+    let collector = connect(arn_region.as_ref(), None, &args.aws).await?;
+    let mut task = Task {
+        cluster_arn: args.cluster.clone().unwrap_or_default(),
+        last_status: "PREFLIGHT".into(),
+        ..Default::default()
+    };
+    let service = match (&args.service, &args.cluster) {
+        (Some(name), Some(cluster)) => {
+            let service = ecs::service_named(&collector, cluster, name).await;
+            match &service {
+                Fact::Absent { detail } => {
+                    return Err(DoctorError::BadInput(format!(
+                        "{detail} in cluster {cluster} ({})",
+                        collector.region
+                    )))
+                }
+                Fact::Gathered { value } => {
+                    task.group = Some(format!("service:{}", value.name));
+                    task.launch_type = value.launch_type.clone();
+                    task.platform_version = value.platform_version.clone();
+                    if let Some(arn) = value.arn.strip_prefix("arn:") {
+                        // The service ARN names the cluster's account.
+                        task.cluster_arn = match arn.split(':').nth(3) {
+                            Some(account) if !cluster.starts_with("arn:") => format!(
+                                "arn:aws:ecs:{}:{account}:cluster/{cluster}",
+                                collector.region
+                            ),
+                            _ => cluster.clone(),
+                        };
+                    }
+                }
+                _ => {}
+            }
+            service
+        }
+        _ => Fact::not_applicable("no --service given"),
+    };
+    let task_definition = match file {
+        Some(td) => Fact::gathered(td),
+        None => {
+            task.task_definition_arn = match (&args.task_definition, service.value()) {
+                (Some(td), _) => td.clone(),
+                (None, Some(s)) => s.task_definition.clone().unwrap_or_default(),
+                (None, None) => {
+                    return Err(DoctorError::BadInput(
+                        "preflight needs --service and --cluster, --task-definition, or --file".into(),
+                    ))
+                }
+            };
+            ecs::task_definition(&collector, &task).await
+        }
+    };
+    if let Some(td) = task_definition.value() {
+        task.task_definition_arn = if td.arn.is_empty() {
+            format!("{} (from a file)", td.label())
+        } else {
+            td.arn.clone()
+        };
+        if task.launch_type.is_none()
+            && td.requires_compatibilities.iter().any(|c| c.eq_ignore_ascii_case("FARGATE"))
+        {
+            task.launch_type = Some("FARGATE".into());
+        }
+    } else if let Fact::Absent { detail } = &task_definition {
+        return Err(DoctorError::BadInput(format!(
+            "task definition {}: {detail}",
+            task.task_definition_arn
+        )));
+    }
+    if service.value().is_none() && args.subnets.is_empty() {
+        return Err(DoctorError::BadInput(
+            "give --service (its network configuration) or --subnet and --security-group: the network is part of what a preflight checks".into(),
+        ));
+    }
+    let account = [
+        service.value().map(|s| s.arn.as_str()),
+        task_definition.value().map(|t| t.arn.as_str()),
+        task_definition.value().and_then(|t| t.execution_role_arn.as_deref()),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|arn| arn.split(':').nth(4).filter(|a| !a.is_empty()).map(str::to_string));
+    let collector = Collector {
+        account,
+        ..collector
+    };
+    let inputs = Inputs {
+        from_cidr: None,
+        subnets: args.subnets.clone(),
+        security_groups: args.security_groups.clone(),
+        // AWS defaults assignPublicIp to DISABLED.
+        assign_public_ip: args
+            .assign_public_ip
+            .or_else(|| (!args.subnets.is_empty()).then_some(false)),
+        log_lines: 0,
+    };
+    let eni = Fact::not_applicable("no task has run yet");
+    Ok(gather(collector, task, task_definition, service, eni, inputs, Purpose::Preflight).await)
+}
+
+/// Everything after the task itself: what `purpose` needs, concurrently.
+async fn gather(
+    collector: Collector,
+    task: Task,
+    task_definition: Fact<TaskDefinition>,
+    service: Fact<Service>,
+    eni: Fact<NetworkInterface>,
+    inputs: Inputs,
+    purpose: Purpose,
+) -> Evidence {
+    let region = collector.region.clone();
+    let account = collector.account.clone();
     let td = task_definition.value().cloned();
     let placement = network::placement(&task, td.as_ref(), service.value(), &eni, &inputs);
 
@@ -465,7 +608,7 @@ pub async fn collect(
             iam::caller(&collector, &task.arn),
         );
         let gaps = collector.gaps.lock().expect("gap list lock").clone();
-        return Ok(Evidence {
+        return Evidence {
             region,
             account,
             task,
@@ -480,7 +623,7 @@ pub async fn collect(
             purpose,
             exec: Fact::gathered(ExecEvidence { cluster, caller }),
             ..Default::default()
-        });
+        };
     }
 
     // The simulation needs the secrets' KMS keys, so it follows the secrets.
@@ -495,7 +638,13 @@ pub async fn collect(
     ) = tokio::join!(
         async {
             tokio::join!(
-                logs::container_logs(&collector, &task, td.as_ref(), args.log_lines),
+                async {
+                    if purpose == Purpose::Preflight {
+                        Vec::new() // no task has run, so there are no logs to read
+                    } else {
+                        logs::container_logs(&collector, &task, td.as_ref(), inputs.log_lines).await
+                    }
+                },
                 ecr::images(&collector, td.as_ref(), &task),
                 iam::execution_role(&collector, td.as_ref()),
                 secrets_then_simulation,
@@ -513,7 +662,7 @@ pub async fn collect(
     );
 
     let gaps = collector.gaps.lock().expect("gap list lock").clone();
-    Ok(Evidence {
+    Evidence {
         region,
         account,
         task,
@@ -533,7 +682,7 @@ pub async fn collect(
         gaps,
         purpose,
         exec: Fact::not_applicable("not an ECS Exec diagnosis"),
-    })
+    }
 }
 
 /// RFC 3339 text of an SDK timestamp.

@@ -1,4 +1,5 @@
 use super::{candidates_heading, task_line, verdict_line, Renderer};
+use ecs_doctor_checks::evidence::Purpose;
 use ecs_doctor_checks::{CheckStatus, Report};
 use std::fmt::Write;
 
@@ -23,11 +24,13 @@ impl Renderer for MarkdownRenderer {
         let mut o = String::new();
         let t = &report.task;
         let _ = writeln!(o, "## ecs-doctor: {}\n", cell(&verdict_line(report)));
-        let _ = writeln!(o, "**Task** {}\n", code(&task_line(report)));
+        let preflight = report.purpose == Purpose::Preflight;
+        let label = if preflight { "Checked" } else { "Task" };
+        let _ = writeln!(o, "**{label}** {}\n", code(&task_line(report)));
         if let Some(reason) = &t.stopped_reason {
             let _ = writeln!(o, "**Stopped reason** {}\n", code(reason));
         }
-        if let Some(td) = &t.task_definition {
+        if let Some(td) = t.task_definition.as_ref().filter(|_| !preflight) {
             let _ = writeln!(o, "**Task definition** {}\n", code(td));
         }
         if let Some(line) = &report.next_step {

@@ -1,5 +1,6 @@
 use super::{task_line, verdict_line, Renderer};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, Color, ContentArrangement, Table};
+use ecs_doctor_checks::evidence::Purpose;
 use ecs_doctor_checks::{CheckStatus, Report};
 use owo_colors::OwoColorize;
 use std::fmt::Write;
@@ -30,7 +31,8 @@ impl TableRenderer {
 impl Renderer for TableRenderer {
     fn render(&self, report: &Report) -> String {
         let mut o = String::new();
-        let _ = writeln!(o, "{} {}", self.heading("Task"), task_line(report));
+        let label = if report.purpose == Purpose::Preflight { "Checked" } else { "Task" };
+        let _ = writeln!(o, "{} {}", self.heading(label), task_line(report));
         if let Some(r) = &report.task.stopped_reason {
             let _ = writeln!(o, "{} {r}", self.heading("Stopped reason"));
         }

@@ -1405,6 +1405,12 @@ def _sha(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
+# The platform of each image config the lab built, by its digest: what ECR
+# reads from the config blob when it converts a manifest to schema 1.
+_CONFIG_PLATFORMS: dict[str, tuple[str, str]] = {}
+_SCHEMA1 = "application/vnd.docker.distribution.manifest.v1+prettyjws"
+
+
 def _image_manifest(seed: str, platform: str) -> str:
     """A Docker v2 schema 2 manifest shaped like a node:20-alpine based app image."""
     os_, arch, *variant = platform.split("/")
@@ -1422,6 +1428,7 @@ def _image_manifest(seed: str, platform: str) -> str:
         "rootfs": {"type": "layers", "diff_ids": [_sha(f"{seed}:diff:{i}") for i in range(5)]},
     }
     config_text = json.dumps(config, separators=(",", ":"))
+    _CONFIG_PLATFORMS[_sha(config_text)] = (os_, arch)
     sizes = [3_408_729, 42_137_901, 1_386_212, 447, 18_904_113]
     manifest = {
         "schemaVersion": 2,
@@ -1667,4 +1674,40 @@ def _install_moto_patches() -> None:
         return ActionResult({"tasks": found, "failures": failures})
 
     EC2ContainerServiceResponse.describe_tasks = describe_tasks
+
+    # BatchGetImage with acceptedMediaTypes: moto ignores the parameter. ECR
+    # converts a Docker schema 2 manifest requested by tag to schema 1 (which
+    # names its architecture) when only schema 1 is accepted; the lab does the
+    # same from the config it built.
+    from moto.ecr.responses import ECRResponse
+
+    original_batch_get_image = ECRResponse.batch_get_image
+
+    def batch_get_image(self):
+        accepted = self._get_param("acceptedMediaTypes") or []
+        result = original_batch_get_image(self)
+        if not accepted or not all(a.startswith("application/vnd.docker.distribution.manifest.v1+") for a in accepted):
+            return result
+        by_tag = {i.get("imageTag") for i in self._get_param("imageIds") or [] if i.get("imageTag")}
+        images = []
+        for image in result.result.get("images", []):
+            manifest = json.loads(image.image_manifest)
+            platform = _CONFIG_PLATFORMS.get(manifest.get("config", {}).get("digest", ""))
+            tag = next((t for t in image.image_tags if t in by_tag), None)
+            if manifest.get("mediaType") != _DOCKER_MANIFEST or platform is None or tag is None:
+                continue
+            os_, arch = platform
+            v1 = {
+                "schemaVersion": 1, "name": image.repository_name, "tag": tag, "architecture": arch,
+                "fsLayers": [{"blobSum": layer["digest"]} for layer in reversed(manifest["layers"])],
+                "history": [{"v1Compatibility": json.dumps({"os": os_, "architecture": arch})}],
+            }
+            images.append({
+                "registryId": image.registry_id, "repositoryName": image.repository_name,
+                "imageId": {"imageDigest": image.get_image_digest(), "imageTag": tag},
+                "imageManifest": json.dumps(v1, indent=3), "imageManifestMediaType": _SCHEMA1,
+            })
+        return ActionResult({"images": images, "failures": result.result.get("failures", [])})
+
+    ECRResponse.batch_get_image = batch_get_image
     _PATCHED = True

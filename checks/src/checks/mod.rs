@@ -106,6 +106,7 @@ causes! {
         AppBoundToLocalhost => app_bound_to_localhost: "The app listens on localhost only, so nothing outside the container reaches it",
         HealthCheckGraceTooShort => health_check_grace_too_short: "The load balancer judged the app before it had finished starting",
         SidecarFailed => sidecar_failed: "An essential sidecar (log router, Service Connect or App Mesh proxy, agent) stopped the task",
+        TaskDefinitionInvalid => task_definition_invalid: "The task definition has a mistake ECS reports only at registration, deployment or start (memory, dependsOn, load balancer container, port)",
     }
     image / Image {
         ImageNotFound => image_not_found: "The image repository, tag or digest does not exist",
@@ -150,6 +151,46 @@ causes! {
         ExecTaskRolePermissions => exec_task_role_permissions: "The task role does not allow what ECS Exec's agent needs (ssmmessages, KMS, session logs)",
         ExecNoSsmPath => exec_no_ssm_path: "The task has no network path to Session Manager (ssmmessages) or the session's KMS and log endpoints",
         ExecCallerNotAllowed => exec_caller_not_allowed: "The caller is not allowed ecs:ExecuteCommand on the task",
+    }
+}
+
+/// What a preflight judges: the causes a task definition and its
+/// environment decide before any task runs. The rest need a task that ran
+/// (an exit, a log line, a stop text) and are not asked.
+pub const PREFLIGHT: &[Cause] = &[
+    Cause::TaskDefinitionInvalid,
+    Cause::ImageNotFound,
+    Cause::ImagePlatformMismatch,
+    Cause::ExecutionRoleMissing,
+    Cause::ExecutionRoleNotFound,
+    Cause::ExecutionRoleUntrusted,
+    Cause::ExecutionRolePermissions,
+    Cause::SecretNotFound,
+    Cause::SecretKeyMissing,
+    Cause::LogGroupMissing,
+    Cause::LogConfigInvalid,
+    Cause::NoPublicIp,
+    Cause::NoEgressRoute,
+    Cause::VpcEndpointMissing,
+    Cause::SecurityGroupEgressBlocked,
+    Cause::SecurityGroupIngressClosed,
+    Cause::NaclBlocked,
+    Cause::VpcDnsDisabled,
+    Cause::SubnetIpExhausted,
+    Cause::EfsMountFailed,
+];
+
+impl Cause {
+    /// Does the check of this cause answer `purpose`'s question?
+    pub fn answers(self, purpose: crate::evidence::Purpose) -> bool {
+        use crate::evidence::Purpose;
+        match purpose {
+            Purpose::Exec => self.family() == Family::Exec,
+            Purpose::Preflight => PREFLIGHT.contains(&self),
+            // A registered task definition passed ECS's own validation, and
+            // a task that ran shows what it got wrong.
+            Purpose::Task => self.family() != Family::Exec && self != Cause::TaskDefinitionInvalid,
+        }
     }
 }
 

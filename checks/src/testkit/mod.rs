@@ -12,6 +12,7 @@ pub mod exec;
 pub mod image;
 pub mod lb;
 pub mod net;
+pub mod preflight;
 
 use crate::context::Ctx;
 use crate::evidence::*;

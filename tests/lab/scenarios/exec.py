@@ -91,7 +91,7 @@ def _oncall_user(lab: Lab, group_policy: dict) -> dict:
 
 
 def _ready_line(task: TaskRef, stack, caller: dict) -> dict:
-    return {"cluster": stack.cluster, "task_arn": task.arn, "service": "web", "command": "exec",
+    return {"cluster": stack.cluster, "task_arn": task.arn, "service": "web", "args": ["exec", task.arn],
             "expect_status": "RUNNING", **caller}
 
 

@@ -274,7 +274,7 @@ fn finding(ev: &Evidence, def: &ContainerDefinition, missing: &[MissingSetting])
     let list = |items: Vec<&str>| if items.is_empty() { "none".to_string() } else { items.join(", ") };
     f = f.evidence(format!(
         "task definition {}, container `{}`: environment [{}], secrets [{}]",
-        ev.task_def().map(|td| format!("{}:{}", td.family, td.revision)).unwrap_or_default(),
+        ev.task_def().map(|td| td.label()).unwrap_or_default(),
         def.name,
         list(def.environment.iter().map(|e| e.name.as_str()).collect()),
         list(def.secrets.iter().map(|s| s.name.as_str()).collect()),

@@ -59,7 +59,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         return Finding::new(
             Cause::ExecTaskRolePermissions,
             Strength::Direct,
-            format!("Task definition {}:{} has no task role, and the ECS Exec agent runs with it", td.family, td.revision),
+            format!("Task definition {} has no task role, and the ECS Exec agent runs with it", td.label()),
         )
         .evidence("taskRoleArn is not set: the agent has no identity to open the Session Manager channels with")
         .fix(format!(

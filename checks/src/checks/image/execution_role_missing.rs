@@ -94,9 +94,8 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         Cause::ExecutionRoleMissing,
         strength,
         format!(
-            "Task definition {}:{} has no execution role, but {}",
-            td.family,
-            td.revision,
+            "Task definition {} has no execution role, but {}",
+            td.label(),
             reasons[0]
         ),
     );
