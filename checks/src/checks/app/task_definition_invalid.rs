@@ -11,6 +11,10 @@
 //!   definition, or whose `containerPort` that container does not map;
 //! - a Fargate task definition whose network mode is not `awsvpc`.
 //!
+//! An essential container behind the load balancer without a container
+//! `healthCheck` is noted, not found: ECS then relies on the target group's
+//! health check, which is a sound set-up.
+//!
 //! ## Why it matters
 //! Each one fails late: `RegisterTaskDefinition` or `UpdateService` refuses
 //! it in the pipeline's last step, or the task never starts (a dependency
@@ -167,6 +171,25 @@ fn load_balancers(ctx: &Ctx, td: &TaskDefinition, out: &mut Vec<Mistake>) {
     }
 }
 
+/// Essential containers behind the service's load balancer without a
+/// container health check. Not a mistake -- ECS then judges them by the
+/// target group's health check alone -- so it is said, not found.
+fn unguarded(ctx: &Ctx, td: &TaskDefinition) -> Vec<String> {
+    let Some(service) = ctx.ev.service.value() else { return Vec::new() };
+    let mut out: Vec<String> = Vec::new();
+    for lb in &service.load_balancers {
+        let Some(c) = lb.container_name.as_deref().and_then(|n| td.container(n)) else { continue };
+        let line = format!(
+            "container {} behind the load balancer is essential and has no healthCheck: only the target group's health check judges it",
+            c.name
+        );
+        if c.essential && c.health_check.is_none() && !out.contains(&line) {
+            out.push(line);
+        }
+    }
+    out
+}
+
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let ev = ctx.ev;
     let Some(td) = ev.task_def() else {
@@ -183,11 +206,16 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
             "Set \"networkMode\": \"awsvpc\".".to_string(),
         ));
     }
+    let notes = unguarded(ctx, td);
     let Some(first) = found.first() else {
-        return Verdict::Pass(format!(
+        let mut detail = format!(
             "memory, dependsOn{} and network mode are consistent",
             if ev.service.value().is_some_and(|s| !s.load_balancers.is_empty()) { ", the load balancer's container and port" } else { "" }
-        ));
+        );
+        for note in &notes {
+            detail.push_str(&format!("; note: {note}"));
+        }
+        return Verdict::Pass(detail);
     };
     let title = match found.len() {
         1 => format!("Task definition {}: {}", td.family, first.fact),
@@ -196,6 +224,9 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let mut f = Finding::new(Cause::TaskDefinitionInvalid, Strength::Direct, title);
     for m in &found {
         f = f.evidence(m.fact.clone()).fix(m.fix.clone());
+    }
+    for note in notes {
+        f = f.evidence(format!("note: {note}"));
     }
     f.doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html")
         .into_verdict()
@@ -269,6 +300,7 @@ mod tests {
         }];
         let f = found(check(&ev));
         assert!(f.title.contains("targets web:3000, but web maps port 8080"), "{}", f.title);
+        assert!(f.evidence.iter().any(|e| e.starts_with("note: container web behind the load balancer")), "{:?}", f.evidence);
         assert!(f.fix[0].contains("{\"containerPort\": 3000}"), "{:?}", f.fix);
     }
 }
