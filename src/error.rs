@@ -94,6 +94,13 @@ pub enum DoctorError {
     Throttled(String),
     #[error("could not reach AWS: {0}")]
     Unreachable(String),
+    /// A fact everything else hangs on could not be read (a preflight's service or task definition).
+    #[error("{action} could not be read ({error}): {needed_for}")]
+    Unreadable {
+        action: String,
+        error: String,
+        needed_for: String,
+    },
 }
 
 impl DoctorError {

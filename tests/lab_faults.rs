@@ -72,16 +72,27 @@ fn gaps(report: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The calls everything hangs on in a scenario: `DescribeTasks` for a
+/// task, or those its ready line names (a preflight's service and task
+/// definition).
+fn essential_calls(lab: &Lab) -> Vec<String> {
+    match lab.info["essential_calls"].as_array() {
+        Some(list) => list.iter().filter_map(|a| a.as_str().map(str::to_string)).collect(),
+        None => vec!["ecs:DescribeTasks".to_string()],
+    }
+}
+
 /// Judge a faulted run. `refused` is the one action refused (per-action runs).
 fn judge(
     clean: &Value,
     clean_code: i32,
     faulted: &Run,
     refused: Option<&str>,
+    essential: &[String],
 ) -> (Outcome, String) {
     let Some(report) = &faulted.report else {
-        // Only the call everything hangs on may end the run, with one line.
-        let first_call = refused.is_none_or(|a| a == "ecs:DescribeTasks");
+        // Only a call everything hangs on may end the run, with one line.
+        let first_call = refused.is_none_or(|a| essential.iter().any(|e| e == a));
         let one_line = faulted.stderr.trim().lines().count() == 1;
         return if faulted.code == 3 && first_call && one_line {
             (Outcome::CouldNotRun, faulted.stderr.trim().to_string())
@@ -175,6 +186,7 @@ fn diagnose_under_faults(part: usize, parts: usize) {
             panic!("{scenario}: the clean run made no report: {}", clean.stderr)
         });
         let actions: BTreeSet<String> = lab.calls().into_iter().collect();
+        let essential = essential_calls(&lab);
         let mut tally = [0usize; 4];
         let mut record = |fault: String, (outcome, detail): (Outcome, String)| {
             tally[outcome as usize] += 1;
@@ -191,7 +203,7 @@ fn diagnose_under_faults(part: usize, parts: usize) {
             let faulted = run(&lab);
             record(
                 format!("{action} refused"),
-                judge(&clean_report, clean.code, &faulted, Some(action)),
+                judge(&clean_report, clean.code, &faulted, Some(action), &essential),
             );
         }
         for kind in ["deny", "throttle", "500", "503", "reset"] {
@@ -199,7 +211,7 @@ fn diagnose_under_faults(part: usize, parts: usize) {
             let faulted = run(&lab);
             record(
                 format!("20% {kind} (seed {SEED})"),
-                judge(&clean_report, clean.code, &faulted, None),
+                judge(&clean_report, clean.code, &faulted, None, &essential),
             );
         }
         rows.push(format!(
@@ -273,7 +285,8 @@ fn requests_that_never_answer_end_at_the_deadline() {
                 ));
             }
             let refused = config["action"].as_str();
-            let (outcome, detail) = judge(&clean_report, clean.code, &faulted, refused);
+            let (outcome, detail) =
+                judge(&clean_report, clean.code, &faulted, refused, &essential_calls(&lab));
             if outcome == Outcome::Wrong {
                 wrong.push(format!("{scenario} with {fault}: {detail}"));
             }

@@ -131,22 +131,23 @@ fn a_service_whose_subnets_have_no_way_out() {
 #[test]
 fn task_definition_files_are_judged_before_they_are_registered() {
     let lab = Lab::start("preflight-ready");
-    let cases: Vec<(&str, Box<dyn FnOnce(&mut Value)>)> = vec![
-        ("image-platform-mismatch", Box::new(|td: &mut Value| {
+    type Edit = fn(&mut Value);
+    let cases: Vec<(&str, Edit)> = vec![
+        ("image-platform-mismatch", |td: &mut Value| {
             td["runtimePlatform"]["cpuArchitecture"] = "ARM64".into();
-        })),
-        ("execution-role-missing", Box::new(|td: &mut Value| {
+        }),
+        ("execution-role-missing", |td: &mut Value| {
             td.as_object_mut().unwrap().remove("executionRoleArn");
-        })),
-        ("log-config-invalid", Box::new(|td: &mut Value| {
+        }),
+        ("log-config-invalid", |td: &mut Value| {
             td["containerDefinitions"][0]["logConfiguration"]["options"]
                 .as_object_mut()
                 .unwrap()
                 .remove("awslogs-region");
-        })),
-        ("task-definition-invalid", Box::new(|td: &mut Value| {
+        }),
+        ("task-definition-invalid", |td: &mut Value| {
             td["containerDefinitions"][0]["memoryReservation"] = 1024.into();
-        })),
+        }),
     ];
     for (expected, edit) in cases {
         let file = td_file(&lab, edit);
@@ -224,4 +225,17 @@ fn the_documented_policy_is_enough_and_a_refused_read_is_a_gap_not_a_pass() {
     assert_eq!(code, 4, "{report:#}");
     let gaps: Vec<&str> = report["gaps"].as_array().unwrap().iter().filter_map(|g| g["action"].as_str()).collect();
     assert_eq!(gaps, vec!["ecr:DescribeImages"]);
+
+    // Without the service there is nothing to judge: one line, exit 3.
+    let mut policy: Value = serde_json::from_str(DOCUMENTED).unwrap();
+    policy["Statement"][0]["Action"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|a| a != "ecs:DescribeServices");
+    let lab = Lab::start_with_policy("preflight-ready", &policy.to_string());
+    let out = lab.run(&["preflight", "--service", "web", "--cluster", "prod", "--region", "us-east-1"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("ecs:DescribeServices could not be read"), "{stderr}");
 }

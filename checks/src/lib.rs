@@ -218,22 +218,23 @@ mod meta_tests {
         assert_eq!(report.verdict, Conclusion::NoFailure);
         assert_eq!(report.purpose, Purpose::Preflight);
 
-        let breakages: Vec<(Cause, Box<dyn Fn(&mut Evidence)>)> = vec![
-            (Cause::ImageNotFound, Box::new(|ev| ev.images[0].ecr = Fact::gathered(testkit::image::ecr_image("v2", false)))),
-            (Cause::LogGroupMissing, Box::new(|ev| ev.log_groups[0].group = Fact::absent("log group /ecs/web does not exist"))),
-            (Cause::ExecutionRoleNotFound, Box::new(|ev| ev.execution_role = Fact::absent("role ecsTaskExecutionRole does not exist"))),
-            (Cause::NoEgressRoute, Box::new(|ev| {
+        type Breakage = fn(&mut Evidence);
+        let breakages: Vec<(Cause, Breakage)> = vec![
+            (Cause::ImageNotFound, |ev| ev.images[0].ecr = Fact::gathered(testkit::image::ecr_image("v2", false))),
+            (Cause::LogGroupMissing, |ev| ev.log_groups[0].group = Fact::absent("log group /ecs/web does not exist")),
+            (Cause::ExecutionRoleNotFound, |ev| ev.execution_role = Fact::absent("role ecsTaskExecutionRole does not exist")),
+            (Cause::NoEgressRoute, |ev| {
                 if let Some(tables) = ev.network.route_tables.value_mut() {
                     for t in tables.iter_mut() {
                         t.routes.retain(|r| r.destination_cidr.as_deref() != Some("0.0.0.0/0"));
                     }
                 }
-            })),
-            (Cause::TaskDefinitionInvalid, Box::new(|ev| {
+            }),
+            (Cause::TaskDefinitionInvalid, |ev| {
                 if let Some(td) = ev.task_definition.value_mut() {
                     td.containers[0].memory = Some(4096);
                 }
-            })),
+            }),
         ];
         for (cause, breakage) in breakages {
             let mut ev = testkit::preflight::clean();

@@ -499,6 +499,9 @@ pub async fn preflight(args: &PreflightArgs) -> Result<Evidence, DoctorError> {
                         collector.region
                     )))
                 }
+                Fact::Denied { action, error } | Fact::Failed { action, error } => {
+                    return Err(unreadable(action, error, args, "a preflight of a service needs its task definition and network configuration"));
+                }
                 Fact::Gathered { value } => {
                     task.group = Some(format!("service:{}", value.name));
                     task.launch_type = value.launch_type.clone();
@@ -546,11 +549,19 @@ pub async fn preflight(args: &PreflightArgs) -> Result<Evidence, DoctorError> {
         {
             task.launch_type = Some("FARGATE".into());
         }
-    } else if let Fact::Absent { detail } = &task_definition {
-        return Err(DoctorError::BadInput(format!(
-            "task definition {}: {detail}",
-            task.task_definition_arn
-        )));
+    } else {
+        match &task_definition {
+            Fact::Absent { detail } => {
+                return Err(DoctorError::BadInput(format!(
+                    "task definition {}: {detail}",
+                    task.task_definition_arn
+                )))
+            }
+            Fact::Denied { action, error } | Fact::Failed { action, error } => {
+                return Err(unreadable(action, error, args, "a preflight judges the task definition"))
+            }
+            Fact::NotApplicable { .. } | Fact::Gathered { .. } => {}
+        }
     }
     if service.value().is_none() && args.subnets.is_empty() {
         return Err(DoctorError::BadInput(
@@ -581,6 +592,18 @@ pub async fn preflight(args: &PreflightArgs) -> Result<Evidence, DoctorError> {
     };
     let eni = Fact::not_applicable("no task has run yet");
     Ok(gather(collector, task, task_definition, service, eni, inputs, Purpose::Preflight).await)
+}
+
+/// A call a preflight cannot do without failed: the credentials were
+/// refused, or the fact is unreadable (one line, exit 3).
+fn unreadable(action: &str, error: &str, args: &PreflightArgs, needed_for: &str) -> DoctorError {
+    credentials_rejected(error, args.aws.profile.as_deref()).unwrap_or_else(|| {
+        DoctorError::Unreadable {
+            action: action.to_string(),
+            error: error.to_string(),
+            needed_for: needed_for.to_string(),
+        }
+    })
 }
 
 /// Everything after the task itself: what `purpose` needs, concurrently.

@@ -34,4 +34,6 @@ def preflight_ready(lab: Lab) -> dict:
         "image": stack.image_uri,
         "execution_role_arn": stack.execution_role_arn,
         "args": ["preflight", "--service", "web", "--cluster", stack.cluster, "--region", lab.region],
+        # Without these there is nothing to judge: the run ends in one line (exit 3).
+        "essential_calls": ["ecs:DescribeServices", "ecs:DescribeTaskDefinition"],
     }
