@@ -111,20 +111,28 @@ pub struct TaskArgs {
     /// Write the collected (redacted) evidence to FILE, for `ecs-doctor replay`.
     #[arg(long, value_name = "FILE")]
     pub save_evidence: Option<PathBuf>,
-    /// The task's subnet, when AWS no longer holds it (repeatable; marked as assumed).
-    #[arg(long = "subnet", value_name = "SUBNET_ID")]
-    pub subnets: Vec<String>,
-    /// The task's security group, when AWS no longer holds it (repeatable; marked as assumed).
-    #[arg(long = "security-group", value_name = "SG_ID")]
-    pub security_groups: Vec<String>,
-    /// Whether the task had a public IP, when AWS no longer says.
-    #[arg(long, value_parser = parse_enabled)]
-    pub assign_public_ip: Option<bool>,
+    #[command(flatten)]
+    pub placement: PlacementArgs,
     /// For a running task: where inbound traffic comes from.
     #[arg(long = "from", value_name = "CIDR", default_value = "0.0.0.0/0")]
     pub from_cidr: String,
     #[command(flatten)]
     pub render: RenderArgs,
+}
+
+/// Where a task ran (when AWS no longer holds it) or would run (preflight
+/// without a service); values given here are marked as assumed.
+#[derive(Debug, Args, Clone)]
+pub struct PlacementArgs {
+    /// The task's subnet (repeatable).
+    #[arg(long = "subnet", value_name = "SUBNET_ID")]
+    pub subnets: Vec<String>,
+    /// The task's security group (repeatable).
+    #[arg(long = "security-group", value_name = "SG_ID")]
+    pub security_groups: Vec<String>,
+    /// Whether the task has a public IP: ENABLED or DISABLED (AWS's default).
+    #[arg(long, value_parser = parse_enabled)]
+    pub assign_public_ip: Option<bool>,
 }
 
 /// How to reach AWS, as the AWS CLI takes it.
@@ -175,15 +183,8 @@ pub struct PreflightArgs {
     /// A task definition JSON file (register-task-definition input), `-` for standard input.
     #[arg(long, value_name = "FILE")]
     pub file: Option<PathBuf>,
-    /// The subnet tasks would run in (repeatable), when there is no --service.
-    #[arg(long = "subnet", value_name = "SUBNET_ID")]
-    pub subnets: Vec<String>,
-    /// The security group tasks would have (repeatable).
-    #[arg(long = "security-group", value_name = "SG_ID")]
-    pub security_groups: Vec<String>,
-    /// Whether tasks would get a public IP (ENABLED or DISABLED; default DISABLED).
-    #[arg(long, value_parser = parse_enabled)]
-    pub assign_public_ip: Option<bool>,
+    #[command(flatten)]
+    pub placement: PlacementArgs,
     #[command(flatten)]
     pub aws: AwsArgs,
     #[command(flatten)]

@@ -460,9 +460,9 @@ pub async fn collect(
 
     let inputs = Inputs {
         from_cidr: Some(args.from_cidr.clone()),
-        subnets: args.subnets.clone(),
-        security_groups: args.security_groups.clone(),
-        assign_public_ip: args.assign_public_ip,
+        subnets: args.placement.subnets.clone(),
+        security_groups: args.placement.security_groups.clone(),
+        assign_public_ip: args.placement.assign_public_ip,
         log_lines: args.log_lines,
     };
     Ok(gather(collector, task, task_definition, service, eni, inputs, purpose).await)
@@ -492,32 +492,24 @@ pub async fn preflight(args: &PreflightArgs) -> Result<Evidence, DoctorError> {
     let service = match (&args.service, &args.cluster) {
         (Some(name), Some(cluster)) => {
             let service = ecs::service_named(&collector, cluster, name).await;
-            match &service {
-                Fact::Absent { detail } => {
-                    return Err(DoctorError::BadInput(format!(
-                        "{detail} in cluster {cluster} ({})",
+            let found = required(
+                &service,
+                |detail| format!("{detail} in cluster {cluster} ({})", collector.region),
+                args,
+                "a preflight of a service needs its task definition and network configuration",
+            )?;
+            if let Some(value) = found {
+                task.group = Some(format!("service:{}", value.name));
+                task.launch_type = value.launch_type.clone();
+                task.platform_version = value.platform_version.clone();
+                // The service ARN names the cluster's account.
+                if let Some(account) = value.arn.split(':').nth(4).filter(|_| !cluster.starts_with("arn:")) {
+                    task.cluster_arn = format!(
+                        "arn:{}:ecs:{}:{account}:cluster/{cluster}",
+                        ecs_doctor_checks::iam::permissions::partition(&collector.region),
                         collector.region
-                    )))
+                    );
                 }
-                Fact::Denied { action, error } | Fact::Failed { action, error } => {
-                    return Err(unreadable(action, error, args, "a preflight of a service needs its task definition and network configuration"));
-                }
-                Fact::Gathered { value } => {
-                    task.group = Some(format!("service:{}", value.name));
-                    task.launch_type = value.launch_type.clone();
-                    task.platform_version = value.platform_version.clone();
-                    if let Some(arn) = value.arn.strip_prefix("arn:") {
-                        // The service ARN names the cluster's account.
-                        task.cluster_arn = match arn.split(':').nth(3) {
-                            Some(account) if !cluster.starts_with("arn:") => format!(
-                                "arn:aws:ecs:{}:{account}:cluster/{cluster}",
-                                collector.region
-                            ),
-                            _ => cluster.clone(),
-                        };
-                    }
-                }
-                _ => {}
             }
             service
         }
@@ -550,20 +542,16 @@ pub async fn preflight(args: &PreflightArgs) -> Result<Evidence, DoctorError> {
             task.launch_type = Some("FARGATE".into());
         }
     } else {
-        match &task_definition {
-            Fact::Absent { detail } => {
-                return Err(DoctorError::BadInput(format!(
-                    "task definition {}: {detail}",
-                    task.task_definition_arn
-                )))
-            }
-            Fact::Denied { action, error } | Fact::Failed { action, error } => {
-                return Err(unreadable(action, error, args, "a preflight judges the task definition"))
-            }
-            Fact::NotApplicable { .. } | Fact::Gathered { .. } => {}
-        }
+        let name = task.task_definition_arn.clone();
+        required(
+            &task_definition,
+            |detail| format!("task definition {name}: {detail}"),
+            args,
+            "a preflight judges the task definition",
+        )?;
     }
-    if service.value().is_none() && args.subnets.is_empty() {
+    let placement = &args.placement;
+    if service.value().is_none() && placement.subnets.is_empty() {
         return Err(DoctorError::BadInput(
             "give --service (its network configuration) or --subnet and --security-group: the network is part of what a preflight checks".into(),
         ));
@@ -582,28 +570,42 @@ pub async fn preflight(args: &PreflightArgs) -> Result<Evidence, DoctorError> {
     };
     let inputs = Inputs {
         from_cidr: None,
-        subnets: args.subnets.clone(),
-        security_groups: args.security_groups.clone(),
+        subnets: placement.subnets.clone(),
+        security_groups: placement.security_groups.clone(),
         // AWS defaults assignPublicIp to DISABLED.
-        assign_public_ip: args
+        assign_public_ip: placement
             .assign_public_ip
-            .or_else(|| (!args.subnets.is_empty()).then_some(false)),
+            .or_else(|| (!placement.subnets.is_empty()).then_some(false)),
         log_lines: 0,
     };
     let eni = Fact::not_applicable("no task has run yet");
     Ok(gather(collector, task, task_definition, service, eni, inputs, Purpose::Preflight).await)
 }
 
-/// A call a preflight cannot do without failed: the credentials were
-/// refused, or the fact is unreadable (one line, exit 3).
-fn unreadable(action: &str, error: &str, args: &PreflightArgs, needed_for: &str) -> DoctorError {
-    credentials_rejected(error, args.aws.profile.as_deref()).unwrap_or_else(|| {
-        DoctorError::Unreadable {
-            action: action.to_string(),
-            error: error.to_string(),
-            needed_for: needed_for.to_string(),
+/// A fact a preflight cannot do without: its value (none when not
+/// applicable), or the one-line error that ends the run. What the user named
+/// and AWS does not know is bad input (`absent` words it); a refused or
+/// failed call is the run failing (exit 3), or the credentials refused.
+fn required<'f, T>(
+    fact: &'f Fact<T>,
+    absent: impl FnOnce(&str) -> String,
+    args: &PreflightArgs,
+    needed_for: &str,
+) -> Result<Option<&'f T>, DoctorError> {
+    match fact {
+        Fact::Gathered { value } => Ok(Some(value)),
+        Fact::NotApplicable { .. } => Ok(None),
+        Fact::Absent { detail } => Err(DoctorError::BadInput(absent(detail))),
+        Fact::Denied { action, error } | Fact::Failed { action, error } => {
+            Err(credentials_rejected(error, args.aws.profile.as_deref()).unwrap_or_else(|| {
+                DoctorError::Unreadable {
+                    action: action.to_string(),
+                    error: error.to_string(),
+                    needed_for: needed_for.to_string(),
+                }
+            }))
         }
-    })
+    }
 }
 
 /// Everything after the task itself: what `purpose` needs, concurrently.

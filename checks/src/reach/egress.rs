@@ -730,16 +730,10 @@ pub(super) fn net_multi(net: &Net<'_>) -> bool {
 
 /// Every egress path the task needed to start, per subnet and destination.
 pub(super) fn egress_scope(ev: &Evidence, stops: &StopTexts) -> Scope {
-    match on_fargate(ev) {
-        Some(false) => {
-            return Scope::Skipped(
-                "not a Fargate task: image, secret and log traffic goes through the container instance, not the task ENI".into(),
-            )
-        }
-        None => return Scope::Unknown("the launch type is unknown".into()),
-        Some(true) => {}
-    }
-    let net = match Net::new(ev) {
+    let net = match fargate_net(
+        ev,
+        "not a Fargate task: image, secret and log traffic goes through the container instance, not the task ENI",
+    ) {
         Ok(n) => n,
         Err(scope) => return scope,
     };
@@ -764,6 +758,16 @@ pub(super) fn egress_scope(ev: &Evidence, stops: &StopTexts) -> Scope {
         }
     }
     Scope::Paths(paths)
+}
+
+/// The task's network, for paths that leave through its own ENI: only a
+/// Fargate task's do (`not_fargate` says where the others' traffic goes).
+pub(super) fn fargate_net<'a>(ev: &'a Evidence, not_fargate: &str) -> Result<Net<'a>, Scope> {
+    match on_fargate(ev) {
+        Some(false) => Err(Scope::Skipped(not_fargate.into())),
+        None => Err(Scope::Unknown("the launch type is unknown".into())),
+        Some(true) => Net::new(ev),
+    }
 }
 
 /// The task's network interface, the first hop of every path from the task.

@@ -72,16 +72,10 @@ pub(super) fn exec_scope(ev: &Evidence) -> Scope {
     if ev.purpose != Purpose::Exec {
         return Scope::Skipped("not an ECS Exec diagnosis".into());
     }
-    match on_fargate(ev) {
-        Some(false) => {
-            return Scope::Skipped(
-                "not a Fargate task: the agent's traffic leaves through the container instance, whose routes ecs-doctor does not read".into(),
-            )
-        }
-        None => return Scope::Unknown("the launch type is unknown".into()),
-        Some(true) => {}
-    }
-    let net = match Net::new(ev) {
+    let net = match fargate_net(
+        ev,
+        "not a Fargate task: the agent's traffic leaves through the container instance, whose routes ecs-doctor does not read",
+    ) {
         Ok(n) => n,
         Err(scope) => return scope,
     };

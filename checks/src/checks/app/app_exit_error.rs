@@ -217,6 +217,10 @@ fn exit_finding(ev: &Evidence, container: &Container, stop: StopCode) -> Finding
             "a more specific cause explains this exit: \"{}\" means the image was built for another CPU architecture (image-platform-mismatch)",
             l.message.trim()
         ));
+    } else if let Some(foreign) = crate::checks::image::image_platform_mismatch::foreign_image(ev, &container.name) {
+        f = f.against(format!(
+            "a more specific cause explains this exit: {foreign} (image-platform-mismatch)"
+        ));
     }
     if let Some(l) = lines
         .iter()

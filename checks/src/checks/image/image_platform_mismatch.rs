@@ -38,7 +38,7 @@ use crate::stops::Detail;
 use crate::text::contains_any;
 
 use crate::codes::Cause;
-use crate::evidence::{Fact, Platform};
+use crate::evidence::{Evidence, Fact, Platform};
 use crate::report::{Finding, Strength, Verdict};
 
 /// The task's platform as OCI names it: (`linux`, `amd64`).
@@ -62,6 +62,18 @@ fn ecs_arch(arch: &str) -> String {
         "arm64" => "ARM64".into(),
         other => other.to_string(),
     }
+}
+
+/// When the image of `container` is known (from its manifest) not to
+/// support the task's platform: what it supports and what the task is, for
+/// the checks a foreign-architecture binary makes fire first (an exit).
+pub(crate) fn foreign_image(ev: &Evidence, container: &str) -> Option<String> {
+    let td = ev.task_def()?;
+    let (os, arch) = task_platform(td.cpu_architecture.as_deref(), td.os_family.as_deref());
+    let img = ev.images.iter().find(|i| i.container == container)?;
+    let platforms = img.ecr.value()?.found.as_ref()?.platforms.value()?;
+    let foreign = !platforms.is_empty() && !platforms.iter().any(|p| p.os == os && p.architecture == arch);
+    foreign.then(|| format!("its image {} is {} only and the task is {os}/{arch}", img.image, describe(platforms)))
 }
 
 fn describe(platforms: &[Platform]) -> String {
@@ -213,7 +225,14 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         a.dedup();
         a
     };
-    let strength = if signal.is_some() {
+    // A foreign binary either fails the pull's platform match or starts and
+    // dies at once: a container of that image that exited shows it as well.
+    let exited = ev
+        .task
+        .containers
+        .iter()
+        .find(|c| c.name == *container && c.exit_code.is_some_and(|code| code != 0));
+    let strength = if signal.is_some() || exited.is_some() {
         Strength::Direct
     } else {
         Strength::Corroborating
@@ -233,6 +252,13 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     }
     if let Some((c, l)) = &log_line {
         finding = finding.evidence(format!("container {c} log: \"{l}\""));
+    }
+    if let Some(c) = exited {
+        finding = finding.evidence(format!(
+            "container {} started and exited with code {}, as a binary for another architecture does",
+            c.name,
+            c.exit_code.unwrap_or_default()
+        ));
     }
     for (c, i, p) in &mismatched {
         finding = finding.evidence(format!(
@@ -278,6 +304,35 @@ mod tests {
                 .map(|(os, arch)| Platform { os: (*os).into(), architecture: (*arch).into(), variant: None })
                 .collect(),
         );
+    }
+
+    /// The kit's task, stopped after `web` exited 1, its image arm64 only.
+    fn exited_on_an_arm64_image() -> Evidence {
+        let mut ev = crate::testkit::EvidenceExt::exit(healthy(), "web", Some(1), None);
+        ev.task.last_status = "STOPPED".into();
+        ev.task.stop_code = Some("EssentialContainerExited".into());
+        ev.task.stopped_reason = Some("Essential container in task exited".into());
+        platforms(&mut ev, &[("linux", "arm64")]);
+        ev
+    }
+
+    #[test]
+    fn a_foreign_manifest_and_an_exit_convict_without_the_log() {
+        let mut ev = exited_on_an_arm64_image();
+        ev.logs = vec![ContainerLogs {
+            container: "web".into(),
+            driver: "awslogs".into(),
+            lines: Fact::Denied { action: "logs:GetLogEvents".into(), error: "AccessDeniedException".into() },
+            ..Default::default()
+        }];
+        let f = crate::testkit::found(check(&ev));
+        assert_eq!(f.strength, Strength::Direct);
+        assert!(f.evidence.iter().any(|e| e.contains("started and exited with code 1")), "{:?}", f.evidence);
+        // The generic exit ranks below it, saying why.
+        let report = crate::diagnose(&ev, "test");
+        assert_eq!(report.candidates[0].code, Cause::ImagePlatformMismatch, "{:#?}", report.candidates);
+        let exit = report.candidates.iter().find(|c| c.code == Cause::AppExitError).expect("the exit is still named");
+        assert!(exit.against.iter().any(|a| a.contains("is linux/arm64 only and the task is linux/amd64")), "{:?}", exit.against);
     }
 
     #[test]
