@@ -42,7 +42,10 @@ fn blocked(scenario: &str, expected: &str) -> (Lab, Value) {
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(top_code(&report), expected, "{report:#}");
     assert_eq!(report["candidates"][0]["family"], "exec");
-    assert!(report["next_step"].is_null(), "no command for a blocked task");
+    assert!(
+        report["next_step"].is_null(),
+        "no command for a blocked task"
+    );
     (lab, report)
 }
 
@@ -58,27 +61,42 @@ fn a_ready_task_gets_the_command_to_run() {
         format!("aws ecs execute-command --region us-east-1 --cluster prod --task {task_id} --container web --interactive --command \"/bin/sh\"")
     );
     let paths = report["network_paths"].to_string();
-    assert!(paths.contains("ssmmessages.us-east-1.amazonaws.com"), "{paths}");
-    assert!(report["gaps"].as_array().unwrap().is_empty(), "{:#}", report["gaps"]);
+    assert!(
+        paths.contains("ssmmessages.us-east-1.amazonaws.com"),
+        "{paths}"
+    );
+    assert!(
+        report["gaps"].as_array().unwrap().is_empty(),
+        "{:#}",
+        report["gaps"]
+    );
 }
 
 #[test]
 fn a_task_started_without_exec() {
     let (_lab, report) = blocked("exec-not-enabled", "exec-not-enabled");
-    assert!(top_lines(&report, "fix").contains("--service web --enable-execute-command --force-new-deployment"));
+    assert!(top_lines(&report, "fix")
+        .contains("--service web --enable-execute-command --force-new-deployment"));
 }
 
 #[test]
 fn an_agent_stopped_by_a_read_only_root_file_system() {
     let (_lab, report) = blocked("exec-agent-not-running", "exec-agent-not-running");
     let evidence = top_lines(&report, "evidence");
-    assert!(evidence.contains("read-only file system") && evidence.contains("readonlyRootFilesystem = true"), "{evidence}");
+    assert!(
+        evidence.contains("read-only file system")
+            && evidence.contains("readonlyRootFilesystem = true"),
+        "{evidence}"
+    );
 }
 
 #[test]
 fn a_task_role_without_the_channels_or_the_cluster_key() {
     let (lab, report) = blocked("exec-task-role-permissions", "exec-task-role-permissions");
-    assert!(top_title(&report).contains("ssmmessages:CreateControlChannel") && top_title(&report).contains("kms:Decrypt"));
+    assert!(
+        top_title(&report).contains("ssmmessages:CreateControlChannel")
+            && top_title(&report).contains("kms:Decrypt")
+    );
     assert!(top_lines(&report, "evidence").contains(lab.get("kms_key_id")));
     assert!(top_lines(&report, "fix").contains("put-role-policy --role-name web-task"));
 }
@@ -92,7 +110,11 @@ fn a_vpc_without_a_way_to_ssmmessages() {
 #[test]
 fn a_caller_whose_group_does_not_allow_execute_command() {
     let (_lab, report) = blocked("exec-caller-not-allowed", "exec-caller-not-allowed");
-    assert!(top_title(&report).contains("user bob"), "{}", top_title(&report));
+    assert!(
+        top_title(&report).contains("user bob"),
+        "{}",
+        top_title(&report)
+    );
     assert!(top_lines(&report, "fix").contains("put-user-policy --user-name bob"));
 }
 
@@ -112,7 +134,11 @@ fn the_documented_policy_reads_everything_exec_needs() {
     let lab = Lab::start_with_policy("exec-ready", &caller_policy(None));
     let (code, report) = lab.json_of("exec", &[]);
     assert_eq!(code, 0, "{report:#}");
-    assert!(report["gaps"].as_array().unwrap().is_empty(), "{:#}", report["gaps"]);
+    assert!(
+        report["gaps"].as_array().unwrap().is_empty(),
+        "{:#}",
+        report["gaps"]
+    );
 }
 
 #[test]
@@ -125,9 +151,23 @@ fn an_unreadable_cluster_or_caller_is_undecided_not_ready() {
         let (code, report) = lab.json_of("exec", &[]);
         assert_eq!(code, 4, "without {action}: {report:#}");
         assert!(report["next_step"].is_null());
-        let gaps: Vec<&str> = report["gaps"].as_array().unwrap().iter().filter_map(|g| g["action"].as_str()).collect();
+        let gaps: Vec<&str> = report["gaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|g| g["action"].as_str())
+            .collect();
         assert_eq!(gaps, vec![action], "{report:#}");
-        let status = report["checks"].as_array().unwrap().iter().find(|c| c["id"] == check).unwrap()["status"].clone();
-        assert_eq!(status, "inconclusive", "{check} without {action}: {report:#}");
+        let status = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == check)
+            .unwrap()["status"]
+            .clone();
+        assert_eq!(
+            status, "inconclusive",
+            "{check} without {action}: {report:#}"
+        );
     }
 }

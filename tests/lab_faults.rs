@@ -77,7 +77,10 @@ fn gaps(report: &Value) -> Vec<String> {
 /// definition).
 fn essential_calls(lab: &Lab) -> Vec<String> {
     match lab.info["essential_calls"].as_array() {
-        Some(list) => list.iter().filter_map(|a| a.as_str().map(str::to_string)).collect(),
+        Some(list) => list
+            .iter()
+            .filter_map(|a| a.as_str().map(str::to_string))
+            .collect(),
         None => vec!["ecs:DescribeTasks".to_string()],
     }
 }
@@ -203,7 +206,13 @@ fn diagnose_under_faults(part: usize, parts: usize) {
             let faulted = run(&lab);
             record(
                 format!("{action} refused"),
-                judge(&clean_report, clean.code, &faulted, Some(action), &essential),
+                judge(
+                    &clean_report,
+                    clean.code,
+                    &faulted,
+                    Some(action),
+                    &essential,
+                ),
             );
         }
         for kind in ["deny", "throttle", "500", "503", "reset"] {
@@ -285,8 +294,13 @@ fn requests_that_never_answer_end_at_the_deadline() {
                 ));
             }
             let refused = config["action"].as_str();
-            let (outcome, detail) =
-                judge(&clean_report, clean.code, &faulted, refused, &essential_calls(&lab));
+            let (outcome, detail) = judge(
+                &clean_report,
+                clean.code,
+                &faulted,
+                refused,
+                &essential_calls(&lab),
+            );
             if outcome == Outcome::Wrong {
                 wrong.push(format!("{scenario} with {fault}: {detail}"));
             }

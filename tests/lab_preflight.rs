@@ -110,11 +110,22 @@ fn a_healthy_service_passes_and_its_next_revision_would_not_start() {
         .bind(|| insta::assert_snapshot!("preflight_ready", markdown(&lab, &service)));
 
     let next = lab.get("next_revision");
-    let with_next = ["--service", "web", "--cluster", "prod", "--task-definition", next];
+    let with_next = [
+        "--service",
+        "web",
+        "--cluster",
+        "prod",
+        "--task-definition",
+        next,
+    ];
     let (code, report) = preflight(&lab, &with_next);
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(top_code(&report), "image-not-found");
-    assert!(top_title(&report).starts_with("Will fail: Tag `v3` does not exist"), "{}", top_title(&report));
+    assert!(
+        top_title(&report).starts_with("Will fail: Tag `v3` does not exist"),
+        "{}",
+        top_title(&report)
+    );
     assert_eq!(report["task"]["task_definition"], next);
     snapshot_settings()
         .bind(|| insta::assert_snapshot!("preflight_next_revision", markdown(&lab, &with_next)));
@@ -154,7 +165,12 @@ fn task_definition_files_are_judged_before_they_are_registered() {
         let (code, report) = file_on_subnet(&lab, &file);
         assert_eq!(code, 1, "{expected}: {report:#}");
         assert_eq!(top_code(&report), expected, "{report:#}");
-        assert_eq!(codes(&report).len(), 1, "one mistake, one finding: {:?}", codes(&report));
+        assert_eq!(
+            codes(&report).len(),
+            1,
+            "one mistake, one finding: {:?}",
+            codes(&report)
+        );
     }
     // The same file, unchanged, would start.
     let file = td_file(&lab, |_| {});
@@ -180,7 +196,10 @@ fn a_file_against_the_service_meets_its_load_balancer() {
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(top_code(&report), "task-definition-invalid");
     let evidence = common::top_lines(&report, "evidence");
-    assert!(evidence.contains("targets web:3000, but web maps port 8080"), "{evidence}");
+    assert!(
+        evidence.contains("targets web:3000, but web maps port 8080"),
+        "{evidence}"
+    );
     assert!(evidence.contains("envoy has no healthCheck"), "{evidence}");
     let text = markdown(&lab, &args).replace(&path, "[file]");
     snapshot_settings().bind(|| insta::assert_snapshot!("preflight_file_against_service", text));
@@ -193,10 +212,27 @@ fn bad_input_is_one_line_and_exit_2() {
     std::fs::write(garbage.path(), "{\"family\": \"web\"}").unwrap();
     let path = garbage.path().to_str().unwrap().to_string();
     for (args, says) in [
-        (vec!["preflight", "--file", &path, "--subnet", "subnet-1"], "no containerDefinitions"),
+        (
+            vec!["preflight", "--file", &path, "--subnet", "subnet-1"],
+            "no containerDefinitions",
+        ),
         (vec!["preflight", "--task-definition", "web:1"], "--subnet"),
-        (vec!["preflight", "--service", "api", "--cluster", "prod"], "service api"),
-        (vec!["preflight", "--service", "web", "--cluster", "prod", "--task-definition", "nope:9"], "task definition nope:9"),
+        (
+            vec!["preflight", "--service", "api", "--cluster", "prod"],
+            "service api",
+        ),
+        (
+            vec![
+                "preflight",
+                "--service",
+                "web",
+                "--cluster",
+                "prod",
+                "--task-definition",
+                "nope:9",
+            ],
+            "task definition nope:9",
+        ),
     ] {
         let mut args = args;
         args.extend(["--region", lab.get("region")]);
@@ -213,7 +249,11 @@ fn the_documented_policy_is_enough_and_a_refused_read_is_a_gap_not_a_pass() {
     let lab = Lab::start_with_policy("preflight-ready", DOCUMENTED);
     let (code, report) = preflight(&lab, &["--service", "web", "--cluster", "prod"]);
     assert_eq!(code, 0, "{report:#}");
-    assert!(report["gaps"].as_array().unwrap().is_empty(), "{:#}", report["gaps"]);
+    assert!(
+        report["gaps"].as_array().unwrap().is_empty(),
+        "{:#}",
+        report["gaps"]
+    );
 
     let mut policy: Value = serde_json::from_str(DOCUMENTED).unwrap();
     policy["Statement"][0]["Action"]
@@ -223,7 +263,12 @@ fn the_documented_policy_is_enough_and_a_refused_read_is_a_gap_not_a_pass() {
     let lab = Lab::start_with_policy("preflight-ready", &policy.to_string());
     let (code, report) = preflight(&lab, &["--service", "web", "--cluster", "prod"]);
     assert_eq!(code, 4, "{report:#}");
-    let gaps: Vec<&str> = report["gaps"].as_array().unwrap().iter().filter_map(|g| g["action"].as_str()).collect();
+    let gaps: Vec<&str> = report["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|g| g["action"].as_str())
+        .collect();
     assert_eq!(gaps, vec!["ecr:DescribeImages"]);
 
     // Without the service there is nothing to judge: one line, exit 3.
@@ -233,9 +278,20 @@ fn the_documented_policy_is_enough_and_a_refused_read_is_a_gap_not_a_pass() {
         .unwrap()
         .retain(|a| a != "ecs:DescribeServices");
     let lab = Lab::start_with_policy("preflight-ready", &policy.to_string());
-    let out = lab.run(&["preflight", "--service", "web", "--cluster", "prod", "--region", "us-east-1"]);
+    let out = lab.run(&[
+        "preflight",
+        "--service",
+        "web",
+        "--cluster",
+        "prod",
+        "--region",
+        "us-east-1",
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("ecs:DescribeServices could not be read"), "{stderr}");
+    assert!(
+        stderr.contains("ecs:DescribeServices could not be read"),
+        "{stderr}"
+    );
 }

@@ -192,12 +192,23 @@ mod meta_tests {
     #[test]
     fn an_exec_diagnosis_runs_the_exec_checks_only_and_a_ready_task_gets_the_command() {
         let report = diagnose(&testkit::exec::ready(), "test");
-        assert!(report.checks.iter().all(|c| c.id.starts_with("exec-")), "{:?}", report.checks);
+        assert!(
+            report.checks.iter().all(|c| c.id.starts_with("exec-")),
+            "{:?}",
+            report.checks
+        );
         assert_eq!(report.checks.len(), 5);
         assert_eq!(report.verdict, Conclusion::NoFailure, "{:?}", report.checks);
         let line = report.next_step.expect("the execute-command line");
         assert!(line.contains("--cluster prod --task 0123456789abcdef0123456789abcdef --container web --interactive"), "{line}");
-        assert!(report.network_paths.iter().any(|p| p.destination.contains("ssmmessages")), "{:?}", report.network_paths);
+        assert!(
+            report
+                .network_paths
+                .iter()
+                .any(|p| p.destination.contains("ssmmessages")),
+            "{:?}",
+            report.network_paths
+        );
 
         let mut blocked = testkit::exec::ready();
         blocked.task.enable_execute_command = Some(false);
@@ -213,20 +224,31 @@ mod meta_tests {
         let report = diagnose(&testkit::preflight::clean(), "test");
         let ids: Vec<&str> = report.checks.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids.len(), checks::PREFLIGHT.len(), "{ids:?}");
-        let not_passed: Vec<_> = report.checks.iter().filter(|c| c.status != CheckStatus::Pass && c.status != CheckStatus::Skipped).collect();
+        let not_passed: Vec<_> = report
+            .checks
+            .iter()
+            .filter(|c| c.status != CheckStatus::Pass && c.status != CheckStatus::Skipped)
+            .collect();
         assert!(not_passed.is_empty(), "{not_passed:#?}");
         assert_eq!(report.verdict, Conclusion::NoFailure);
         assert_eq!(report.purpose, Purpose::Preflight);
 
         type Breakage = fn(&mut Evidence);
         let breakages: Vec<(Cause, Breakage)> = vec![
-            (Cause::ImageNotFound, |ev| ev.images[0].ecr = Fact::gathered(testkit::image::ecr_image("v2", false))),
-            (Cause::LogGroupMissing, |ev| ev.log_groups[0].group = Fact::absent("log group /ecs/web does not exist")),
-            (Cause::ExecutionRoleNotFound, |ev| ev.execution_role = Fact::absent("role ecsTaskExecutionRole does not exist")),
+            (Cause::ImageNotFound, |ev| {
+                ev.images[0].ecr = Fact::gathered(testkit::image::ecr_image("v2", false))
+            }),
+            (Cause::LogGroupMissing, |ev| {
+                ev.log_groups[0].group = Fact::absent("log group /ecs/web does not exist")
+            }),
+            (Cause::ExecutionRoleNotFound, |ev| {
+                ev.execution_role = Fact::absent("role ecsTaskExecutionRole does not exist")
+            }),
             (Cause::NoEgressRoute, |ev| {
                 if let Some(tables) = ev.network.route_tables.value_mut() {
                     for t in tables.iter_mut() {
-                        t.routes.retain(|r| r.destination_cidr.as_deref() != Some("0.0.0.0/0"));
+                        t.routes
+                            .retain(|r| r.destination_cidr.as_deref() != Some("0.0.0.0/0"));
                     }
                 }
             }),
@@ -240,7 +262,12 @@ mod meta_tests {
             let mut ev = testkit::preflight::clean();
             breakage(&mut ev);
             let report = diagnose(&ev, "test");
-            assert_eq!(report.verdict, Conclusion::Failure, "{cause}: {:#?}", report.checks);
+            assert_eq!(
+                report.verdict,
+                Conclusion::Failure,
+                "{cause}: {:#?}",
+                report.checks
+            );
             let top = &report.candidates[0];
             assert_eq!(top.code, cause, "{:#?}", report.candidates);
             assert!(top.title.starts_with("Will fail: "), "{}", top.title);

@@ -149,7 +149,9 @@ pub async fn task_definition(c: &Collector, task: &Task) -> Fact<TaskDefinition>
     // ECS says a task definition does not exist with a ClientException.
     if let Err(err) = &result {
         let (_, message) = classify(err);
-        if message.starts_with("ClientException") && message.contains("Unable to describe task definition") {
+        if message.starts_with("ClientException")
+            && message.contains("Unable to describe task definition")
+        {
             return Fact::absent(format!("ECS does not know it ({message})"));
         }
     }
@@ -343,10 +345,17 @@ pub async fn exec_configuration(c: &Collector, task: &Task) -> Fact<ExecConfigur
                     .and_then(|conf| conf.execute_command_configuration());
                 let log = exec.and_then(|e| e.log_configuration());
                 Fact::gathered(ExecConfiguration {
-                    cluster_arn: cluster.cluster_arn().unwrap_or(&task.cluster_arn).to_string(),
+                    cluster_arn: cluster
+                        .cluster_arn()
+                        .unwrap_or(&task.cluster_arn)
+                        .to_string(),
                     kms_key_id: exec.and_then(|e| e.kms_key_id()).map(str::to_string),
-                    logging: exec.and_then(|e| e.logging()).map(|l| l.as_str().to_string()),
-                    log_group: log.and_then(|l| l.cloud_watch_log_group_name()).map(str::to_string),
+                    logging: exec
+                        .and_then(|e| e.logging())
+                        .map(|l| l.as_str().to_string()),
+                    log_group: log
+                        .and_then(|l| l.cloud_watch_log_group_name())
+                        .map(str::to_string),
                     s3_bucket: log.and_then(|l| l.s3_bucket_name()).map(str::to_string),
                     s3_key_prefix: log.and_then(|l| l.s3_key_prefix()).map(str::to_string),
                 })

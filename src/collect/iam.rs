@@ -76,7 +76,9 @@ impl Whose {
     fn checks(self) -> &'static str {
         match self {
             Whose::Execution => "the execution role checks (exists, trusted, permissions)",
-            Whose::Task => "the checks of the task role's permissions (EFS IAM authorization, ECS Exec)",
+            Whose::Task => {
+                "the checks of the task role's permissions (EFS IAM authorization, ECS Exec)"
+            }
             Whose::Caller => "the caller's ecs:ExecuteCommand check",
         }
     }
@@ -178,16 +180,40 @@ async fn attached_policies(
     }
     let listed = match entity {
         Entity::Role(name) => {
-            let pages = iam.list_attached_role_policies().role_name(name).into_paginator().send().collect::<Vec<_>>().await;
-            c.listed("iam:ListAttachedRolePolicies", impact, pages, |out| pairs(out.attached_policies()))
+            let pages = iam
+                .list_attached_role_policies()
+                .role_name(name)
+                .into_paginator()
+                .send()
+                .collect::<Vec<_>>()
+                .await;
+            c.listed("iam:ListAttachedRolePolicies", impact, pages, |out| {
+                pairs(out.attached_policies())
+            })
         }
         Entity::User(name) => {
-            let pages = iam.list_attached_user_policies().user_name(name).into_paginator().send().collect::<Vec<_>>().await;
-            c.listed("iam:ListAttachedUserPolicies", impact, pages, |out| pairs(out.attached_policies()))
+            let pages = iam
+                .list_attached_user_policies()
+                .user_name(name)
+                .into_paginator()
+                .send()
+                .collect::<Vec<_>>()
+                .await;
+            c.listed("iam:ListAttachedUserPolicies", impact, pages, |out| {
+                pairs(out.attached_policies())
+            })
         }
         Entity::Group(name) => {
-            let pages = iam.list_attached_group_policies().group_name(name).into_paginator().send().collect::<Vec<_>>().await;
-            c.listed("iam:ListAttachedGroupPolicies", impact, pages, |out| pairs(out.attached_policies()))
+            let pages = iam
+                .list_attached_group_policies()
+                .group_name(name)
+                .into_paginator()
+                .send()
+                .collect::<Vec<_>>()
+                .await;
+            c.listed("iam:ListAttachedGroupPolicies", impact, pages, |out| {
+                pairs(out.attached_policies())
+            })
         }
     };
     let listed = match listed.gathered_or_gap() {
@@ -243,16 +269,40 @@ async fn inline_policies(
     let impact = impact.as_str();
     let names = match entity {
         Entity::Role(name) => {
-            let pages = iam.list_role_policies().role_name(name).into_paginator().send().collect::<Vec<_>>().await;
-            c.listed("iam:ListRolePolicies", impact, pages, |out| out.policy_names().to_vec())
+            let pages = iam
+                .list_role_policies()
+                .role_name(name)
+                .into_paginator()
+                .send()
+                .collect::<Vec<_>>()
+                .await;
+            c.listed("iam:ListRolePolicies", impact, pages, |out| {
+                out.policy_names().to_vec()
+            })
         }
         Entity::User(name) => {
-            let pages = iam.list_user_policies().user_name(name).into_paginator().send().collect::<Vec<_>>().await;
-            c.listed("iam:ListUserPolicies", impact, pages, |out| out.policy_names().to_vec())
+            let pages = iam
+                .list_user_policies()
+                .user_name(name)
+                .into_paginator()
+                .send()
+                .collect::<Vec<_>>()
+                .await;
+            c.listed("iam:ListUserPolicies", impact, pages, |out| {
+                out.policy_names().to_vec()
+            })
         }
         Entity::Group(name) => {
-            let pages = iam.list_group_policies().group_name(name).into_paginator().send().collect::<Vec<_>>().await;
-            c.listed("iam:ListGroupPolicies", impact, pages, |out| out.policy_names().to_vec())
+            let pages = iam
+                .list_group_policies()
+                .group_name(name)
+                .into_paginator()
+                .send()
+                .collect::<Vec<_>>()
+                .await;
+            c.listed("iam:ListGroupPolicies", impact, pages, |out| {
+                out.policy_names().to_vec()
+            })
         }
     };
     let names = match names.gathered_or_gap() {
@@ -262,21 +312,36 @@ async fn inline_policies(
     let futures = names.into_iter().map(|name| async move {
         let document = match entity {
             Entity::Role(role) => {
-                let got = iam.get_role_policy().role_name(role).policy_name(&name).send().await;
+                let got = iam
+                    .get_role_policy()
+                    .role_name(role)
+                    .policy_name(&name)
+                    .send()
+                    .await;
                 match c.fact("iam:GetRolePolicy", impact, got) {
                     Fact::Gathered { value } => decode_policy(value.policy_document()),
                     other => other.map(|_| serde_json::Value::Null),
                 }
             }
             Entity::User(user) => {
-                let got = iam.get_user_policy().user_name(user).policy_name(&name).send().await;
+                let got = iam
+                    .get_user_policy()
+                    .user_name(user)
+                    .policy_name(&name)
+                    .send()
+                    .await;
                 match c.fact("iam:GetUserPolicy", impact, got) {
                     Fact::Gathered { value } => decode_policy(value.policy_document()),
                     other => other.map(|_| serde_json::Value::Null),
                 }
             }
             Entity::Group(group) => {
-                let got = iam.get_group_policy().group_name(group).policy_name(&name).send().await;
+                let got = iam
+                    .get_group_policy()
+                    .group_name(group)
+                    .policy_name(&name)
+                    .send()
+                    .await;
                 match c.fact("iam:GetGroupPolicy", impact, got) {
                     Fact::Gathered { value } => decode_policy(value.policy_document()),
                     other => other.map(|_| serde_json::Value::Null),
@@ -294,7 +359,11 @@ async fn inline_policies(
 pub async fn caller(c: &Collector, task_arn: &str) -> Fact<Caller> {
     let sts = c.sts();
     let got = sts.get_caller_identity().send().await;
-    let identity = match c.fact("sts:GetCallerIdentity", "the caller's ecs:ExecuteCommand check", got) {
+    let identity = match c.fact(
+        "sts:GetCallerIdentity",
+        "the caller's ecs:ExecuteCommand check",
+        got,
+    ) {
         Fact::Gathered { value } => value.arn().unwrap_or_default().to_string(),
         other => return other.map(|_| Caller::default()),
     };
@@ -353,9 +422,18 @@ async fn user(c: &Collector, name: &str) -> Fact<Role> {
     let Some(u) = user.user() else {
         return Fact::absent(format!("user {name} does not exist"));
     };
-    let pages = iam.list_groups_for_user().user_name(name).into_paginator().send().collect::<Vec<_>>().await;
+    let pages = iam
+        .list_groups_for_user()
+        .user_name(name)
+        .into_paginator()
+        .send()
+        .collect::<Vec<_>>()
+        .await;
     let groups = c.listed("iam:ListGroupsForUser", impact, pages, |out| {
-        out.groups().iter().map(|g| g.group_name().to_string()).collect::<Vec<_>>()
+        out.groups()
+            .iter()
+            .map(|g| g.group_name().to_string())
+            .collect::<Vec<_>>()
     });
     let (mut attached, mut inline) = tokio::join!(
         attached_policies(c, &iam, Entity::User(name), "caller"),
@@ -371,12 +449,18 @@ async fn user(c: &Collector, name: &str) -> Fact<Role> {
                 // Name the group, so a decision says where the statement lives.
                 let a = a.map(|list| {
                     list.into_iter()
-                        .map(|p| AttachedPolicy { name: format!("{} (group {group})", p.name), ..p })
+                        .map(|p| AttachedPolicy {
+                            name: format!("{} (group {group})", p.name),
+                            ..p
+                        })
                         .collect()
                 });
                 let i = i.map(|list| {
                     list.into_iter()
-                        .map(|p| InlinePolicy { name: format!("{} (group {group})", p.name), ..p })
+                        .map(|p| InlinePolicy {
+                            name: format!("{} (group {group})", p.name),
+                            ..p
+                        })
                         .collect()
                 });
                 attached = merge(attached, a);

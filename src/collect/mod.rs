@@ -351,7 +351,10 @@ fn checked_endpoint(url: &str) -> Result<&str, DoctorError> {
 
 /// The one shared SDK configuration: region, profile, endpoint, retries, timeouts.
 /// `arn_region` is the Region of the ARN the user gave, if any.
-pub async fn sdk_config(arn_region: Option<&String>, args: &AwsArgs) -> Result<SdkConfig, DoctorError> {
+pub async fn sdk_config(
+    arn_region: Option<&String>,
+    args: &AwsArgs,
+) -> Result<SdkConfig, DoctorError> {
     let region = match (arn_region, &args.region) {
         (Some(arn_region), Some(flag)) if arn_region != flag => {
             return Err(DoctorError::BadInput(format!(
@@ -465,7 +468,16 @@ pub async fn collect(
         assign_public_ip: args.placement.assign_public_ip,
         log_lines: args.log_lines,
     };
-    Ok(gather(collector, task, task_definition, service, eni, inputs, purpose).await)
+    Ok(gather(
+        collector,
+        task,
+        task_definition,
+        service,
+        eni,
+        inputs,
+        purpose,
+    )
+    .await)
 }
 
 /// Collect what a preflight judges: the task definition (registered, or
@@ -503,7 +515,12 @@ pub async fn preflight(args: &PreflightArgs) -> Result<Evidence, DoctorError> {
                 task.launch_type = value.launch_type.clone();
                 task.platform_version = value.platform_version.clone();
                 // The service ARN names the cluster's account.
-                if let Some(account) = value.arn.split(':').nth(4).filter(|_| !cluster.starts_with("arn:")) {
+                if let Some(account) = value
+                    .arn
+                    .split(':')
+                    .nth(4)
+                    .filter(|_| !cluster.starts_with("arn:"))
+                {
                     task.cluster_arn = format!(
                         "arn:{}:ecs:{}:{account}:cluster/{cluster}",
                         ecs_doctor_checks::iam::permissions::partition(&collector.region),
@@ -523,7 +540,8 @@ pub async fn preflight(args: &PreflightArgs) -> Result<Evidence, DoctorError> {
                 (None, Some(s)) => s.task_definition.clone().unwrap_or_default(),
                 (None, None) => {
                     return Err(DoctorError::BadInput(
-                        "preflight needs --service and --cluster, --task-definition, or --file".into(),
+                        "preflight needs --service and --cluster, --task-definition, or --file"
+                            .into(),
                     ))
                 }
             };
@@ -537,7 +555,10 @@ pub async fn preflight(args: &PreflightArgs) -> Result<Evidence, DoctorError> {
             td.arn.clone()
         };
         if task.launch_type.is_none()
-            && td.requires_compatibilities.iter().any(|c| c.eq_ignore_ascii_case("FARGATE"))
+            && td
+                .requires_compatibilities
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case("FARGATE"))
         {
             task.launch_type = Some("FARGATE".into());
         }
@@ -559,11 +580,18 @@ pub async fn preflight(args: &PreflightArgs) -> Result<Evidence, DoctorError> {
     let account = [
         service.value().map(|s| s.arn.as_str()),
         task_definition.value().map(|t| t.arn.as_str()),
-        task_definition.value().and_then(|t| t.execution_role_arn.as_deref()),
+        task_definition
+            .value()
+            .and_then(|t| t.execution_role_arn.as_deref()),
     ]
     .into_iter()
     .flatten()
-    .find_map(|arn| arn.split(':').nth(4).filter(|a| !a.is_empty()).map(str::to_string));
+    .find_map(|arn| {
+        arn.split(':')
+            .nth(4)
+            .filter(|a| !a.is_empty())
+            .map(str::to_string)
+    });
     let collector = Collector {
         account,
         ..collector
@@ -579,7 +607,16 @@ pub async fn preflight(args: &PreflightArgs) -> Result<Evidence, DoctorError> {
         log_lines: 0,
     };
     let eni = Fact::not_applicable("no task has run yet");
-    Ok(gather(collector, task, task_definition, service, eni, inputs, Purpose::Preflight).await)
+    Ok(gather(
+        collector,
+        task,
+        task_definition,
+        service,
+        eni,
+        inputs,
+        Purpose::Preflight,
+    )
+    .await)
 }
 
 /// A fact a preflight cannot do without: its value (none when not
@@ -596,15 +633,15 @@ fn required<'f, T>(
         Fact::Gathered { value } => Ok(Some(value)),
         Fact::NotApplicable { .. } => Ok(None),
         Fact::Absent { detail } => Err(DoctorError::BadInput(absent(detail))),
-        Fact::Denied { action, error } | Fact::Failed { action, error } => {
-            Err(credentials_rejected(error, args.aws.profile.as_deref()).unwrap_or_else(|| {
+        Fact::Denied { action, error } | Fact::Failed { action, error } => Err(
+            credentials_rejected(error, args.aws.profile.as_deref()).unwrap_or_else(|| {
                 DoctorError::Unreadable {
                     action: action.to_string(),
                     error: error.to_string(),
                     needed_for: needed_for.to_string(),
                 }
-            }))
-        }
+            }),
+        ),
     }
 }
 

@@ -264,7 +264,8 @@ fn container(c: ContainerInput) -> ContainerDefinition {
 /// The task definition in `text`: the input shape itself, or a
 /// `describe-task-definition` output wrapping it in `taskDefinition`.
 pub fn parse(text: &str) -> Result<TaskDefinition, String> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not JSON ({e})"))?;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("not JSON ({e})"))?;
     let value = match value.get("taskDefinition") {
         Some(inner) => inner.clone(),
         None => value,
@@ -291,7 +292,11 @@ pub fn parse(text: &str) -> Result<TaskDefinition, String> {
         os_family: input
             .runtime_platform
             .and_then(|p| p.operating_system_family),
-        containers: input.container_definitions.into_iter().map(container).collect(),
+        containers: input
+            .container_definitions
+            .into_iter()
+            .map(container)
+            .collect(),
         ephemeral_storage_gib: input.ephemeral_storage.map(|e| e.size_in_gi_b),
         volumes: input
             .volumes
@@ -345,7 +350,10 @@ mod tests {
         let web = &td.containers[0];
         assert!(web.essential, "essential unless it says otherwise");
         assert_eq!(web.depends_on[0].condition, "HEALTHY");
-        assert_ne!(web.environment[0].value, "hunter2", "values are redacted as they are read");
+        assert_ne!(
+            web.environment[0].value, "hunter2",
+            "values are redacted as they are read"
+        );
         assert_eq!(web.environment[1].value, "3000");
         let wrapped = format!("{{\"taskDefinition\": {input}}}");
         assert_eq!(parse(&wrapped).unwrap(), td);
@@ -354,7 +362,11 @@ mod tests {
     #[test]
     fn anything_else_is_refused_with_the_reason() {
         assert!(parse("{").unwrap_err().starts_with("not JSON"));
-        assert!(parse("{\"family\": \"web\"}").unwrap_err().contains("no containerDefinitions"));
-        assert!(parse("[1, 2]").unwrap_err().contains("not a task definition"));
+        assert!(parse("{\"family\": \"web\"}")
+            .unwrap_err()
+            .contains("no containerDefinitions"));
+        assert!(parse("[1, 2]")
+            .unwrap_err()
+            .contains("not a task definition"));
     }
 }

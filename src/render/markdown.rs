@@ -33,9 +33,6 @@ impl Renderer for MarkdownRenderer {
         if let Some(td) = t.task_definition.as_ref().filter(|_| !preflight) {
             let _ = writeln!(o, "**Task definition** {}\n", code(td));
         }
-        if let Some(line) = &report.next_step {
-            let _ = writeln!(o, "**Open a shell** (with the Session Manager plugin installed):\n\n```sh\n{line}\n```\n");
-        }
         let _ = writeln!(o, "### {}\n", candidates_heading(report));
         if report.candidates.is_empty() {
             let _ = writeln!(o, "None found.\n");
@@ -147,6 +144,9 @@ impl Renderer for MarkdownRenderer {
                 );
             }
             o.push('\n');
+        }
+        if let Some(line) = &report.next_step {
+            let _ = writeln!(o, "### Open a shell\n\nWith the Session Manager plugin installed:\n\n```sh\n{line}\n```\n");
         }
         let _ = writeln!(o, "<sub>ecs-doctor {}</sub>", report.ecs_doctor_version);
         o

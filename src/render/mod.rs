@@ -6,8 +6,8 @@ mod markdown;
 mod table;
 
 use crate::cli::OutputFormat;
-use ecs_doctor_checks::logs::excerpt::ExcerptLine;
 use ecs_doctor_checks::evidence::Purpose;
+use ecs_doctor_checks::logs::excerpt::ExcerptLine;
 use ecs_doctor_checks::{redact, CheckStatus, Conclusion, Report};
 
 /// Turns a report into the text of one output format.
@@ -92,10 +92,15 @@ pub(crate) fn verdict_line(report: &Report) -> String {
             }
         }
         None if exec => "ECS Exec can reach this task: every prerequisite holds.".to_string(),
-        None if preflight => "Preflight passed: every check that can run before a task starts passed.".to_string(),
+        None if preflight => {
+            "Preflight passed: every check that can run before a task starts passed.".to_string()
+        }
         None => "No failure cause found: every check that matters passed.".to_string(),
         Some(top) if top.benign => format!("Not a failure: {} ({}).", top.title, top.code),
-        Some(top) if exec => format!("ECS Exec cannot reach this task: {} — {}.", top.code, top.title),
+        Some(top) if exec => format!(
+            "ECS Exec cannot reach this task: {} — {}.",
+            top.code, top.title
+        ),
         Some(top) if preflight => format!(
             "A task would not start: {} — {}.",
             top.code,
@@ -145,4 +150,30 @@ pub(crate) fn has_own_times(lines: &[ExcerptLine]) -> bool {
         })
         .count();
     dated * 2 >= lines.len() && dated > 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ecs_doctor_checks::{diagnose, testkit};
+
+    /// A ready task's report ends with the command to run, in every text format,
+    /// and a preflight says what it checked rather than naming a task.
+    #[test]
+    fn each_question_reads_as_its_own_report() {
+        let ready = diagnose(&testkit::exec::ready(), "test");
+        for format in [OutputFormat::Table, OutputFormat::Markdown] {
+            let text = render(&ready, format, false);
+            let command = text.rfind("aws ecs execute-command").expect("the command");
+            assert!(
+                text[command..].lines().count() <= 4,
+                "{format:?} ends with the command:\n{text}"
+            );
+            assert!(text.contains("ECS Exec can reach this task"), "{text}");
+        }
+        let preflight = diagnose(&testkit::preflight::clean(), "test");
+        let text = render(&preflight, OutputFormat::Markdown, false);
+        assert!(text.contains("**Checked** `task definition arn:aws:ecs:us-east-1:123456789012:task-definition/web:7 (preflight, service web, cluster prod, us-east-1)`"), "{text}");
+        assert!(text.contains("Preflight passed"), "{text}");
+    }
 }

@@ -31,15 +31,17 @@ impl TableRenderer {
 impl Renderer for TableRenderer {
     fn render(&self, report: &Report) -> String {
         let mut o = String::new();
-        let label = if report.purpose == Purpose::Preflight { "Checked" } else { "Task" };
+        let label = if report.purpose == Purpose::Preflight {
+            "Checked"
+        } else {
+            "Task"
+        };
         let _ = writeln!(o, "{} {}", self.heading(label), task_line(report));
         if let Some(r) = &report.task.stopped_reason {
             let _ = writeln!(o, "{} {r}", self.heading("Stopped reason"));
         }
         let _ = writeln!(o, "\n{}\n", self.heading(&verdict_line(report)));
-        if let Some(line) = &report.next_step {
-            let _ = writeln!(o, "{} (with the Session Manager plugin installed):\n   {line}\n", self.heading("Open a shell"));
-        }
+
         if !report.candidates.is_empty() {
             let mut table = Table::new();
             table
@@ -158,6 +160,14 @@ impl Renderer for TableRenderer {
         }
         for g in &report.gaps {
             let _ = writeln!(o, "   ! {} ({}): {}", g.action, g.error, g.impact);
+        }
+        // Last, where the prompt returns: the command to run next.
+        if let Some(line) = &report.next_step {
+            let _ = writeln!(
+                o,
+                "\n{} (with the Session Manager plugin installed):\n   {line}",
+                self.heading("Open a shell")
+            );
         }
         o
     }

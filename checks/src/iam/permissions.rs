@@ -245,7 +245,10 @@ pub fn kms_key_arn(key: &str, region: &str, account: &str) -> String {
     } else {
         format!("key/{key}")
     };
-    format!("arn:{}:kms:{region}:{account}:{resource}", partition(region))
+    format!(
+        "arn:{}:kms:{region}:{account}:{resource}",
+        partition(region)
+    )
 }
 
 /// The four Session Manager channel actions ECS Exec's agent calls.
@@ -287,11 +290,7 @@ pub fn exec_session_logs(config: &ExecConfiguration) -> SessionLogs {
 /// What the task role must allow for ECS Exec: the Session Manager
 /// channels, `kms:Decrypt` on the cluster's exec key, and writing the
 /// session logs where the cluster sends them.
-pub fn exec_task_role(
-    config: &ExecConfiguration,
-    region: &str,
-    account: &str,
-) -> Vec<Requirement> {
+pub fn exec_task_role(config: &ExecConfiguration, region: &str, account: &str) -> Vec<Requirement> {
     let part = partition(region);
     let mut out: Vec<Requirement> = SSM_MESSAGES
         .iter()
@@ -308,7 +307,11 @@ pub fn exec_task_role(
     if let Some(group) = logs.log_group {
         let why = format!("write ECS Exec session logs to log group {group}");
         out.push(req("logs:DescribeLogGroups", "*", why.clone()));
-        for action in ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"] {
+        for action in [
+            "logs:CreateLogStream",
+            "logs:DescribeLogStreams",
+            "logs:PutLogEvents",
+        ] {
             out.push(req(
                 action,
                 format!("arn:{part}:logs:{region}:{account}:log-group:{group}:*"),
@@ -318,8 +321,16 @@ pub fn exec_task_role(
     }
     if let Some((bucket, prefix)) = logs.bucket {
         let why = format!("write ECS Exec session logs to S3 bucket {bucket}");
-        out.push(req("s3:GetEncryptionConfiguration", format!("arn:{part}:s3:::{bucket}"), why.clone()));
-        out.push(req("s3:PutObject", format!("arn:{part}:s3:::{bucket}/{prefix}*"), why));
+        out.push(req(
+            "s3:GetEncryptionConfiguration",
+            format!("arn:{part}:s3:::{bucket}"),
+            why.clone(),
+        ));
+        out.push(req(
+            "s3:PutObject",
+            format!("arn:{part}:s3:::{bucket}/{prefix}*"),
+            why,
+        ));
     }
     let mut seen = std::collections::HashSet::new();
     out.retain(|r| seen.insert((r.action.clone(), r.resource.clone())));
@@ -329,7 +340,11 @@ pub fn exec_task_role(
 /// What the caller must be allowed: `ecs:ExecuteCommand` on the task
 /// (policies often scope it by cluster or container name).
 pub fn exec_caller(task_arn: &str) -> Vec<Requirement> {
-    vec![req("ecs:ExecuteCommand", task_arn, "start an ECS Exec session in the task")]
+    vec![req(
+        "ecs:ExecuteCommand",
+        task_arn,
+        "start an ECS Exec session in the task",
+    )]
 }
 
 /// `kms:Decrypt` for every referenced secret or parameter whose metadata names a

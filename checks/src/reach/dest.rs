@@ -106,7 +106,12 @@ pub(crate) fn domain(region: &str) -> &'static str {
 }
 
 impl Destination {
-    pub(crate) fn aws(service: AwsService, region: &str, host: String, reason: String) -> Destination {
+    pub(crate) fn aws(
+        service: AwsService,
+        region: &str,
+        host: String,
+        reason: String,
+    ) -> Destination {
         Destination {
             service,
             region: region.to_string(),

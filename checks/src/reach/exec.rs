@@ -34,7 +34,9 @@ pub fn exec_destinations(ev: &Evidence) -> Result<Vec<Destination>, String> {
         other => return Err(other.gap_reason().unwrap_or_default()),
     };
     if let Some(key) = &config.kms_key_id {
-        let r = crate::iam::access::arn_region(key).unwrap_or(region).to_string();
+        let r = crate::iam::access::arn_region(key)
+            .unwrap_or(region)
+            .to_string();
         out.push(Destination::aws(
             AwsService::Kms,
             &r,

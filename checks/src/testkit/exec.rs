@@ -6,7 +6,8 @@
 use super::net::Fx;
 use crate::evidence::*;
 
-pub const TASK_ARN: &str = "arn:aws:ecs:us-east-1:123456789012:task/prod/0123456789abcdef0123456789abcdef";
+pub const TASK_ARN: &str =
+    "arn:aws:ecs:us-east-1:123456789012:task/prod/0123456789abcdef0123456789abcdef";
 pub const TASK_ROLE: &str = "arn:aws:iam::123456789012:role/web-task";
 pub const CALLER_ROLE: &str = "arn:aws:iam::123456789012:role/oncall";
 
