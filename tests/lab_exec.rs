@@ -7,7 +7,10 @@
 
 mod common;
 
-use common::{assert_contract, snapshot_settings, top_code, top_lines, top_title, Lab};
+use common::{
+    assert_contract, check_ids, check_status, gap_actions, snapshot_settings, top_code, top_lines,
+    top_title, Lab,
+};
 use serde_json::Value;
 
 const DOCUMENTED: &str = include_str!("../docs/iam-policy.json");
@@ -18,12 +21,7 @@ fn exec(scenario: &str) -> (Lab, i32, Value) {
     let (code, report) = lab.json_of("exec", &[]);
     assert_contract(&report);
     assert_eq!(report["purpose"], "exec", "{report:#}");
-    let checks: Vec<&str> = report["checks"]
-        .as_array()
-        .expect("checks")
-        .iter()
-        .filter_map(|c| c["id"].as_str())
-        .collect();
+    let checks = check_ids(&report);
     assert!(
         checks.len() == 5 && checks.iter().all(|c| c.starts_with("exec-")),
         "an exec report runs the exec checks only: {checks:?}"
@@ -151,22 +149,10 @@ fn an_unreadable_cluster_or_caller_is_undecided_not_ready() {
         let (code, report) = lab.json_of("exec", &[]);
         assert_eq!(code, 4, "without {action}: {report:#}");
         assert!(report["next_step"].is_null());
-        let gaps: Vec<&str> = report["gaps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|g| g["action"].as_str())
-            .collect();
-        assert_eq!(gaps, vec![action], "{report:#}");
-        let status = report["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == check)
-            .unwrap()["status"]
-            .clone();
+        assert_eq!(gap_actions(&report), vec![action], "{report:#}");
         assert_eq!(
-            status, "inconclusive",
+            check_status(&report, check),
+            "inconclusive",
             "{check} without {action}: {report:#}"
         );
     }

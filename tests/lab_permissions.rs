@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{ecs_doctor, snapshot_settings, top_code, top_evidence, Lab};
+use common::{check_status, ecs_doctor, snapshot_settings, top_code, top_evidence, Lab};
 use serde_json::Value;
 
 const DOCUMENTED: &str = include_str!("../docs/iam-policy.json");
@@ -27,16 +27,6 @@ fn documented_without(action: &str) -> String {
         "{action} is not in docs/iam-policy.json"
     );
     policy.to_string()
-}
-
-/// The status of check `id`: every report lists every check, so a missing
-/// one is a failure, not a pass.
-fn check_status<'a>(report: &'a Value, id: &str) -> &'a str {
-    report["checks"]
-        .as_array()
-        .and_then(|checks| checks.iter().find(|c| c["id"] == id))
-        .and_then(|c| c["status"].as_str())
-        .unwrap_or_else(|| panic!("the report lists no check `{id}`: {report:#}"))
 }
 
 fn check_detail(report: &Value, id: &str) -> String {

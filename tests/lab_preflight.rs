@@ -7,7 +7,9 @@
 
 mod common;
 
-use common::{assert_contract, snapshot_settings, top_code, top_title, Lab};
+use common::{
+    assert_contract, check_ids, gap_actions, snapshot_settings, top_code, top_title, Lab,
+};
 use serde_json::{json, Value};
 
 const DOCUMENTED: &str = include_str!("../docs/iam-policy.json");
@@ -96,12 +98,7 @@ fn a_healthy_service_passes_and_its_next_revision_would_not_start() {
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["verdict"], "no-failure");
     assert!(report["gaps"].as_array().unwrap().is_empty());
-    let ran: Vec<&str> = report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|c| c["id"].as_str())
-        .collect();
+    let ran = check_ids(&report);
     assert!(
         ran.contains(&"task-definition-invalid") && !ran.contains(&"app-exit-error"),
         "a preflight asks what can be known before a task runs: {ran:?}"
@@ -263,13 +260,7 @@ fn the_documented_policy_is_enough_and_a_refused_read_is_a_gap_not_a_pass() {
     let lab = Lab::start_with_policy("preflight-ready", &policy.to_string());
     let (code, report) = preflight(&lab, &["--service", "web", "--cluster", "prod"]);
     assert_eq!(code, 4, "{report:#}");
-    let gaps: Vec<&str> = report["gaps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|g| g["action"].as_str())
-        .collect();
-    assert_eq!(gaps, vec!["ecr:DescribeImages"]);
+    assert_eq!(gap_actions(&report), vec!["ecr:DescribeImages"]);
 
     // Without the service there is nothing to judge: one line, exit 3.
     let mut policy: Value = serde_json::from_str(DOCUMENTED).unwrap();

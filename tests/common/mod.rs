@@ -337,6 +337,32 @@ pub fn diagnose_failed(scenario: &str, expected: &str, prefix: &str) -> (Lab, Va
     (lab, report)
 }
 
+/// The status of check `id`: every report lists every check, so a missing
+/// one is a failure, not a pass.
+pub fn check_status<'a>(report: &'a Value, id: &str) -> &'a str {
+    report["checks"]
+        .as_array()
+        .and_then(|checks| checks.iter().find(|c| c["id"] == id))
+        .and_then(|c| c["status"].as_str())
+        .unwrap_or_else(|| panic!("the report lists no check `{id}`: {report:#}"))
+}
+
+/// The ids of the checks a report ran, in its order.
+pub fn check_ids(report: &Value) -> Vec<&str> {
+    report["checks"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|c| c["id"].as_str()).collect())
+        .unwrap_or_default()
+}
+
+/// The actions of a report's gaps.
+pub fn gap_actions(report: &Value) -> Vec<&str> {
+    report["gaps"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|g| g["action"].as_str()).collect())
+        .unwrap_or_default()
+}
+
 /// The top candidate's title.
 pub fn top_title(report: &Value) -> &str {
     report["candidates"][0]["title"].as_str().unwrap_or("")
