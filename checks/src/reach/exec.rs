@@ -21,18 +21,7 @@ pub fn exec_destinations(ev: &Evidence) -> Result<Vec<Destination>, String> {
         format!("ssmmessages.{region}.{dom}"),
         "the ECS Exec agent's session channels".into(),
     )];
-    let config = match &ev.exec {
-        Fact::Gathered { value } => match &value.cluster {
-            Fact::Gathered { value } => value,
-            other => {
-                return Err(format!(
-                    "the cluster's exec configuration: {}",
-                    other.gap_reason().unwrap_or_default()
-                ))
-            }
-        },
-        other => return Err(other.gap_reason().unwrap_or_default()),
-    };
+    let config = crate::exec::cluster_config(ev)?;
     if let Some(key) = &config.kms_key_id {
         let r = crate::iam::access::arn_region(key)
             .unwrap_or(region)
