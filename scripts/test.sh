@@ -24,6 +24,8 @@ if [[ $# -eq 0 ]]; then
   cargo clippy --workspace --all-targets --locked --features ecs-doctor-checks/testkit -- -D warnings
   # Every lab scenario builds and reads back as its own probes expect.
   "$python" tests/lab/lab.py check --jobs 2
+  # The deploy template is valid CloudFormation.
+  "$(dirname "$python")/cfn-lint" deploy/ecs-doctor.template.json
 fi
 
 cargo test --workspace --locked "$@"

@@ -1,6 +1,6 @@
 //! The commands: diagnose a task, check ECS Exec readiness, replay a bundle, explain a code.
 
-use crate::cli::{Cli, Command, OutputFormat, RenderArgs, TaskArgs};
+use crate::cli::{Cli, Command, EventArgs, OutputFormat, RenderArgs, TaskArgs};
 use crate::error::{exit, DoctorError};
 use crate::{collect, render, target};
 use anyhow::Context;
@@ -42,7 +42,129 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             report(&bundle.evidence, &render)
         }
         Command::Explain { code, list } => explain(code.as_deref(), list),
+        Command::Service(args) => {
+            let progress = progress("diagnosing stopped tasks");
+            let report = runtime()?.block_on(collect::sweep::service(&args, &progress))?;
+            progress.finish_and_clear();
+            write_out(&render::render_service(
+                &report,
+                args.render.output,
+                use_color(&args.render),
+            ))?;
+            Ok(exit::of(report.verdict))
+        }
+        Command::Cluster(args) => {
+            let progress = progress("diagnosing stopped tasks");
+            let report = runtime()?.block_on(collect::sweep::cluster(&args, &progress))?;
+            progress.finish_and_clear();
+            write_out(&render::render_cluster(
+                &report,
+                args.render.output,
+                use_color(&args.render),
+            ))?;
+            Ok(exit::of(report.verdict))
+        }
+        Command::Event(args) => run_event(&args),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ecs-doctor", &mut out);
+            write_out(&String::from_utf8_lossy(&out))?;
+            Ok(exit::OK)
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .context("could not render the man page")?;
+            write_out(&String::from_utf8_lossy(&out))?;
+            Ok(exit::OK)
+        }
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")
+}
+
+/// A progress bar on stderr for sweeps, drawn only on a terminal.
+fn progress(what: &'static str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} ({elapsed})")
+            .expect("a valid progress template"),
+    );
+    bar.set_message(what);
+    bar
+}
+
+/// Read an event file (or standard input) and diagnose each task it names.
+fn run_event(args: &EventArgs) -> anyhow::Result<i32> {
+    let text = if args.file.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .context("could not read standard input")
+            .map_err(|e| DoctorError::BadInput(format!("{e:#}")))?;
+        text
+    } else {
+        std::fs::read_to_string(&args.file)
+            .with_context(|| format!("could not read {}", args.file.display()))
+            .map_err(|e| DoctorError::BadInput(format!("{e:#}")))?
+    };
+    let name = if args.file.as_os_str() == "-" {
+        "standard input".to_string()
+    } else {
+        args.file.display().to_string()
+    };
+    let (events, other) = collect::event::parse(&text).map_err(|why| {
+        DoctorError::BadInput(format!("{name} is not an EventBridge event file: {why}"))
+    })?;
+    if other > 0 {
+        eprintln!(
+            "note: {other} event{} of another kind skipped",
+            if other == 1 { "" } else { "s" }
+        );
+    }
+    let results = runtime()?.block_on(collect::event::diagnose(events, &args.aws, args.log_lines));
+    if let [(_, Err(_))] = results.as_slice() {
+        let (_, Err(err)) = results.into_iter().next().expect("one result") else {
+            unreachable!("matched above")
+        };
+        return Err(err.into());
+    }
+    let mut reports = Vec::new();
+    let mut could_not_run = false;
+    for (arn, result) in results {
+        match result {
+            Ok(evidence) => reports.push(diagnose(&evidence, VERSION)),
+            Err(err) => {
+                could_not_run = true;
+                eprintln!(
+                    "ecs-doctor: {arn}: {}",
+                    ecs_doctor_checks::redact::redact(&err.to_string())
+                );
+            }
+        }
+    }
+    let text = if let [report] = reports.as_slice() {
+        render::render(report, args.render.output, use_color(&args.render))
+    } else {
+        render::render_many(&reports, args.render.output, use_color(&args.render))
+    };
+    write_out(&text)?;
+    let codes = reports.iter().map(|r| exit::of(r.verdict));
+    Ok(if could_not_run {
+        exit::CANNOT_RUN
+    } else {
+        exit::worst(codes)
+    })
 }
 
 fn parse_bundle(text: &str) -> Result<Bundle, String> {

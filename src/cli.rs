@@ -70,6 +70,15 @@ pub enum Command {
     /// Before deploying: would a task of this task definition start?
     #[command(after_help = PREFLIGHT_EXAMPLES)]
     Preflight(Box<PreflightArgs>),
+    /// A service's recent stopped tasks, diagnosed and grouped by root cause, with its events and deployments.
+    #[command(after_help = SERVICE_EXAMPLES)]
+    Service(Box<ServiceArgs>),
+    /// Every service and task group of a cluster with failures in the window, worst first.
+    #[command(after_help = CLUSTER_EXAMPLES)]
+    Cluster(Box<ClusterArgs>),
+    /// Diagnose tasks from EventBridge "ECS Task State Change" events (for tasks AWS has forgotten).
+    #[command(after_help = EVENT_EXAMPLES)]
+    Event(Box<EventArgs>),
     /// Diagnose a saved evidence bundle offline (no AWS account needed).
     #[command(
         after_help = "Example:\n  ecs-doctor replay examples/app-exit-error.json -o markdown"
@@ -92,6 +101,136 @@ pub enum Command {
         #[arg(long)]
         list: bool,
     },
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(
+        after_help = "Examples:\n  ecs-doctor completions bash > /etc/bash_completion.d/ecs-doctor\n  ecs-doctor completions zsh > \"${fpath[1]}/_ecs-doctor\""
+    )]
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff), generated from this command line.
+    #[command(after_help = "Example:\n  ecs-doctor man > ecs-doctor.1 && man ./ecs-doctor.1")]
+    Man,
+}
+
+const SERVICE_EXAMPLES: &str = "\
+Examples:
+  ecs-doctor service web --cluster prod
+  ecs-doctor service web --cluster prod --since 30m -o markdown > ticket.md
+  ecs-doctor service arn:aws:ecs:us-east-1:123456789012:service/prod/web --since 2026-12-03T09:00:00Z -o json
+
+Lists the service's stopped tasks in the window (ECS keeps a stopped task for about an hour),
+diagnoses each one (shared evidence -- task definition, roles, images, network -- is fetched
+once), and groups them by root cause: \"7 of 8 stopped tasks: image-not-found (...), since
+deployment ecs-svc/123 at 10:42\". The service's events and deployments are read too, so a
+service that never placed a task is diagnosed from what the scheduler said.
+
+Exit codes: 0 no failure, 1 a failure cause found, 2 bad usage, 3 could not run, 4 undecided.
+";
+
+const CLUSTER_EXAMPLES: &str = "\
+Examples:
+  ecs-doctor cluster prod
+  ecs-doctor cluster prod --since 6h -o json | jq '.rows[] | select(.verdict == \"failure\")'
+
+One line per service (or standalone task group) and cause, with how many of its stopped tasks
+stopped for it and when the latest did, worst first.
+";
+
+const EVENT_EXAMPLES: &str = "\
+Examples:
+  ecs-doctor event stopped-task-event.json
+  aws logs filter-log-events --log-group-name /aws/events/ecs-stopped | ecs-doctor event -
+  ecs-doctor event events.jsonl -o json
+
+Takes one EventBridge event, a JSON array of them, JSON lines, or CloudWatch Logs output
+(filter-log-events / get-log-events, or an export with a timestamp before each event).
+The event's `detail` stands in for DescribeTasks when AWS no longer returns the task; the task
+definition, roles, network and logs are read live.
+";
+
+/// `--since`: a duration back from now (`90m`, `2h`, `1d`) or an RFC 3339 time.
+#[derive(Debug, Clone, Copy)]
+pub struct Since(pub std::time::SystemTime);
+
+impl Since {
+    /// RFC 3339 in UTC, to the second.
+    pub fn rfc3339(&self) -> String {
+        humantime::format_rfc3339_seconds(self.0).to_string()
+    }
+}
+
+fn parse_since(s: &str) -> Result<Since, String> {
+    let now = std::time::SystemTime::now();
+    if let Ok(d) = humantime::parse_duration(s) {
+        return now
+            .checked_sub(d)
+            .map(Since)
+            .ok_or_else(|| format!("{s} reaches back too far"));
+    }
+    match humantime::parse_rfc3339_weak(s) {
+        Ok(t) if t <= now => Ok(Since(t)),
+        Ok(_) => Err(format!("{s} is in the future")),
+        Err(_) => Err(format!(
+            "{s:?} is neither a duration (90m, 2h, 1d) nor an RFC 3339 time (2026-12-03T09:00:00Z)"
+        )),
+    }
+}
+
+/// The window and size of a sweep.
+#[derive(Debug, Args, Clone)]
+pub struct SweepArgs {
+    /// Tasks that stopped since then: a duration back from now (90m, 2h, 1d) or an RFC 3339 time.
+    /// ECS keeps stopped tasks for about an hour, so older ones are only found through `event`.
+    #[arg(long, default_value = "2h", value_parser = parse_since)]
+    pub since: Since,
+    /// Diagnose at most this many stopped tasks (the newest) per service or task group.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub limit: u32,
+    /// How many log lines to read per container.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub log_lines: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct ServiceArgs {
+    /// The service: a name (with --cluster) or a service ARN.
+    #[arg(value_name = "SERVICE")]
+    pub service: String,
+    /// The service's cluster (name or ARN); a service ARN that names its cluster needs none.
+    #[arg(long)]
+    pub cluster: Option<String>,
+    #[command(flatten)]
+    pub sweep: SweepArgs,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// The cluster: a name or an ARN.
+    #[arg(value_name = "CLUSTER")]
+    pub cluster: String,
+    #[command(flatten)]
+    pub sweep: SweepArgs,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EventArgs {
+    /// A file of EventBridge events, or `-` for standard input.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// How many log lines to read per container.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub log_lines: u32,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(flatten)]
+    pub render: RenderArgs,
 }
 
 #[derive(Debug, Args)]
@@ -196,5 +335,29 @@ fn parse_enabled(s: &str) -> Result<bool, String> {
         "ENABLED" | "TRUE" | "YES" => Ok(true),
         "DISABLED" | "FALSE" | "NO" => Ok(false),
         _ => Err("expected ENABLED or DISABLED".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_since;
+    use std::time::SystemTime;
+
+    #[test]
+    fn since_takes_durations_and_rfc3339() {
+        let now = SystemTime::now();
+        for (text, back) in [("90m", 90 * 60), ("2h", 7200), ("1d", 86400)] {
+            let since = parse_since(text).unwrap().0;
+            let ago = now.duration_since(since).unwrap();
+            assert!(ago.as_secs().abs_diff(back) < 60, "{text}: {ago:?}");
+        }
+        let fixed = parse_since("2026-01-02T03:04:05Z").unwrap();
+        assert_eq!(fixed.rfc3339(), "2026-01-02T03:04:05Z");
+        assert!(parse_since("3000-01-01T00:00:00Z")
+            .unwrap_err()
+            .contains("future"));
+        assert!(parse_since("yesterday")
+            .unwrap_err()
+            .contains("neither a duration"));
     }
 }

@@ -74,7 +74,7 @@ pub enum DoctorError {
     BadTarget(String),
     #[error("{0}")]
     BadInput(String),
-    #[error("task {task} was not found in cluster {cluster} ({region}); ECS forgets stopped tasks about an hour after they stop — for an older task, replay a saved evidence bundle")]
+    #[error("task {task} was not found in cluster {cluster} ({region}): AWS reports it MISSING, and ECS forgets a stopped task about an hour after it stops — diagnose an older task from its EventBridge event (`ecs-doctor event FILE`), see what its service's recent tasks stopped for (`ecs-doctor service NAME --cluster {cluster}`), or replay a saved evidence bundle")]
     TaskNotFound {
         task: String,
         cluster: String,

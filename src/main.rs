@@ -5,6 +5,7 @@ mod app;
 mod cli;
 mod collect;
 mod error;
+mod lambda;
 mod render;
 mod target;
 
@@ -12,8 +13,12 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
-    match app::run(cli) {
+    let result = if lambda::wanted() {
+        lambda::run()
+    } else {
+        app::run(cli::Cli::parse())
+    };
+    match result {
         Ok(code) => ExitCode::from(code as u8),
         Err(err) => {
             let code = err

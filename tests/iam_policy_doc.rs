@@ -48,3 +48,46 @@ fn documented_policy_matches_the_collectors() {
         );
     }
 }
+
+/// The Lambda function in `deploy/` reads exactly what the documented policy
+/// allows, and writes only to its own log group.
+#[test]
+fn the_deploy_template_grants_the_documented_policy_and_nothing_else() {
+    let read = |path: &str| -> serde_json::Value {
+        let text =
+            std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+                .unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    let doc = read("docs/iam-policy.json");
+    let template = read("deploy/ecs-doctor.template.json");
+    let role = &template["Resources"]["FunctionRole"]["Properties"];
+    let policies = role["Policies"].as_array().expect("inline policies");
+    assert_eq!(policies.len(), 2, "{policies:#?}");
+    let statements: Vec<&serde_json::Value> = policies
+        .iter()
+        .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().unwrap())
+        .collect();
+    let read_only = statements
+        .iter()
+        .find(|s| s["Sid"] == "EcsDoctorReadOnly")
+        .expect("the read-only statement");
+    assert_eq!(
+        read_only["Action"], doc["Statement"][0]["Action"],
+        "deploy/ecs-doctor.template.json and docs/iam-policy.json differ"
+    );
+    let logs = statements
+        .iter()
+        .find(|s| s["Sid"] == "OwnLogGroupOnly")
+        .expect("the log statement");
+    assert_eq!(
+        logs["Action"],
+        serde_json::json!(["logs:CreateLogStream", "logs:PutLogEvents"])
+    );
+    assert_eq!(
+        logs["Resource"],
+        serde_json::json!({"Fn::Sub": "${ReportLogGroup.Arn}"})
+    );
+    assert_eq!(statements.len(), 2, "no other statement: {statements:#?}");
+    assert!(role["ManagedPolicyArns"].is_null(), "no managed policies");
+}

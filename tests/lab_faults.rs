@@ -110,6 +110,11 @@ fn judge(
             )
         };
     };
+    match report["kind"].as_str() {
+        Some("service") => return judge_service(clean, clean_code, faulted.code, report, refused),
+        Some("cluster") => return judge_cluster(clean, clean_code, faulted.code, report),
+        _ => {}
+    }
     let verdict = report["verdict"].as_str().unwrap_or("");
     let detail = format!(
         "exit {} {verdict} top {:?} gaps {:?}",
@@ -146,6 +151,158 @@ fn judge(
     } else {
         (Outcome::Wrong, detail)
     }
+}
+
+/// The exit code a report's verdict stands for.
+fn code_of(report: &Value) -> i32 {
+    match report["verdict"].as_str() {
+        Some("failure") => 1,
+        Some("no-failure") => 0,
+        _ => 4,
+    }
+}
+
+/// A service sweep: each task judged as a task against the clean run's
+/// report of the same task, and the scheduler's issues unchanged. Stopped
+/// tasks that could not be listed are a named gap, never an empty list.
+fn judge_service(
+    clean: &Value,
+    clean_code: i32,
+    code: i32,
+    report: &Value,
+    refused: Option<&str>,
+) -> (Outcome, String) {
+    let tasks = report["tasks"].as_array().cloned().unwrap_or_default();
+    let clean_tasks = clean["tasks"].as_array().cloned().unwrap_or_default();
+    let issues = |r: &Value| -> Vec<String> {
+        r["issues"]
+            .as_array()
+            .map(|i| i.iter().map(|i| i["kind"].to_string()).collect())
+            .unwrap_or_default()
+    };
+    let detail = format!(
+        "exit {code} {} groups {:?} gaps {:?}",
+        report["verdict"],
+        report["groups"]
+            .as_array()
+            .map(|g| g
+                .iter()
+                .map(|g| format!("{}×{}", g["cause"], g["count"]))
+                .collect::<Vec<_>>())
+            .unwrap_or_default(),
+        gaps(report)
+    );
+    if issues(report) != issues(clean) {
+        return (
+            Outcome::Wrong,
+            format!("{detail}: the scheduler's issues changed"),
+        );
+    }
+    if clean_code == 1 && code == 0 {
+        return (
+            Outcome::Wrong,
+            format!("{detail}: a failing service read as healthy"),
+        );
+    }
+    if tasks.is_empty() && !clean_tasks.is_empty() {
+        let named = gaps(report)
+            .iter()
+            .any(|g| g == "ecs:ListTasks" || g == "ecs:DescribeTasks");
+        return if named && report["groups"].as_array().is_some_and(Vec::is_empty) {
+            (Outcome::Undecided, detail)
+        } else {
+            (
+                Outcome::Wrong,
+                format!("{detail}: tasks missing without a gap"),
+            )
+        };
+    }
+    let mut outcome = Outcome::Same;
+    for task in &tasks {
+        let arn = &task["task"]["arn"];
+        let Some(clean_task) = clean_tasks.iter().find(|c| &c["task"]["arn"] == arn) else {
+            return (
+                Outcome::Wrong,
+                format!("{detail}: {arn} was not in the clean sweep"),
+            );
+        };
+        let run = Run {
+            code: code_of(task),
+            report: Some(task.clone()),
+            stderr: String::new(),
+        };
+        let (task_outcome, why) = judge(clean_task, code_of(clean_task), &run, refused, &[]);
+        match task_outcome {
+            Outcome::Wrong => return (Outcome::Wrong, format!("{detail}: task {arn}: {why}")),
+            Outcome::Undecided => outcome = Outcome::Undecided,
+            _ => {}
+        }
+    }
+    if outcome == Outcome::Same && code != clean_code {
+        return (
+            Outcome::Wrong,
+            format!("{detail}: same tasks, another exit code"),
+        );
+    }
+    (outcome, detail)
+}
+
+/// A cluster sweep: every row is one the clean run had, or says it could
+/// not decide; a clean failure row may only give way to an undecided one
+/// of the same service, with the gaps named.
+fn judge_cluster(clean: &Value, clean_code: i32, code: i32, report: &Value) -> (Outcome, String) {
+    let rows = |r: &Value| -> Vec<(String, String, String)> {
+        r["rows"]
+            .as_array()
+            .map(|rows| {
+                rows.iter()
+                    .map(|r| {
+                        (
+                            r["name"].as_str().unwrap_or_default().to_string(),
+                            r["cause"].as_str().unwrap_or_default().to_string(),
+                            r["source"].as_str().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (now, before) = (rows(report), rows(clean));
+    let detail = format!("exit {code} rows {now:?} gaps {:?}", gaps(report));
+    if now == before && code == clean_code {
+        return (Outcome::Same, detail);
+    }
+    if gaps(report).is_empty() {
+        return (
+            Outcome::Wrong,
+            format!("{detail}: rows changed without a gap"),
+        );
+    }
+    let undecided = |cause: &str| cause == "inconclusive" || cause == "unknown";
+    for row in &now {
+        if !undecided(&row.1) && !before.contains(row) {
+            return (
+                Outcome::Wrong,
+                format!("{detail}: {row:?} was not in the clean sweep"),
+            );
+        }
+    }
+    for row in &before {
+        // Unlisted standalone tasks are one undecided row: their groups cannot be named.
+        let stands_in = |r: &(String, String, String)| {
+            undecided(&r.1) && (r.0 == row.0 || (r.2 == "standalone" && row.2 == "standalone"))
+        };
+        if !now.contains(row) && !now.iter().any(stands_in) {
+            return (Outcome::Wrong, format!("{detail}: {row:?} vanished"));
+        }
+    }
+    if clean_code == 1 && code == 0 {
+        return (
+            Outcome::Wrong,
+            format!("{detail}: a failing cluster read as healthy"),
+        );
+    }
+    (Outcome::Undecided, detail)
 }
 
 /// Every lab scenario, or those named in `ECS_DOCTOR_FAULT_SCENARIOS`

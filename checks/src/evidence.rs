@@ -211,6 +211,9 @@ pub struct Inputs {
     /// `--assign-public-ip`.
     pub assign_public_ip: Option<bool>,
     pub log_lines: u32,
+    /// Where the task's own record came from when not DescribeTasks (an EventBridge event).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_source: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -503,6 +506,13 @@ pub struct Deployment {
     pub rollout_state_reason: Option<String>,
     pub network_configuration: Option<AwsVpcConfiguration>,
     pub created_at: Option<String>,
+    #[serde(default)]
+    pub desired_count: Option<i32>,
+    #[serde(default)]
+    pub running_count: Option<i32>,
+    /// Tasks of this deployment that failed to start or to stay up (the circuit breaker counts these).
+    #[serde(default)]
+    pub failed_tasks: Option<i32>,
 }
 
 /// Where a container's logs went and what the last lines were.

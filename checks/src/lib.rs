@@ -18,6 +18,7 @@ pub mod reach;
 pub mod redact;
 pub mod report;
 pub mod stops;
+pub mod sweep;
 pub mod task;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
@@ -104,6 +105,7 @@ pub fn diagnose(ev: &Evidence, version: &str) -> Report {
             service: ev.service_name().map(str::to_string),
             launch_type: summary.launch_type.clone(),
             stopped_at: summary.timestamps.stopped_at.clone(),
+            source: ev.inputs.task_source.clone(),
         },
         candidates,
         checks: records,

@@ -146,6 +146,9 @@ pub struct TaskSummary {
     pub service: Option<String>,
     pub launch_type: Option<String>,
     pub stopped_at: Option<String>,
+    /// Where the task's record came from when AWS no longer returns the task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// One hop of a network path, e.g. `rtb-1: 0.0.0.0/0 → igw-1`.

@@ -56,7 +56,7 @@ pub async fn describe_task(
     Ok(convert_task(task))
 }
 
-fn convert_task(t: &aws_sdk_ecs::types::Task) -> Task {
+pub fn convert_task(t: &aws_sdk_ecs::types::Task) -> Task {
     let arn = t.task_arn().unwrap_or_default().to_string();
     let eni_attachment = t
         .attachments()
@@ -367,7 +367,8 @@ pub async fn exec_configuration(c: &Collector, task: &Task) -> Fact<ExecConfigur
 }
 
 /// The service that launched the task, when its group is `service:NAME`.
-pub async fn service(c: &Collector, task: &Task, target: &TaskTarget) -> Fact<Service> {
+/// `cluster` names the cluster when the task does not.
+pub async fn service(c: &Collector, task: &Task, cluster: &str) -> Fact<Service> {
     let Some(name) = task
         .group
         .as_deref()
@@ -376,7 +377,7 @@ pub async fn service(c: &Collector, task: &Task, target: &TaskTarget) -> Fact<Se
         return Fact::not_applicable("the task was not started by a service");
     };
     let cluster = if task.cluster_arn.is_empty() {
-        target.cluster.as_str()
+        cluster
     } else {
         task.cluster_arn.as_str()
     };
@@ -399,53 +400,82 @@ pub async fn service_named(c: &Collector, cluster: &str, name: &str) -> Fact<Ser
         result,
     ) {
         Fact::Gathered { value } => match value.services().first() {
-            Some(s) => Fact::gathered(Service {
-                name: s.service_name().unwrap_or(name).to_string(),
-                arn: s.service_arn().unwrap_or_default().to_string(),
-                status: s.status().map(str::to_string),
-                desired_count: s.desired_count(),
-                running_count: s.running_count(),
-                network_configuration: convert_vpc(s.network_configuration()),
-                health_check_grace_period_seconds: s.health_check_grace_period_seconds(),
-                load_balancers: s
-                    .load_balancers()
-                    .iter()
-                    .map(|lb| ServiceLoadBalancer {
-                        target_group_arn: lb.target_group_arn().map(str::to_string),
-                        load_balancer_name: lb.load_balancer_name().map(str::to_string),
-                        container_name: lb.container_name().map(str::to_string),
-                        container_port: lb.container_port(),
-                    })
-                    .collect(),
-                events: s
-                    .events()
-                    .iter()
-                    .take(25)
-                    .map(|e| ServiceEvent {
-                        created_at: ts(e.created_at()),
-                        message: e.message().unwrap_or_default().to_string(),
-                    })
-                    .collect(),
-                deployments: s
-                    .deployments()
-                    .iter()
-                    .map(|d| Deployment {
-                        id: d.id().unwrap_or_default().to_string(),
-                        status: d.status().map(str::to_string),
-                        task_definition: d.task_definition().map(str::to_string),
-                        rollout_state: d.rollout_state().map(|r| r.as_str().to_string()),
-                        rollout_state_reason: d.rollout_state_reason().map(str::to_string),
-                        network_configuration: convert_vpc(d.network_configuration()),
-                        created_at: ts(d.created_at()),
-                    })
-                    .collect(),
-                enable_execute_command: Some(s.enable_execute_command()),
-                task_definition: s.task_definition().map(str::to_string),
-                launch_type: s.launch_type().map(|l| l.as_str().to_string()),
-                platform_version: s.platform_version().map(str::to_string),
-            }),
+            Some(s) => Fact::gathered(convert_service(s, name)),
             None => Fact::absent(format!("service {name} does not exist (any more)")),
         },
         other => other.map(|_| Service::default()),
+    }
+}
+
+/// Up to ten services of a cluster in one DescribeServices call; the ones
+/// ECS does not know are left out (its `failures` name them).
+pub async fn services(c: &Collector, cluster: &str, names: &[String]) -> Fact<Vec<Service>> {
+    let result = c
+        .ecs()
+        .describe_services()
+        .cluster(cluster)
+        .set_services(Some(names.to_vec()))
+        .send()
+        .await;
+    c.fact(
+        "ecs:DescribeServices",
+        "the services' events, deployments and counts",
+        result,
+    )
+    .map(|out| {
+        out.services()
+            .iter()
+            .map(|s| convert_service(s, ""))
+            .collect()
+    })
+}
+
+fn convert_service(s: &aws_sdk_ecs::types::Service, name: &str) -> Service {
+    Service {
+        name: s.service_name().unwrap_or(name).to_string(),
+        arn: s.service_arn().unwrap_or_default().to_string(),
+        status: s.status().map(str::to_string),
+        desired_count: s.desired_count(),
+        running_count: s.running_count(),
+        network_configuration: convert_vpc(s.network_configuration()),
+        health_check_grace_period_seconds: s.health_check_grace_period_seconds(),
+        load_balancers: s
+            .load_balancers()
+            .iter()
+            .map(|lb| ServiceLoadBalancer {
+                target_group_arn: lb.target_group_arn().map(str::to_string),
+                load_balancer_name: lb.load_balancer_name().map(str::to_string),
+                container_name: lb.container_name().map(str::to_string),
+                container_port: lb.container_port(),
+            })
+            .collect(),
+        events: s
+            .events()
+            .iter()
+            .map(|e| ServiceEvent {
+                created_at: ts(e.created_at()),
+                message: e.message().unwrap_or_default().to_string(),
+            })
+            .collect(),
+        deployments: s
+            .deployments()
+            .iter()
+            .map(|d| Deployment {
+                id: d.id().unwrap_or_default().to_string(),
+                status: d.status().map(str::to_string),
+                task_definition: d.task_definition().map(str::to_string),
+                rollout_state: d.rollout_state().map(|r| r.as_str().to_string()),
+                rollout_state_reason: d.rollout_state_reason().map(str::to_string),
+                network_configuration: convert_vpc(d.network_configuration()),
+                created_at: ts(d.created_at()),
+                desired_count: Some(d.desired_count()),
+                running_count: Some(d.running_count()),
+                failed_tasks: Some(d.failed_tasks()),
+            })
+            .collect(),
+        enable_execute_command: Some(s.enable_execute_command()),
+        task_definition: s.task_definition().map(str::to_string),
+        launch_type: s.launch_type().map(|l| l.as_str().to_string()),
+        platform_version: s.platform_version().map(str::to_string),
     }
 }

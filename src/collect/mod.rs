@@ -6,10 +6,13 @@ mod ecr;
 mod ecs;
 mod efs;
 mod elb;
+pub mod event;
 mod iam;
 mod logs;
+pub mod memo;
 mod network;
 mod secrets;
+pub mod sweep;
 mod td_file;
 #[cfg(test)]
 mod tests;
@@ -133,9 +136,39 @@ pub struct Collector {
     pub region: String,
     pub account: Option<String>,
     gaps: Arc<Mutex<Vec<Gap>>>,
+    /// The run's answers, shared by every task it diagnoses.
+    pub memo: memo::Memo,
 }
 
 impl Collector {
+    /// A collector for one more task of the same run: the same SDK
+    /// configuration, deadline and answers; its own gaps.
+    pub fn for_task(&self, account: Option<String>) -> Collector {
+        Collector {
+            account,
+            gaps: Arc::default(),
+            ..self.clone()
+        }
+    }
+
+    /// With `ECS_DOCTOR_STATS=1`, how many AWS requests the run sent and
+    /// how many repeats it answered itself, on stderr.
+    pub fn print_stats(&self) {
+        if std::env::var_os("ECS_DOCTOR_STATS").is_some_and(|v| v == "1") {
+            use std::sync::atomic::Ordering;
+            eprintln!(
+                "ecs-doctor: {} AWS requests sent, {} repeats answered from this run",
+                self.memo.counts.sent.load(Ordering::Relaxed),
+                self.memo.counts.reused.load(Ordering::Relaxed)
+            );
+        }
+    }
+
+    /// The gaps recorded so far.
+    pub fn gaps(&self) -> Vec<Gap> {
+        self.gaps.lock().expect("gap list lock").clone()
+    }
+
     /// Turn a call's result into a fact, recording a gap when it was refused or failed.
     /// `impact` says which checks lose this fact.
     pub fn fact<T, E, R>(
@@ -354,6 +387,7 @@ fn checked_endpoint(url: &str) -> Result<&str, DoctorError> {
 pub async fn sdk_config(
     arn_region: Option<&String>,
     args: &AwsArgs,
+    memo: &memo::Memo,
 ) -> Result<SdkConfig, DoctorError> {
     let region = match (arn_region, &args.region) {
         (Some(arn_region), Some(flag)) if arn_region != flag => {
@@ -368,6 +402,7 @@ pub async fn sdk_config(
     // deadline, the whole diagnosis ends within about 1.5 × --timeout.
     let per_call = Duration::from_millis(args.timeout.clamp(1, 600) * 500);
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(memo.clone())
         .retry_config(RetryConfig::standard().with_max_attempts(3))
         .timeout_config(
             TimeoutConfig::builder()
@@ -414,14 +449,15 @@ pub async fn sdk_config(
 }
 
 /// A collector for one run: the shared SDK configuration and the deadline.
-async fn connect(
+pub async fn connect(
     arn_region: Option<&String>,
     account: Option<String>,
     args: &AwsArgs,
 ) -> Result<Collector, DoctorError> {
     let deadline =
         Deadline(std::time::Instant::now() + Duration::from_secs(args.timeout.clamp(1, 600)));
-    let sdk = sdk_config(arn_region, args).await?;
+    let memo = memo::Memo::new();
+    let sdk = sdk_config(arn_region, args, &memo).await?;
     let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
     Ok(Collector {
         sdk,
@@ -429,6 +465,7 @@ async fn connect(
         region,
         account,
         gaps: Arc::default(),
+        memo,
     })
 }
 
@@ -446,29 +483,39 @@ pub async fn collect(
         args.aws.profile.as_deref(),
     )
     .await?;
-    let account = collector
-        .account
-        .clone()
-        .or_else(|| task.arn.split(':').nth(4).map(str::to_string));
-    let collector = Collector {
-        account,
-        ..collector
-    };
-
-    let (task_definition, service, eni) = tokio::join!(
-        ecs::task_definition(&collector, &task),
-        ecs::service(&collector, &task, target),
-        network::task_eni(&collector, &task),
-    );
-
     let inputs = Inputs {
         from_cidr: Some(args.from_cidr.clone()),
         subnets: args.placement.subnets.clone(),
         security_groups: args.placement.security_groups.clone(),
         assign_public_ip: args.placement.assign_public_ip,
         log_lines: args.log_lines,
+        task_source: None,
     };
-    Ok(gather(
+    let evidence = collect_found(&collector, task, &target.cluster, inputs, purpose).await;
+    collector.print_stats();
+    Ok(evidence)
+}
+
+/// Everything about a task already described (by DescribeTasks, a sweep's
+/// batch, or an EventBridge event): its own gaps, the run's shared answers.
+pub async fn collect_found(
+    collector: &Collector,
+    task: Task,
+    cluster: &str,
+    inputs: Inputs,
+    purpose: Purpose,
+) -> Evidence {
+    let account = collector
+        .account
+        .clone()
+        .or_else(|| task.arn.split(':').nth(4).map(str::to_string));
+    let collector = collector.for_task(account);
+    let (task_definition, service, eni) = tokio::join!(
+        ecs::task_definition(&collector, &task),
+        ecs::service(&collector, &task, cluster),
+        network::task_eni(&collector, &task),
+    );
+    gather(
         collector,
         task,
         task_definition,
@@ -477,7 +524,7 @@ pub async fn collect(
         inputs,
         purpose,
     )
-    .await)
+    .await
 }
 
 /// Collect what a preflight judges: the task definition (registered, or
@@ -507,7 +554,7 @@ pub async fn preflight(args: &PreflightArgs) -> Result<Evidence, DoctorError> {
             let found = required(
                 &service,
                 |detail| format!("{detail} in cluster {cluster} ({})", collector.region),
-                args,
+                args.aws.profile.as_deref(),
                 "a preflight of a service needs its task definition and network configuration",
             )?;
             if let Some(value) = found {
@@ -567,7 +614,7 @@ pub async fn preflight(args: &PreflightArgs) -> Result<Evidence, DoctorError> {
         required(
             &task_definition,
             |detail| format!("task definition {name}: {detail}"),
-            args,
+            args.aws.profile.as_deref(),
             "a preflight judges the task definition",
         )?;
     }
@@ -605,6 +652,7 @@ pub async fn preflight(args: &PreflightArgs) -> Result<Evidence, DoctorError> {
             .assign_public_ip
             .or_else(|| (!placement.subnets.is_empty()).then_some(false)),
         log_lines: 0,
+        task_source: None,
     };
     let eni = Fact::not_applicable("no task has run yet");
     Ok(gather(
@@ -623,10 +671,10 @@ pub async fn preflight(args: &PreflightArgs) -> Result<Evidence, DoctorError> {
 /// applicable), or the one-line error that ends the run. What the user named
 /// and AWS does not know is bad input (`absent` words it); a refused or
 /// failed call is the run failing (exit 3), or the credentials refused.
-fn required<'f, T>(
+pub fn required<'f, T>(
     fact: &'f Fact<T>,
     absent: impl FnOnce(&str) -> String,
-    args: &PreflightArgs,
+    profile: Option<&str>,
     needed_for: &str,
 ) -> Result<Option<&'f T>, DoctorError> {
     match fact {
@@ -634,12 +682,10 @@ fn required<'f, T>(
         Fact::NotApplicable { .. } => Ok(None),
         Fact::Absent { detail } => Err(DoctorError::BadInput(absent(detail))),
         Fact::Denied { action, error } | Fact::Failed { action, error } => Err(
-            credentials_rejected(error, args.aws.profile.as_deref()).unwrap_or_else(|| {
-                DoctorError::Unreadable {
-                    action: action.to_string(),
-                    error: error.to_string(),
-                    needed_for: needed_for.to_string(),
-                }
+            credentials_rejected(error, profile).unwrap_or_else(|| DoctorError::Unreadable {
+                action: action.to_string(),
+                error: error.to_string(),
+                needed_for: needed_for.to_string(),
             }),
         ),
     }

@@ -1,5 +1,6 @@
-use super::{candidates_heading, task_line, verdict_line, Renderer};
+use super::{candidates_heading, sweep_verdict, task_line, verdict_line, Renderer};
 use ecs_doctor_checks::evidence::Purpose;
+use ecs_doctor_checks::sweep::{short_time, ClusterReport, ServiceReport, Source};
 use ecs_doctor_checks::{CheckStatus, Report};
 use std::fmt::Write;
 
@@ -20,6 +21,222 @@ fn code(text: &str) -> String {
 }
 
 impl Renderer for MarkdownRenderer {
+    fn service(&self, r: &ServiceReport) -> String {
+        let mut o = String::new();
+        let svc = &r.service;
+        let _ = writeln!(
+            o,
+            "## ecs-doctor: service {} — {}\n",
+            cell(&svc.name),
+            sweep_verdict(r.verdict)
+        );
+        let _ = writeln!(o, "**{}**\n", cell(&r.headline));
+        let td = svc
+            .task_definition
+            .as_deref()
+            .map(|t| format!("; task definition {}", t.rsplit('/').next().unwrap_or(t)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "**Service** {}\n",
+            code(&format!(
+                "{} (cluster {}, {}; {} of {} running{td})",
+                svc.name, svc.cluster, svc.region, svc.running_count, svc.desired_count
+            ))
+        );
+        let _ = writeln!(
+            o,
+            "**Window** stopped since {}: {} stopped task{}, {} diagnosed\n",
+            short_time(&r.window.since),
+            r.window.stopped_tasks,
+            if r.window.stopped_tasks == 1 { "" } else { "s" },
+            r.window.diagnosed
+        );
+        if !r.groups.is_empty() {
+            let _ = writeln!(o, "### Stopped tasks by cause\n");
+            let _ = writeln!(
+                o,
+                "| tasks | cause | since | latest stop | finding |\n|---|---|---|---|---|"
+            );
+            for g in &r.groups {
+                let benign = if g.benign { " (benign)" } else { "" };
+                let _ = writeln!(
+                    o,
+                    "| {} of {} | `{}`{benign} | {} | {} | {} |",
+                    g.count,
+                    r.window.stopped_tasks,
+                    g.cause,
+                    cell(g.since.as_deref().unwrap_or("")),
+                    g.latest_stopped_at
+                        .as_deref()
+                        .map(short_time)
+                        .unwrap_or_default(),
+                    cell(&g.title)
+                );
+            }
+            o.push('\n');
+            for (i, g) in r.groups.iter().enumerate() {
+                let plural = if g.count == 1 { "" } else { "s" };
+                let _ = writeln!(
+                    o,
+                    "#### {}. `{}` — {} task{plural}\n",
+                    i + 1,
+                    g.cause,
+                    g.count
+                );
+                let _ = writeln!(o, "{}\n", g.title);
+                if !g.evidence.is_empty() {
+                    let newest = g.tasks.first().map(String::as_str).unwrap_or_default();
+                    let _ = writeln!(o, "Evidence (newest task, {}):\n", code(newest));
+                    for e in &g.evidence {
+                        let _ = writeln!(o, "- {e}");
+                    }
+                    o.push('\n');
+                }
+                if !g.fix.is_empty() {
+                    let _ = writeln!(o, "Fix:\n");
+                    for f in &g.fix {
+                        let _ = writeln!(o, "1. {f}");
+                    }
+                    o.push('\n');
+                }
+                let tasks: Vec<String> = g.tasks.iter().map(|t| code(t)).collect();
+                let _ = writeln!(
+                    o,
+                    "Tasks: {}; task definition{}: {}\n",
+                    tasks.join(", "),
+                    if g.task_definitions.len() == 1 {
+                        ""
+                    } else {
+                        "s"
+                    },
+                    g.task_definitions.join(", ")
+                );
+            }
+        }
+        if !r.issues.is_empty() {
+            let _ = writeln!(o, "### What the scheduler's events say\n");
+            for issue in &r.issues {
+                let plural = if issue.count == 1 { "" } else { "s" };
+                let _ = writeln!(
+                    o,
+                    "#### `{}` — {} ({} event{plural})\n",
+                    issue.kind.as_str(),
+                    issue.title,
+                    issue.count
+                );
+                for e in &issue.evidence {
+                    let _ = writeln!(o, "- {e}");
+                }
+                let _ = writeln!(o, "\nFix:\n");
+                for f in &issue.fix {
+                    let _ = writeln!(o, "1. {f}");
+                }
+                o.push('\n');
+            }
+        }
+        if !r.deployments.is_empty() {
+            let _ = writeln!(o, "### Deployments\n");
+            let _ = writeln!(
+                o,
+                "| deployment | status | rollout | task definition | running | failed | created |\n|---|---|---|---|---|---|---|"
+            );
+            for d in &r.deployments {
+                let rollout = match (&d.rollout_state, &d.rollout_state_reason) {
+                    (Some(s), Some(why)) => format!("{s}: {why}"),
+                    (Some(s), None) => s.clone(),
+                    _ => String::new(),
+                };
+                let count = |n: Option<i32>| n.map(|n| n.to_string()).unwrap_or_default();
+                let _ = writeln!(
+                    o,
+                    "| `{}` | {} | {} | {} | {} | {} | {} |",
+                    d.id,
+                    d.status.as_deref().unwrap_or_default(),
+                    cell(&rollout),
+                    d.task_definition
+                        .as_deref()
+                        .map(|t| t.rsplit('/').next().unwrap_or(t))
+                        .unwrap_or_default(),
+                    count(d.running_count),
+                    count(d.failed_tasks),
+                    d.created_at.as_deref().map(short_time).unwrap_or_default()
+                );
+            }
+            o.push('\n');
+        }
+        if !r.gaps.is_empty() {
+            let _ = writeln!(o, "### Gaps (calls refused or failed)\n");
+            for g in &r.gaps {
+                let _ = writeln!(o, "- `{}`: {} — {}", g.action, cell(&g.error), g.impact);
+            }
+            o.push('\n');
+        }
+        if let Some(task) = r.groups.first().and_then(|g| g.tasks.first()) {
+            let _ = writeln!(
+                o,
+                "One task's whole report: `ecs-doctor task {task} --cluster {} --region {}`",
+                svc.cluster, svc.region
+            );
+        }
+        o
+    }
+
+    fn cluster(&self, r: &ClusterReport) -> String {
+        let mut o = String::new();
+        let _ = writeln!(
+            o,
+            "## ecs-doctor: cluster {} — {}\n",
+            cell(&r.cluster),
+            sweep_verdict(r.verdict)
+        );
+        let _ = writeln!(
+            o,
+            "**Window** stopped since {} ({}): {} stopped task{}, {} diagnosed\n",
+            short_time(&r.window.since),
+            r.region,
+            r.window.stopped_tasks,
+            if r.window.stopped_tasks == 1 { "" } else { "s" },
+            r.window.diagnosed
+        );
+        if r.rows.is_empty() {
+            let _ = writeln!(o, "No service or task group has a failure in the window.\n");
+        } else {
+            let _ = writeln!(
+                o,
+                "| service or task group | cause | tasks | latest stop | finding |\n|---|---|---|---|---|"
+            );
+            for row in &r.rows {
+                let name = match row.source {
+                    Source::Service => row.name.clone(),
+                    Source::Standalone => format!("{} (no service)", row.name),
+                };
+                let _ = writeln!(
+                    o,
+                    "| {} | `{}` | {} of {} | {} | {} |",
+                    cell(&name),
+                    row.cause,
+                    row.count,
+                    row.of,
+                    row.latest.as_deref().map(short_time).unwrap_or_default(),
+                    cell(&row.title)
+                );
+            }
+            o.push('\n');
+        }
+        if !r.quiet.is_empty() {
+            let _ = writeln!(o, "Nothing wrong seen: {}\n", r.quiet.join(", "));
+        }
+        if !r.gaps.is_empty() {
+            let _ = writeln!(o, "### Gaps (calls refused or failed)\n");
+            for g in &r.gaps {
+                let _ = writeln!(o, "- `{}`: {} — {}", g.action, cell(&g.error), g.impact);
+            }
+            o.push('\n');
+        }
+        o
+    }
+
     fn render(&self, report: &Report) -> String {
         let mut o = String::new();
         let t = &report.task;
@@ -29,6 +246,9 @@ impl Renderer for MarkdownRenderer {
         let _ = writeln!(o, "**{label}** {}\n", code(&task_line(report)));
         if let Some(reason) = &t.stopped_reason {
             let _ = writeln!(o, "**Stopped reason** {}\n", code(reason));
+        }
+        if let Some(source) = &t.source {
+            let _ = writeln!(o, "**Task record** from {}\n", cell(source));
         }
         if let Some(td) = t.task_definition.as_ref().filter(|_| !preflight) {
             let _ = writeln!(o, "**Task definition** {}\n", code(td));

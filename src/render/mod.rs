@@ -8,21 +8,48 @@ mod table;
 use crate::cli::OutputFormat;
 use ecs_doctor_checks::evidence::Purpose;
 use ecs_doctor_checks::logs::excerpt::ExcerptLine;
+use ecs_doctor_checks::sweep::{ClusterReport, ServiceReport};
 use ecs_doctor_checks::{redact, CheckStatus, Conclusion, Report};
 
 /// Turns a report into the text of one output format.
 pub trait Renderer {
     fn render(&self, report: &Report) -> String;
+    /// A service sweep: stopped tasks grouped by cause, events, deployments.
+    fn service(&self, report: &ServiceReport) -> String;
+    /// A cluster sweep: one line per failing service or task group and cause.
+    fn cluster(&self, report: &ClusterReport) -> String;
+}
+
+fn renderer(format: OutputFormat, color: bool) -> Box<dyn Renderer> {
+    match format {
+        OutputFormat::Table => Box::new(table::TableRenderer { color }),
+        OutputFormat::Json => Box::new(json::JsonRenderer),
+        OutputFormat::Markdown => Box::new(markdown::MarkdownRenderer),
+    }
+}
+
+/// Render a service sweep, redacted.
+pub fn render_service(report: &ServiceReport, format: OutputFormat, color: bool) -> String {
+    renderer(format, color).service(&redact::redact_serde(report))
+}
+
+/// Render a cluster sweep, redacted.
+pub fn render_cluster(report: &ClusterReport, format: OutputFormat, color: bool) -> String {
+    renderer(format, color).cluster(&redact::redact_serde(report))
+}
+
+/// The verdict of a sweep in one sentence.
+pub(crate) fn sweep_verdict(verdict: Conclusion) -> &'static str {
+    match verdict {
+        Conclusion::Failure => "failure",
+        Conclusion::NoFailure => "no failure",
+        Conclusion::Inconclusive => "inconclusive",
+    }
 }
 
 /// Render `report` in `format`, redacting every credential-looking string first.
 pub fn render(report: &Report, format: OutputFormat, color: bool) -> String {
-    let report = redact::redact_serde(report);
-    match format {
-        OutputFormat::Table => table::TableRenderer { color }.render(&report),
-        OutputFormat::Json => json::JsonRenderer.render(&report),
-        OutputFormat::Markdown => markdown::MarkdownRenderer.render(&report),
-    }
+    renderer(format, color).render(&redact::redact_serde(report))
 }
 
 /// Render several reports: a JSON array, or the reports one after another.

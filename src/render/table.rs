@@ -1,6 +1,8 @@
-use super::{task_line, verdict_line, Renderer};
+use super::{sweep_verdict, task_line, verdict_line, Renderer};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, Color, ContentArrangement, Table};
 use ecs_doctor_checks::evidence::Purpose;
+use ecs_doctor_checks::sweep::{short_time, ClusterReport, ServiceReport, Source};
+use ecs_doctor_checks::Conclusion;
 use ecs_doctor_checks::{CheckStatus, Report};
 use owo_colors::OwoColorize;
 use std::fmt::Write;
@@ -28,7 +30,189 @@ impl TableRenderer {
     }
 }
 
+impl TableRenderer {
+    fn table(&self, header: Vec<&str>) -> Table {
+        let mut table = Table::new();
+        table
+            .load_style(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(110);
+        table.set_header(header);
+        table
+    }
+    fn verdict_cell(&self, text: String, verdict: Conclusion) -> Cell {
+        let cell = Cell::new(text);
+        if !self.color {
+            return cell;
+        }
+        cell.fg(match verdict {
+            Conclusion::Failure => Color::Red,
+            Conclusion::Inconclusive => Color::Yellow,
+            Conclusion::NoFailure => Color::Green,
+        })
+    }
+    fn gaps(&self, o: &mut String, gaps: &[ecs_doctor_checks::Gap]) {
+        if gaps.is_empty() {
+            return;
+        }
+        let _ = writeln!(o, "{}", self.heading("Gaps (calls refused or failed)"));
+        for g in gaps {
+            let _ = writeln!(o, "  {}: {} — {}", g.action, g.error, g.impact);
+        }
+        o.push('\n');
+    }
+}
+
 impl Renderer for TableRenderer {
+    fn service(&self, r: &ServiceReport) -> String {
+        let mut o = String::new();
+        let svc = &r.service;
+        let _ = writeln!(
+            o,
+            "{} {} (cluster {}, {}; {} of {} running)",
+            self.heading("Service"),
+            svc.name,
+            svc.cluster,
+            svc.region,
+            svc.running_count,
+            svc.desired_count
+        );
+        let _ = writeln!(
+            o,
+            "{} stopped since {}: {} stopped, {} diagnosed",
+            self.heading("Window"),
+            short_time(&r.window.since),
+            r.window.stopped_tasks,
+            r.window.diagnosed
+        );
+        let _ = writeln!(
+            o,
+            "\n{}\n",
+            self.heading(&format!("{}: {}", sweep_verdict(r.verdict), r.headline))
+        );
+        if !r.groups.is_empty() {
+            let mut table = self.table(vec!["tasks", "cause", "since", "latest stop", "finding"]);
+            for g in &r.groups {
+                let cause = if g.benign {
+                    format!("{} (benign)", g.cause)
+                } else {
+                    g.cause.clone()
+                };
+                table.add_row(vec![
+                    Cell::new(format!("{} of {}", g.count, r.window.stopped_tasks)),
+                    self.verdict_cell(cause, g.verdict),
+                    Cell::new(g.since.as_deref().unwrap_or_default()),
+                    Cell::new(
+                        g.latest_stopped_at
+                            .as_deref()
+                            .map(short_time)
+                            .unwrap_or_default(),
+                    ),
+                    Cell::new(&g.title),
+                ]);
+            }
+            let _ = writeln!(o, "{table}\n");
+            for g in r.groups.iter().filter(|g| !g.benign && !g.fix.is_empty()) {
+                let _ = writeln!(o, "{} {}", self.heading("Fix"), g.cause);
+                for f in &g.fix {
+                    let _ = writeln!(o, "  → {f}");
+                }
+                let _ = writeln!(o, "  tasks: {}\n", g.tasks.join(", "));
+            }
+        }
+        for issue in &r.issues {
+            let _ = writeln!(
+                o,
+                "{} {} — {} ({} events)",
+                self.heading("Scheduler"),
+                issue.kind.as_str(),
+                issue.title,
+                issue.count
+            );
+            for e in &issue.evidence {
+                let _ = writeln!(o, "  {e}");
+            }
+            for f in &issue.fix {
+                let _ = writeln!(o, "  → {f}");
+            }
+            o.push('\n');
+        }
+        if !r.deployments.is_empty() {
+            let mut table = self.table(vec![
+                "deployment",
+                "status",
+                "rollout",
+                "task definition",
+                "running",
+                "failed",
+            ]);
+            for d in &r.deployments {
+                let count = |n: Option<i32>| n.map(|n| n.to_string()).unwrap_or_default();
+                table.add_row(vec![
+                    Cell::new(&d.id),
+                    Cell::new(d.status.as_deref().unwrap_or_default()),
+                    Cell::new(d.rollout_state.as_deref().unwrap_or_default()),
+                    Cell::new(
+                        d.task_definition
+                            .as_deref()
+                            .map(|t| t.rsplit('/').next().unwrap_or(t))
+                            .unwrap_or_default(),
+                    ),
+                    Cell::new(count(d.running_count)),
+                    Cell::new(count(d.failed_tasks)),
+                ]);
+            }
+            let _ = writeln!(o, "{}\n{table}\n", self.heading("Deployments"));
+        }
+        self.gaps(&mut o, &r.gaps);
+        o
+    }
+
+    fn cluster(&self, r: &ClusterReport) -> String {
+        let mut o = String::new();
+        let _ = writeln!(
+            o,
+            "{} {} ({}); stopped since {}: {} stopped, {} diagnosed",
+            self.heading("Cluster"),
+            r.cluster,
+            r.region,
+            short_time(&r.window.since),
+            r.window.stopped_tasks,
+            r.window.diagnosed
+        );
+        let _ = writeln!(o, "\n{}\n", self.heading(sweep_verdict(r.verdict)));
+        if r.rows.is_empty() {
+            let _ = writeln!(o, "No service or task group has a failure in the window.\n");
+        } else {
+            let mut table = self.table(vec![
+                "service or task group",
+                "cause",
+                "tasks",
+                "latest stop",
+                "finding",
+            ]);
+            for row in &r.rows {
+                let name = match row.source {
+                    Source::Service => row.name.clone(),
+                    Source::Standalone => format!("{} (no service)", row.name),
+                };
+                table.add_row(vec![
+                    Cell::new(name),
+                    self.verdict_cell(row.cause.clone(), row.verdict),
+                    Cell::new(format!("{} of {}", row.count, row.of)),
+                    Cell::new(row.latest.as_deref().map(short_time).unwrap_or_default()),
+                    Cell::new(&row.title),
+                ]);
+            }
+            let _ = writeln!(o, "{table}\n");
+        }
+        if !r.quiet.is_empty() {
+            let _ = writeln!(o, "Nothing wrong seen: {}\n", r.quiet.join(", "));
+        }
+        self.gaps(&mut o, &r.gaps);
+        o
+    }
+
     fn render(&self, report: &Report) -> String {
         let mut o = String::new();
         let label = if report.purpose == Purpose::Preflight {
@@ -39,6 +223,9 @@ impl Renderer for TableRenderer {
         let _ = writeln!(o, "{} {}", self.heading(label), task_line(report));
         if let Some(r) = &report.task.stopped_reason {
             let _ = writeln!(o, "{} {r}", self.heading("Stopped reason"));
+        }
+        if let Some(source) = &report.task.source {
+            let _ = writeln!(o, "{} from {source}", self.heading("Task record"));
         }
         let _ = writeln!(o, "\n{}\n", self.heading(&verdict_line(report)));
 

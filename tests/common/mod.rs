@@ -14,6 +14,8 @@
 //! `policy_json` (see tests/lab/README.md, "Enforcing a caller policy").
 #![allow(dead_code)]
 
+pub mod runtime_api;
+
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -377,6 +379,7 @@ pub fn snapshot_settings() -> insta::Settings {
         r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z",
         "[timestamp]",
     );
+    s.add_filter(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", "[time]");
     s.set_snapshot_path(repo_root().join("tests/snapshots"));
     s.set_prepend_module_to_snapshot(false);
     s

@@ -77,15 +77,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         lab.start()
         info = sc.build(lab)
         missing = [k for k in ("cluster", "task_arn") if k not in info]
-        if missing:
-            raise labkit.LabError(f"scenario returned no {missing}")
+        if missing or (info["task_arn"] is None and not info.get("no_task")):
+            raise labkit.LabError(f"scenario returned no {missing or ['task_arn']}")
         ready = {
             "endpoint": lab.endpoint,
             "region": lab.region,
             "account": lab.account,
             "cluster": info["cluster"],
             "task_arn": info["task_arn"],
-            "task_id": info["task_arn"].rsplit("/", 1)[-1],
+            # A scenario about what happens before any task exists says `no_task`.
+            "task_id": info["task_arn"].rsplit("/", 1)[-1] if info["task_arn"] else None,
             "scenario": sc.name,
         }
         ready.update({k: v for k, v in info.items() if k not in ready})
@@ -135,6 +136,8 @@ def _generic_checks(p: labkit.Probe, now: datetime) -> None:
         p.expect(k in info, f"ready line has {k}")
     p.expect(info["endpoint"].startswith("http://127.0.0.1:"), "endpoint on loopback")
     p.equal(info["account"], labkit.ACCOUNT, "account")
+    if info.get("no_task"):
+        return
     arn = info["task_arn"]
     p.equal(arn, f"arn:aws:ecs:{info['region']}:{info['account']}:task/{info['cluster']}/{info['task_id']}",
             "task ARN shape")

@@ -1,0 +1,294 @@
+//! The service-event catalogue: what the ECS service scheduler's event
+//! messages say, in one table. The scheduler writes these to
+//! `DescribeServices.events` (the last 100, newest first); they are the only
+//! record of what happened when no task was ever placed, so a service whose
+//! tasks never started is diagnosed from here.
+//!
+//! Fragments are lower case and matched after
+//! [`normalize`](crate::text::normalize); the first row that matches wins.
+//! Message texts: <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-event-messages-list.html>
+
+use crate::text::normalize;
+use serde::{Deserialize, Serialize};
+
+/// What one service event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventKind {
+    /// The scheduler could not assume the task's or service's role.
+    UnableToAssumeRole,
+    /// The subnets have no free IP addresses for a task ENI.
+    NoFreeIps,
+    /// No capacity (container instances, Fargate capacity, ports, memory) to place a task.
+    CannotPlaceTask,
+    /// The deployment circuit breaker stopped a deployment (and may have rolled back).
+    CircuitBreaker,
+    /// Tasks keep failing to start; the scheduler is backing off.
+    FailingToStart,
+    /// Load balancer targets failed their health checks.
+    UnhealthyTargets,
+    /// Targets could not be registered with the load balancer.
+    TargetRegistrationFailed,
+    /// The service reached a steady state: everything it wants is running.
+    SteadyState,
+    /// A deployment completed.
+    DeploymentCompleted,
+    /// Tasks started or stopped, targets registered: the scheduler's routine.
+    Routine,
+    /// Not in the catalogue.
+    Other,
+}
+
+impl EventKind {
+    /// Kinds that mean something is wrong with the service.
+    pub fn is_problem(self) -> bool {
+        !matches!(
+            self,
+            EventKind::SteadyState
+                | EventKind::DeploymentCompleted
+                | EventKind::Routine
+                | EventKind::Other
+        )
+    }
+
+    /// The kebab-case name used in JSON and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::UnableToAssumeRole => "unable-to-assume-role",
+            EventKind::NoFreeIps => "no-free-ips",
+            EventKind::CannotPlaceTask => "cannot-place-task",
+            EventKind::CircuitBreaker => "circuit-breaker",
+            EventKind::FailingToStart => "failing-to-start",
+            EventKind::UnhealthyTargets => "unhealthy-targets",
+            EventKind::TargetRegistrationFailed => "target-registration-failed",
+            EventKind::SteadyState => "steady-state",
+            EventKind::DeploymentCompleted => "deployment-completed",
+            EventKind::Routine => "routine",
+            EventKind::Other => "other",
+        }
+    }
+
+    /// What the kind means, for a heading.
+    pub fn title(self) -> &'static str {
+        match self {
+            EventKind::UnableToAssumeRole => "ECS could not assume a role the service needs",
+            EventKind::NoFreeIps => "The service's subnets have no free IP addresses for task ENIs",
+            EventKind::CannotPlaceTask => "The scheduler could not place a task",
+            EventKind::CircuitBreaker => "The deployment circuit breaker stopped the deployment",
+            EventKind::FailingToStart => {
+                "Tasks keep failing to start, so the scheduler is backing off"
+            }
+            EventKind::UnhealthyTargets => "Load balancer health checks are failing",
+            EventKind::TargetRegistrationFailed => {
+                "Tasks could not be registered with the load balancer"
+            }
+            EventKind::SteadyState => "The service reached a steady state",
+            EventKind::DeploymentCompleted => "A deployment completed",
+            EventKind::Routine => "Routine scheduler activity",
+            EventKind::Other => "Other scheduler event",
+        }
+    }
+
+    /// How to fix what the kind says, as a first step.
+    pub fn fix(self) -> &'static [&'static str] {
+        match self {
+            EventKind::UnableToAssumeRole => &[
+                "Make the role in the event trust ecs-tasks.amazonaws.com (task and execution roles) or ecs.amazonaws.com (service-linked role): `aws iam get-role --role-name <role> --query Role.AssumeRolePolicyDocument`",
+                "If the role was just created, wait a minute for IAM to propagate, then `aws ecs update-service --force-new-deployment`",
+            ],
+            EventKind::NoFreeIps => &[
+                "Each Fargate task takes one IP of its subnet: add subnets with free addresses to the service's awsvpcConfiguration, or free addresses (`aws ec2 describe-subnets --query 'Subnets[].[SubnetId,AvailableIpAddressCount]'`)",
+            ],
+            EventKind::CannotPlaceTask => &[
+                "Read the reason in the event: for Fargate capacity, retry or add another capacity provider or Availability Zone; for EC2, add container instances with enough CPU, memory and free ports, or relax the placement constraints",
+            ],
+            EventKind::CircuitBreaker => &[
+                "The failed deployment's stopped tasks hold the cause: the groups above (or `ecs-doctor task <id>` for one of them) name it; fix it and deploy again",
+            ],
+            EventKind::FailingToStart => &[
+                "The service's stopped tasks hold the cause: the groups above name it (tasks stopped more than an hour ago are gone: run ecs-doctor from an EventBridge rule to keep every diagnosis)",
+            ],
+            EventKind::UnhealthyTargets => &[
+                "Compare the target group's health check (path, port, matcher) with what the container serves, and give slow starters a `healthCheckGracePeriodSeconds`: `aws elbv2 describe-target-health --target-group-arn <arn>`",
+            ],
+            EventKind::TargetRegistrationFailed => &[
+                "Check the target group's target type (ip for awsvpc), its VPC, and the caller's elasticloadbalancing:RegisterTargets through the ECS service-linked role",
+            ],
+            EventKind::SteadyState
+            | EventKind::DeploymentCompleted
+            | EventKind::Routine
+            | EventKind::Other => &[],
+        }
+    }
+}
+
+struct Row {
+    kind: EventKind,
+    /// Any one of these fragments identifies the kind.
+    any: &'static [&'static str],
+}
+
+/// Most specific first.
+const ROWS: &[Row] = &[
+    Row {
+        kind: EventKind::UnableToAssumeRole,
+        any: &[
+            "unable to assume role",
+            "unable to assume the role",
+            "ecs was unable to assume",
+            "role could not be assumed",
+        ],
+    },
+    Row {
+        kind: EventKind::NoFreeIps,
+        any: &[
+            "insufficient free addresses",
+            "no free ip",
+            "not enough free ip",
+            "free ip addresses",
+            "insufficientfreeaddressesinsubnet",
+        ],
+    },
+    Row {
+        kind: EventKind::CircuitBreaker,
+        any: &[
+            "circuit breaker",
+            "deployment failed",
+            "rolling back to deployment",
+            "rolled back",
+        ],
+    },
+    Row {
+        kind: EventKind::CannotPlaceTask,
+        any: &[
+            "unable to place a task",
+            "was unable to place",
+            "capacity is unavailable",
+            "no container instance met",
+            "no container instances were found",
+        ],
+    },
+    Row {
+        kind: EventKind::FailingToStart,
+        any: &[
+            "unable to consistently start tasks",
+            "failed to launch a task",
+            "is unable to start",
+        ],
+    },
+    Row {
+        kind: EventKind::UnhealthyTargets,
+        any: &[
+            "is unhealthy in target-group",
+            "is unhealthy in (target-group",
+            "health checks failed",
+            "failed elb health checks",
+        ],
+    },
+    Row {
+        kind: EventKind::TargetRegistrationFailed,
+        any: &[
+            "failed to register targets",
+            "unable to register",
+            "failed to register",
+        ],
+    },
+    Row {
+        kind: EventKind::SteadyState,
+        any: &["has reached a steady state"],
+    },
+    Row {
+        kind: EventKind::DeploymentCompleted,
+        any: &["deployment completed"],
+    },
+    Row {
+        kind: EventKind::Routine,
+        any: &[
+            "has started",
+            "has stopped",
+            "registered",
+            "deregistered",
+            "has begun draining",
+        ],
+    },
+];
+
+/// What a service event message is about.
+pub fn classify(message: &str) -> EventKind {
+    let text = normalize(message).to_lowercase();
+    ROWS.iter()
+        .find(|row| row.any.iter().any(|f| text.contains(f)))
+        .map_or(EventKind::Other, |row| row.kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_messages_land_in_their_kind() {
+        let cases = [
+            ("(service web) was unable to place a task because no container instance met all of its requirements. Reason: No Container Instances were found in your cluster.", EventKind::CannotPlaceTask),
+            ("(service web) was unable to place a task. Reason: Capacity is unavailable at this time. Please try again later or in a different availability zone.", EventKind::CannotPlaceTask),
+            ("(service web) failed to launch a task with (error ECS was unable to assume the role 'arn:aws:iam::123456789012:role/ecsTaskExecutionRole' that was provided for this task.)", EventKind::UnableToAssumeRole),
+            ("(service web) was unable to place a task. Reason: There are insufficient free addresses in subnet subnet-0a1b to place the task.", EventKind::NoFreeIps),
+            ("(service web) (deployment ecs-svc/123) deployment failed: tasks failed to start.", EventKind::CircuitBreaker),
+            ("(service web) rolling back to deployment ecs-svc/456.", EventKind::CircuitBreaker),
+            ("(service web) is unable to consistently start tasks successfully. For more information, see the Troubleshooting section.", EventKind::FailingToStart),
+            ("(service web) (port 3000) is unhealthy in (target-group arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/abc) due to (reason Health checks failed with these codes: [404]).", EventKind::UnhealthyTargets),
+            ("(service web) failed to register targets in (target-group arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/abc) with (error The following targets are not in a running state)", EventKind::TargetRegistrationFailed),
+            ("(service web) has reached a steady state.", EventKind::SteadyState),
+            ("(service web) (deployment ecs-svc/123) deployment completed.", EventKind::DeploymentCompleted),
+            ("(service web) has started 2 tasks: (task 0123) (task 4567).", EventKind::Routine),
+            ("(service web) has stopped 1 running tasks: (task 0123).", EventKind::Routine),
+            ("(service web) did something new.", EventKind::Other),
+        ];
+        for (message, want) in cases {
+            assert_eq!(classify(message), want, "{message}");
+        }
+    }
+
+    #[test]
+    fn json_names_are_the_report_names() {
+        for kind in [
+            EventKind::UnableToAssumeRole,
+            EventKind::NoFreeIps,
+            EventKind::CannotPlaceTask,
+            EventKind::CircuitBreaker,
+            EventKind::FailingToStart,
+            EventKind::UnhealthyTargets,
+            EventKind::TargetRegistrationFailed,
+            EventKind::SteadyState,
+            EventKind::DeploymentCompleted,
+            EventKind::Routine,
+            EventKind::Other,
+        ] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+    }
+
+    #[test]
+    fn only_trouble_is_a_problem() {
+        assert!(EventKind::CannotPlaceTask.is_problem());
+        assert!(EventKind::CircuitBreaker.is_problem());
+        assert!(!EventKind::SteadyState.is_problem());
+        assert!(!EventKind::Routine.is_problem());
+        assert!(!EventKind::Other.is_problem());
+    }
+
+    #[test]
+    fn every_problem_kind_has_a_fix() {
+        for kind in [
+            EventKind::UnableToAssumeRole,
+            EventKind::NoFreeIps,
+            EventKind::CannotPlaceTask,
+            EventKind::CircuitBreaker,
+            EventKind::FailingToStart,
+            EventKind::UnhealthyTargets,
+            EventKind::TargetRegistrationFailed,
+        ] {
+            assert!(kind.is_problem());
+            assert!(!kind.fix().is_empty(), "{kind:?}");
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! ecs-doctor as an AWS Lambda function, for an EventBridge rule on
+//! "ECS Task State Change" events: each stopped task is diagnosed while AWS
+//! still holds it, and the report is written as one JSON log line (the
+//! Markdown inside it) to the function's own CloudWatch Logs. It reads what
+//! `ecs-doctor task` reads and writes nothing else.
+//!
+//! The same binary runs as the function when Lambda starts it (as
+//! `bootstrap`, with `AWS_LAMBDA_RUNTIME_API` set and no arguments).
+
+use crate::app::VERSION;
+use crate::cli::{AwsArgs, OutputFormat};
+use crate::collect::event;
+use crate::render;
+use ecs_doctor_checks::{diagnose, redact};
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::{json, Value};
+
+/// Whether Lambda started this process to serve invocations.
+pub fn wanted() -> bool {
+    std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() && std::env::args_os().len() <= 1
+}
+
+/// Serve invocations until Lambda stops the process.
+pub fn run() -> anyhow::Result<i32> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime
+        .block_on(lambda_runtime::run(service_fn(handle)))
+        .map_err(|e| anyhow::anyhow!("the Lambda runtime stopped: {e}"))?;
+    Ok(0)
+}
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Print one log line (CloudWatch Logs keeps each stdout line as one event).
+fn log(line: &Value) {
+    println!("{line}");
+}
+
+async fn handle(invocation: LambdaEvent<Value>) -> Result<Value, lambda_runtime::Error> {
+    let (events, _) = match event::parse(&invocation.payload.to_string()) {
+        Ok(parsed) => parsed,
+        Err(why) => {
+            log(&json!({"ecs_doctor": "skipped", "reason": why}));
+            return Ok(json!({"diagnosed": 0, "skipped": why}));
+        }
+    };
+    // Only a stopped task has a cause to find; other changes are noted and left.
+    let (stopped, others): (Vec<_>, Vec<_>) = events
+        .into_iter()
+        .partition(|e| e.task.last_status.eq_ignore_ascii_case("STOPPED"));
+    for e in &others {
+        log(&json!({
+            "ecs_doctor": "skipped",
+            "task": e.task.arn,
+            "reason": format!("the task is {}, not STOPPED", e.task.last_status),
+        }));
+    }
+    let aws = AwsArgs {
+        region: None,
+        profile: None,
+        endpoint_url: std::env::var("AWS_ENDPOINT_URL").ok(),
+        timeout: env_number("ECS_DOCTOR_TIMEOUT", 30),
+    };
+    let log_lines = env_number("ECS_DOCTOR_LOG_LINES", 20).clamp(1, 1000) as u32;
+    let mut verdicts = Vec::new();
+    for (arn, result) in event::diagnose(stopped, &aws, log_lines).await {
+        match result {
+            Ok(evidence) => {
+                let report = diagnose(&evidence, VERSION);
+                let top = report.candidates.first();
+                log(&json!({
+                    "ecs_doctor": "report",
+                    "task": arn,
+                    "verdict": report.verdict,
+                    "cause": top.map(|c| c.code.to_string()),
+                    "title": top.map(|c| redact::redact(&c.title)),
+                    "report": redact::redact_serde(&report),
+                    "markdown": render::render(&report, OutputFormat::Markdown, false),
+                }));
+                verdicts.push(json!({"task": arn, "verdict": report.verdict,
+                    "cause": top.map(|c| c.code.to_string())}));
+            }
+            Err(err) => {
+                let error = redact::redact(&err.to_string());
+                log(&json!({"ecs_doctor": "error", "task": arn, "error": error}));
+                verdicts.push(json!({"task": arn, "error": error}));
+            }
+        }
+    }
+    Ok(json!({"diagnosed": verdicts.len(), "results": verdicts}))
+}
