@@ -48,6 +48,41 @@ type Cells = Mutex<HashMap<Key, Arc<OnceCell<Stored>>>>;
 pub struct Counts {
     pub sent: AtomicUsize,
     pub reused: AtomicUsize,
+    /// Requests sent, by operation.
+    pub by_operation: Mutex<std::collections::BTreeMap<String, usize>>,
+}
+
+impl Counts {
+    fn sent(&self, operation: String) {
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        *self
+            .by_operation
+            .lock()
+            .expect("counts lock")
+            .entry(operation)
+            .or_default() += 1;
+    }
+}
+
+/// The operation a request asks for: `X-Amz-Target` (JSON protocols), the
+/// `Action` parameter (query protocols), or the method and path (REST).
+fn operation(request: &HttpRequest) -> String {
+    if let Some(target) = request.headers().get("x-amz-target") {
+        return target.to_string();
+    }
+    if let Some(body) = request.body().bytes() {
+        let text = String::from_utf8_lossy(body);
+        if let Some(action) = text.split('&').find_map(|kv| kv.strip_prefix("Action=")) {
+            return action.to_string();
+        }
+    }
+    let uri = request.uri();
+    let path = uri.split('?').next().unwrap_or(uri);
+    format!(
+        "{} {}",
+        request.method(),
+        path.splitn(4, '/').take(3).collect::<Vec<_>>().join("/")
+    )
 }
 
 /// The deduplicating client around the SDK's default HTTPS client.
@@ -115,9 +150,10 @@ enum NotKept {
 
 impl HttpConnector for MemoConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let operation = operation(&request);
         let Some(body) = request.body().bytes() else {
             // A streaming body cannot be compared: send it as it is.
-            self.counts.sent.fetch_add(1, Ordering::Relaxed);
+            self.counts.sent(operation);
             return self.inner.call(request);
         };
         let key = Key {
@@ -140,7 +176,7 @@ impl HttpConnector for MemoConnector {
             let got = cell
                 .get_or_try_init(|| async {
                     asked = true;
-                    counts.sent.fetch_add(1, Ordering::Relaxed);
+                    counts.sent(operation);
                     let response = inner.call(request).await.map_err(NotKept::Failed)?;
                     keep(response).await
                 })

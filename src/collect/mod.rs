@@ -156,11 +156,15 @@ impl Collector {
     pub fn print_stats(&self) {
         if std::env::var_os("ECS_DOCTOR_STATS").is_some_and(|v| v == "1") {
             use std::sync::atomic::Ordering;
+            let counts = &self.memo.counts;
             eprintln!(
                 "ecs-doctor: {} AWS requests sent, {} repeats answered from this run",
-                self.memo.counts.sent.load(Ordering::Relaxed),
-                self.memo.counts.reused.load(Ordering::Relaxed)
+                counts.sent.load(Ordering::Relaxed),
+                counts.reused.load(Ordering::Relaxed)
             );
+            for (operation, n) in counts.by_operation.lock().expect("counts lock").iter() {
+                eprintln!("ecs-doctor:   {n:>5} {operation}");
+            }
         }
     }
 

@@ -5,6 +5,7 @@ tasks the lab (like AWS after an hour) no longer returns."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timedelta, timezone
 
 from labkit import (
@@ -317,3 +318,49 @@ def _check_event_stopped_tasks(p: Probe) -> None:
     p.equal([e["detail"]["lastStatus"] for e in events], ["STOPPED", "PENDING", "STOPPED"], "event statuses")
     p.equal(events[0]["detail"]["stopCode"], "TaskFailedToStart", "forgotten task's stop code")
     p.expect(json.dumps(events[2]).find('"exitCode": 1') > 0, "the crash's exit code is in its event")
+
+
+# --------------------------------------------------------------------------------------
+# service-many-stopped
+# --------------------------------------------------------------------------------------
+
+SWEEP_TASKS_ENV = "ECS_DOCTOR_LAB_SWEEP_TASKS"
+
+
+@scenario("service-many-stopped",
+          summary=f"service web with N stopped tasks (${SWEEP_TASKS_ENV}, default 10): crashes and bad pulls")
+def service_many_stopped(lab: Lab) -> dict:
+    count = int(os.environ.get(SWEEP_TASKS_ENV, "10"))
+    stack = lab.build_web_stack(network_opts={"public": True}, tags=("v1",), image_tag="v1")
+    lab.create_service(stack.cluster, "web", stack.task_definition_arn, stack.network,
+                       assign_public_ip=True, desired_count=2, created=lab.ago(days=2))
+    td2 = _missing_image_revision(lab, stack, "v2")
+    crashes = count // 2
+    tasks = [lab.run_task(stack.cluster, stack.task_definition_arn, service="web") for _ in range(crashes)]
+    # Spread over the last 50 minutes, newest last.
+    for i, task in enumerate(tasks):
+        _app_exit(lab, stack, task, lab.ago(seconds=3000 - i * 3000 // max(count, 1)))
+    new, _ = _deploy(lab, stack.cluster, "web", td2, lab.ago(minutes=25), failedTasks=count - crashes,
+                     rolloutState="IN_PROGRESS", desiredCount=2, runningCount=0, pendingCount=0)
+    image = f"{lab.registry()}/web:v2"
+    pulls = [lab.run_task(stack.cluster, td2, service="web", started_by=new["id"])
+             for _ in range(count - crashes)]
+    for i, task in enumerate(pulls):
+        _pull_failure(lab, task, image, lab.ago(seconds=1400 - i * 1400 // max(count, 1)))
+    newest = (pulls or tasks)[-1]
+    return {
+        "cluster": stack.cluster,
+        "task_arn": newest.arn,
+        "service": "web",
+        "args": ["service", "web", "--cluster", stack.cluster, "--region", REGION],
+        "essential_calls": ["ecs:DescribeServices"],
+        "stopped_tasks": count,
+        "expect_groups": {"image-not-found": count - crashes, "app-exit-error": crashes},
+    }
+
+
+@service_many_stopped.check
+def _check_service_many_stopped(p: Probe) -> None:
+    ecs = p.client("ecs")
+    arns = ecs.list_tasks(cluster="prod", desiredStatus="STOPPED")["taskArns"]
+    p.equal(len(arns), p.info["stopped_tasks"], "every task stopped")
