@@ -1,33 +1,38 @@
 #!/usr/bin/env bash
-# Rerunnable speed benchmark: how long `ecs-doctor task` takes against a lab
-# scenario (moto on loopback: every AWS call made, no network latency), and
-# how long an offline `replay` takes. Uses hyperfine (apt-get install hyperfine).
+# The speed benchmark (README, "Performance"): ecs-doctor against the AWS lab
+# with every request delayed 50 ms by the lab's proxy, as the distance to AWS
+# would; ten single-task worlds and a service sweep of 1, 10 and 100 stopped
+# tasks; wall time, AWS requests, the longest chain of dependent requests,
+# repeated requests and peak memory; and the same reads with the AWS CLI,
+# command after command, as the baseline.
 #
-#   scripts/bench.sh [scenario]      # default: no-public-ip
+#   scripts/bench.sh                       # builds the release binary first
+#   scripts/bench.sh --bin PATH            # an ecs-doctor already built
+#   scripts/bench.sh --delay-ms 20 --worlds 3 --sweeps 1,10 --json out.json
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ecs-doctor-target}"
-command -v hyperfine >/dev/null || { echo "bench.sh: needs hyperfine (apt-get install hyperfine)" >&2; exit 1; }
-scenario="${1:-no-public-ip}"
+
+bin=""
+args=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --bin) bin="$2"; shift 2 ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+if [[ -z "$bin" ]]; then
+  cargo build --release --quiet --locked
+  bin="$CARGO_TARGET_DIR/release/ecs-doctor"
+fi
+command -v /usr/bin/time >/dev/null || { echo "bench.sh: needs GNU time (apt-get install time)" >&2; exit 1; }
 
 python="$(bash tests/lab/bootstrap.sh | tail -n1)"
-cargo build --release --quiet --locked
-bin="$CARGO_TARGET_DIR/release/ecs-doctor"
+# The AWS CLI baseline, in its own environment (it pins its own botocore).
+cli_venv="${XDG_CACHE_HOME:-$HOME/.cache}/ecs-doctor/bench-awscli-1.46.3"
+if [[ ! -x "$cli_venv/bin/aws" ]]; then
+  python3 -m venv "$cli_venv" >&2
+  "$cli_venv/bin/pip" install --quiet awscli==1.46.3 >&2
+fi
 
-fifo="$(mktemp -u)"; mkfifo "$fifo"
-"$python" tests/lab/lab.py serve "$scenario" < "$fifo" > "$fifo.out" 2>/dev/null &
-exec 7>"$fifo"
-trap 'exec 7>&-; wait; rm -f "$fifo" "$fifo.out"' EXIT
-for _ in $(seq 1 600); do [[ -s "$fifo.out" ]] && break; sleep 0.1; done
-ready="$(head -n1 "$fifo.out")"
-endpoint="$(printf '%s' "$ready" | "$python" -c 'import json,sys; print(json.load(sys.stdin)["endpoint"])')"
-task="$(printf '%s' "$ready" | "$python" -c 'import json,sys; print(json.load(sys.stdin)["task_arn"])')"
-
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true
-bundle="$(mktemp --suffix=.json)"
-"$bin" task "$task" --endpoint-url "$endpoint" --save-evidence "$bundle" -o json > /dev/null || true
-
-hyperfine --warmup 2 --runs 15 -N -i \
-  -n "task ($scenario, lab on loopback)" "$bin task $task --endpoint-url $endpoint -o json" \
-  -n "replay ($scenario bundle)" "$bin replay $bundle -o json"
-rm -f "$bundle"
+exec "$python" scripts/bench.py --bin "$bin" --python "$python" --aws "$cli_venv/bin/aws" "${args[@]}"

@@ -40,10 +40,7 @@ struct Run {
 /// Diagnose with a deadline of `timeout` seconds.
 fn run_within(lab: &Lab, timeout: &str) -> Run {
     // A scenario asks its own question (`exec …`, `preflight …`); by default, `task`.
-    let mut args: Vec<&str> = match lab.info["args"].as_array() {
-        Some(list) => list.iter().filter_map(|a| a.as_str()).collect(),
-        None => vec!["task", lab.task_arn()],
-    };
+    let mut args = lab.question();
     args.extend(["-o", "json", "--timeout", timeout]);
     let out = lab.run(&args);
     Run {

@@ -12,30 +12,6 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 use std::time::Duration;
 
-/// `ecs-doctor <args> -o json`, parsed, with the exit code.
-fn json(lab: &Lab, args: &[&str]) -> (i32, Value) {
-    let mut all = args.to_vec();
-    all.extend(["-o", "json"]);
-    let out = lab.run(&all);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let report = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {stdout}\nstderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), report)
-}
-
-fn service_args(lab: &Lab) -> Vec<&str> {
-    lab.info["args"]
-        .as_array()
-        .expect("args")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect()
-}
-
 fn groups(report: &Value) -> Vec<(String, u64)> {
     report["groups"]
         .as_array()
@@ -53,8 +29,8 @@ fn groups(report: &Value) -> Vec<(String, u64)> {
 #[test]
 fn a_service_sweep_groups_stopped_tasks_by_cause_and_keeps_benign_apart() {
     let lab = Lab::start("service-mixed-causes");
-    let args = service_args(&lab);
-    let (code, report) = json(&lab, &args);
+    let args = lab.question();
+    let (code, report) = lab.json_run(&args);
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(report["kind"], "service");
     assert_eq!(report["schema_version"], 1);
@@ -105,17 +81,17 @@ fn a_service_sweep_groups_stopped_tasks_by_cause_and_keeps_benign_apart() {
 #[test]
 fn limit_and_since_bound_the_sweep() {
     let lab = Lab::start("service-mixed-causes");
-    let mut args = service_args(&lab);
+    let mut args = lab.question();
     args.extend(["--limit", "2"]);
-    let (code, report) = json(&lab, &args);
+    let (code, report) = lab.json_run(&args);
     assert_eq!(code, 1);
     assert_eq!(report["window"]["stopped_tasks"], 7);
     assert_eq!(report["window"]["diagnosed"], 2);
     assert_eq!(groups(&report), [("image-not-found".to_string(), 2)]);
     // The newest task stopped six minutes ago; the next one seventeen.
-    let mut args = service_args(&lab);
+    let mut args = lab.question();
     args.extend(["--since", "10m"]);
-    let (_, report) = json(&lab, &args);
+    let (_, report) = lab.json_run(&args);
     assert_eq!(report["window"]["stopped_tasks"], 1);
     assert_eq!(report["tasks"][0]["task"]["arn"], lab.task_arn());
 }
@@ -123,7 +99,7 @@ fn limit_and_since_bound_the_sweep() {
 #[test]
 fn a_service_that_never_placed_a_task_is_diagnosed_from_its_events() {
     let lab = Lab::start("service-never-placed");
-    let (code, report) = json(&lab, &service_args(&lab));
+    let (code, report) = lab.json_run(&lab.question());
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(report["groups"].as_array().unwrap().len(), 0);
     let issue = &report["issues"][0];
@@ -189,7 +165,7 @@ fn a_least_privilege_caller_sweeps_without_gaps_and_a_refused_listing_is_named()
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/iam-policy.json"))
             .unwrap();
     let lab = Lab::start_with_policy("service-mixed-causes", &policy);
-    let (code, report) = json(&lab, &service_args(&lab));
+    let (code, report) = lab.json_run(&lab.question());
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(report["gaps"], serde_json::json!([]), "{report:#}");
     for task in report["tasks"].as_array().unwrap() {
@@ -198,7 +174,7 @@ fn a_least_privilege_caller_sweeps_without_gaps_and_a_refused_listing_is_named()
     // Without ecs:ListTasks the stopped tasks are a gap, not an empty list.
     let without = policy.replace("\"ecs:ListTasks\",", "");
     let lab = Lab::start_with_policy("service-mixed-causes", &without);
-    let (_, report) = json(&lab, &service_args(&lab));
+    let (_, report) = lab.json_run(&lab.question());
     assert_eq!(gap_actions(&report), ["ecs:ListTasks"], "{report:#}");
     assert!(report["headline"]
         .as_str()
@@ -210,8 +186,8 @@ fn a_least_privilege_caller_sweeps_without_gaps_and_a_refused_listing_is_named()
 #[test]
 fn a_cluster_sweep_lists_failing_services_worst_first() {
     let lab = Lab::start("cluster-three-services");
-    let args = service_args(&lab);
-    let (code, report) = json(&lab, &args);
+    let args = lab.question();
+    let (code, report) = lab.json_run(&args);
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(report["kind"], "cluster");
     let rows: Vec<(String, String, u64, u64)> = report["rows"]
@@ -261,7 +237,7 @@ fn events_stand_in_for_tasks_aws_has_forgotten() {
     let lines: String = events(&lab).iter().map(|e| format!("{e}\n")).collect();
     let file = dir.path().join("events.jsonl");
     std::fs::write(&file, lines).unwrap();
-    let (code, reports) = json(&lab, &["event", file.to_str().unwrap()]);
+    let (code, reports) = lab.json_run(&["event", file.to_str().unwrap()]);
     assert_eq!(code, 1, "{reports:#}");
     let reports = reports.as_array().expect("several tasks: an array");
     assert_eq!(reports.len(), 2, "one report per task, its latest change");

@@ -75,13 +75,18 @@ async fn ecr_image(
 ) -> Fact<EcrImage> {
     let ecr = c.ecr_in(region);
     let impact = format!("whether image {}:{} exists", r.repository, r.reference());
-    let described = ecr
-        .describe_images()
-        .registry_id(account)
-        .repository_name(&r.repository)
-        .image_ids(identifier(r))
-        .send()
-        .await;
+    // Every read of the image names only the repository and the reference,
+    // so they start together rather than one after another: the image, its
+    // manifest, the repository's recent tags and its policy.
+    let (described, platforms, (tags, policy)) = tokio::join!(
+        ecr.describe_images()
+            .registry_id(account)
+            .repository_name(&r.repository)
+            .image_ids(identifier(r))
+            .send(),
+        platforms(c, &ecr, account, r),
+        repository_context(c, &ecr, account, &r.repository),
+    );
     let mut image = EcrImage {
         registry_id: account.to_string(),
         region: region.to_string(),
@@ -102,7 +107,7 @@ async fn ecr_image(
                     tags: d.image_tags().to_vec(),
                     pushed_at: super::ts(d.image_pushed_at()),
                     manifest_media_type: d.image_manifest_media_type().map(str::to_string),
-                    platforms: platforms(c, &ecr, account, r).await,
+                    platforms,
                     size_bytes: d.image_size_in_bytes(),
                 });
             }
@@ -122,28 +127,6 @@ async fn ecr_image(
             }
         }
     }
-    let (tags, policy) = tokio::join!(recent_tags(c, &ecr, account, &r.repository), async {
-        let p = ecr
-            .get_repository_policy()
-            .registry_id(account)
-            .repository_name(&r.repository)
-            .send()
-            .await;
-        match c.fact(
-            "ecr:GetRepositoryPolicy",
-            "cross-account pull permissions",
-            p,
-        ) {
-            Fact::Gathered { value } => match value
-                .policy_text()
-                .and_then(|t| serde_json::from_str(t).ok())
-            {
-                Some(v) => Fact::gathered(v),
-                None => Fact::absent("the repository has no policy"),
-            },
-            other => other.map(|_| serde_json::Value::Null),
-        }
-    });
     image.recent_tags = tags;
     image.repository_policy = policy;
     Fact::gathered(image)
@@ -183,6 +166,38 @@ async fn repositories(c: &Collector, account: &str, region: &str) -> Fact<Vec<St
     }
     names.sort();
     Fact::gathered(names)
+}
+
+/// What a repository says beside one image: its recent tags (for "did you
+/// mean") and its policy (cross-account pulls).
+async fn repository_context(
+    c: &Collector,
+    ecr: &aws_sdk_ecr::Client,
+    account: &str,
+    repository: &str,
+) -> (Fact<Vec<String>>, Fact<serde_json::Value>) {
+    tokio::join!(recent_tags(c, ecr, account, repository), async {
+        let p = ecr
+            .get_repository_policy()
+            .registry_id(account)
+            .repository_name(repository)
+            .send()
+            .await;
+        match c.fact(
+            "ecr:GetRepositoryPolicy",
+            "cross-account pull permissions",
+            p,
+        ) {
+            Fact::Gathered { value } => match value
+                .policy_text()
+                .and_then(|t| serde_json::from_str(t).ok())
+            {
+                Some(v) => Fact::gathered(v),
+                None => Fact::absent("the repository has no policy"),
+            },
+            other => other.map(|_| serde_json::Value::Null),
+        }
+    })
 }
 
 /// The five most recently pushed tags, newest first.
@@ -251,14 +266,32 @@ async fn platforms(
     account: &str,
     r: &image_ref::ImageRef,
 ) -> Fact<Vec<Platform>> {
-    let out = ecr
-        .batch_get_image()
-        .registry_id(account)
-        .repository_name(&r.repository)
-        .image_ids(identifier(r))
-        .set_accepted_media_types(Some(MEDIA_TYPES.iter().map(|s| s.to_string()).collect()))
-        .send()
-        .await;
+    // The schema 1 form is asked for at the same time: it is only read for a
+    // single-platform Docker manifest, but waiting to know that costs a round trip.
+    let by_tag = r.digest.is_none();
+    let (out, v1) = tokio::join!(
+        ecr.batch_get_image()
+            .registry_id(account)
+            .repository_name(&r.repository)
+            .image_ids(identifier(r))
+            .set_accepted_media_types(Some(MEDIA_TYPES.iter().map(|s| s.to_string()).collect()))
+            .send(),
+        async {
+            if by_tag {
+                Some(
+                    ecr.batch_get_image()
+                        .registry_id(account)
+                        .repository_name(&r.repository)
+                        .image_ids(identifier(r))
+                        .accepted_media_types(SCHEMA1)
+                        .send()
+                        .await,
+                )
+            } else {
+                None
+            }
+        }
+    );
     let (manifest, media_type) = match c.fact("ecr:BatchGetImage", "the image platform check", out)
     {
         Fact::Gathered { value } => {
@@ -291,14 +324,9 @@ async fn platforms(
             "single-platform OCI manifest: its platform is in the image config, which ecs-doctor does not download",
         );
     }
-    let v1 = ecr
-        .batch_get_image()
-        .registry_id(account)
-        .repository_name(&r.repository)
-        .image_ids(identifier(r))
-        .accepted_media_types(SCHEMA1)
-        .send()
-        .await;
+    let Some(v1) = v1 else {
+        return Fact::not_applicable("single-platform manifest pulled by digest");
+    };
     match c.fact("ecr:BatchGetImage", "the image platform check", v1) {
         Fact::Gathered { value } => match value
             .images()

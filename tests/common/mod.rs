@@ -227,8 +227,23 @@ impl Lab {
 
     /// `ecs-doctor <command> <arn> -o json [extra]`: the exit code and the parsed report.
     pub fn json_of(&self, command: &str, extra: &[&str]) -> (i32, Value) {
-        let mut args = vec![command, self.task_arn(), "-o", "json"];
+        let mut args = vec![command, self.task_arn()];
         args.extend_from_slice(extra);
+        self.json_run(&args)
+    }
+
+    /// The question the scenario asks (its ready line's `args`), or `task <arn>`.
+    pub fn question(&self) -> Vec<&str> {
+        match self.info["args"].as_array() {
+            Some(list) => list.iter().filter_map(|a| a.as_str()).collect(),
+            None => vec!["task", self.task_arn()],
+        }
+    }
+
+    /// `ecs-doctor <args> -o json`: the exit code and the parsed report.
+    pub fn json_run(&self, args: &[&str]) -> (i32, Value) {
+        let mut args = args.to_vec();
+        args.extend(["-o", "json"]);
         let out = self.run(&args);
         let stdout = String::from_utf8_lossy(&out.stdout);
         let report = serde_json::from_str(&stdout).unwrap_or_else(|e| {
@@ -357,12 +372,16 @@ pub fn check_ids(report: &Value) -> Vec<&str> {
         .unwrap_or_default()
 }
 
-/// The actions of a report's gaps.
+/// The actions of a report's gaps, each once (one refused action may cost
+/// several reads, each its own gap).
 pub fn gap_actions(report: &Value) -> Vec<&str> {
-    report["gaps"]
+    let mut actions: Vec<&str> = report["gaps"]
         .as_array()
         .map(|a| a.iter().filter_map(|g| g["action"].as_str()).collect())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    actions.sort_unstable();
+    actions.dedup();
+    actions
 }
 
 /// The top candidate's title.

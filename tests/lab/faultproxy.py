@@ -13,7 +13,13 @@ It is steered over HTTP on the same port, with paths no AWS call uses:
     POST /__faults__   {"kind": "deny", "action": "ec2:DescribeRouteTables"}
                        {"kind": "throttle", "rate": 0.2, "seed": 7}
                        {"kind": "off"}
+                       {"kind": "off", "delay_ms": 50}   every request answered 50 ms later
     GET  /__calls__    the actions forwarded or failed since the last POST, in order
+    GET  /__timeline__ the same requests with their arrival and answer times (seconds)
+                       and a digest of the request, for the benchmark
+
+`delay_ms` stands in for the distance to AWS: each request is held that long
+before it is forwarded, as a round trip to a Region would cost.
 
 Only loopback is served and only the lab's moto is forwarded to.
 """
@@ -91,6 +97,7 @@ class FaultProxy:
         self.lock = threading.Lock()
         self.config: dict = {"kind": "off"}
         self.calls: list[str] = []
+        self.timeline: list[dict] = []
         # How often each identical request was seen, for the random faults.
         self.seen: dict[bytes, int] = {}
         proxy = self
@@ -100,6 +107,12 @@ class FaultProxy:
 
             def log_message(self, *_):  # quiet
                 pass
+
+            def setup(self):
+                super().setup()
+                # Headers and body go out as separate writes: without this, Nagle's
+                # algorithm holds the body until the client's delayed ACK (~40 ms).
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def _body(self) -> bytes:
                 n = int(self.headers.get("Content-Length") or 0)
@@ -118,6 +131,10 @@ class FaultProxy:
                     with proxy.lock:
                         body = json.dumps(proxy.calls).encode()
                     return self._send(200, {"Content-Type": "application/json"}, body)
+                if self.path == "/__timeline__":
+                    with proxy.lock:
+                        body = json.dumps(proxy.timeline).encode()
+                    return self._send(200, {"Content-Type": "application/json"}, body)
                 return self._forward(b"")
 
             def do_POST(self):  # noqa: N802
@@ -129,15 +146,28 @@ class FaultProxy:
                     with proxy.lock:
                         proxy.config = config
                         proxy.calls = []
+                        proxy.timeline = []
                         proxy.seen = {}
                     return self._send(200, {}, b"ok")
                 return self._forward(body)
 
             def _forward(self, body: bytes) -> None:
+                arrived = time.monotonic()
                 action = _action(self.headers, body)
                 with proxy.lock:
                     proxy.calls.append(action)
                     config = proxy.config
+                delay = float(config.get("delay_ms", 0)) / 1000.0
+                if delay:
+                    time.sleep(delay)
+                self._forward_as(action, body, config)
+                digest = hashlib.sha256(action.encode() + b"\0" + self.path.encode() + b"\0" + body).hexdigest()
+                with proxy.lock:
+                    proxy.timeline.append({"action": action, "start": arrived, "end": time.monotonic(),
+                                           "request": digest[:16]})
+
+            def _forward_as(self, action: str, body: bytes, config: dict) -> None:
+                with proxy.lock:
                     kind = config.get("kind", "off")
                     if kind != "off":
                         if "action" in config:

@@ -40,6 +40,21 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every kind, problems first.
+    pub const ALL: [EventKind; 11] = [
+        EventKind::UnableToAssumeRole,
+        EventKind::NoFreeIps,
+        EventKind::CannotPlaceTask,
+        EventKind::CircuitBreaker,
+        EventKind::FailingToStart,
+        EventKind::UnhealthyTargets,
+        EventKind::TargetRegistrationFailed,
+        EventKind::SteadyState,
+        EventKind::DeploymentCompleted,
+        EventKind::Routine,
+        EventKind::Other,
+    ];
+
     /// Kinds that mean something is wrong with the service.
     pub fn is_problem(self) -> bool {
         !matches!(
@@ -250,19 +265,7 @@ mod tests {
 
     #[test]
     fn json_names_are_the_report_names() {
-        for kind in [
-            EventKind::UnableToAssumeRole,
-            EventKind::NoFreeIps,
-            EventKind::CannotPlaceTask,
-            EventKind::CircuitBreaker,
-            EventKind::FailingToStart,
-            EventKind::UnhealthyTargets,
-            EventKind::TargetRegistrationFailed,
-            EventKind::SteadyState,
-            EventKind::DeploymentCompleted,
-            EventKind::Routine,
-            EventKind::Other,
-        ] {
+        for kind in EventKind::ALL {
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
         }
     }
@@ -277,18 +280,11 @@ mod tests {
     }
 
     #[test]
-    fn every_problem_kind_has_a_fix() {
-        for kind in [
-            EventKind::UnableToAssumeRole,
-            EventKind::NoFreeIps,
-            EventKind::CannotPlaceTask,
-            EventKind::CircuitBreaker,
-            EventKind::FailingToStart,
-            EventKind::UnhealthyTargets,
-            EventKind::TargetRegistrationFailed,
-        ] {
-            assert!(kind.is_problem());
-            assert!(!kind.fix().is_empty(), "{kind:?}");
+    fn every_problem_kind_has_a_fix_and_the_rest_none() {
+        let problems = EventKind::ALL.iter().filter(|k| k.is_problem()).count();
+        assert_eq!(problems, 7);
+        for kind in EventKind::ALL {
+            assert_eq!(kind.is_problem(), !kind.fix().is_empty(), "{kind:?}");
         }
     }
 }
