@@ -8,7 +8,7 @@ use crate::cli::AwsArgs;
 use crate::error::DoctorError;
 use crate::target::TaskTarget;
 use ecs_doctor_checks::evidence::{
-    Container, EniAttachment, Evidence, Inputs, ManagedAgent, Purpose, Task, TaskTimestamps,
+    Container, EniAttachment, Evidence, Gap, Inputs, ManagedAgent, Purpose, Task, TaskTimestamps,
 };
 use serde_json::Value;
 
@@ -270,6 +270,7 @@ async fn one(c: &Collector, event: TaskEvent, log_lines: u32) -> Evidence {
         region: event.region.clone(),
         account: event.account.clone(),
     };
+    let mut unread = None;
     let (task, source) = match ecs::describe_task(&c.ecs(), &c.region, &target, None).await {
         Ok(live) => (live, None),
         Err(DoctorError::TaskNotFound { .. }) => (
@@ -280,20 +281,30 @@ async fn one(c: &Collector, event: TaskEvent, log_lines: u32) -> Evidence {
                 event.time.map(|t| format!(" of {t}")).unwrap_or_default()
             )),
         ),
-        Err(other) => (
-            event.task,
-            Some(format!(
-                "the EventBridge event{}: DescribeTasks failed ({other})",
-                event.id.map(|i| format!(" {i}")).unwrap_or_default()
-            )),
-        ),
+        Err(other) => {
+            // AWS's own record could not be read: a gap, not a forgotten task.
+            unread = Some(Gap {
+                action: "ecs:DescribeTasks".into(),
+                error: other.to_string(),
+                impact: "the task's current record (the event's is used instead)".into(),
+            });
+            (
+                event.task,
+                Some(format!(
+                    "the EventBridge event{}: DescribeTasks failed ({other})",
+                    event.id.map(|i| format!(" {i}")).unwrap_or_default()
+                )),
+            )
+        }
     };
     let inputs = Inputs {
         log_lines,
         task_source: source,
         ..Default::default()
     };
-    collect_found(c, task, &cluster, inputs, Purpose::Task).await
+    let mut evidence = collect_found(c, task, &cluster, inputs, Purpose::Task).await;
+    evidence.gaps.extend(unread);
+    evidence
 }
 
 #[cfg(test)]
