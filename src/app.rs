@@ -132,31 +132,45 @@ fn run_event(args: &EventArgs) -> anyhow::Result<i32> {
             if other == 1 { "" } else { "s" }
         );
     }
-    let results = runtime()?.block_on(collect::event::diagnose(events, &args.aws, args.log_lines));
-    if let [(_, Err(_))] = results.as_slice() {
-        let (_, Err(err)) = results.into_iter().next().expect("one result") else {
-            unreachable!("matched above")
-        };
-        return Err(err.into());
+    let mut results =
+        runtime()?.block_on(collect::event::diagnose(events, &args.aws, args.log_lines));
+    // One task that could not be diagnosed ends the run in one line, as for `task`.
+    if results.len() == 1 && results[0].1.is_err() {
+        if let Some((_, Err(err))) = results.pop() {
+            return Err(err.into());
+        }
     }
+    // One event reads as one task's report; several as an array of them.
+    report_each(results, &args.render, true)
+}
+
+/// Diagnose each collected task, name the ones that could not be collected
+/// on stderr, print the reports, and exit with the worst of them (3 if any
+/// task could not be diagnosed). `one_as_single`: a lone report is printed
+/// as itself rather than as a list of one.
+fn report_each(
+    results: Vec<(String, Result<Evidence, DoctorError>)>,
+    render_args: &RenderArgs,
+    one_as_single: bool,
+) -> anyhow::Result<i32> {
     let mut reports = Vec::new();
     let mut could_not_run = false;
-    for (arn, result) in results {
+    for (task, result) in results {
         match result {
             Ok(evidence) => reports.push(diagnose(&evidence, VERSION)),
             Err(err) => {
                 could_not_run = true;
                 eprintln!(
-                    "ecs-doctor: {arn}: {}",
+                    "ecs-doctor: {task}: {}",
                     ecs_doctor_checks::redact::redact(&err.to_string())
                 );
             }
         }
     }
-    let text = if let [report] = reports.as_slice() {
-        render::render(report, args.render.output, use_color(&args.render))
-    } else {
-        render::render_many(&reports, args.render.output, use_color(&args.render))
+    let color = use_color(render_args);
+    let text = match reports.as_slice() {
+        [report] if one_as_single => render::render(report, render_args.output, color),
+        _ => render::render_many(&reports, render_args.output, color),
     };
     write_out(&text)?;
     let codes = reports.iter().map(|r| exit::of(r.verdict));
@@ -203,37 +217,17 @@ fn run_task(args: TaskArgs, purpose: Purpose) -> anyhow::Result<i32> {
     }
     // Several tasks: collect a few at a time (AWS throttles bursts), report in the order given.
     use futures::StreamExt;
-    let results: Vec<_> = runtime.block_on(
+    let collected: Vec<_> = runtime.block_on(
         futures::stream::iter(targets.iter().map(|t| collect::collect(t, &args, purpose)))
             .buffered(4)
             .collect(),
     );
-    let mut reports = Vec::new();
-    let mut could_not_run = false;
-    for (target, result) in targets.iter().zip(results) {
-        match result {
-            Ok(evidence) => reports.push(diagnose(&evidence, VERSION)),
-            Err(err) => {
-                could_not_run = true;
-                eprintln!(
-                    "ecs-doctor: {}: {}",
-                    target.task,
-                    ecs_doctor_checks::redact::redact(&err.to_string())
-                );
-            }
-        }
-    }
-    write_out(&render::render_many(
-        &reports,
-        args.render.output,
-        use_color(&args.render),
-    ))?;
-    let codes = reports.iter().map(|r| exit::of(r.verdict));
-    Ok(if could_not_run {
-        exit::CANNOT_RUN
-    } else {
-        exit::worst(codes)
-    })
+    let results = targets
+        .iter()
+        .map(|t| t.task.clone())
+        .zip(collected)
+        .collect();
+    report_each(results, &args.render, false)
 }
 
 /// Print to stdout; a closed pipe (`| head`) is not an error of the diagnosis.

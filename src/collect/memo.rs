@@ -46,7 +46,6 @@ type Cells = Mutex<HashMap<Key, Arc<OnceCell<Stored>>>>;
 /// Requests sent and answers reused (`ECS_DOCTOR_STATS=1` prints them).
 #[derive(Debug, Default)]
 pub struct Counts {
-    pub sent: AtomicUsize,
     pub reused: AtomicUsize,
     /// Requests sent, by operation.
     pub by_operation: Mutex<std::collections::BTreeMap<String, usize>>,
@@ -54,7 +53,6 @@ pub struct Counts {
 
 impl Counts {
     fn sent(&self, operation: String) {
-        self.sent.fetch_add(1, Ordering::Relaxed);
         *self
             .by_operation
             .lock()

@@ -157,12 +157,13 @@ impl Collector {
         if std::env::var_os("ECS_DOCTOR_STATS").is_some_and(|v| v == "1") {
             use std::sync::atomic::Ordering;
             let counts = &self.memo.counts;
+            let by_operation = counts.by_operation.lock().expect("counts lock");
             eprintln!(
                 "ecs-doctor: {} AWS requests sent, {} repeats answered from this run",
-                counts.sent.load(Ordering::Relaxed),
+                by_operation.values().sum::<usize>(),
                 counts.reused.load(Ordering::Relaxed)
             );
-            for (operation, n) in counts.by_operation.lock().expect("counts lock").iter() {
+            for (operation, n) in by_operation.iter() {
                 eprintln!("ecs-doctor:   {n:>5} {operation}");
             }
         }

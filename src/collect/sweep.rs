@@ -92,12 +92,7 @@ pub async fn stopped_tasks(
         let ours = wanted_group
             .as_ref()
             .is_none_or(|g| t.group.as_deref() == Some(g.as_str()));
-        let recent = t
-            .timestamps
-            .stopped_at
-            .as_deref()
-            .is_none_or(|at| at.get(..19).unwrap_or(at) >= since.get(..19).unwrap_or(since));
-        ours && recent
+        ours && sweep::in_window(t.timestamps.stopped_at.as_deref(), since)
     });
     tasks.sort_by(|a, b| b.timestamps.stopped_at.cmp(&a.timestamps.stopped_at));
     Fact::gathered(tasks)

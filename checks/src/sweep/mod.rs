@@ -300,8 +300,9 @@ pub fn short_time(rfc3339: &str) -> String {
     }
 }
 
-/// At or after `since`, comparing RFC 3339 UTC texts to the second.
-fn in_window(at: Option<&str>, since: &str) -> bool {
+/// At or after `since`, comparing RFC 3339 UTC texts to the second; a
+/// time not reported (a task still stopping) counts as inside.
+pub fn in_window(at: Option<&str>, since: &str) -> bool {
     match at {
         Some(at) => at.get(..19).unwrap_or(at) >= since.get(..19).unwrap_or(since),
         None => true,
