@@ -169,11 +169,51 @@ def aws_cli(world: World, aws: str, delay_ms: int) -> dict:
     return {"wall": time.monotonic() - started, "requests": len(world.timeline()), "commands": len(steps)}
 
 
+def service_of(world: World) -> tuple[str, str] | None:
+    """The cluster and service a world's task belongs to, if any."""
+    info = world.info
+    if info.get("args", [None])[0] == "service":
+        args = info["args"]
+        return args[args.index("--cluster") + 1], args[1]
+    if not info.get("task_arn"):
+        return None
+    import boto3
+
+    ecs = boto3.client("ecs", endpoint_url=info.get("moto_endpoint", world.endpoint),
+                       region_name=info["region"], aws_access_key_id="testing",
+                       aws_secret_access_key="testing")
+    task = ecs.describe_tasks(cluster=info["cluster"], tasks=[info["task_arn"]])["tasks"][0]
+    group = task.get("group", "")
+    return (info["cluster"], group.split(":", 1)[1]) if group.startswith("service:") else None
+
+
+def side_by_side(world: World, bin_path: str, peer: str, delay_ms: int, env: dict) -> dict | None:
+    """The same service asked of ecs-doctor (`service`) and of the closest
+    peer (`diagnose --service`, its fastest mode: JSON, no metrics)."""
+    found = service_of(world)
+    if not found:
+        return None
+    cluster, service = found
+    region = world.info["region"]
+    ours = [bin_path, "service", service, "--cluster", cluster, "--region", region,
+            "--endpoint-url", world.endpoint, "-o", "json"]
+    theirs = [peer, "diagnose", "--cluster", cluster, "--service", service, "--region", region,
+              "--json", "--no-metrics"]
+    peer_env = {**env, "AWS_ENDPOINT_URL": world.endpoint, "AWS_DEFAULT_REGION": region}
+    mid = lambda runs: sorted(runs, key=lambda r: r["wall"])[1]  # noqa: E731
+    return {
+        "service": service,
+        "ecs_doctor": mid([measure(ours, world, delay_ms, env) for _ in range(3)]),
+        "peer": mid([measure(theirs, world, delay_ms, peer_env) for _ in range(3)]),
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
     ap.add_argument("--python", required=True, help="the lab's python")
     ap.add_argument("--aws", help="an AWS CLI for the baseline")
+    ap.add_argument("--peer", help="the closest peer's command (PyPI ecs-doctor 0.4.2)")
     ap.add_argument("--delay-ms", type=int, default=50)
     ap.add_argument("--worlds", type=int, default=len(WORLDS))
     ap.add_argument("--sweeps", default="1,10,100")
@@ -182,7 +222,7 @@ def main() -> int:
     env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
            "AWS_EC2_METADATA_DISABLED": "true"}
     delay = args.delay_ms / 1000
-    rows, cli_rows = [], []
+    rows, cli_rows, peer_rows = [], [], []
     for name in WORLDS[: args.worlds]:
         world = World(args.python, name)
         try:
@@ -192,6 +232,10 @@ def main() -> int:
             rows.append({"world": name, **run})
             if args.aws:
                 cli_rows.append({"world": name, **aws_cli(world, args.aws, args.delay_ms)})
+            if args.peer:
+                pair = side_by_side(world, args.bin, args.peer, args.delay_ms, env)
+                if pair:
+                    peer_rows.append({"world": name, **pair})
         finally:
             world.close()
         print(f"bench: {name:28} {run['wall']:.2f}s {run['requests']:3} requests, chain {run['chain']}: "
@@ -203,6 +247,10 @@ def main() -> int:
             cmd = [args.bin, *world.info["args"], "--endpoint-url", world.endpoint, "-o", "json"]
             runs = [measure(cmd, world, args.delay_ms, env) for _ in range(3)]
             sweeps.append({"tasks": n, **sorted(runs, key=lambda r: r["wall"])[1]})
+            if args.peer:
+                pair = side_by_side(world, args.bin, args.peer, args.delay_ms, env)
+                if pair:
+                    peer_rows.append({"world": f"service-many-stopped ({n})", **pair})
         finally:
             world.close()
         print(f"bench: sweep of {n:3} tasks  {sweeps[-1]['wall']:.2f}s {sweeps[-1]['requests']} requests",
@@ -223,6 +271,17 @@ def main() -> int:
         cli = med([r["wall"] for r in cli_rows])
         print(f"\nAWS CLI, the same reads command after command: median {cli:.2f} s "
               f"({med([r['commands'] for r in cli_rows]):.0f} commands): ecs-doctor is {cli / wall:.1f}× faster.")
+    if peer_rows:
+        print("\nSide by side with the closest peer, the same service asked of each "
+              "(ecs-doctor `service`; the peer's `diagnose --service --json --no-metrics`):\n")
+        print("| world | ecs-doctor (s) | requests | peer (s) | requests | ecs-doctor is |")
+        print("|---|---|---|---|---|---|")
+        for r in peer_rows:
+            ours, theirs = r["ecs_doctor"], r["peer"]
+            print(f"| {r['world']} | {ours['wall']:.2f} | {ours['requests']} | {theirs['wall']:.2f} "
+                  f"| {theirs['requests']} | {theirs['wall'] / ours['wall']:.1f}× faster |")
+        ratio = med([r["peer"]["wall"] / r["ecs_doctor"]["wall"] for r in peer_rows])
+        print(f"| **median** | | | | | **{ratio:.1f}× faster** |")
     if sweeps:
         print("\n| service sweep | wall (s) | × one task | requests | dependent chain | repeated | peak RSS (MB) |")
         print("|---|---|---|---|---|---|---|")
@@ -231,7 +290,7 @@ def main() -> int:
                   f"| {s['chain']} | {s['repeated']} | {s['rss_mb']:.0f} |")
     if args.json:
         Path(args.json).write_text(json.dumps({"delay_ms": args.delay_ms, "worlds": rows, "aws_cli": cli_rows,
-                                               "sweeps": sweeps}, indent=2) + "\n")
+                                               "peer": peer_rows, "sweeps": sweeps}, indent=2) + "\n")
     return 0
 
 

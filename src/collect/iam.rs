@@ -21,6 +21,25 @@ fn decode_policy(doc: &str) -> Fact<serde_json::Value> {
     }
 }
 
+/// AWS managed policies an execution role usually carries, by the version
+/// whose document is written here. A published policy version never
+/// changes, so when `GetPolicy` names one of these as the default version,
+/// `GetPolicyVersion` would only return this document: the read (a round
+/// trip at the end of the longest chain) is saved. Any other version is read.
+const KNOWN_POLICY_VERSIONS: &[(&str, &str, &str)] = &[(
+    "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+    "v1",
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecr:GetAuthorizationToken","ecr:BatchCheckLayerAvailability","ecr:GetDownloadUrlForLayer","ecr:BatchGetImage","logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}"#,
+)];
+
+/// The document of a known managed policy version, if it is one.
+fn known_policy_version(arn: &str, version: &str) -> Option<serde_json::Value> {
+    KNOWN_POLICY_VERSIONS
+        .iter()
+        .find(|(a, v, _)| *a == arn && *v == version)
+        .map(|(_, _, doc)| serde_json::from_str(doc).expect("a known policy is JSON"))
+}
+
 /// The role name from its ARN (`arn:aws:iam::<acct>:role/<path>/<name>`).
 pub fn role_name(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
@@ -235,6 +254,9 @@ async fn attached_policies(
             let Some(version) = version else {
                 return Fact::absent(format!("policy {arn} has no default version"));
             };
+            if let Some(document) = known_policy_version(&arn, &version) {
+                return Fact::gathered(document);
+            }
             let got = iam
                 .get_policy_version()
                 .policy_arn(&arn)
@@ -751,4 +773,25 @@ mod tests {
             .iter()
             .any(|e| e.contains("ecs-doctor's own evaluation")));
     }
+
+    #[test]
+    fn known_policy_versions_are_used_only_for_their_exact_version() {
+        let arn = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
+        let doc = known_policy_version(arn, "v1").expect("known");
+        let actions = doc["Statement"][0]["Action"].as_array().expect("actions");
+        assert!(actions.iter().any(|a| a == "ecr:GetAuthorizationToken"));
+        assert!(actions.iter().any(|a| a == "logs:PutLogEvents"));
+        assert_eq!(doc["Statement"][0]["Resource"], "*");
+        assert!(known_policy_version(arn, "v2").is_none(), "a newer version is read");
+        assert!(
+            known_policy_version(
+                "arn:aws-cn:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+                "v1"
+            )
+            .is_none(),
+            "other partitions are read"
+        );
+        assert!(known_policy_version("arn:aws:iam::123456789012:policy/mine", "v1").is_none());
+    }
+
 }

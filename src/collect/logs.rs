@@ -73,6 +73,7 @@ pub async fn container_logs(
             };
         };
         let stream = stream_name(&prefix, &cd.name, &task.id);
+        c.log_reads.wait(&region).await;
         let result = c
             .logs_in(&region)
             .get_log_events()

@@ -11,6 +11,7 @@ mod iam;
 mod logs;
 pub mod memo;
 mod network;
+mod pace;
 mod secrets;
 pub mod sweep;
 mod td_file;
@@ -138,6 +139,8 @@ pub struct Collector {
     gaps: Arc<Mutex<Vec<Gap>>>,
     /// The run's answers, shared by every task it diagnoses.
     pub memo: memo::Memo,
+    /// The run's pace of `GetLogEvents` per Region.
+    log_reads: Arc<pace::Pacer>,
 }
 
 impl Collector {
@@ -471,6 +474,7 @@ pub async fn connect(
         account,
         gaps: Arc::default(),
         memo,
+        log_reads: Arc::new(pace::Pacer::log_reads()),
     })
 }
 

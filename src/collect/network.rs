@@ -14,6 +14,18 @@ pub async fn task_eni(c: &Collector, task: &Task) -> Fact<NetworkInterface> {
     let Some(eni_id) = task.eni_attachment.as_ref().and_then(|a| a.eni_id.clone()) else {
         return Fact::not_applicable("the task has no ENI attachment");
     };
+    // AWS marks the attachment DELETED once the ENI is gone; asking EC2
+    // would only be told it does not exist.
+    if task
+        .eni_attachment
+        .as_ref()
+        .and_then(|a| a.status.as_deref())
+        == Some("DELETED")
+    {
+        return Fact::absent(format!(
+            "{eni_id} no longer exists (its attachment is DELETED: the ENI was deleted when the task stopped)"
+        ));
+    }
     let result = c
         .ec2()
         .describe_network_interfaces()

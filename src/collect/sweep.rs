@@ -16,8 +16,11 @@ use futures::StreamExt;
 use indicatif::ProgressBar;
 use std::collections::BTreeMap;
 
-/// How many tasks are diagnosed at once (AWS throttles bursts).
-const AT_ONCE: usize = 8;
+/// How many tasks are diagnosed at once. What they share is asked once
+/// (the memo) and each task's own log reads wait their turn under the
+/// CloudWatch Logs quota (the pacer), so this only bounds memory and the
+/// burst of a sweep's first requests.
+const AT_ONCE: usize = 16;
 
 /// The Region and account an ARN names, if the text is one.
 fn arn_parts(text: &str) -> (Option<String>, Option<String>) {

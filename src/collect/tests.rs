@@ -164,3 +164,79 @@ fn an_endpoint_url_must_be_http_with_a_host() {
         assert_eq!(err.exit_code(), crate::error::exit::USAGE, "{bad}: {err}");
     }
 }
+
+/// A collector whose every AWS request is answered with a server error and
+/// counted, with retries off.
+fn counting_collector() -> (super::Collector, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use aws_smithy_runtime_api::client::http::{
+        http_client_fn, HttpConnector, HttpConnectorFuture, SharedHttpConnector,
+    };
+    use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    #[derive(Debug)]
+    struct Counting(Arc<AtomicUsize>);
+    impl HttpConnector for Counting {
+        fn call(&self, _request: HttpRequest) -> HttpConnectorFuture {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            HttpConnectorFuture::ready(Ok(wire_error(500, "InternalError", "unavailable")))
+        }
+    }
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counter = sent.clone();
+    let sdk = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
+            aws_credential_types::Credentials::new("AKIDEXAMPLE", "example", None, None, "test"),
+        ))
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .http_client(http_client_fn(move |_, _| {
+            SharedHttpConnector::new(Counting(counter.clone()))
+        }))
+        .build();
+    let collector = super::Collector {
+        sdk,
+        deadline: super::Deadline(std::time::Instant::now() + std::time::Duration::from_secs(60)),
+        region: "us-east-1".into(),
+        account: None,
+        gaps: Arc::default(),
+        memo: super::memo::Memo::new(),
+        log_reads: Arc::new(super::pace::Pacer::log_reads()),
+    };
+    (collector, sent)
+}
+
+fn task_with_eni(status: &str) -> ecs_doctor_checks::evidence::Task {
+    ecs_doctor_checks::evidence::Task {
+        eni_attachment: Some(ecs_doctor_checks::evidence::EniAttachment {
+            status: Some(status.into()),
+            eni_id: Some("eni-0123456789abcdef0".into()),
+            subnet_id: Some("subnet-0123456789abcdef0".into()),
+            private_ip: Some("10.0.1.17".into()),
+        }),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_deleted_eni_is_known_to_be_gone_without_asking() {
+    use ecs_doctor_checks::evidence::Fact;
+    use std::sync::atomic::Ordering;
+
+    let (c, sent) = counting_collector();
+    let eni = super::network::task_eni(&c, &task_with_eni("DELETED")).await;
+    assert!(
+        matches!(&eni, Fact::Absent { detail } if detail.contains("eni-0123456789abcdef0") && detail.contains("DELETED")),
+        "{eni:?}"
+    );
+    assert_eq!(sent.load(Ordering::SeqCst), 0, "EC2 is not asked");
+    assert!(c.gaps().is_empty());
+
+    // An attachment that is still there is asked about, and a failed answer
+    // is a failed fact, not an absent one.
+    let eni = super::network::task_eni(&c, &task_with_eni("ATTACHED")).await;
+    assert_eq!(sent.load(Ordering::SeqCst), 1);
+    assert!(matches!(eni, Fact::Failed { .. }), "{eni:?}");
+}
