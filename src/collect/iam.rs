@@ -29,7 +29,7 @@ fn decode_policy(doc: &str) -> Fact<serde_json::Value> {
 const KNOWN_POLICY_VERSIONS: &[(&str, &str, &str)] = &[(
     "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
     "v1",
-    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecr:GetAuthorizationToken","ecr:BatchCheckLayerAvailability","ecr:GetDownloadUrlForLayer","ecr:BatchGetImage","logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}"#,
+    include_str!("../aws-managed-policies/AmazonECSTaskExecutionRolePolicy.v1.json"),
 )];
 
 /// The document of a known managed policy version, if it is one.
@@ -778,11 +778,21 @@ mod tests {
     fn known_policy_versions_are_used_only_for_their_exact_version() {
         let arn = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
         let doc = known_policy_version(arn, "v1").expect("known");
-        let actions = doc["Statement"][0]["Action"].as_array().expect("actions");
-        assert!(actions.iter().any(|a| a == "ecr:GetAuthorizationToken"));
-        assert!(actions.iter().any(|a| a == "logs:PutLogEvents"));
+        let granted: Vec<(&str, &str)> = doc["Statement"][0]["Action"]
+            .as_array()
+            .expect("actions")
+            .iter()
+            .filter_map(|a| a.as_str()?.split_once(':'))
+            .collect();
+        assert_eq!(granted.len(), 6, "{granted:?}");
+        assert!(granted.contains(&("ecr", "GetAuthorizationToken")));
+        assert!(granted.contains(&("ecr", "BatchGetImage")));
+        assert!(granted.contains(&("logs", "PutLogEvents")));
         assert_eq!(doc["Statement"][0]["Resource"], "*");
-        assert!(known_policy_version(arn, "v2").is_none(), "a newer version is read");
+        assert!(
+            known_policy_version(arn, "v2").is_none(),
+            "a newer version is read"
+        );
         assert!(
             known_policy_version(
                 "arn:aws-cn:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
@@ -793,5 +803,4 @@ mod tests {
         );
         assert!(known_policy_version("arn:aws:iam::123456789012:policy/mine", "v1").is_none());
     }
-
 }

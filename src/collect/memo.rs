@@ -152,7 +152,9 @@ pub struct Memo {
 
 impl std::fmt::Debug for Memo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Memo").field("counts", &self.counts).finish()
+        f.debug_struct("Memo")
+            .field("counts", &self.counts)
+            .finish()
     }
 }
 
@@ -335,8 +337,14 @@ mod tests {
     #[test]
     fn throttling_and_server_errors_are_not_kept() {
         assert!(lasting(&stored(200, "{}")));
-        assert!(lasting(&stored(400, r#"{"__type":"AccessDeniedException"}"#)));
-        assert!(!lasting(&stored(400, r#"{"__type":"ThrottlingException"}"#)));
+        assert!(lasting(&stored(
+            400,
+            r#"{"__type":"AccessDeniedException"}"#
+        )));
+        assert!(!lasting(&stored(
+            400,
+            r#"{"__type":"ThrottlingException"}"#
+        )));
         assert!(!lasting(&stored(400, "<Code>RequestLimitExceeded</Code>")));
         assert!(!lasting(&stored(503, "")));
         assert!(!lasting(&stored(429, "")));
@@ -436,8 +444,13 @@ mod tests {
         for answer in answers {
             let e = answer.expect_err("a failure");
             assert!(e.is_timeout());
-            assert!(DisplayErrorContext(&e).to_string().contains("read timed out"));
+            assert!(DisplayErrorContext(&e)
+                .to_string()
+                .contains("read timed out"));
         }
-        assert!(memo.slots.lock().unwrap().is_empty(), "a failure is not kept");
+        assert!(
+            memo.slots.lock().unwrap().is_empty(),
+            "a failure is not kept"
+        );
     }
 }

@@ -65,9 +65,7 @@ mod tests {
         let pacer = Pacer::new(20, 10);
         let now = Instant::now();
         let mut due = now;
-        let starts: Vec<Duration> = (0..14)
-            .map(|_| pacer.admit(&mut due, now) - now)
-            .collect();
+        let starts: Vec<Duration> = (0..14).map(|_| pacer.admit(&mut due, now) - now).collect();
         assert!(starts[..10].iter().all(|s| s.is_zero()), "{starts:?}");
         let ms: Vec<u128> = starts[10..].iter().map(Duration::as_millis).collect();
         assert_eq!(ms, vec![50, 100, 150, 200]);

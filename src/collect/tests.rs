@@ -167,7 +167,10 @@ fn an_endpoint_url_must_be_http_with_a_host() {
 
 /// A collector whose every AWS request is answered with a server error and
 /// counted, with retries off.
-fn counting_collector() -> (super::Collector, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+fn counting_collector() -> (
+    super::Collector,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
     use aws_smithy_runtime_api::client::http::{
         http_client_fn, HttpConnector, HttpConnectorFuture, SharedHttpConnector,
     };
@@ -188,9 +191,17 @@ fn counting_collector() -> (super::Collector, std::sync::Arc<std::sync::atomic::
     let sdk = aws_config::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
-            aws_credential_types::Credentials::new("AKIDEXAMPLE", "example", None, None, "test"),
-        ))
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::new(
+                    "AKIDEXAMPLE",
+                    "example",
+                    None,
+                    None,
+                    "test",
+                ),
+            ),
+        )
         .retry_config(aws_config::retry::RetryConfig::disabled())
         .http_client(http_client_fn(move |_, _| {
             SharedHttpConnector::new(Counting(counter.clone()))
