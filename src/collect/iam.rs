@@ -6,6 +6,7 @@ use super::Collector;
 use ecs_doctor_checks::evidence::*;
 use ecs_doctor_checks::iam::permissions;
 use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 
 /// Policy documents come URL-encoded from IAM.
 fn decode_policy(doc: &str) -> Fact<serde_json::Value> {
@@ -119,7 +120,7 @@ pub async fn simulation(
     };
     let account = c.account.clone().unwrap_or_default();
     let needed = permissions::required_with_secrets(td, secrets, &c.region, &account);
-    simulate(&c.iam(), arn, &needed).await
+    simulate(&c.iam(), &c.simulator, arn, &needed).await
 }
 
 async fn role(c: &Collector, arn: &str, whose: Whose) -> Fact<Role> {
@@ -407,7 +408,13 @@ pub async fn caller(c: &Collector, task_arn: &str) -> Fact<Caller> {
     };
     // The role's ARN with its path (an SSO role's is /aws-reserved/…), as the simulator needs it.
     let principal = policies.value().map(|p| p.arn.clone()).unwrap_or(principal);
-    let simulation = simulate(&c.iam(), &principal, &permissions::exec_caller(task_arn)).await;
+    let simulation = simulate(
+        &c.iam(),
+        &c.simulator,
+        &principal,
+        &permissions::exec_caller(task_arn),
+    )
+    .await;
     Fact::gathered(Caller {
         arn: identity,
         principal_arn: Some(principal),
@@ -520,16 +527,42 @@ fn merge<T>(a: Fact<Vec<T>>, b: Fact<Vec<T>>) -> Fact<Vec<T>> {
     }
 }
 
+/// The policy simulator's outage in this run, once one is seen. The
+/// simulator is optional and asked once per task: after the service itself
+/// failed (a server error, throttling, the network), the other tasks of a
+/// sweep do not each wait on it again, and evaluate the policies instead.
+/// A refusal is not an outage: it may concern one role only, and the run's
+/// memo already keeps it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SimulatorOutage(Arc<OnceLock<String>>);
+
+impl SimulatorOutage {
+    fn seen(&self) -> Option<&str> {
+        self.0.get().map(String::as_str)
+    }
+
+    fn record(&self, error: &str) {
+        let _ = self.0.set(error.to_string());
+    }
+}
+
 /// Ask IAM's policy simulator about exactly what the task needs. Many
 /// accounts (and every AWS stand-in) refuse or lack it: then the checks
 /// evaluate the policies themselves, and say so.
 pub(crate) async fn simulate(
     iam: &aws_sdk_iam::Client,
+    outage: &SimulatorOutage,
     role_arn: &str,
     needed: &[permissions::Requirement],
 ) -> Fact<Vec<SimulationResult>> {
     if needed.is_empty() {
         return Fact::not_applicable("the task needs no execution-role permissions");
+    }
+    if let Some(error) = outage.seen() {
+        return Fact::Failed {
+            action: "iam:SimulatePrincipalPolicy".into(),
+            error: format!("{error} (earlier in this run, so not asked again)"),
+        };
     }
     // One simulation per resource, with every action needed on it.
     let mut by_resource: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -583,7 +616,18 @@ pub(crate) async fn simulate(
             Err(err) => {
                 // Not a gap worth alarming about when the policies can be read instead; the
                 // permission check says which method decided.
-                let (_, message) = super::classify(&err);
+                let (class, message) = super::classify(&err);
+                let server_error = err
+                    .raw_response()
+                    .is_some_and(|r| r.status().is_server_error());
+                if server_error
+                    || matches!(
+                        class,
+                        super::ErrorClass::Throttled | super::ErrorClass::Network
+                    )
+                {
+                    outage.record(&message);
+                }
                 return Fact::Failed {
                     action: "iam:SimulatePrincipalPolicy".into(),
                     error: message,
@@ -658,7 +702,7 @@ mod tests {
     async fn recorded_simulation_is_read_field_by_field() {
         let rules = recorded_rules();
         let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, &rules);
-        let results = match simulate(&iam, ROLE, &needed()).await {
+        let results = match simulate(&iam, &SimulatorOutage::default(), ROLE, &needed()).await {
             Fact::Gathered { value } => value,
             other => panic!("{other:?}"),
         };
@@ -694,13 +738,18 @@ mod tests {
                 )
             });
         let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&denied]);
-        match simulate(&iam, ROLE, &needed()).await {
+        let outage = SimulatorOutage::default();
+        match simulate(&iam, &outage, ROLE, &needed()).await {
             Fact::Failed { action, error } => {
                 assert_eq!(action, "iam:SimulatePrincipalPolicy");
                 assert!(error.starts_with("AccessDenied"), "{error}");
             }
             other => panic!("{other:?}"),
         }
+        // A refusal may concern this role only: the next task still asks.
+        assert_eq!(outage.seen(), None);
+        simulate(&iam, &outage, ROLE, &needed()).await;
+        assert_eq!(denied.num_calls(), 2);
         // What an AWS stand-in without the API answers: HTTP 500 with an HTML page.
         let unimplemented = mock!(aws_sdk_iam::Client::simulate_principal_policy)
             .then_http_response(|| {
@@ -710,10 +759,25 @@ mod tests {
                 )
             });
         let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&unimplemented]);
+        let outage = SimulatorOutage::default();
         assert!(matches!(
-            simulate(&iam, ROLE, &needed()).await,
+            simulate(&iam, &outage, ROLE, &needed()).await,
             Fact::Failed { .. }
         ));
+        assert_eq!(unimplemented.num_calls(), 1);
+        // The service failed: the rest of the run does not wait on it again,
+        // and still says the simulator was not used, and why.
+        match simulate(&iam, &outage, ROLE, &needed()).await {
+            Fact::Failed { action, error } => {
+                assert_eq!(action, "iam:SimulatePrincipalPolicy");
+                assert!(
+                    error.ends_with("(earlier in this run, so not asked again)"),
+                    "{error}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(unimplemented.num_calls(), 1);
     }
 
     /// A task whose execution role has only `AmazonECSTaskExecutionRolePolicy`
@@ -738,7 +802,7 @@ mod tests {
     async fn same_verdict_with_and_without_the_simulator() {
         let rules = recorded_rules();
         let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, &rules);
-        let with = evidence(simulate(&iam, ROLE, &needed()).await);
+        let with = evidence(simulate(&iam, &SimulatorOutage::default(), ROLE, &needed()).await);
         assert!(matches!(with.simulation, Fact::Gathered { .. }));
         let without = evidence(Fact::Failed {
             action: "iam:SimulatePrincipalPolicy".into(),

@@ -141,6 +141,8 @@ pub struct Collector {
     pub memo: memo::Memo,
     /// The run's pace of `GetLogEvents` per Region.
     log_reads: Arc<pace::Pacer>,
+    /// Whether IAM's policy simulator is out for this run.
+    simulator: iam::SimulatorOutage,
 }
 
 impl Collector {
@@ -475,6 +477,7 @@ pub async fn connect(
         gaps: Arc::default(),
         memo,
         log_reads: Arc::new(pace::Pacer::log_reads()),
+        simulator: iam::SimulatorOutage::default(),
     })
 }
 

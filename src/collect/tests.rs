@@ -215,6 +215,7 @@ fn counting_collector() -> (
         gaps: Arc::default(),
         memo: super::memo::Memo::new(),
         log_reads: Arc::new(super::pace::Pacer::log_reads()),
+        simulator: super::iam::SimulatorOutage::default(),
     };
     (collector, sent)
 }
