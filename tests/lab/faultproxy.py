@@ -39,14 +39,38 @@ import urllib.parse
 # The IAM prefix of each SigV4 signing name.
 SERVICES = {"ecs": "ecs", "logs": "logs", "ecr": "ecr", "secretsmanager": "secretsmanager",
             "ssm": "ssm", "ec2": "ec2", "iam": "iam", "elasticloadbalancing": "elasticloadbalancing",
-            "sts": "sts"}
-JSON_SERVICES = {"ecs", "logs", "ecr", "secretsmanager", "ssm"}
+            "sts": "sts", "elasticfilesystem": "elasticfilesystem"}
+# Services that answer errors in JSON: the awsJson ones, and EFS (restJson).
+JSON_SERVICES = {"ecs", "logs", "ecr", "secretsmanager", "ssm", "elasticfilesystem"}
 KINDS = {"deny", "throttle", "500", "503", "reset", "hang", "off"}
 # How long an unanswered request is held: longer than any client waits.
 HANG_SECONDS = 20.0
 
 
-def _action(headers, body: bytes) -> str:
+# The REST services name an action by its method and path, not in the body.
+# EFS's reads, longest path first: `/2015-02-01/mount-targets/fsmt-…/security-groups`.
+REST_ACTIONS = {
+    "elasticfilesystem": [
+        (r"/mount-targets/[^/]+/security-groups$", "DescribeMountTargetSecurityGroups"),
+        (r"/file-systems/[^/]+/policy$", "DescribeFileSystemPolicy"),
+        (r"/file-systems(/[^/]+)?$", "DescribeFileSystems"),
+        (r"/mount-targets$", "DescribeMountTargets"),
+        (r"/access-points(/[^/]+)?$", "DescribeAccessPoints"),
+    ],
+}
+
+
+def _rest_action(service: str, method: str, path: str) -> str | None:
+    if method != "GET":
+        return None
+    route = urllib.parse.urlsplit(path).path
+    for pattern, name in REST_ACTIONS.get(service, []):
+        if re.search(pattern, route):
+            return name
+    return None
+
+
+def _action(headers, body: bytes, method: str = "POST", path: str = "/") -> str:
     """`service:Action` of a signed AWS request."""
     auth = headers.get("Authorization", "")
     m = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request", auth)
@@ -54,6 +78,9 @@ def _action(headers, body: bytes) -> str:
     target = headers.get("X-Amz-Target")
     if target:
         return f"{service}:{target.rsplit('.', 1)[-1]}"
+    rest = _rest_action(service, method, path)
+    if rest:
+        return f"{service}:{rest}"
     form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
     return f"{service}:{form.get('Action', ['Unknown'])[0]}"
 
@@ -153,7 +180,7 @@ class FaultProxy:
 
             def _forward(self, body: bytes) -> None:
                 arrived = time.monotonic()
-                action = _action(self.headers, body)
+                action = _action(self.headers, body, self.command, self.path)
                 with proxy.lock:
                     proxy.calls.append(action)
                     config = proxy.config
