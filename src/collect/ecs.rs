@@ -381,7 +381,26 @@ pub async fn service(c: &Collector, task: &Task, cluster: &str) -> Fact<Service>
     } else {
         task.cluster_arn.as_str()
     };
+    if let Some(known) = c
+        .described_services
+        .iter()
+        .find(|s| s.name == name && same_cluster(&s.arn, cluster))
+    {
+        return Fact::gathered(known.clone());
+    }
     service_named(c, cluster, name).await
+}
+
+/// Whether a service's ARN lies in `cluster` (a name or an ARN). A
+/// service ARN of the old format (`service/NAME`) does not say: the run
+/// described it in the cluster it sweeps, which is the task's.
+fn same_cluster(service_arn: &str, cluster: &str) -> bool {
+    let cluster_name = cluster.rsplit('/').next().unwrap_or(cluster);
+    let resource = service_arn.splitn(6, ':').nth(5).unwrap_or_default();
+    match resource.split('/').collect::<Vec<_>>()[..] {
+        ["service", service_cluster, _] => service_cluster == cluster_name,
+        _ => true,
+    }
 }
 
 /// One service of a cluster: its network configuration, load balancers,

@@ -143,6 +143,9 @@ pub struct Collector {
     log_reads: Arc<pace::Pacer>,
     /// Whether IAM's policy simulator is out for this run.
     simulator: iam::SimulatorOutage,
+    /// Services this run has already described: a sweep starts from them,
+    /// so its tasks do not wait on DescribeServices again.
+    described_services: Arc<[Service]>,
 }
 
 impl Collector {
@@ -171,6 +174,14 @@ impl Collector {
             for (operation, n) in by_operation.iter() {
                 eprintln!("ecs-doctor:   {n:>5} {operation}");
             }
+        }
+    }
+
+    /// The same run, knowing `services` as already described.
+    pub fn with_described_services(self, services: Vec<Service>) -> Collector {
+        Collector {
+            described_services: services.into(),
+            ..self
         }
     }
 
@@ -478,6 +489,7 @@ pub async fn connect(
         memo,
         log_reads: Arc::new(pace::Pacer::log_reads()),
         simulator: iam::SimulatorOutage::default(),
+        described_services: Arc::new([]),
     })
 }
 

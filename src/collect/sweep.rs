@@ -161,7 +161,14 @@ pub async fn service(
         &cluster
     };
     let c = connect_for(named_by, &args.aws).await?;
-    let described = ecs::service_named(&c, &cluster, &args.service).await;
+    // The service's name is all ListTasks needs: the listing does not wait
+    // on the service's description.
+    let name = args.service.rsplit('/').next().unwrap_or(&args.service);
+    let since = args.sweep.since.rfc3339();
+    let (described, stopped) = tokio::join!(
+        ecs::service_named(&c, &cluster, &args.service),
+        stopped_tasks(&c, &cluster, Some(name), &since),
+    );
     let profile = args.aws.profile.as_deref();
     let service: &Service = required(
         &described,
@@ -173,9 +180,8 @@ pub async fn service(
     let c = Collector {
         account: c.account.clone().or_else(|| arn_parts(&service.arn).1),
         ..c
-    };
-    let since = args.sweep.since.rfc3339();
-    let stopped = stopped_tasks(&c, &cluster, Some(&service.name), &since).await;
+    }
+    .with_described_services(vec![service.clone()]);
     let (window, swept) = match stopped {
         Fact::Gathered { value: tasks } => {
             let total = tasks.len();
@@ -211,62 +217,68 @@ pub async fn cluster(
     let cluster = args.cluster.clone();
     let c = connect_for(&cluster, &args.aws).await?;
     let profile = args.aws.profile.as_deref();
-    let ecs = c.ecs();
-    let pages = ecs
-        .list_services()
-        .cluster(&cluster)
-        .into_paginator()
-        .send()
-        .collect::<Vec<_>>()
-        .await;
-    if let Some(Err(err)) = pages.iter().find(|p| p.is_err()) {
-        let (_, message) = super::classify(err);
-        if message.contains("ClusterNotFound") {
-            return Err(DoctorError::ClusterNotFound {
-                cluster,
-                region: c.region.clone(),
-            });
+    let since = args.sweep.since.rfc3339();
+    // The stopped tasks are listed while the services are read: neither waits on the other.
+    let services = async {
+        let ecs = c.ecs();
+        let pages = ecs
+            .list_services()
+            .cluster(&cluster)
+            .into_paginator()
+            .send()
+            .collect::<Vec<_>>()
+            .await;
+        if let Some(Err(err)) = pages.iter().find(|p| p.is_err()) {
+            let (_, message) = super::classify(err);
+            if message.contains("ClusterNotFound") {
+                return Err(DoctorError::ClusterNotFound {
+                    cluster: cluster.clone(),
+                    region: c.region.clone(),
+                });
+            }
         }
-    }
-    let arns = c.listed(
-        "ecs:ListServices",
-        "which services the cluster runs",
-        pages,
-        |out| out.service_arns().to_vec(),
-    );
-    let arns = required(
-        &arns,
-        |detail| format!("cluster {cluster}: {detail}"),
-        profile,
-        "a cluster sweep starts from the cluster's services",
-    )?
-    .cloned()
-    .unwrap_or_default();
-    let described = futures::future::join_all(
-        arns.chunks(10)
-            .map(|batch| ecs::services(&c, &cluster, batch)),
-    )
-    .await;
-    let mut services: Vec<Service> = Vec::new();
-    for fact in &described {
-        if let Some(batch) = required(
-            fact,
+        let arns = c.listed(
+            "ecs:ListServices",
+            "which services the cluster runs",
+            pages,
+            |out| out.service_arns().to_vec(),
+        );
+        let arns = required(
+            &arns,
             |detail| format!("cluster {cluster}: {detail}"),
             profile,
-            "a cluster sweep reads each service's events and deployments",
-        )? {
-            services.extend(batch.iter().cloned());
+            "a cluster sweep starts from the cluster's services",
+        )?
+        .cloned()
+        .unwrap_or_default();
+        let described = futures::future::join_all(
+            arns.chunks(10)
+                .map(|batch| ecs::services(&c, &cluster, batch)),
+        )
+        .await;
+        let mut services: Vec<Service> = Vec::new();
+        for fact in &described {
+            if let Some(batch) = required(
+                fact,
+                |detail| format!("cluster {cluster}: {detail}"),
+                profile,
+                "a cluster sweep reads each service's events and deployments",
+            )? {
+                services.extend(batch.iter().cloned());
+            }
         }
-    }
+        Ok::<_, DoctorError>(services)
+    };
+    let (services, stopped) = tokio::join!(services, stopped_tasks(&c, &cluster, None, &since));
+    let services = services?;
     let c = Collector {
         account: c
             .account
             .clone()
             .or_else(|| services.first().and_then(|s| arn_parts(&s.arn).1)),
         ..c
-    };
-    let since = args.sweep.since.rfc3339();
-    let stopped = stopped_tasks(&c, &cluster, None, &since).await;
+    }
+    .with_described_services(services.clone());
     // Tasks by service or task group, newest first, at most --limit each.
     let mut by_group: BTreeMap<String, Vec<Task>> = BTreeMap::new();
     if let Some(tasks) = stopped.value() {

@@ -216,6 +216,7 @@ fn counting_collector() -> (
         memo: super::memo::Memo::new(),
         log_reads: Arc::new(super::pace::Pacer::log_reads()),
         simulator: super::iam::SimulatorOutage::default(),
+        described_services: std::sync::Arc::new([]),
     };
     (collector, sent)
 }
@@ -251,4 +252,40 @@ async fn a_deleted_eni_is_known_to_be_gone_without_asking() {
     let eni = super::network::task_eni(&c, &task_with_eni("ATTACHED")).await;
     assert_eq!(sent.load(Ordering::SeqCst), 1);
     assert!(matches!(eni, Fact::Failed { .. }), "{eni:?}");
+}
+
+#[tokio::test]
+async fn a_service_the_sweep_described_is_not_asked_again() {
+    use ecs_doctor_checks::evidence::{Fact, Service, Task};
+    use std::sync::atomic::Ordering;
+
+    let (c, sent) = counting_collector();
+    let described = Service {
+        name: "web".into(),
+        arn: "arn:aws:ecs:us-east-1:123456789012:service/prod/web".into(),
+        desired_count: 2,
+        ..Default::default()
+    };
+    let c = c.with_described_services(vec![described]);
+    let task_of = |group: &str, cluster: &str| Task {
+        group: Some(group.into()),
+        cluster_arn: cluster.into(),
+        ..Default::default()
+    };
+    let prod = "arn:aws:ecs:us-east-1:123456789012:cluster/prod";
+    let service = super::ecs::service(&c, &task_of("service:web", prod), "prod").await;
+    assert!(
+        matches!(&service, Fact::Gathered { value } if value.name == "web" && value.desired_count == 2),
+        "{service:?}"
+    );
+    assert_eq!(sent.load(Ordering::SeqCst), 0, "ECS is not asked");
+
+    // A service of the same name in another cluster, or another service,
+    // is asked about; its failure is a failed fact.
+    let staging = "arn:aws:ecs:us-east-1:123456789012:cluster/staging";
+    let other = super::ecs::service(&c, &task_of("service:web", staging), "staging").await;
+    assert!(matches!(other, Fact::Failed { .. }), "{other:?}");
+    let api = super::ecs::service(&c, &task_of("service:api", prod), "prod").await;
+    assert!(matches!(api, Fact::Failed { .. }), "{api:?}");
+    assert_eq!(sent.load(Ordering::SeqCst), 2);
 }
