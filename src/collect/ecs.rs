@@ -396,10 +396,16 @@ pub async fn service(c: &Collector, task: &Task, cluster: &str) -> Fact<Service>
 /// described it in the cluster it sweeps, which is the task's.
 fn same_cluster(service_arn: &str, cluster: &str) -> bool {
     let cluster_name = cluster.rsplit('/').next().unwrap_or(cluster);
-    let resource = service_arn.splitn(6, ':').nth(5).unwrap_or_default();
-    match resource.split('/').collect::<Vec<_>>()[..] {
-        ["service", service_cluster, _] => service_cluster == cluster_name,
-        _ => true,
+    cluster_of_service_arn(service_arn).is_none_or(|c| c == cluster_name)
+}
+
+/// The cluster a `service/CLUSTER/NAME` ARN names.
+pub(crate) fn cluster_of_service_arn(arn: &str) -> Option<&str> {
+    let resource = arn.splitn(6, ':').nth(5)?;
+    let mut path = resource.split('/');
+    match (path.next(), path.next(), path.next()) {
+        (Some("service"), Some(cluster), Some(_)) => Some(cluster),
+        _ => None,
     }
 }
 

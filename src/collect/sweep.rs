@@ -3,6 +3,7 @@
 //! definition, roles, images, subnets, the VPC) is asked of AWS once
 //! ([`super::memo`]); each task keeps its own gaps.
 
+use super::ecs::cluster_of_service_arn;
 use super::{collect_found, connect, ecs, required, Collector};
 use crate::app::VERSION;
 use crate::cli::{AwsArgs, ClusterArgs, ServiceArgs, SweepArgs};
@@ -31,16 +32,6 @@ fn arn_parts(text: &str) -> (Option<String>, Option<String>) {
     let region = parts.nth(2).filter(|r| !r.is_empty()).map(str::to_string);
     let account = parts.next().filter(|a| !a.is_empty()).map(str::to_string);
     (region, account)
-}
-
-/// The cluster a `service/CLUSTER/NAME` ARN names.
-fn cluster_of_service_arn(arn: &str) -> Option<&str> {
-    let resource = arn.splitn(6, ':').nth(5)?;
-    let mut path = resource.split('/');
-    match (path.next(), path.next(), path.next()) {
-        (Some("service"), Some(cluster), Some(_)) => Some(cluster),
-        _ => None,
-    }
 }
 
 /// Every stopped task of `cluster` (of `service` only, when given) that

@@ -70,7 +70,7 @@ def _rest_action(service: str, method: str, path: str) -> str | None:
     return None
 
 
-def _action(headers, body: bytes, method: str = "POST", path: str = "/") -> str:
+def _action(headers, body: bytes, method: str, path: str) -> str:
     """`service:Action` of a signed AWS request."""
     auth = headers.get("Authorization", "")
     m = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request", auth)
