@@ -2,6 +2,7 @@
 //! catalogue and the ranking. No AWS SDK and no async here: checks are pure
 //! functions over evidence, so they are tested with small fixtures.
 
+pub mod arn;
 pub mod checks;
 pub mod codes;
 pub mod context;
