@@ -145,18 +145,8 @@ pub struct Evidence {
     pub exec: Fact<ExecEvidence>,
 }
 
-/// The question a diagnosis answers; it picks the checks that run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Purpose {
-    /// Why did this task stop (or why can it not be reached)?
-    #[default]
-    Task,
-    /// Can ECS Exec reach this running task?
-    Exec,
-    /// Would a task of this task definition start, before one runs?
-    Preflight,
-}
+/// The question a diagnosis answers: see [`crate::question`].
+pub use crate::question::Question as Purpose;
 
 /// What ECS Exec depends on outside the task and its task definition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

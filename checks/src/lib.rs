@@ -14,6 +14,7 @@ pub mod iam;
 pub mod image_ref;
 pub(crate) mod lb;
 pub mod logs;
+pub mod question;
 pub mod rank;
 pub mod reach;
 pub mod redact;
@@ -42,14 +43,11 @@ pub fn diagnose(ev: &Evidence, version: &str) -> Report {
     let ctx = Ctx::new(ev);
     let mut findings = Vec::new();
     let mut records = Vec::new();
-    let exec = ev.purpose == evidence::Purpose::Exec;
-    let preflight = ev.purpose == evidence::Purpose::Preflight;
-    for check in checks::CHECKS.iter().filter(|c| c.code.answers(ev.purpose)) {
+    let spec = ev.purpose.spec();
+    for check in checks::CHECKS.iter().filter(|c| ev.purpose.runs(c.code)) {
         let (status, detail) = match (check.run)(&ctx) {
             Verdict::Found(mut f) => {
-                if preflight {
-                    f.title = format!("Will fail: {}", f.title);
-                }
+                f.title = spec.wording.finding_title(&f.title);
                 let detail = f.title.clone();
                 findings.push(f);
                 (CheckStatus::Fail, detail)
@@ -65,10 +63,10 @@ pub fn diagnose(ev: &Evidence, version: &str) -> Report {
         });
     }
     // A failed task never reads as healthy: what no check explained is unknown.
-    let unexplained = if exec || preflight {
-        None
-    } else {
+    let unexplained = if spec.explains_unexplained {
         checks::platform::unknown::unexplained_failure(&ctx, &findings, &records)
+    } else {
+        None
     };
     if let Some(f) = unexplained {
         if let Some(r) = records.iter_mut().find(|r| r.id == Cause::Unknown.as_str()) {
@@ -84,7 +82,7 @@ pub fn diagnose(ev: &Evidence, version: &str) -> Report {
     let summary = &ev.task;
     let candidates = rank::rank(findings);
     let verdict = Report::conclude(&candidates, &records);
-    let next_step = if exec && verdict == Conclusion::NoFailure {
+    let next_step = if spec.next_step && verdict == Conclusion::NoFailure {
         crate::exec::command_line(ev)
     } else {
         None
@@ -226,7 +224,7 @@ mod meta_tests {
         use evidence::Purpose;
         let report = diagnose(&testkit::preflight::clean(), "test");
         let ids: Vec<&str> = report.checks.iter().map(|c| c.id.as_str()).collect();
-        assert_eq!(ids.len(), checks::PREFLIGHT.len(), "{ids:?}");
+        assert_eq!(ids.len(), question::PREFLIGHT.len(), "{ids:?}");
         let not_passed: Vec<_> = report
             .checks
             .iter()

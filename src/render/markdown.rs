@@ -1,5 +1,5 @@
 use super::{candidates_heading, sweep_verdict, task_line, verdict_line, Renderer};
-use ecs_doctor_checks::evidence::Purpose;
+use ecs_doctor_checks::question::Subject;
 use ecs_doctor_checks::sweep::{short_time, ClusterReport, ServiceReport, Source};
 use ecs_doctor_checks::{CheckStatus, Report};
 use std::fmt::Write;
@@ -241,8 +241,8 @@ impl Renderer for MarkdownRenderer {
         let mut o = String::new();
         let t = &report.task;
         let _ = writeln!(o, "## ecs-doctor: {}\n", cell(&verdict_line(report)));
-        let preflight = report.purpose == Purpose::Preflight;
-        let label = if preflight { "Checked" } else { "Task" };
+        let subject = report.purpose.wording().subject;
+        let label = subject.label();
         let _ = writeln!(o, "**{label}** {}\n", code(&task_line(report)));
         if let Some(reason) = &t.stopped_reason {
             let _ = writeln!(o, "**Stopped reason** {}\n", code(reason));
@@ -250,7 +250,11 @@ impl Renderer for MarkdownRenderer {
         if let Some(source) = &t.source {
             let _ = writeln!(o, "**Task record** from {}\n", cell(source));
         }
-        if let Some(td) = t.task_definition.as_ref().filter(|_| !preflight) {
+        if let Some(td) = t
+            .task_definition
+            .as_ref()
+            .filter(|_| subject == Subject::Task)
+        {
             let _ = writeln!(o, "**Task definition** {}\n", code(td));
         }
         let _ = writeln!(o, "### {}\n", candidates_heading(report));

@@ -6,8 +6,8 @@ mod markdown;
 mod table;
 
 use crate::cli::OutputFormat;
-use ecs_doctor_checks::evidence::Purpose;
 use ecs_doctor_checks::logs::excerpt::ExcerptLine;
+use ecs_doctor_checks::question::Subject;
 use ecs_doctor_checks::sweep::{ClusterReport, ServiceReport};
 use ecs_doctor_checks::{redact, CheckStatus, Conclusion, Report};
 
@@ -74,7 +74,7 @@ pub fn render_many(reports: &[Report], format: OutputFormat, color: bool) -> Str
 /// The one-line task summary every format starts with.
 pub(crate) fn task_line(report: &Report) -> String {
     let t = &report.task;
-    if report.purpose == Purpose::Preflight {
+    if report.purpose.wording().subject == Subject::TaskDefinition {
         let mut parts = vec!["preflight".to_string()];
         if let Some(svc) = &t.service {
             parts.push(format!("service {svc}"));
@@ -100,8 +100,7 @@ pub(crate) fn task_line(report: &Report) -> String {
 
 /// A sentence that says what the verdict is, for the top of each report.
 pub(crate) fn verdict_line(report: &Report) -> String {
-    let exec = report.purpose == Purpose::Exec;
-    let preflight = report.purpose == Purpose::Preflight;
+    let wording = report.purpose.wording();
     match report.candidates.first() {
         None if report.verdict == Conclusion::Inconclusive => {
             let undecided = report
@@ -109,44 +108,17 @@ pub(crate) fn verdict_line(report: &Report) -> String {
                 .iter()
                 .filter(|c| c.status == CheckStatus::Inconclusive)
                 .count();
-            let plural = if undecided == 1 { "" } else { "s" };
-            if exec {
-                format!("Could not decide whether ECS Exec can reach the task: no blocker found, but {undecided} check{plural} lacked a fact (see the gaps).")
-            } else if preflight {
-                format!("Could not decide whether a task would start: nothing will fail as far as seen, but {undecided} check{plural} lacked a fact (see the gaps).")
-            } else {
-                format!("Could not decide: no failure cause found, but {undecided} check{plural} lacked a fact (see the gaps).")
-            }
+            wording.undecided(undecided)
         }
-        None if exec => "ECS Exec can reach this task: every prerequisite holds.".to_string(),
-        None if preflight => {
-            "Preflight passed: every check that can run before a task starts passed.".to_string()
-        }
-        None => "No failure cause found: every check that matters passed.".to_string(),
+        None => wording.clear.to_string(),
         Some(top) if top.benign => format!("Not a failure: {} ({}).", top.title, top.code),
-        Some(top) if exec => format!(
-            "ECS Exec cannot reach this task: {} — {}.",
-            top.code, top.title
-        ),
-        Some(top) if preflight => format!(
-            "A task would not start: {} — {}.",
-            top.code,
-            top.title.strip_prefix("Will fail: ").unwrap_or(&top.title)
-        ),
-        Some(top) => format!(
-            "Most likely cause: {} — {} (confidence {:.2}).",
-            top.code, top.title, top.confidence
-        ),
+        Some(top) => wording.failing(top.code.as_str(), &top.title, top.confidence),
     }
 }
 
 /// The heading of the candidate list.
 pub(crate) fn candidates_heading(report: &Report) -> &'static str {
-    match report.purpose {
-        Purpose::Exec => "Blockers",
-        Purpose::Preflight => "What will fail",
-        Purpose::Task => "Root-cause candidates",
-    }
+    report.purpose.wording().heading
 }
 
 /// One log line of an excerpt: `▶` marks the lines that matter, with why.

@@ -1,6 +1,5 @@
 use super::{sweep_verdict, task_line, verdict_line, Renderer};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, Color, ContentArrangement, Table};
-use ecs_doctor_checks::evidence::Purpose;
 use ecs_doctor_checks::sweep::{short_time, ClusterReport, ServiceReport, Source};
 use ecs_doctor_checks::Conclusion;
 use ecs_doctor_checks::{CheckStatus, Report};
@@ -215,11 +214,7 @@ impl Renderer for TableRenderer {
 
     fn render(&self, report: &Report) -> String {
         let mut o = String::new();
-        let label = if report.purpose == Purpose::Preflight {
-            "Checked"
-        } else {
-            "Task"
-        };
+        let label = report.purpose.wording().subject.label();
         let _ = writeln!(o, "{} {}", self.heading(label), task_line(report));
         if let Some(r) = &report.task.stopped_reason {
             let _ = writeln!(o, "{} {r}", self.heading("Stopped reason"));

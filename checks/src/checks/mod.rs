@@ -154,46 +154,6 @@ causes! {
     }
 }
 
-/// What a preflight judges: the causes a task definition and its
-/// environment decide before any task runs. The rest need a task that ran
-/// (an exit, a log line, a stop text) and are not asked.
-pub const PREFLIGHT: &[Cause] = &[
-    Cause::TaskDefinitionInvalid,
-    Cause::ImageNotFound,
-    Cause::ImagePlatformMismatch,
-    Cause::ExecutionRoleMissing,
-    Cause::ExecutionRoleNotFound,
-    Cause::ExecutionRoleUntrusted,
-    Cause::ExecutionRolePermissions,
-    Cause::SecretNotFound,
-    Cause::SecretKeyMissing,
-    Cause::LogGroupMissing,
-    Cause::LogConfigInvalid,
-    Cause::NoPublicIp,
-    Cause::NoEgressRoute,
-    Cause::VpcEndpointMissing,
-    Cause::SecurityGroupEgressBlocked,
-    Cause::SecurityGroupIngressClosed,
-    Cause::NaclBlocked,
-    Cause::VpcDnsDisabled,
-    Cause::SubnetIpExhausted,
-    Cause::EfsMountFailed,
-];
-
-impl Cause {
-    /// Does the check of this cause answer `purpose`'s question?
-    pub fn answers(self, purpose: crate::evidence::Purpose) -> bool {
-        use crate::evidence::Purpose;
-        match purpose {
-            Purpose::Exec => self.family() == Family::Exec,
-            Purpose::Preflight => PREFLIGHT.contains(&self),
-            // A registered task definition passed ECS's own validation, and
-            // a task that ran shows what it got wrong.
-            Purpose::Task => self.family() != Family::Exec && self != Cause::TaskDefinitionInvalid,
-        }
-    }
-}
-
 /// The check that reports `code`.
 pub fn for_code(code: Cause) -> &'static Check {
     CHECKS

@@ -8,7 +8,6 @@
 //! about start-up.
 
 use super::*;
-use crate::evidence::Purpose;
 use crate::iam::permissions::exec_session_logs;
 
 /// The destinations of an ECS Exec session, or why they are unknown.
@@ -60,7 +59,7 @@ fn for_exec(mut step: Step) -> Step {
 }
 
 pub(super) fn exec_scope(ev: &Evidence) -> Scope {
-    if ev.purpose != Purpose::Exec {
+    if !ev.purpose.needs().exec {
         return Scope::Skipped("not an ECS Exec diagnosis".into());
     }
     let net = match fargate_net(
