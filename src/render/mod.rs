@@ -22,7 +22,11 @@ pub trait Renderer {
 
 fn renderer(format: OutputFormat, color: bool) -> Box<dyn Renderer> {
     match format {
-        OutputFormat::Table => Box::new(table::TableRenderer { color }),
+        OutputFormat::Table => Box::new(table::TableRenderer {
+            color,
+            width: table::terminal_width(),
+            verbose: false,
+        }),
         OutputFormat::Json => Box::new(json::JsonRenderer),
         OutputFormat::Markdown => Box::new(markdown::MarkdownRenderer),
     }

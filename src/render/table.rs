@@ -6,9 +6,32 @@ use ecs_doctor_checks::{CheckStatus, Report};
 use owo_colors::OwoColorize;
 use std::fmt::Write;
 
-/// A terminal report for a person at 3 a.m.
+/// A terminal report for a person at 3 a.m.: it fits the terminal's width,
+/// wraps prose at word boundaries, folds what passed into one line (unless
+/// `verbose`), and ends with the verdict and the first fix, so the last
+/// screen is the one that matters.
 pub struct TableRenderer {
     pub color: bool,
+    /// The columns the report may take.
+    pub width: u16,
+    /// List every check that passed instead of counting them.
+    pub verbose: bool,
+}
+
+/// The report's width when the terminal's is not known (a pipe, a file).
+pub const DEFAULT_WIDTH: u16 = 100;
+
+/// The narrowest width a report is laid out for.
+const NARROWEST: u16 = 40;
+
+/// The width of the terminal standard output is, else `COLUMNS`, else
+/// [`DEFAULT_WIDTH`].
+pub fn terminal_width() -> u16 {
+    let columns = terminal_size::terminal_size_of(std::io::stdout())
+        .map(|(w, _)| w.0)
+        .or_else(|| std::env::var("COLUMNS").ok()?.trim().parse().ok())
+        .unwrap_or(DEFAULT_WIDTH);
+    columns.max(NARROWEST)
 }
 
 impl TableRenderer {
@@ -18,6 +41,26 @@ impl TableRenderer {
         } else {
             text.to_string()
         }
+    }
+    /// `text` wrapped at word boundaries to the report's width: the first
+    /// line starts with `first`, the others with `rest` (a hanging indent).
+    fn para(&self, o: &mut String, first: &str, rest: &str, text: &str) {
+        let options = textwrap::Options::new(usize::from(self.width.max(NARROWEST)))
+            .initial_indent(first)
+            .subsequent_indent(rest)
+            // ARNs, host names and commands hold hyphens: break only at spaces,
+            // and only a word longer than a line.
+            .word_splitter(textwrap::WordSplitter::NoHyphenation)
+            .break_words(true);
+        for line in textwrap::wrap(text, options) {
+            let _ = writeln!(o, "{line}");
+        }
+    }
+    /// A labelled line (`Task arn:…`), wrapped; the label in bold.
+    fn labelled(&self, o: &mut String, label: &str, text: &str) {
+        let mut wrapped = String::new();
+        self.para(&mut wrapped, &format!("{label} "), "   ", text);
+        let _ = write!(o, "{}", wrapped.replacen(label, &self.heading(label), 1));
     }
     fn mark(&self, ok: bool) -> String {
         match (ok, self.color) {
@@ -35,7 +78,7 @@ impl TableRenderer {
         table
             .load_style(UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(110);
+            .set_width(self.width);
         table.set_header(header);
         table
     }
@@ -215,22 +258,19 @@ impl Renderer for TableRenderer {
     fn render(&self, report: &Report) -> String {
         let mut o = String::new();
         let label = report.purpose.wording().subject.label();
-        let _ = writeln!(o, "{} {}", self.heading(label), task_line(report));
+        self.labelled(&mut o, label, &task_line(report));
         if let Some(r) = &report.task.stopped_reason {
-            let _ = writeln!(o, "{} {r}", self.heading("Stopped reason"));
+            self.labelled(&mut o, "Stopped reason", r);
         }
         if let Some(source) = &report.task.source {
-            let _ = writeln!(o, "{} from {source}", self.heading("Task record"));
+            self.labelled(&mut o, "Task record", &format!("from {source}"));
         }
-        let _ = writeln!(o, "\n{}\n", self.heading(&verdict_line(report)));
+        let mut verdict = String::new();
+        self.para(&mut verdict, "", "   ", &verdict_line(report));
+        let _ = writeln!(o, "\n{}", self.heading(&verdict));
 
         if !report.candidates.is_empty() {
-            let mut table = Table::new();
-            table
-                .load_style(UTF8_FULL_CONDENSED)
-                .set_content_arrangement(ContentArrangement::Dynamic)
-                .set_width(110);
-            table.set_header(vec!["#", "cause", "confidence", "finding"]);
+            let mut table = self.table(vec!["#", "cause", "confidence", "finding"]);
             for (i, c) in report.candidates.iter().enumerate() {
                 let mut code = Cell::new(if c.benign {
                     format!("{} (benign)", c.code)
@@ -249,19 +289,22 @@ impl Renderer for TableRenderer {
             }
             let _ = writeln!(o, "{table}\n");
             for (i, c) in report.candidates.iter().enumerate() {
-                let _ = writeln!(
-                    o,
-                    "{}",
-                    self.heading(&format!("{}. {} — {}", i + 1, c.code, c.title))
+                let mut title = String::new();
+                self.para(
+                    &mut title,
+                    "",
+                    "   ",
+                    &format!("{}. {} — {}", i + 1, c.code, c.title),
                 );
+                let _ = write!(o, "{}", self.heading(&title));
                 for e in &c.evidence {
-                    let _ = writeln!(o, "   • {e}");
+                    self.para(&mut o, "   • ", "     ", e);
                 }
                 for a in &c.against {
-                    let _ = writeln!(o, "   − against: {a}");
+                    self.para(&mut o, "   − against: ", "     ", a);
                 }
                 for f in &c.fix {
-                    let _ = writeln!(o, "   → fix: {f}");
+                    self.para(&mut o, "   → fix: ", "     ", f);
                 }
                 for d in &c.docs {
                     let _ = writeln!(o, "   docs: {d}");
@@ -285,7 +328,7 @@ impl Renderer for TableRenderer {
             for l in &report.logs {
                 let _ = writeln!(o, "   {} ({})", self.heading(&l.container), l.source);
                 if let Some(note) = &l.note {
-                    let _ = writeln!(o, "      {note}");
+                    self.para(&mut o, "      ", "      ", note);
                 }
                 let show_time = !super::has_own_times(&l.lines);
                 for line in &l.lines {
@@ -302,13 +345,16 @@ impl Renderer for TableRenderer {
         if !report.network_paths.is_empty() {
             let _ = writeln!(o, "{}", self.heading("Network paths"));
             for p in &report.network_paths {
-                let _ = writeln!(
-                    o,
-                    "   {} {}: {}",
-                    self.mark(p.outcome() != "blocked"),
-                    p.destination,
-                    p.chain()
+                let mark = self.mark(p.outcome() != "blocked");
+                let mut text = String::new();
+                self.para(
+                    &mut text,
+                    "   ✓ ",
+                    "     ",
+                    &format!("{}: {}", p.destination, p.chain()),
                 );
+                // The mark is coloured after wrapping, so escapes never count as width.
+                let _ = write!(o, "{}", text.replacen('✓', &mark, 1));
             }
             o.push('\n');
         }
@@ -317,12 +363,33 @@ impl Renderer for TableRenderer {
             .iter()
             .filter(|c| c.status == CheckStatus::Pass)
             .collect();
-        if !passed.is_empty() {
+        if self.verbose && !passed.is_empty() {
             let _ = writeln!(o, "{}", self.heading("Checked and passed"));
-            for c in passed {
-                let _ = writeln!(o, "   {} {}: {}", self.mark(true), c.id, c.detail);
+            for c in &passed {
+                let mut text = String::new();
+                self.para(
+                    &mut text,
+                    "   ✓ ",
+                    "     ",
+                    &format!("{}: {}", c.id, c.detail),
+                );
+                let _ = write!(o, "{}", text.replacen('✓', &self.mark(true), 1));
             }
             o.push('\n');
+        } else if !passed.is_empty() {
+            let plural = if passed.len() == 1 { "" } else { "s" };
+            let mut text = String::new();
+            self.para(
+                &mut text,
+                "",
+                "   ",
+                &format!(
+                    "{} {} check{plural} (-v lists them).",
+                    self.heading("Checked and passed:"),
+                    passed.len()
+                ),
+            );
+            let _ = writeln!(o, "{text}");
         }
         let undecided: Vec<_> = report
             .checks
@@ -332,7 +399,7 @@ impl Renderer for TableRenderer {
         if !undecided.is_empty() {
             let _ = writeln!(o, "{}", self.heading("Could not decide"));
             for c in undecided {
-                let _ = writeln!(o, "   ? {}: {}", c.id, c.detail);
+                self.para(&mut o, "   ? ", "     ", &format!("{}: {}", c.id, c.detail));
             }
             o.push('\n');
         }
@@ -341,7 +408,25 @@ impl Renderer for TableRenderer {
             let _ = writeln!(o, "   none: every AWS call ecs-doctor needed was answered");
         }
         for g in &report.gaps {
-            let _ = writeln!(o, "   ! {} ({}): {}", g.action, g.error, g.impact);
+            self.para(
+                &mut o,
+                "   ! ",
+                "     ",
+                &format!("{} ({}): {}", g.action, g.error, g.impact),
+            );
+        }
+        // The last screen is the one that matters: the verdict and what to do.
+        o.push('\n');
+        let mut verdict = String::new();
+        self.para(&mut verdict, "", "   ", &verdict_line(report));
+        let _ = write!(o, "{}", self.heading(&verdict));
+        if let Some(fix) = report
+            .candidates
+            .first()
+            .filter(|c| !c.benign)
+            .and_then(|c| c.fix.first())
+        {
+            self.para(&mut o, "   → first fix: ", "     ", fix);
         }
         // Last, where the prompt returns: the command to run next.
         if let Some(line) = &report.next_step {
@@ -354,3 +439,6 @@ impl Renderer for TableRenderer {
         o
     }
 }
+
+#[cfg(test)]
+mod tests;
