@@ -287,9 +287,9 @@ mod meta_tests {
             testkit::exec::ready(),
         ];
         for ev in worlds {
-            let before = context::evaluations();
+            let before = (reach::evaluations(), iam::access::assessments());
             let report = diagnose(&ev, "test");
-            let after = context::evaluations();
+            let after = (reach::evaluations(), iam::access::assessments());
             assert_eq!(
                 (after.0 - before.0, after.1 - before.1),
                 (1, 1),

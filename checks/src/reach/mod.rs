@@ -143,13 +143,26 @@ impl NetworkPaths {
 
 /// Evaluate every path of the task: once per diagnosis (the context does).
 pub fn evaluate(ev: &Evidence, stops: &StopTexts) -> NetworkPaths {
-    crate::context::count_evaluation();
+    #[cfg(test)]
+    EVALUATIONS.with(|n| n.set(n.get() + 1));
     NetworkPaths {
         egress: egress_scope(ev, stops),
         inbound: inbound_scope(ev),
         efs: efs_scope(ev),
         exec: exec_scope(ev),
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    static EVALUATIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many times this thread evaluated the network paths (tests only): a
+/// diagnosis must do it once.
+#[cfg(test)]
+pub(crate) fn evaluations() -> usize {
+    EVALUATIONS.with(std::cell::Cell::get)
 }
 
 /// The paths to show in a report: the egress paths when the network is
