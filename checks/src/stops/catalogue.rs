@@ -674,4 +674,11 @@ pub const DETAILS: &[DetailPattern] = &[
         with: &[],
         without: &[],
     },
+    // A load balancer's health checks, in a stop text or a service event.
+    DetailPattern {
+        detail: Detail::HealthCheckCodeMismatch,
+        any: &["failed with these codes"],
+        with: &[],
+        without: &[],
+    },
 ];

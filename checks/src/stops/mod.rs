@@ -274,6 +274,8 @@ pub enum Detail {
     AboutParameterStore,
     /// The text is about KMS decryption (of a secret or a parameter).
     AboutKms,
+    /// The load balancer's health checks got an HTTP code they do not accept.
+    HealthCheckCodeMismatch,
 }
 
 impl Detail {
@@ -312,6 +314,7 @@ impl Detail {
             Detail::ImageNotFoundOutright => &[ImageNotFound],
             Detail::LogGroupMissingOutright => &[LogGroupMissing],
             Detail::NotExecutable | Detail::BadInterpreter => &[AppCommandNotFound],
+            Detail::HealthCheckCodeMismatch => &[LbHealthCheckFailed],
             Detail::AboutImages
             | Detail::AboutLogs
             | Detail::AboutSecretsManager
