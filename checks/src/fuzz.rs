@@ -179,7 +179,7 @@ fn evaluate_everything(doc: &Value) -> bool {
             "",
         ] {
             let _ = policy::evaluate(
-                std::slice::from_ref(&p),
+                std::slice::from_ref(p),
                 &Request {
                     action,
                     resource: Some("arn:aws:ecr:us-east-1:123456789012:repository/web"),
