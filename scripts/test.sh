@@ -20,6 +20,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ecs-doctor-target}"
 python="$(bash tests/lab/bootstrap.sh | tail -n1)"
 
 if [[ $# -eq 0 ]]; then
+  # Formatting is checked, not applied.
+  cargo fmt --all -- --check
   # Lints are errors, in tests too.
   cargo clippy --workspace --all-targets --locked --features ecs-doctor-checks/testkit -- -D warnings
   # Every lab scenario builds and reads back as its own probes expect.

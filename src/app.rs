@@ -4,7 +4,7 @@ use crate::cli::{Cli, Command, EventArgs, OutputFormat, RenderArgs, TaskArgs};
 use crate::error::{exit, DoctorError};
 use crate::{collect, render, target};
 use anyhow::Context;
-use ecs_doctor_checks::evidence::Purpose;
+use ecs_doctor_checks::question::Question;
 use ecs_doctor_checks::{checks, diagnose, Bundle, Cause, Evidence, BUNDLE_FORMAT};
 use std::io::{IsTerminal, Write};
 use strum::IntoEnumIterator;
@@ -13,8 +13,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Task(args) => run_task(*args, Purpose::Task),
-        Command::Exec(args) => run_task(*args, Purpose::Exec),
+        Command::Task(args) => run_task(*args, Question::Task),
+        Command::Exec(args) => run_task(*args, Question::Exec),
         Command::Preflight(args) => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -191,7 +191,7 @@ fn parse_bundle(text: &str) -> Result<Bundle, String> {
         .map_err(|e| format!("its evidence does not match this version's model ({e})"))
 }
 
-fn run_task(args: TaskArgs, purpose: Purpose) -> anyhow::Result<i32> {
+fn run_task(args: TaskArgs, purpose: Question) -> anyhow::Result<i32> {
     let targets = args
         .tasks
         .iter()

@@ -10,7 +10,6 @@ use crate::evidence::Evidence;
 use crate::iam::access::{self, Assessment};
 use crate::reach::{self, NetworkPaths};
 use crate::stops::StopTexts;
-use std::cell::Cell;
 
 /// The evidence of one task and what was derived from it.
 pub struct Ctx<'a> {
@@ -23,11 +22,6 @@ pub struct Ctx<'a> {
     pub role_access: Result<Assessment, String>,
 }
 
-thread_local! {
-    static NETWORK_EVALUATIONS: Cell<usize> = const { Cell::new(0) };
-    static ACCESS_ASSESSMENTS: Cell<usize> = const { Cell::new(0) };
-}
-
 impl<'a> Ctx<'a> {
     pub fn new(ev: &'a Evidence) -> Ctx<'a> {
         let stops = StopTexts::of(ev);
@@ -38,21 +32,4 @@ impl<'a> Ctx<'a> {
             stops,
         }
     }
-}
-
-pub(crate) fn count_evaluation() {
-    NETWORK_EVALUATIONS.with(|n| n.set(n.get() + 1));
-}
-
-pub(crate) fn count_assessment() {
-    ACCESS_ASSESSMENTS.with(|n| n.set(n.get() + 1));
-}
-
-/// How many times this thread evaluated the network paths and assessed the
-/// execution role's access: a diagnosis must do each once.
-pub fn evaluations() -> (usize, usize) {
-    (
-        NETWORK_EVALUATIONS.with(Cell::get),
-        ACCESS_ASSESSMENTS.with(Cell::get),
-    )
 }

@@ -5,7 +5,7 @@
 
 use crate::context::Ctx;
 use crate::evidence::{Evidence, TargetGroupEvidence, TargetHealth};
-use crate::stops::{self, StopKind, StopText};
+use crate::stops::{self, Classified, StopKind, StopText};
 use regex::Regex;
 
 /// The target group ARN a stop reason or event names.
@@ -44,13 +44,15 @@ pub(crate) fn own_target<'a>(
 pub(crate) struct Symptoms<'a> {
     pub(crate) reason: Option<StopText>,
     pub(crate) task_events: Vec<&'a str>,
+    /// Each of `task_events` read against the stop-text catalogue.
+    pub(crate) task_event_classes: Vec<Classified>,
     pub(crate) ip: Option<String>,
     pub(crate) unhealthy_target: Option<(&'a TargetGroupEvidence, &'a TargetHealth)>,
 }
 
 pub(crate) fn symptoms<'a>(ctx: &'a Ctx) -> Symptoms<'a> {
     let ev = ctx.ev;
-    let task_events = ev
+    let task_events: Vec<&str> = ev
         .service
         .value()
         .map(|s| {
@@ -72,6 +74,7 @@ pub(crate) fn symptoms<'a>(ctx: &'a Ctx) -> Symptoms<'a> {
     });
     Symptoms {
         reason: ctx.stops.find(StopKind::ElbHealth).cloned(),
+        task_event_classes: task_events.iter().map(|e| stops::classify(e)).collect(),
         task_events,
         ip,
         unhealthy_target,

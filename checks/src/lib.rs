@@ -75,7 +75,7 @@ pub fn diagnose(ev: &Evidence, version: &str) -> Report {
         }
         findings.push(f);
     }
-    let network_paths = reach::report_paths(&ctx);
+    let network_paths = reach::report_paths(&ctx.network, &ctx.stops);
     let mut gaps = ev.gaps.clone();
     gaps.sort();
     gaps.dedup();
@@ -221,7 +221,7 @@ mod meta_tests {
 
     #[test]
     fn a_clean_preflight_passes_and_each_breakage_will_fail_by_its_own_code() {
-        use evidence::Purpose;
+        use question::Question;
         let report = diagnose(&testkit::preflight::clean(), "test");
         let ids: Vec<&str> = report.checks.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids.len(), question::PREFLIGHT.len(), "{ids:?}");
@@ -232,7 +232,7 @@ mod meta_tests {
             .collect();
         assert!(not_passed.is_empty(), "{not_passed:#?}");
         assert_eq!(report.verdict, Conclusion::NoFailure);
-        assert_eq!(report.purpose, Purpose::Preflight);
+        assert_eq!(report.purpose, Question::Preflight);
 
         type Breakage = fn(&mut Evidence);
         let breakages: Vec<(Cause, Breakage)> = vec![
@@ -285,9 +285,9 @@ mod meta_tests {
             testkit::exec::ready(),
         ];
         for ev in worlds {
-            let before = context::evaluations();
+            let before = (reach::evaluations(), iam::access::assessments());
             let report = diagnose(&ev, "test");
-            let after = context::evaluations();
+            let after = (reach::evaluations(), iam::access::assessments());
             assert_eq!(
                 (after.0 - before.0, after.1 - before.1),
                 (1, 1),

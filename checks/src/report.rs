@@ -209,7 +209,7 @@ pub struct Report {
     pub schema_version: u32,
     /// What the report answers: `task` (why it stopped) or `exec` (can ECS Exec reach it).
     #[serde(default)]
-    pub purpose: crate::evidence::Purpose,
+    pub purpose: crate::question::Question,
     /// For a task ECS Exec can reach: the command that opens a shell in it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_step: Option<String>,

@@ -8,7 +8,7 @@ use crate::cli::AwsArgs;
 use crate::error::DoctorError;
 use crate::target::TaskTarget;
 use ecs_doctor_checks::evidence::{
-    Container, EniAttachment, Evidence, Gap, Inputs, ManagedAgent, Purpose, Task, TaskTimestamps,
+    Container, EniAttachment, Evidence, Gap, Inputs, ManagedAgent, Question, Task, TaskTimestamps,
 };
 use serde_json::Value;
 
@@ -302,7 +302,7 @@ async fn one(c: &Collector, event: TaskEvent, log_lines: u32) -> Evidence {
         task_source: source,
         ..Default::default()
     };
-    let mut evidence = collect_found(c, task, &cluster, inputs, Purpose::Task).await;
+    let mut evidence = collect_found(c, task, &cluster, inputs, Question::Task).await;
     evidence.gaps.extend(unread);
     evidence
 }

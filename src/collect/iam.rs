@@ -59,7 +59,11 @@ pub async fn execution_role(c: &Collector, td: Option<&TaskDefinition>) -> Fact<
 
 /// The task role, when a check needs its permissions: EFS IAM authorization
 /// mounts with the task role's credentials, and the ECS Exec agent runs with them.
-pub async fn task_role(c: &Collector, td: Option<&TaskDefinition>, purpose: Purpose) -> Fact<Role> {
+pub async fn task_role(
+    c: &Collector,
+    td: Option<&TaskDefinition>,
+    purpose: Question,
+) -> Fact<Role> {
     let Some(td) = td else {
         return Fact::not_applicable("the task definition could not be read");
     };
@@ -68,7 +72,7 @@ pub async fn task_role(c: &Collector, td: Option<&TaskDefinition>, purpose: Purp
         .iter()
         .filter_map(|v| v.efs.as_ref())
         .any(EfsVolume::uses_iam);
-    if !efs_iam && purpose != Purpose::Exec {
+    if !efs_iam && purpose != Question::Exec {
         return Fact::not_applicable("no check needs the task role's permissions");
     }
     let Some(arn) = td.task_role_arn.clone() else {

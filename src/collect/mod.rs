@@ -30,7 +30,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use ecs_doctor_checks::evidence::{
-    Evidence, ExecEvidence, Fact, Gap, Inputs, NetworkInterface, Purpose, Service, Task,
+    Evidence, ExecEvidence, Fact, Gap, Inputs, NetworkInterface, Question, Service, Task,
     TaskDefinition,
 };
 use std::sync::{Arc, Mutex};
@@ -497,7 +497,7 @@ pub async fn connect(
 pub async fn collect(
     target: &TaskTarget,
     args: &TaskArgs,
-    purpose: Purpose,
+    purpose: Question,
 ) -> Result<Evidence, DoctorError> {
     let collector = connect(target.region.as_ref(), target.account.clone(), &args.aws).await?;
     let task = ecs::describe_task(
@@ -527,7 +527,7 @@ pub async fn collect_found(
     task: Task,
     cluster: &str,
     inputs: Inputs,
-    purpose: Purpose,
+    purpose: Question,
 ) -> Evidence {
     let account = collector
         .account
@@ -686,7 +686,7 @@ pub async fn preflight(args: &PreflightArgs) -> Result<Evidence, DoctorError> {
         service,
         eni,
         inputs,
-        Purpose::Preflight,
+        Question::Preflight,
     )
     .await)
 }
@@ -723,14 +723,14 @@ async fn gather(
     service: Fact<Service>,
     eni: Fact<NetworkInterface>,
     inputs: Inputs,
-    purpose: Purpose,
+    purpose: Question,
 ) -> Evidence {
     let region = collector.region.clone();
     let account = collector.account.clone();
     let td = task_definition.value().cloned();
     let placement = network::placement(&task, td.as_ref(), service.value(), &eni, &inputs);
 
-    if purpose == Purpose::Exec {
+    if purpose == Question::Exec {
         // ECS Exec needs the task's network, its task role, the cluster's
         // exec configuration and the caller; nothing about images or logs.
         let (network, task_role, cluster, caller) = tokio::join!(
@@ -771,7 +771,7 @@ async fn gather(
         async {
             tokio::join!(
                 async {
-                    if purpose == Purpose::Preflight {
+                    if purpose == Question::Preflight {
                         Vec::new() // no task has run, so there are no logs to read
                     } else {
                         logs::container_logs(&collector, &task, td.as_ref(), inputs.log_lines).await

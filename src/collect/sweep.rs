@@ -9,7 +9,7 @@ use crate::app::VERSION;
 use crate::cli::{AwsArgs, ClusterArgs, ServiceArgs, SweepArgs};
 use crate::error::DoctorError;
 use ecs_doctor_checks::diagnose;
-use ecs_doctor_checks::evidence::{Fact, Inputs, Purpose, Service, Task};
+use ecs_doctor_checks::evidence::{Fact, Inputs, Question, Service, Task};
 use ecs_doctor_checks::sweep::{
     self, ClusterPart, ClusterReport, ServiceReport, Source, Swept, Window,
 };
@@ -106,7 +106,7 @@ pub async fn diagnose_each(
             log_lines,
             ..Default::default()
         };
-        let evidence = collect_found(c, task, cluster, inputs, Purpose::Task).await;
+        let evidence = collect_found(c, task, cluster, inputs, Question::Task).await;
         progress.inc(1);
         Swept {
             report: diagnose(&evidence, VERSION),

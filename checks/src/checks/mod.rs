@@ -1,18 +1,15 @@
-//! The checks and the cause catalogue, in one table.
-//!
-//! Each row of [`causes!`] is one cause code: its variant (the kebab-case
-//! code is derived from it), the check module that reports it (one file in
-//! the family's folder), whether it is a benign stop, and its one-line
-//! description. Adding a cause code is adding a row and its file; the enum,
-//! the family, the description, the registration and the `explain` docs all
-//! follow from the row.
+//! The checks, one per cause code, registered from the rows of the cause
+//! table (`causes!` in [`crate::codes`]): each row names the check module
+//! that reports its code, in its family's folder.
 //!
 //! Each check file documents its cause in its `//!` header in fixed
 //! sections (what it detects / why it matters / example / how to fix /
 //! references); the build script extracts those headers, and `ecs-doctor
 //! explain <code>` prints them.
 
-use crate::codes::Family;
+pub(crate) mod findings;
+
+use crate::codes::Cause;
 use crate::context::Ctx;
 use crate::report::Verdict;
 
@@ -42,42 +39,11 @@ impl Check {
 
 include!(concat!(env!("OUT_DIR"), "/check_docs.rs"));
 
-macro_rules! causes {
+macro_rules! define_checks {
     ($( $folder:ident / $family:ident {
         $( $code:ident => $module:ident $($benign:ident)? : $description:literal, )*
     } )*) => {
         $( pub(crate) mod $folder { $( pub(crate) mod $module; )* } )*
-
-        /// Every root cause ecs-doctor can name. The kebab-case names are a
-        /// public contract (`candidates[].code` in JSON): add codes freely,
-        /// never rename one (a snapshot test makes a rename visible).
-        #[derive(
-            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
-            strum::Display, strum::EnumString, strum::EnumIter, strum::IntoStaticStr,
-            serde::Serialize, serde::Deserialize,
-        )]
-        #[strum(serialize_all = "kebab-case")]
-        #[serde(rename_all = "kebab-case")]
-        pub enum Cause {
-            $($( $code, )*)*
-        }
-
-        impl Cause {
-            /// The failure family a cause belongs to.
-            pub fn family(self) -> Family {
-                match self { $($( Cause::$code => Family::$family, )*)* }
-            }
-
-            /// Benign stops are not failures: they do not make the exit code 1.
-            pub fn is_benign(self) -> bool {
-                match self { $($( Cause::$code => causes!(@benign $($benign)?), )*)* }
-            }
-
-            /// One line saying what the cause is.
-            pub fn description(self) -> &'static str {
-                match self { $($( Cause::$code => $description, )*)* }
-            }
-        }
 
         /// Every check, in catalogue order.
         pub static CHECKS: &[Check] = &[
@@ -88,71 +54,9 @@ macro_rules! causes {
             }, )*)*
         ];
     };
-    (@benign benign) => { true };
-    (@benign) => { false };
 }
 
-causes! {
-    app / App {
-        AppExitError => app_exit_error: "An essential container exited with an error",
-        AppExitZero => app_exit_zero: "An essential container of a service exited normally (code 0)",
-        AppOutOfMemory => app_out_of_memory: "A container was killed for using more memory than it was given",
-        AppCommandNotFound => app_command_not_found: "The container's command or entry point could not be run",
-        AppMissingConfig => app_missing_config: "The app needs an environment variable or secret the task definition does not set",
-        AppPortMismatch => app_port_mismatch: "The app listens on a port that is not the container port",
-        AppHealthCheckFailed => app_health_check_failed: "The container health check failed",
-        LbHealthCheckFailed => lb_health_check_failed: "The load balancer's health check failed",
-        AppSigtermTimeout => app_sigterm_timeout: "The container did not stop within stopTimeout after SIGTERM and was killed",
-        AppBoundToLocalhost => app_bound_to_localhost: "The app listens on localhost only, so nothing outside the container reaches it",
-        HealthCheckGraceTooShort => health_check_grace_too_short: "The load balancer judged the app before it had finished starting",
-        SidecarFailed => sidecar_failed: "An essential sidecar (log router, Service Connect or App Mesh proxy, agent) stopped the task",
-        TaskDefinitionInvalid => task_definition_invalid: "The task definition has a mistake ECS reports only at registration, deployment or start (memory, dependsOn, load balancer container, port)",
-    }
-    image / Image {
-        ImageNotFound => image_not_found: "The image repository, tag or digest does not exist",
-        ImagePlatformMismatch => image_platform_mismatch: "The image was built for another CPU architecture or OS",
-        RegistryAuthFailed => registry_auth_failed: "The registry refused the pull: credentials are missing or wrong",
-        RegistryRateLimited => registry_rate_limited: "The registry rate-limited the pull (Docker Hub pull limits)",
-        ExecutionRoleMissing => execution_role_missing: "The task needs an execution role and has none",
-        ExecutionRoleNotFound => execution_role_not_found: "The execution role does not exist",
-        ExecutionRoleUntrusted => execution_role_untrusted: "The execution role does not trust ecs-tasks.amazonaws.com",
-        ExecutionRolePermissions => execution_role_permissions: "The execution role is not allowed to do what the task needs",
-        SecretNotFound => secret_not_found: "A secret or parameter the task references does not exist",
-        SecretKeyMissing => secret_key_missing: "The secret exists, but not the JSON key or version valueFrom names",
-        LogGroupMissing => log_group_missing: "The awslogs log group does not exist",
-        LogConfigInvalid => log_config_invalid: "The awslogs log configuration is incomplete or invalid",
-    }
-    network / Network {
-        NoPublicIp => no_public_ip: "The task is in a subnet that routes to an internet gateway but has no public IP",
-        NoEgressRoute => no_egress_route: "The task's subnet has no route to the services it needs",
-        VpcEndpointMissing => vpc_endpoint_missing: "The VPC relies on endpoints but one the task needs is missing",
-        SecurityGroupEgressBlocked => security_group_egress_blocked: "The task's security groups block the outbound traffic it needs",
-        SecurityGroupIngressClosed => security_group_ingress_closed: "A security group does not admit the traffic: the task's on its container port, or a VPC endpoint's on 443",
-        NaclBlocked => nacl_blocked: "A network ACL denies the traffic the task needs",
-        VpcDnsDisabled => vpc_dns_disabled: "VPC DNS support or hostnames is disabled",
-        SubnetIpExhausted => subnet_ip_exhausted: "The subnet has no free IP addresses for the task's ENI",
-    }
-    storage / Storage {
-        EfsMountFailed => efs_mount_failed: "An EFS volume could not be mounted",
-        EphemeralStorageExhausted => ephemeral_storage_exhausted: "The task's ephemeral storage filled up (no space left on device)",
-    }
-    platform / Platform {
-        EniProvisioningTimeout => eni_provisioning_timeout: "The task's network interface was not provisioned in time",
-        StoppedByDeployment => stopped_by_deployment benign: "The service scheduler replaced or scaled in the task (not a failure)",
-        StoppedByUser => stopped_by_user benign: "Someone or something called StopTask (not a failure of the task)",
-        SpotInterruption => spot_interruption benign: "Fargate Spot reclaimed the capacity (not a failure of the task)",
-        PlatformMaintenance => platform_maintenance benign: "AWS retired the task for infrastructure maintenance (not a failure of the task)",
-        PlatformError => platform_error: "The container runtime or the ECS platform failed",
-        Unknown => unknown: "The stop reason matches no known pattern",
-    }
-    exec / Exec {
-        ExecNotEnabled => exec_not_enabled: "ECS Exec is not enabled on the task (enableExecuteCommand is false)",
-        ExecAgentNotRunning => exec_agent_not_running: "The ECS Exec agent is not running in the task's containers",
-        ExecTaskRolePermissions => exec_task_role_permissions: "The task role does not allow what ECS Exec's agent needs (ssmmessages, KMS, session logs)",
-        ExecNoSsmPath => exec_no_ssm_path: "The task has no network path to Session Manager (ssmmessages) or the session's KMS and log endpoints",
-        ExecCallerNotAllowed => exec_caller_not_allowed: "The caller is not allowed ecs:ExecuteCommand on the task",
-    }
-}
+crate::codes::causes!(define_checks);
 
 /// The check that reports `code`.
 pub fn for_code(code: Cause) -> &'static Check {

@@ -403,11 +403,24 @@ fn apply_repository_policy(ev: &Evidence, role_arn: &str, access: &mut Access) {
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    static ASSESSMENTS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many times this thread assessed the execution role's access (tests
+/// only): a diagnosis must do it once.
+#[cfg(test)]
+pub(crate) fn assessments() -> usize {
+    ASSESSMENTS.with(std::cell::Cell::get)
+}
+
 /// Decide every requirement of the task's execution role.
 ///
 /// `Err` names why nothing can be decided (no task definition, no role).
 pub fn assess(ev: &Evidence) -> Result<Assessment, String> {
-    crate::context::count_assessment();
+    #[cfg(test)]
+    ASSESSMENTS.with(|n| n.set(n.get() + 1));
     let td = ev.task_def().ok_or_else(|| {
         format!(
             "the task definition is unknown: {}",

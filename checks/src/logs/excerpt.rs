@@ -2,7 +2,7 @@
 //! that matter, and the log excerpts the report shows under the candidates.
 
 use crate::evidence::{ContainerLogs, Evidence, Fact, LogConfiguration, LogLine};
-use crate::logs::{classify, decisive_line, is_trace_detail, LineKind};
+use crate::logs::{decisive_line, is_trace_detail, line_kind, LineKind};
 use serde::{Deserialize, Serialize};
 
 /// A short label for a highlighted line.
@@ -28,7 +28,7 @@ pub fn highlight(line: &str) -> Option<LineKind> {
     if is_trace_detail(line) {
         return None;
     }
-    let kind = classify(line)?;
+    let kind = line_kind(line)?;
     if kind == LineKind::Error {
         let message_like = line.contains(": ")
             || crate::text::contains_any(

@@ -1,6 +1,7 @@
 //! Picking the log lines that matter out of a container's last lines.
 
 use crate::evidence::LogLine;
+use crate::stops::Classified;
 use regex::RegexSet;
 use std::sync::OnceLock;
 
@@ -65,8 +66,14 @@ fn set() -> &'static RegexSet {
 }
 
 /// The most specific kind a line matches, if any.
-pub fn classify(line: &str) -> Option<LineKind> {
+pub fn line_kind(line: &str) -> Option<LineKind> {
     set().matches(line).iter().next().map(|i| PATTERNS[i].0)
+}
+
+/// A log line read against the stop-text catalogue: a container prints the
+/// runtime's own errors (a full disk, a command that cannot run) to its log.
+pub fn as_stop_text(line: &str) -> Classified {
+    crate::stops::classify(line)
 }
 
 /// Lines that belong to a stack trace or an error object dump rather than
@@ -84,7 +91,7 @@ pub fn is_trace_detail(line: &str) -> bool {
 
 /// A line that reports an error (a panic, an exception header, an error-level message).
 pub fn is_error_line(line: &str) -> bool {
-    !is_trace_detail(line) && (is_error_header(line) || classify(line).is_some())
+    !is_trace_detail(line) && (is_error_header(line) || line_kind(line).is_some())
 }
 
 /// A line that names an error type: `TypeError: …`, `java.lang.IllegalStateException: …`.
@@ -107,7 +114,7 @@ pub fn decisive_line(lines: &[LogLine]) -> Option<&LogLine> {
         if is_trace_detail(&line.message) {
             continue;
         }
-        let Some(kind) = classify(&line.message) else {
+        let Some(kind) = line_kind(&line.message) else {
             continue;
         };
         let rank = PATTERNS
@@ -129,7 +136,7 @@ pub mod excerpt;
 pub fn highlights(lines: &[LogLine]) -> Vec<(LineKind, &LogLine)> {
     lines
         .iter()
-        .filter_map(|l| classify(&l.message).map(|k| (k, l)))
+        .filter_map(|l| line_kind(&l.message).map(|k| (k, l)))
         .collect()
 }
 
@@ -293,7 +300,7 @@ mod tests {
             "thread 'main' panicked at src/main.rs:10:5",
         ]);
         assert_eq!(
-            classify(&decisive_line(&l).unwrap().message),
+            line_kind(&decisive_line(&l).unwrap().message),
             Some(LineKind::Panic)
         );
     }

@@ -15,7 +15,6 @@ pub mod dest;
 mod efs;
 mod egress;
 pub mod exec;
-mod findings;
 mod hops;
 mod inbound;
 mod path;
@@ -24,7 +23,6 @@ pub mod rules;
 mod vpc;
 
 pub use dest::{destinations, observed, AwsService, Destination, Observed};
-pub use findings::{affected, assemble, check_verdict, finding, support};
 pub use path::{Direction, PathEval, Step, Via};
 
 use efs::*;
@@ -43,9 +41,9 @@ use crate::reach::routes::{
     describe_route, effective_route_table, is_active, is_private, select_route, target_kind,
     TargetKind,
 };
-use crate::report::{Hop, NetworkPath, Strength};
-use crate::stops::{StopCode, StopTexts};
-use crate::task::{on_fargate, task_started};
+use crate::report::{Hop, NetworkPath};
+use crate::stops::StopTexts;
+use crate::task::on_fargate;
 use ipnet::Ipv4Net;
 use rules::{nacl_decide, sg_decide, Peer};
 use std::net::{IpAddr, Ipv4Addr};
@@ -143,7 +141,8 @@ impl NetworkPaths {
 
 /// Evaluate every path of the task: once per diagnosis (the context does).
 pub fn evaluate(ev: &Evidence, stops: &StopTexts) -> NetworkPaths {
-    crate::context::count_evaluation();
+    #[cfg(test)]
+    EVALUATIONS.with(|n| n.set(n.get() + 1));
     NetworkPaths {
         egress: egress_scope(ev, stops),
         inbound: inbound_scope(ev),
@@ -152,11 +151,22 @@ pub fn evaluate(ev: &Evidence, stops: &StopTexts) -> NetworkPaths {
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    static EVALUATIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many times this thread evaluated the network paths (tests only): a
+/// diagnosis must do it once.
+#[cfg(test)]
+pub(crate) fn evaluations() -> usize {
+    EVALUATIONS.with(std::cell::Cell::get)
+}
+
 /// The paths to show in a report: the egress paths when the network is
 /// implicated (a blocked path, or a network failure in the stop texts), and
 /// the inbound paths of a running task.
-pub fn report_paths(ctx: &crate::context::Ctx) -> Vec<NetworkPath> {
-    let eval = &ctx.network;
+pub fn report_paths(eval: &NetworkPaths, stops: &StopTexts) -> Vec<NetworkPath> {
     let mut out = Vec::new();
     if let Scope::Paths(p) = &eval.exec {
         // An exec diagnosis shows its own paths only.
@@ -166,7 +176,7 @@ pub fn report_paths(ctx: &crate::context::Ctx) -> Vec<NetworkPath> {
         Scope::Paths(p) => p.iter().any(|p| p.steps.iter().any(Step::is_blocked)),
         _ => false,
     };
-    if blocked || dest::any_network_failure(&ctx.stops).is_some() {
+    if blocked || dest::any_network_failure(stops).is_some() {
         if let Scope::Paths(p) = &eval.egress {
             out.extend(p.iter().map(PathEval::to_network_path));
         }
@@ -175,7 +185,7 @@ pub fn report_paths(ctx: &crate::context::Ctx) -> Vec<NetworkPath> {
         out.extend(p.iter().map(PathEval::to_network_path));
     }
     if let Scope::Paths(p) = &eval.efs {
-        let mount_failed = ctx.stops.find(crate::stops::StopKind::EfsMount).is_some();
+        let mount_failed = stops.find(crate::stops::StopKind::EfsMount).is_some();
         if mount_failed || p.iter().any(|p| p.steps.iter().any(Step::is_blocked)) {
             out.extend(p.iter().map(PathEval::to_network_path));
         }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::report::Strength;
 
 /// Evaluate the paths of a task as a diagnosis does.
 fn evaluate(ev: &Evidence) -> NetworkPaths {
@@ -6,11 +7,12 @@ fn evaluate(ev: &Evidence) -> NetworkPaths {
 }
 
 fn support(ev: &Evidence, path: &PathEval, cause: Cause) -> (Strength, Vec<String>, Vec<String>) {
-    super::support(&crate::context::Ctx::new(ev), path, cause)
+    crate::checks::findings::support(&crate::context::Ctx::new(ev), path, cause)
 }
 
 fn report_paths(ev: &Evidence) -> Vec<NetworkPath> {
-    super::report_paths(&crate::context::Ctx::new(ev))
+    let ctx = crate::context::Ctx::new(ev);
+    super::report_paths(&ctx.network, &ctx.stops)
 }
 use crate::evidence::{ContainerDefinition, NatGateway, SecretRef, SecurityGroupRule};
 use crate::testkit::net::*;

@@ -30,6 +30,8 @@ pub struct DetailPattern {
     pub any: &'static [&'static str],
     /// Fragments of which one must also be present (empty: none needed).
     pub with: &'static [&'static str],
+    /// Fragments none of which may be present (empty: none excluded).
+    pub without: &'static [&'static str],
 }
 
 /// Context fragments of an error raised while the runtime started the container.
@@ -341,6 +343,7 @@ pub const DETAILS: &[DetailPattern] = &[
             "requested access to the resource is denied",
         ],
         with: &[],
+        without: &[],
     },
     DetailPattern {
         detail: Detail::ImagePullFailed,
@@ -353,6 +356,7 @@ pub const DETAILS: &[DetailPattern] = &[
             "can't pull the image",
         ],
         with: &[],
+        without: &[],
     },
     DetailPattern {
         detail: Detail::PlatformMismatch,
@@ -365,6 +369,7 @@ pub const DETAILS: &[DetailPattern] = &[
             "platform mismatch",
         ],
         with: &[],
+        without: &[],
     },
     DetailPattern {
         detail: Detail::RegistryAuthRefused,
@@ -380,6 +385,7 @@ pub const DETAILS: &[DetailPattern] = &[
             "no basic auth credentials",
         ],
         with: &[],
+        without: &[],
     },
     DetailPattern {
         detail: Detail::RateLimited,
@@ -390,6 +396,7 @@ pub const DETAILS: &[DetailPattern] = &[
             "increase-rate-limits",
         ],
         with: &[],
+        without: &[],
     },
     // A key or version of a secret that exists; the secret-missing row below
     // would also match these texts, so its check defers to this detail.
@@ -406,6 +413,7 @@ pub const DETAILS: &[DetailPattern] = &[
             "versionstage",
         ],
         with: &[],
+        without: &[],
     },
     DetailPattern {
         detail: Detail::KmsDenied,
@@ -420,6 +428,7 @@ pub const DETAILS: &[DetailPattern] = &[
             "key is disabled",
         ],
         with: &[],
+        without: &[],
     },
     DetailPattern {
         detail: Detail::EfsAccessDenied,
@@ -430,6 +439,7 @@ pub const DETAILS: &[DetailPattern] = &[
             "access denied",
         ],
         with: &["efs", "mount", "nfs", "elasticfilesystem"],
+        without: &[],
     },
     DetailPattern {
         detail: Detail::EfsUnreachable,
@@ -443,6 +453,7 @@ pub const DETAILS: &[DetailPattern] = &[
             "connection refused",
         ],
         with: &["efs", "mount.nfs", "mount target", "elasticfilesystem"],
+        without: &[],
     },
     DetailPattern {
         detail: Detail::SecretMissing,
@@ -457,6 +468,7 @@ pub const DETAILS: &[DetailPattern] = &[
             "secret not found",
         ],
         with: &[],
+        without: &[],
     },
     DetailPattern {
         detail: Detail::LogGroupMissing,
@@ -469,6 +481,7 @@ pub const DETAILS: &[DetailPattern] = &[
             "failed to create cloudwatch log stream",
         ],
         with: &[],
+        without: &[],
     },
     DetailPattern {
         detail: Detail::LogDriverRefused,
@@ -480,6 +493,7 @@ pub const DETAILS: &[DetailPattern] = &[
             "logging driver",
         ],
         with: &[],
+        without: &[],
     },
     DetailPattern {
         detail: Detail::NoCredentials,
@@ -494,6 +508,7 @@ pub const DETAILS: &[DetailPattern] = &[
             "authorization token",
         ],
         with: &[],
+        without: &[],
     },
     DetailPattern {
         detail: Detail::AssumeRoleFailed,
@@ -506,6 +521,7 @@ pub const DETAILS: &[DetailPattern] = &[
             "role does not exist",
         ],
         with: &[],
+        without: &[],
     },
     DetailPattern {
         detail: Detail::ResourceRetrievalFailed,
@@ -522,6 +538,7 @@ pub const DETAILS: &[DetailPattern] = &[
             "access denied",
         ],
         with: &[],
+        without: &[],
     },
     DetailPattern {
         detail: Detail::NoFreeAddresses,
@@ -534,6 +551,7 @@ pub const DETAILS: &[DetailPattern] = &[
             "no available ip",
         ],
         with: &[],
+        without: &[],
     },
     DetailPattern {
         detail: Detail::EniProvisioning,
@@ -545,12 +563,14 @@ pub const DETAILS: &[DetailPattern] = &[
             "timed out waiting for network interface",
         ],
         with: &[],
+        without: &[],
     },
     // A network interface that timed out or hit an internal error, in other words.
     DetailPattern {
         detail: Detail::EniProvisioning,
         any: &["network interface", " eni"],
         with: &["internalerror", "timeout", "timed out"],
+        without: &[],
     },
     DetailPattern {
         detail: Detail::ConnectionFailed,
@@ -571,6 +591,7 @@ pub const DETAILS: &[DetailPattern] = &[
             "tls handshake timeout",
         ],
         with: &[],
+        without: &[],
     },
     DetailPattern {
         detail: Detail::DnsFailed,
@@ -582,5 +603,82 @@ pub const DETAILS: &[DetailPattern] = &[
             "dns resolution",
         ],
         with: &[],
+        without: &[],
+    },
+    // Said outright: "not found" and no refusal (every image pull failure
+    // says "failed to resolve ref", a refused one too).
+    DetailPattern {
+        detail: Detail::ImageNotFoundOutright,
+        any: &[
+            "not found",
+            "manifest unknown",
+            "does not exist",
+            "name unknown",
+        ],
+        with: &[],
+        without: &["denied", "not authorized", "unauthorized", "forbidden"],
+    },
+    // Said outright: a thing is not there (with a logging failure, the log group).
+    DetailPattern {
+        detail: Detail::LogGroupMissingOutright,
+        any: &[
+            "does not exist",
+            "can't find",
+            "cannot find",
+            "resourcenotfoundexception",
+        ],
+        with: &[],
+        without: &[],
+    },
+    // Why a command could not run (a stop text or a log line of an exec failure).
+    DetailPattern {
+        detail: Detail::NotExecutable,
+        any: &["permission den", "cannot execute", "not executable"],
+        with: &[],
+        without: &[],
+    },
+    DetailPattern {
+        detail: Detail::BadInterpreter,
+        any: &["bad interpreter", "exec user process caused"],
+        with: &[],
+        without: &[],
+    },
+    // The area of a start-up failure, to tie it to a refused IAM action.
+    DetailPattern {
+        detail: Detail::AboutImages,
+        any: &["pull", "ecr", "registry auth", "image"],
+        with: &[],
+        without: &[],
+    },
+    DetailPattern {
+        detail: Detail::AboutLogs,
+        any: &["log", "logger"],
+        with: &[],
+        without: &[],
+    },
+    DetailPattern {
+        detail: Detail::AboutSecretsManager,
+        any: &["secret", "asm"],
+        with: &[],
+        without: &[],
+    },
+    DetailPattern {
+        detail: Detail::AboutParameterStore,
+        any: &["ssm", "parameter", "secret"],
+        with: &[],
+        without: &[],
+    },
+    DetailPattern {
+        detail: Detail::AboutKms,
+        any: &["kms", "decrypt", "secret", "ssm", "asm"],
+        with: &[],
+        without: &[],
+    },
+    // A load balancer's health checks, in a stop text or a service event.
+    DetailPattern {
+        detail: Detail::HealthCheckCodeMismatch,
+        any: &["failed with these codes"],
+        with: &[],
+        without: &[],
     },
 ];

@@ -254,6 +254,28 @@ pub enum Detail {
     ConnectionFailed,
     /// A host name did not resolve.
     DnsFailed,
+    /// The text says outright that something was not found, and names no
+    /// refusal (with an image pull failure: the image does not exist).
+    ImageNotFoundOutright,
+    /// The text says outright that something does not exist (with a logging
+    /// failure: the log group).
+    LogGroupMissingOutright,
+    /// The command exists but is not executable (permission denied).
+    NotExecutable,
+    /// The command's interpreter (its `#!` line) could not be run.
+    BadInterpreter,
+    /// The text is about images: a pull, ECR, registry credentials.
+    AboutImages,
+    /// The text is about logs or the logging driver.
+    AboutLogs,
+    /// The text is about Secrets Manager secrets.
+    AboutSecretsManager,
+    /// The text is about Parameter Store parameters (or secrets).
+    AboutParameterStore,
+    /// The text is about KMS decryption (of a secret or a parameter).
+    AboutKms,
+    /// The load balancer's health checks got an HTTP code they do not accept.
+    HealthCheckCodeMismatch,
 }
 
 impl Detail {
@@ -289,6 +311,15 @@ impl Detail {
             Detail::ResourceRetrievalFailed => &[ExecutionRolePermissions],
             Detail::NoFreeAddresses => &[SubnetIpExhausted],
             Detail::EniProvisioning => &[EniProvisioningTimeout],
+            Detail::ImageNotFoundOutright => &[ImageNotFound],
+            Detail::LogGroupMissingOutright => &[LogGroupMissing],
+            Detail::NotExecutable | Detail::BadInterpreter => &[AppCommandNotFound],
+            Detail::HealthCheckCodeMismatch => &[LbHealthCheckFailed],
+            Detail::AboutImages
+            | Detail::AboutLogs
+            | Detail::AboutSecretsManager
+            | Detail::AboutParameterStore
+            | Detail::AboutKms => &[ExecutionRolePermissions],
             Detail::ConnectionFailed | Detail::DnsFailed => &[
                 NoPublicIp,
                 NoEgressRoute,
@@ -347,7 +378,10 @@ pub fn classify(text: &str) -> Classified {
         any.iter().any(|n| t.contains(n)) && (with.is_empty() || with.iter().any(|n| t.contains(n)))
     };
     let mut details = Vec::new();
-    for p in DETAILS.iter().filter(|p| matches(p.any, p.with)) {
+    for p in DETAILS
+        .iter()
+        .filter(|p| matches(p.any, p.with) && !p.without.iter().any(|n| t.contains(n)))
+    {
         if !details.contains(&p.detail) {
             details.push(p.detail);
         }
@@ -385,6 +419,69 @@ impl StopText {
             Source::Container(name) => format!("container `{name}` reason = \"{}\"", self.text),
         }
     }
+
+    /// Does the text name `what` (a repository, a log group, a secret), as written?
+    pub fn names(&self, what: &str) -> bool {
+        self.text.contains(what)
+    }
+
+    /// The text before its first colon, when it is one word: the error's
+    /// name, such as `CannotPullContainerError`.
+    pub fn head(&self) -> Option<&str> {
+        self.text
+            .split(':')
+            .next()
+            .map(str::trim)
+            .filter(|h| !h.contains(' ') && !h.is_empty())
+    }
+
+    /// The error the text names (`ContainerRuntimeError: …` → `ContainerRuntimeError`).
+    pub fn error_name(&self) -> Option<&str> {
+        self.head()
+            .filter(|h| h.ends_with("Error") || h.ends_with("Exception"))
+    }
+
+    /// The path a mount error names (`… to rootfs at "/etc/app/config.yml" …`).
+    pub fn mount_target(&self) -> Option<String> {
+        regex::Regex::new(r#"rootfs at "?(?P<p>/[^"\s:]*)"#)
+            .expect("valid mount regex")
+            .captures(&self.text)
+            .map(|c| c["p"].to_string())
+    }
+
+    /// The deployment a scaling-activity text names (`… (deployment
+    /// ecs-svc/1234567890123456789)` → `ecs-svc/1234567890123456789`).
+    pub fn deployment(&self) -> Option<String> {
+        regex::Regex::new(r"deployment (ecs-svc/\d+)")
+            .expect("valid regex")
+            .captures(&self.text)
+            .map(|c| c[1].to_string())
+    }
+
+    /// Does the text name `key` as the JSON key a secret lacks (`… did not
+    /// contain json key password`)?
+    pub fn names_json_key(&self, key: &str) -> bool {
+        let lower = self.text.to_ascii_lowercase();
+        lower.split("json key").skip(1).any(|after| {
+            after
+                .trim_start_matches([' ', ':', '"', '\''])
+                .split(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == ',')
+                .next()
+                .is_some_and(|word| word.eq_ignore_ascii_case(key))
+        })
+    }
+}
+
+/// The program an exec failure names, in a stop text or a log line
+/// (`exec: "gunicorn": …` → `gunicorn`).
+pub fn named_program(text: &str) -> Option<String> {
+    let re = regex::Regex::new(r#"exec:?\s*["'](?P<p>[^"']+)["']|exec (?P<q>/[^\s:]+)|(?P<r>[\w./-]+): (?:command )?not found|(?P<s>/[^\s:]+): (?:bad interpreter|Permission denied)"#)
+        .expect("valid program regex");
+    let caps = re.captures(text)?;
+    ["p", "q", "r", "s"]
+        .iter()
+        .find_map(|g| caps.name(g))
+        .map(|m| m.as_str().to_string())
 }
 
 /// Every stop text of a task, classified: the task's stopped reason first,
@@ -415,6 +512,29 @@ impl StopTexts {
 
     pub fn all(&self) -> &[StopText] {
         &self.0
+    }
+
+    /// The task's stopped reason, when it has one.
+    pub fn task(&self) -> Option<&StopText> {
+        self.0.iter().find(|t| t.source == Source::Task)
+    }
+
+    /// The reason of the container named `name`, when it has one.
+    pub fn container(&self, name: &str) -> Option<&StopText> {
+        self.0
+            .iter()
+            .find(|t| matches!(&t.source, Source::Container(n) if n == name))
+    }
+
+    /// Does the task's stopped reason match `kind` (at all, not only as its
+    /// most specific kind)?
+    pub fn task_is(&self, kind: StopKind) -> bool {
+        self.task().is_some_and(|t| t.class.is(kind))
+    }
+
+    /// Does the reason of container `name` match `kind` (at all)?
+    pub fn container_is(&self, name: &str, kind: StopKind) -> bool {
+        self.container(name).is_some_and(|t| t.class.is(kind))
     }
 
     /// The first text whose most specific kind is `kind`, preferring a

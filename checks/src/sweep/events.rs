@@ -229,7 +229,7 @@ const ROWS: &[Row] = &[
 ];
 
 /// What a service event message is about.
-pub fn classify(message: &str) -> EventKind {
+pub fn kind_of(message: &str) -> EventKind {
     let text = normalize(message).to_lowercase();
     ROWS.iter()
         .find(|row| row.any.iter().any(|f| text.contains(f)))
@@ -259,7 +259,7 @@ mod tests {
             ("(service web) did something new.", EventKind::Other),
         ];
         for (message, want) in cases {
-            assert_eq!(classify(message), want, "{message}");
+            assert_eq!(kind_of(message), want, "{message}");
         }
     }
 

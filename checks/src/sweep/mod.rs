@@ -317,7 +317,7 @@ pub fn issues(service: &Service, since: &str) -> Vec<ServiceIssue> {
         .iter()
         .filter(|e| in_window(e.created_at.as_deref(), since))
     {
-        let kind = events::classify(&e.message);
+        let kind = events::kind_of(&e.message);
         if kind.is_problem() {
             by_kind
                 .entry(kind)

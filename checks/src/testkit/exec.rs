@@ -28,7 +28,7 @@ fn role(arn: &str, document: serde_json::Value) -> Role {
 /// A task of `fx`, running and ready for ECS Exec.
 pub fn exec_ready(fx: Fx) -> Evidence {
     let mut ev = fx.running().ev();
-    ev.purpose = Purpose::Exec;
+    ev.purpose = Question::Exec;
     ev.task.enable_execute_command = Some(true);
     ev.task.containers[0].managed_agents = vec![ManagedAgent {
         name: crate::exec::AGENT.into(),

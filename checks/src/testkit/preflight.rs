@@ -11,7 +11,7 @@ pub fn clean() -> Evidence {
     let mut ev = super::image::healthy();
     let net = Fx::private_nat().ev();
     ev.network = net.network;
-    ev.purpose = Purpose::Preflight;
+    ev.purpose = Question::Preflight;
     ev.task = Task {
         cluster_arn: ev.task.cluster_arn.clone(),
         task_definition_arn: ev.task.task_definition_arn.clone(),

@@ -40,8 +40,8 @@ use crate::text::contains_any;
 use crate::task::failed_essential_container;
 use crate::codes::Cause;
 use crate::report::{Finding, Strength, Verdict};
-use crate::stops::{Source, StopKind};
-use regex::Regex;
+use crate::logs;
+use crate::stops::{self, Classified, Detail, Source, StopKind};
 
 /// Shell and runtime log lines of a command that could not run.
 const LOG_TEXT: &[&str] = &[
@@ -55,19 +55,11 @@ const LOG_TEXT: &[&str] = &[
     "bad interpreter",
 ];
 
-/// The program the message names (`exec: "gunicorn": …` → `gunicorn`).
-fn named_program(text: &str) -> Option<String> {
-    let re = Regex::new(r#"exec:?\s*["'](?P<p>[^"']+)["']|exec (?P<q>/[^\s:]+)|(?P<r>[\w./-]+): (?:command )?not found|(?P<s>/[^\s:]+): (?:bad interpreter|Permission denied)"#)
-        .expect("valid program regex");
-    let caps = re.captures(text)?;
-    ["p", "q", "r", "s"].iter().find_map(|g| caps.name(g)).map(|m| m.as_str().to_string())
-}
-
 /// Which kind of exec failure: not found, not executable, or a missing interpreter.
-fn flavour(text: &str) -> &'static str {
-    if contains_any(text, &["permission den", "cannot execute", "not executable"]) {
+fn flavour(class: &Classified) -> &'static str {
+    if class.states(Detail::NotExecutable) {
         "is not executable (permission denied)"
-    } else if contains_any(text, &["bad interpreter", "exec user process caused"]) {
+    } else if class.states(Detail::BadInterpreter) {
         "could not be started: its interpreter (the `#!` line) is missing or the file has Windows line endings"
     } else {
         "was not found in the image"
@@ -112,7 +104,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let def = container_name
         .as_deref()
         .and_then(|n| ev.task_def().and_then(|td| td.container(n)));
-    let program = named_program(&decisive).or_else(|| {
+    let program = stops::named_program(&decisive).or_else(|| {
         def.and_then(|d| d.entry_point.first().or(d.command.first()))
             .filter(|p| !p.starts_with('-'))
             .cloned()
@@ -124,7 +116,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let how = match (code, decisive.is_empty()) {
         (Some(126), true) => "is not executable (exit code 126)",
         (Some(127), true) => "was not found (exit code 127)",
-        _ => flavour(&decisive),
+        _ => flavour(&by_text.as_ref().map_or_else(|| logs::as_stop_text(&decisive), |t| t.class.clone())),
     };
     let who = container_name.as_deref().map(|n| format!("container `{n}`")).unwrap_or_else(|| "a container".into());
     let title = match &program {

@@ -46,7 +46,7 @@ use crate::task::is_essential;
 use crate::stops::StopCode;
 use crate::codes::Cause;
 use crate::evidence::{Container, Evidence};
-use crate::logs::{classify, LineKind};
+use crate::logs::{line_kind, LineKind};
 use crate::report::{Finding, Strength, Verdict};
 use crate::stops::{self, StopKind};
 use crate::task::dependency_failure;
@@ -212,7 +212,7 @@ fn exit_finding(ev: &Evidence, container: &Container, stop: StopCode) -> Finding
         ));
     }
     let lines = ev.log_lines(&container.name);
-    if let Some(l) = lines.iter().find(|l| classify(&l.message) == Some(LineKind::ExecFormat)) {
+    if let Some(l) = lines.iter().find(|l| line_kind(&l.message) == Some(LineKind::ExecFormat)) {
         f = f.against(format!(
             "a more specific cause explains this exit: \"{}\" means the image was built for another CPU architecture (image-platform-mismatch)",
             l.message.trim()
@@ -224,7 +224,7 @@ fn exit_finding(ev: &Evidence, container: &Container, stop: StopCode) -> Finding
     }
     if let Some(l) = lines
         .iter()
-        .find(|l| stops::classify(&l.message).is(StopKind::DiskFull))
+        .find(|l| crate::logs::as_stop_text(&l.message).is(StopKind::DiskFull))
     {
         f = f.against(format!(
             "a more specific cause explains this exit: \"{}\" means the task's disk filled up (ephemeral-storage-exhausted)",
@@ -232,7 +232,7 @@ fn exit_finding(ev: &Evidence, container: &Container, stop: StopCode) -> Finding
         ));
     }
     if let Some(line) = decisive(ev, &container.name) {
-        if let Some(fix) = classify(&line.message).and_then(|k| fix_for_line(k, &line.message)) {
+        if let Some(fix) = line_kind(&line.message).and_then(|k| fix_for_line(k, &line.message)) {
             f = f.fix(fix);
         }
     }

@@ -38,7 +38,7 @@ use crate::task::failed_essential_container;
 use crate::stops::StopCode;
 use crate::codes::Cause;
 use crate::evidence::{Container, Evidence};
-use crate::logs::{classify, LineKind};
+use crate::logs::{line_kind, LineKind};
 use crate::report::{Finding, Strength, Verdict};
 use crate::stops::{self, StopKind};
 
@@ -52,17 +52,13 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         .task
         .containers
         .iter()
-        .find(|c| c.reason.as_deref().is_some_and(|r| stops::classify(r).is(StopKind::OutOfMemory)));
+        .find(|c| ctx.stops.container_is(&c.name, StopKind::OutOfMemory));
     if let Some(c) = by_reason {
         let text = c.reason.clone().unwrap_or_default();
         return finding(ev, c, Strength::Direct, format!("container `{}` reason = \"{text}\"", c.name)).into_verdict();
     }
-    if let Some(t) = ev
-        .task
-        .stopped_reason
-        .as_deref()
-        .filter(|r| stops::classify(r).is(StopKind::OutOfMemory))
-    {
+    if let Some(t) = ctx.stops.task().filter(|t| t.class.is(StopKind::OutOfMemory)) {
+        let t = &t.text;
         let c = failed_essential_container(ev)
             .or_else(|| ev.task.containers.iter().find(|c| c.exit_code == Some(137)));
         return match c {
@@ -147,7 +143,7 @@ fn finding(ev: &Evidence, c: &Container, strength: Strength, decisive: String) -
         .log_lines(&c.name)
         .iter()
         .rev()
-        .find(|l| classify(&l.message) == Some(LineKind::OutOfMemory))
+        .find(|l| line_kind(&l.message) == Some(LineKind::OutOfMemory))
     {
         f = f.evidence(format!("its log shows memory pressure: \"{}\"", l.message.trim()));
     }

@@ -98,11 +98,10 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         }
     }
     // Contradicting facts: memory, or a stop caused by a health check.
-    if let Some(oom) = c.reason.as_deref().filter(|r| stops::classify(r).is(StopKind::OutOfMemory)) {
-        f = f.against(format!("container `{}` reason = \"{oom}\": it was killed for memory (app-out-of-memory)", c.name));
+    if let Some(oom) = ctx.stops.container(&c.name).filter(|t| t.class.is(StopKind::OutOfMemory)) {
+        f = f.against(format!("container `{}` reason = \"{}\": it was killed for memory (app-out-of-memory)", c.name, oom.text));
     }
-    let reason = ev.task.stopped_reason.as_deref().unwrap_or("");
-    if stops::classify(reason).is(StopKind::ElbHealth) || stops::classify(reason).is(StopKind::ContainerHealth) {
+    if ctx.stops.task_is(StopKind::ElbHealth) || ctx.stops.task_is(StopKind::ContainerHealth) {
         f = f.against("the task was stopped because it failed health checks: the forced kill follows from that stop, it is not why the task stopped");
     }
     let lines = ev.log_lines(&c.name);

@@ -41,6 +41,7 @@ use crate::context::Ctx;
 use crate::codes::Cause;
 use crate::evidence::{Evidence, SecurityGroup, TargetGroup, TargetHealth};
 use crate::report::{Finding, Strength, Verdict};
+use crate::stops::Detail;
 use crate::reach::rules::{sg_decide, Peer};
 use crate::lb::{own_target, slow_start, symptoms, wiring, Symptoms, Wiring};
 use regex::Regex;
@@ -257,10 +258,10 @@ impl Report<'_> {
         let mut code_mismatch = s
             .reason
             .as_ref()
-            .map(|r| r.text.as_str())
+            .map(|r| &r.class)
             .into_iter()
-            .chain(s.task_events.iter().copied())
-            .any(|t| crate::text::contains_any(t, &["failed with these codes"]));
+            .chain(s.task_event_classes.iter())
+            .any(|c| c.states(Detail::HealthCheckCodeMismatch));
         let Some(tg) = w.tg else {
             return code_mismatch;
         };

@@ -34,7 +34,7 @@
 
 use crate::codes::Cause;
 use crate::context::Ctx;
-use crate::reach::{affected, assemble};
+use crate::checks::findings::{affected, assemble};
 use crate::report::{Strength, Verdict};
 
 pub(crate) fn check(ctx: &Ctx) -> Verdict {

@@ -55,7 +55,7 @@
 
 use crate::context::Ctx;
 use crate::task::unknown_task_definition;
-use crate::stops::Detail;
+use crate::stops::{Detail, StopText};
 use crate::evidence::Evidence;
 use crate::iam::access::{self, Access, Assessment, DeniedCall, Permission};
 use crate::iam::permissions::REGISTRY_CREDENTIALS;
@@ -81,17 +81,17 @@ fn text_matches(call: &DeniedCall, a: &Access) -> bool {
 }
 
 /// Does a failure text point at the area this action belongs to?
-fn text_points_at(text: &str, action: &str) -> bool {
+fn text_points_at(text: &StopText, action: &str) -> bool {
     let service = action.split(':').next().unwrap_or_default().to_ascii_lowercase();
-    let needles: &[&str] = match service.as_str() {
-        "ecr" => &["pull", "ecr", "registry auth", "image"],
-        "logs" => &["log", "logger"],
-        "secretsmanager" => &["secret", "asm"],
-        "ssm" => &["ssm", "parameter", "secret"],
-        "kms" => &["kms", "decrypt", "secret", "ssm", "asm"],
-        _ => &[],
+    let area = match service.as_str() {
+        "ecr" => Detail::AboutImages,
+        "logs" => Detail::AboutLogs,
+        "secretsmanager" => Detail::AboutSecretsManager,
+        "ssm" => Detail::AboutParameterStore,
+        "kms" => Detail::AboutKms,
+        _ => return false,
     };
-    crate::text::contains_any(text, needles)
+    text.class.states(area)
 }
 
 fn outcome_word(o: &Permission) -> &'static str {
@@ -169,7 +169,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         own_calls,
         confirmed,
         denied,
-        failure_text: ctx.stops.stating(Detail::ResourceRetrievalFailed).map(|t| t.text.clone()),
+        failure_text: ctx.stops.stating(Detail::ResourceRetrievalFailed),
         other_error: ctx
             .stops
             .all()
@@ -289,7 +289,7 @@ struct Refusal<'a> {
     /// Denied requirements that a refusal in the stop texts names too.
     confirmed: Vec<&'a Access>,
     /// The start-up failure in the stop texts, when there is one.
-    failure_text: Option<String>,
+    failure_text: Option<&'a StopText>,
     /// A stop text that reports another, specific error (a missing secret,
     /// key, image or log group): what AWS observed outranks what the
     /// policies imply.
@@ -300,7 +300,7 @@ impl Refusal<'_> {
     /// Direct when AWS named the refusal, or a start failure points at a
     /// denied action; else corroborating.
     fn strength(&self) -> Strength {
-        let points_at_denied = self.failure_text.as_deref().is_some_and(|t| {
+        let points_at_denied = self.failure_text.is_some_and(|t| {
             self.denied
                 .iter()
                 .any(|a| text_points_at(t, &a.requirement.action))
@@ -394,8 +394,8 @@ impl Refusal<'_> {
     /// Each denied requirement, how it was decided, and what was not seen.
     fn decisions(&self, finding: &mut Finding) {
         if self.own_calls.is_empty() {
-            if let Some(t) = &self.failure_text {
-                finding.evidence.push(format!("stop reason: \"{t}\""));
+            if let Some(t) = self.failure_text {
+                finding.evidence.push(format!("stop reason: \"{}\"", t.text));
             }
         }
         for a in &self.denied {

@@ -193,12 +193,11 @@ fn stated_missing(ctx: &Ctx, images: &[&ImageEvidence]) -> Option<Finding> {
     let text = ctx.stops.all().iter().find(|t| {
         t.class.states(Detail::ImagePullFailed)
             && t.class.states(Detail::ImageMissing)
-            && crate::text::contains_any(&t.text, &["not found", "manifest unknown", "does not exist", "name unknown"])
-            && !crate::text::contains_any(&t.text, &["denied", "not authorized", "unauthorized", "forbidden"])
+            && t.class.states(Detail::ImageNotFoundOutright)
     })?;
     let img = images.iter().find(|i| {
         !matches!(i.ecr, Fact::Gathered { .. } | Fact::Absent { .. })
-            && text.text.contains(&image_ref::parse(&i.image).repository)
+            && text.names(&image_ref::parse(&i.image).repository)
     })?;
     let parsed = image_ref::parse(&img.image);
     let gap = img.ecr.gap_reason().unwrap_or_default();

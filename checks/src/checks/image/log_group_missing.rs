@@ -42,13 +42,10 @@ use crate::report::{Finding, Strength, Verdict};
 /// up does not exist, says the stop text: the text is the evidence.
 fn stated_missing(ctx: &Ctx, unread: &[(String, String, String)]) -> Option<Finding> {
     let text = ctx.stops.stating(Detail::LogGroupMissing)?;
-    let says_missing = crate::text::contains_any(
-        &text.text,
-        &["does not exist", "can't find", "cannot find", "resourcenotfoundexception"],
-    );
+    let says_missing = text.class.states(Detail::LogGroupMissingOutright);
     let (container, group, gap) = unread
         .iter()
-        .find(|(_, group, _)| says_missing && text.text.contains(group.as_str()))
+        .find(|(_, group, _)| says_missing && text.names(group))
         .or_else(|| unread.first().filter(|_| says_missing))?;
     Some(
         Finding::stated_not_confirmed(

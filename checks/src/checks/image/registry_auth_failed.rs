@@ -60,7 +60,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     if outside.is_empty() {
         return Verdict::Skipped("every image comes from ECR (its pulls authenticate with the execution role)".into());
     }
-    let text = ctx.stops.stating(Detail::RegistryAuthRefused).map(|t| t.text.clone());
+    let stated = ctx.stops.stating(Detail::RegistryAuthRefused);
     let assessment = ctx.role_access.as_ref().ok();
     let refusals = crate::iam::access::denied_calls(&ctx.stops);
     let mut findings = Vec::new();
@@ -69,9 +69,9 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         let host = if r.registry == Registry::DockerHub { "docker.io".to_string() } else { r.host.clone() };
         // Does the auth failure text talk about this image?
         let short = r.repository.trim_start_matches("library/");
-        let text_here = text.as_deref().filter(|t| {
-            outside.len() == 1 || t.contains(short) || t.contains(&c.image)
-        });
+        let text_here = stated
+            .filter(|t| outside.len() == 1 || t.names(short) || t.names(&c.image))
+            .map(|t| t.text.as_str());
         let Some(cred) = &c.repository_credentials else {
             match text_here {
                 Some(t) => findings.push((

@@ -50,7 +50,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         .iter()
         .filter(|(_, r)| r.registry == Registry::DockerHub)
         .collect();
-    let Some(text) = ctx.stops.stating(Detail::RateLimited).map(|t| t.text.clone()) else {
+    let Some(stated) = ctx.stops.stating(Detail::RateLimited) else {
         if hub.is_empty() {
             return Verdict::Skipped("no Docker Hub image and no rate-limit error".into());
         }
@@ -62,9 +62,10 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     // The image the text names, else the Docker Hub image, else any image outside ECR.
     let named = images
         .iter()
-        .find(|(c, r)| text.contains(&c.image) || text.contains(r.repository.trim_start_matches("library/")))
+        .find(|(c, r)| stated.names(&c.image) || stated.names(r.repository.trim_start_matches("library/")))
         .or(hub.first().copied())
         .or(images.iter().find(|(_, r)| !r.is_ecr_private()));
+    let text = &stated.text;
     let mut finding = Finding::new(
         Cause::RegistryRateLimited,
         Strength::Direct,

@@ -122,7 +122,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
             }
         }
         if let (Some(key), Some(t)) = (&sel.json_key, text) {
-            if names_key(&t.text, key) {
+            if t.names_json_key(key) {
                 missing.push(Missing {
                     secret: s,
                     part: format!("JSON key `{key}`"),
@@ -229,21 +229,6 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         .fix("Register a new task definition revision with the corrected valueFrom and redeploy.")
         .doc(DOC)
         .into_verdict()
-}
-
-/// Does the stop text name `key` as the missing JSON key?
-fn names_key(text: &str, key: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    lower
-        .split("json key")
-        .skip(1)
-        .any(|after| {
-            after
-                .trim_start_matches([' ', ':', '"', '\''])
-                .split(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == ',')
-                .next()
-                .is_some_and(|word| word.eq_ignore_ascii_case(key))
-        })
 }
 
 fn join_sorted<'a>(items: impl Iterator<Item = &'a str>) -> String {

@@ -76,7 +76,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
             .and_then(|t| {
             unread
                 .into_iter()
-                .find(|s| t.text.contains(&reference_core(&s.value_from)))
+                .find(|s| t.names(&reference_core(&s.value_from)))
                 .map(|s| (t, s))
         });
         if let Some((t, s)) = stated {
@@ -105,10 +105,11 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
             refs.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
         ));
     }
-    let text = ctx.stops.stating(Detail::SecretMissing).map(|t| t.text.clone());
-    let text_names_one = text.as_deref().is_some_and(|t| {
-        missing.iter().any(|s| t.contains(&reference_core(&s.value_from)))
+    let stated = ctx.stops.stating(Detail::SecretMissing);
+    let text_names_one = stated.is_some_and(|t| {
+        missing.iter().any(|s| t.names(&reference_core(&s.value_from)))
     });
+    let text = stated.map(|t| t.text.clone());
     let strength = if text.is_some() {
         Strength::Direct
     } else {

@@ -34,7 +34,7 @@
 
 use crate::context::Ctx;
 use crate::codes::Cause;
-use crate::reach::{affected, check_verdict, finding};
+use crate::checks::findings::{affected, check_verdict, finding};
 use crate::report::Verdict;
 
 pub(crate) fn check(ctx: &Ctx) -> Verdict {

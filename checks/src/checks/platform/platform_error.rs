@@ -43,20 +43,6 @@ use crate::stops::{Source, StopKind, StopText};
 const KINDS: &[StopKind] = &[StopKind::MountFailure, StopKind::VolumeCreate, StopKind::RuntimeTimeout, StopKind::RuntimeError];
 
 /// The `<ErrorName>` prefix of an agent message, if it has one.
-fn error_name(text: &str) -> Option<&str> {
-    let head = text.split(':').next()?.trim();
-    let named = !head.is_empty() && !head.contains(' ') && (head.ends_with("Error") || head.ends_with("Exception"));
-    named.then_some(head)
-}
-
-/// The path a mount error names (`… to rootfs at "/etc/app/config.yml" …`).
-fn mount_target(text: &str) -> Option<String> {
-    regex::Regex::new(r#"rootfs at "?(?P<p>/[^"\s:]*)"#)
-        .expect("valid mount regex")
-        .captures(text)
-        .map(|c| c["p"].to_string())
-}
-
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let ev = ctx.ev;
     if !ev.is_stopped() {
@@ -77,9 +63,9 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         Source::Task => None,
     };
     let on = container.as_deref().map(|n| format!(" (container `{n}`)")).unwrap_or_default();
-    let name = error_name(&text.text).map(str::to_string);
+    let name = text.error_name().map(str::to_string);
     let title = match kind {
-        StopKind::MountFailure => match mount_target(&text.text) {
+        StopKind::MountFailure => match text.mount_target() {
             Some(p) => format!("A volume could not be mounted at `{p}`{on}: the runtime refused the mount"),
             None => format!("A volume could not be mounted{on}: the runtime refused the mount"),
         },
@@ -117,7 +103,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     }
     f = match kind {
         StopKind::MountFailure => {
-            let target = mount_target(&text.text).unwrap_or_else(|| "<containerPath>".into());
+            let target = text.mount_target().unwrap_or_else(|| "<containerPath>".into());
             f.fix(format!(
                 "Check the container's `mountPoints` entry for `{target}` and its volume: a directory volume cannot be mounted over a file of the image (and a file not over a directory), and the path must be absolute."
             ))

@@ -33,13 +33,13 @@ use crate::context::Ctx;
 use crate::stops::StopCode;
 use crate::codes::Cause;
 use crate::report::{Finding, Strength, Verdict};
-use crate::stops::{self, StopKind};
+use crate::stops::StopKind;
 
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let ev = ctx.ev;
     let reason = ev.task.stopped_reason.clone().unwrap_or_default();
-    let maintenance = stops::classify(&reason).is(StopKind::Maintenance);
-    let host = stops::classify(&reason).is(StopKind::HostLifecycle);
+    let maintenance = ctx.stops.task_is(StopKind::Maintenance);
+    let host = ctx.stops.task_is(StopKind::HostLifecycle);
     if !maintenance && !host {
         return Verdict::Skipped("the stop reason is not infrastructure maintenance".into());
     }

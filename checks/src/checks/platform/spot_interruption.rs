@@ -31,14 +31,14 @@ use crate::context::Ctx;
 use crate::stops::StopCode;
 use crate::codes::Cause;
 use crate::report::{Finding, Strength, Verdict};
-use crate::stops::{self, StopKind};
+use crate::stops::StopKind;
 
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let ev = ctx.ev;
-    let stop = StopCode::of(ev);
     let reason = ev.task.stopped_reason.clone().unwrap_or_default();
+    let stop = StopCode::of(ev);
     let by_code = matches!(stop, StopCode::SpotInterruption | StopCode::TerminationNotice);
-    let by_text = stops::classify(&reason).is(StopKind::Spot);
+    let by_text = ctx.stops.task_is(StopKind::Spot);
     if !by_code && !by_text {
         return Verdict::Skipped(format!(
             "stopCode is {}, not a Spot interruption",

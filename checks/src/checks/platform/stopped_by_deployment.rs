@@ -34,20 +34,20 @@ use crate::context::Ctx;
 use crate::stops::StopCode;
 use crate::codes::Cause;
 use crate::report::{Finding, Strength, Verdict};
-use crate::stops::{self, StopKind};
+use crate::stops::StopKind;
 
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let ev = ctx.ev;
-    let reason = ev.task.stopped_reason.clone().unwrap_or_default();
-    if !stops::classify(&reason).is(StopKind::Deployment) {
+    if !ctx.stops.task_is(StopKind::Deployment) {
         return Verdict::Skipped("the stop reason is not a scheduler scaling activity".into());
     }
     let stop = StopCode::of(ev);
     let strength = if stop == StopCode::ServiceSchedulerInitiated { Strength::Direct } else { Strength::Corroborating };
-    let named = regex::Regex::new(r"deployment (ecs-svc/\d+)")
-        .expect("valid regex")
-        .captures(&reason)
-        .map(|c| c[1].to_string())
+    let reason = ev.task.stopped_reason.clone().unwrap_or_default();
+    let named = ctx
+        .stops
+        .task()
+        .and_then(|t| t.deployment())
         .or_else(|| ev.task.started_by.clone().filter(|s| s.starts_with("ecs-svc/")));
     let service = ev.service.value();
     let primary = service.and_then(|s| s.deployments.iter().find(|d| d.status.as_deref() == Some("PRIMARY")));

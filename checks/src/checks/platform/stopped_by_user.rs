@@ -30,13 +30,13 @@ use crate::context::Ctx;
 use crate::stops::StopCode;
 use crate::codes::Cause;
 use crate::report::{Finding, Strength, Verdict};
-use crate::stops::{self, StopKind};
+use crate::stops::StopKind;
 
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let ev = ctx.ev;
     let reason = ev.task.stopped_reason.clone().unwrap_or_default();
     let stop = StopCode::of(ev);
-    let by_text = stops::classify(&reason).is(StopKind::UserStop);
+    let by_text = ctx.stops.task_is(StopKind::UserStop);
     let strength = match (&stop, by_text) {
         (StopCode::UserInitiated, _) => Strength::Direct,
         (StopCode::None | StopCode::Other(_), true) => Strength::Corroborating,

@@ -216,7 +216,7 @@ fn facts(ev: &Evidence, mut f: Finding, texts: &[stops::StopText]) -> Finding {
     }
     let name = texts
         .iter()
-        .find_map(|t| t.text.split(':').next().map(str::trim).filter(|h| !h.contains(' ') && !h.is_empty()))
+        .find_map(|t| t.head())
         .map(|n| format!(" (search for `{n}`)"))
         .unwrap_or_default();
     let mut f = f.fix(format!(

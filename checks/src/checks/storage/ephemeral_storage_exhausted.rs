@@ -35,7 +35,8 @@
 use crate::codes::Cause;
 use crate::context::Ctx;
 use crate::report::{Finding, Strength, Verdict};
-use crate::stops::{classify, StopKind};
+use crate::logs;
+use crate::stops::StopKind;
 use crate::task::on_fargate;
 
 /// Fargate's ephemeral storage when the task definition does not set it.
@@ -53,7 +54,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
             .value()?
             .iter()
             .rev()
-            .find(|line| classify(&line.message).is(StopKind::DiskFull))
+            .find(|line| logs::as_stop_text(&line.message).is(StopKind::DiskFull))
             .map(|line| (l.container.as_str(), line))
     });
     if stop_text.is_none() && log_line.is_none() {

@@ -3,15 +3,17 @@
 //! blocking hops, and the pass / inconclusive / skipped wording. Not part of
 //! the evaluator: it only reads what the evaluator produced.
 
-use super::*;
+use crate::codes::Cause;
+use crate::context::Ctx;
+use crate::reach::routes::is_private;
+use crate::reach::{dest, Direction, PathEval, Step, Via};
+use crate::report::Strength;
+use crate::stops::StopCode;
+use crate::task::task_started;
 
 /// How strongly the task's own record supports `cause` blocking a path, the
 /// lines that say so, and the facts against it.
-pub fn support(
-    ctx: &crate::context::Ctx,
-    path: &PathEval,
-    cause: Cause,
-) -> (Strength, Vec<String>, Vec<String>) {
+pub fn support(ctx: &Ctx, path: &PathEval, cause: Cause) -> (Strength, Vec<String>, Vec<String>) {
     let ev = ctx.ev;
     let mut evidence = Vec::new();
     let mut against = Vec::new();
@@ -93,7 +95,7 @@ pub fn affected(blocked: &[(&PathEval, &Step)]) -> String {
 /// path has, the stop text, every hop's facts and fixes (once each), and the
 /// blocked chain.
 pub fn finding(
-    ctx: &crate::context::Ctx,
+    ctx: &Ctx,
     cause: Cause,
     title: impl Into<String>,
     blocked: &[(&PathEval, &Step)],
@@ -150,7 +152,7 @@ pub fn assemble(
 /// `cause`, else inconclusive naming the missing fact, else a pass that says
 /// what was looked at, else skipped.
 pub fn check_verdict(
-    ctx: &crate::context::Ctx,
+    ctx: &Ctx,
     cause: Cause,
     passed: &str,
     make: impl FnOnce(&[(&PathEval, &Step)]) -> crate::report::Finding,
