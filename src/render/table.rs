@@ -48,10 +48,12 @@ impl TableRenderer {
         let options = textwrap::Options::new(usize::from(self.width.max(NARROWEST)))
             .initial_indent(first)
             .subsequent_indent(rest)
-            // ARNs, host names and commands hold hyphens: break only at spaces,
-            // and only a word longer than a line.
+            // ARNs, host names and commands hold hyphens: break only at
+            // spaces, and never inside a word, so a command stays copyable
+            // (a word longer than the line overflows it instead).
+            .word_separator(textwrap::WordSeparator::AsciiSpace)
             .word_splitter(textwrap::WordSplitter::NoHyphenation)
-            .break_words(true);
+            .break_words(false);
         for line in textwrap::wrap(text, options) {
             let _ = writeln!(o, "{line}");
         }
@@ -99,7 +101,12 @@ impl TableRenderer {
         }
         let _ = writeln!(o, "{}", self.heading("Gaps (calls refused or failed)"));
         for g in gaps {
-            let _ = writeln!(o, "  {}: {} — {}", g.action, g.error, g.impact);
+            self.para(
+                o,
+                "  ",
+                "    ",
+                &format!("{}: {} — {}", g.action, g.error, g.impact),
+            );
         }
         o.push('\n');
     }
@@ -127,11 +134,14 @@ impl Renderer for TableRenderer {
             r.window.stopped_tasks,
             r.window.diagnosed
         );
-        let _ = writeln!(
-            o,
-            "\n{}\n",
-            self.heading(&format!("{}: {}", sweep_verdict(r.verdict), r.headline))
+        let mut headline = String::new();
+        self.para(
+            &mut headline,
+            "",
+            "   ",
+            &format!("{}: {}", sweep_verdict(r.verdict), r.headline),
         );
+        let _ = writeln!(o, "\n{}", self.heading(&headline));
         if !r.groups.is_empty() {
             let mut table = self.table(vec!["tasks", "cause", "since", "latest stop", "finding"]);
             for g in &r.groups {
@@ -157,25 +167,27 @@ impl Renderer for TableRenderer {
             for g in r.groups.iter().filter(|g| !g.benign && !g.fix.is_empty()) {
                 let _ = writeln!(o, "{} {}", self.heading("Fix"), g.cause);
                 for f in &g.fix {
-                    let _ = writeln!(o, "  → {f}");
+                    self.para(&mut o, "  → ", "    ", f);
                 }
-                let _ = writeln!(o, "  tasks: {}\n", g.tasks.join(", "));
+                self.para(&mut o, "  tasks: ", "    ", &g.tasks.join(", "));
+                o.push('\n');
             }
         }
         for issue in &r.issues {
             let _ = writeln!(
                 o,
-                "{} {} — {} ({} events)",
+                "{} {} — {} ({} event{})",
                 self.heading("Scheduler"),
                 issue.kind.as_str(),
                 issue.title,
-                issue.count
+                issue.count,
+                if issue.count == 1 { "" } else { "s" }
             );
             for e in &issue.evidence {
-                let _ = writeln!(o, "  {e}");
+                self.para(&mut o, "  ", "    ", e);
             }
             for f in &issue.fix {
-                let _ = writeln!(o, "  → {f}");
+                self.para(&mut o, "  → ", "    ", f);
             }
             o.push('\n');
         }
@@ -249,7 +261,8 @@ impl Renderer for TableRenderer {
             let _ = writeln!(o, "{table}\n");
         }
         if !r.quiet.is_empty() {
-            let _ = writeln!(o, "Nothing wrong seen: {}\n", r.quiet.join(", "));
+            self.para(&mut o, "Nothing wrong seen: ", "   ", &r.quiet.join(", "));
+            o.push('\n');
         }
         self.gaps(&mut o, &r.gaps);
         o

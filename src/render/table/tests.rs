@@ -68,7 +68,7 @@ fn service() -> Service {
 fn service_report() -> sweep::ServiceReport {
     let tasks = vec![
         swept("image-not-found", "ecs-svc/7374959392607010357"),
-        swept("image-not-found", "ecs-svc/7374959392607010357"),
+        swept("no-public-ip", "ecs-svc/7374959392607010357"),
         swept("app-exit-error", "ecs-svc/3555649181066276518"),
         swept("stopped-by-deployment", "ecs-svc/3555649181066276518"),
     ];
@@ -87,7 +87,7 @@ fn cluster_report() -> sweep::ClusterReport {
     let svc = service();
     let web = vec![
         swept("image-not-found", "ecs-svc/7374959392607010357"),
-        swept("image-not-found", "ecs-svc/7374959392607010357"),
+        swept("no-public-ip", "ecs-svc/7374959392607010357"),
     ];
     let standalone = vec![swept("app-exit-error", "family:web")];
     let parts = vec![
