@@ -61,23 +61,27 @@ impl Entity<'_> {
     }
 }
 
-/// The request `$iam.<operation>()` for the entity's kind, the operations
-/// given for a role, a user and a group in that order, with the identity's
-/// name set, bound to `$request` for `$then`: the one path by which each
-/// kind's request is made.
+/// One request for whichever kind `$entity` is: the role's, the user's or
+/// the group's (each written out, with the identity's name bound to
+/// `$name`), its answer bound to `$answer` for `$then`, the one path every
+/// kind's answer takes.
 macro_rules! by_kind {
-    ($entity:expr, $iam:expr, [$role:ident, $user:ident, $group:ident], |$request:ident| $then:expr) => {
+    ($entity:expr, |$name:ident| {
+        role: $role:expr,
+        user: $user:expr,
+        group: $group:expr $(,)?
+    }, |$answer:ident| $then:expr) => {
         match $entity {
-            Entity::Role(name) => {
-                let $request = $iam.$role().role_name(name);
+            Entity::Role($name) => {
+                let $answer = $role;
                 $then
             }
-            Entity::User(name) => {
-                let $request = $iam.$user().user_name(name);
+            Entity::User($name) => {
+                let $answer = $user;
                 $then
             }
-            Entity::Group(name) => {
-                let $request = $iam.$group().group_name(name);
+            Entity::Group($name) => {
+                let $answer = $group;
                 $then
             }
         }
@@ -94,29 +98,41 @@ pub(super) async fn attached_policies(
     let impact = format!("evaluating the {whose}'s managed policies");
     let impact = impact.as_str();
     let action = entity.action("ListAttached", "Policies");
-    let listed = by_kind!(
-        entity,
-        iam,
-        [
-            list_attached_role_policies,
-            list_attached_user_policies,
-            list_attached_group_policies
-        ],
-        |request| {
-            let pages = request.into_paginator().send().collect::<Vec<_>>().await;
-            c.listed(&action, impact, pages, |out| {
-                out.attached_policies()
-                    .iter()
-                    .map(|p| {
-                        (
-                            p.policy_arn().unwrap_or_default().to_string(),
-                            p.policy_name().unwrap_or_default().to_string(),
-                        )
-                    })
-                    .collect::<Vec<_>>()
-            })
-        }
-    );
+    let listed = by_kind!(entity, |name| {
+        role: iam
+            .list_attached_role_policies()
+            .role_name(name)
+            .into_paginator()
+            .send()
+            .collect::<Vec<_>>()
+            .await,
+        user: iam
+            .list_attached_user_policies()
+            .user_name(name)
+            .into_paginator()
+            .send()
+            .collect::<Vec<_>>()
+            .await,
+        group: iam
+            .list_attached_group_policies()
+            .group_name(name)
+            .into_paginator()
+            .send()
+            .collect::<Vec<_>>()
+            .await,
+    }, |pages| {
+        c.listed(&action, impact, pages, |out| {
+            out.attached_policies()
+                .iter()
+                .map(|p| {
+                    (
+                        p.policy_arn().unwrap_or_default().to_string(),
+                        p.policy_name().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+    });
     let listed = match listed.gathered_or_gap() {
         Ok(value) => value,
         Err(gap) => return gap,
@@ -172,15 +188,29 @@ pub(super) async fn inline_policies(
     let impact = format!("evaluating the {whose}'s inline policies");
     let impact = impact.as_str();
     let action = entity.action("List", "Policies");
-    let names = by_kind!(
-        entity,
-        iam,
-        [list_role_policies, list_user_policies, list_group_policies],
-        |request| {
-            let pages = request.into_paginator().send().collect::<Vec<_>>().await;
-            c.listed(&action, impact, pages, |out| out.policy_names().to_vec())
-        }
-    );
+    let names = by_kind!(entity, |name| {
+        role: iam
+            .list_role_policies()
+            .role_name(name)
+            .into_paginator()
+            .send()
+            .collect::<Vec<_>>()
+            .await,
+        user: iam
+            .list_user_policies()
+            .user_name(name)
+            .into_paginator()
+            .send()
+            .collect::<Vec<_>>()
+            .await,
+        group: iam
+            .list_group_policies()
+            .group_name(name)
+            .into_paginator()
+            .send()
+            .collect::<Vec<_>>()
+            .await,
+    }, |pages| c.listed(&action, impact, pages, |out| out.policy_names().to_vec()));
     let names = match names.gathered_or_gap() {
         Ok(value) => value,
         Err(gap) => return gap,
@@ -189,16 +219,26 @@ pub(super) async fn inline_policies(
     let futures = names.into_iter().map(|name| {
         let get = get.as_str();
         async move {
-            let got = by_kind!(
-                entity,
-                iam,
-                [get_role_policy, get_user_policy, get_group_policy],
-                |request| {
-                    let got = request.policy_name(&name).send().await;
-                    c.fact(get, impact, got)
-                        .map(|out| out.policy_document().to_string())
-                }
-            );
+            let got = by_kind!(entity, |owner| {
+                role: iam
+                    .get_role_policy()
+                    .role_name(owner)
+                    .policy_name(&name)
+                    .send()
+                    .await,
+                user: iam
+                    .get_user_policy()
+                    .user_name(owner)
+                    .policy_name(&name)
+                    .send()
+                    .await,
+                group: iam
+                    .get_group_policy()
+                    .group_name(owner)
+                    .policy_name(&name)
+                    .send()
+                    .await,
+            }, |got| c.fact(get, impact, got).map(|out| out.policy_document().to_string()));
             let document = match got {
                 Fact::Gathered { value } => decode_policy(&value),
                 other => other.map(|_| serde_json::Value::Null),
