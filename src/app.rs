@@ -2,25 +2,19 @@
 
 use crate::cli::{Cli, Command, EventArgs, OutputFormat, RenderArgs, TaskArgs};
 use crate::error::{exit, DoctorError};
-use crate::{collect, render, target};
+use crate::{collect, render, runtime, sweep, target, VERSION};
 use anyhow::Context;
 use ecs_doctor_checks::question::Question;
 use ecs_doctor_checks::{checks, diagnose, Bundle, Cause, Evidence, BUNDLE_FORMAT};
 use std::io::{IsTerminal, Write};
 use strum::IntoEnumIterator;
 
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Task(args) => run_task(*args, Question::Task),
         Command::Exec(args) => run_task(*args, Question::Exec),
         Command::Preflight(args) => {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .context("could not start the async runtime")?;
-            let evidence = runtime.block_on(collect::preflight(&args))?;
+            let evidence = runtime::start()?.block_on(collect::preflight(&args))?;
             report(&evidence, &args.render)
         }
         Command::Replay { file, render } => {
@@ -43,8 +37,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Explain { code, list } => explain(code.as_deref(), list),
         Command::Service(args) => {
-            let progress = progress("diagnosing stopped tasks");
-            let report = runtime()?.block_on(collect::sweep::service(&args, &progress))?;
+            let progress = sweep::progress("diagnosing stopped tasks");
+            let report = runtime::start()?.block_on(sweep::service(&args, &progress))?;
             progress.finish_and_clear();
             write_out(&render::render_service(
                 &report,
@@ -54,8 +48,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(exit::of(report.verdict))
         }
         Command::Cluster(args) => {
-            let progress = progress("diagnosing stopped tasks");
-            let report = runtime()?.block_on(collect::sweep::cluster(&args, &progress))?;
+            let progress = sweep::progress("diagnosing stopped tasks");
+            let report = runtime::start()?.block_on(sweep::cluster(&args, &progress))?;
             progress.finish_and_clear();
             write_out(&render::render_cluster(
                 &report,
@@ -82,27 +76,6 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(exit::OK)
         }
     }
-}
-
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("could not start the async runtime")
-}
-
-/// A progress bar on stderr for sweeps, drawn only on a terminal.
-fn progress(what: &'static str) -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(0);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} ({elapsed})")
-            .expect("a valid progress template"),
-    );
-    bar.set_message(what);
-    bar
 }
 
 /// Read an event file (or standard input) and diagnose each task it names.
@@ -132,8 +105,11 @@ fn run_event(args: &EventArgs) -> anyhow::Result<i32> {
             if other == 1 { "" } else { "s" }
         );
     }
-    let mut results =
-        runtime()?.block_on(collect::event::diagnose(events, &args.aws, args.log_lines));
+    let mut results = runtime::start()?.block_on(collect::event::collect_tasks(
+        events,
+        &args.aws,
+        args.log_lines,
+    ));
     // One task that could not be diagnosed ends the run in one line, as for `task`.
     if results.len() == 1 && results[0].1.is_err() {
         if let Some((_, Err(err))) = results.pop() {
@@ -200,10 +176,7 @@ fn run_task(args: TaskArgs, purpose: Question) -> anyhow::Result<i32> {
     if targets.len() > 1 && args.save_evidence.is_some() {
         return Err(DoctorError::BadInput("--save-evidence takes a single task".into()).into());
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("could not start the async runtime")?;
+    let runtime = runtime::start()?;
     if let [target] = targets.as_slice() {
         let evidence = runtime.block_on(collect::collect(target, &args, purpose))?;
         if let Some(path) = &args.save_evidence {

@@ -7,10 +7,9 @@
 //! The same binary runs as the function when Lambda starts it (as
 //! `bootstrap`, with `AWS_LAMBDA_RUNTIME_API` set and no arguments).
 
-use crate::app::VERSION;
 use crate::cli::{AwsArgs, OutputFormat};
 use crate::collect::event;
-use crate::render;
+use crate::{render, VERSION};
 use ecs_doctor_checks::{diagnose, redact};
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::{json, Value};
@@ -22,10 +21,7 @@ pub fn wanted() -> bool {
 
 /// Serve invocations until Lambda stops the process.
 pub fn run() -> anyhow::Result<i32> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime
+    crate::runtime::start()?
         .block_on(lambda_runtime::run(service_fn(handle)))
         .map_err(|e| anyhow::anyhow!("the Lambda runtime stopped: {e}"))?;
     Ok(0)
@@ -70,7 +66,7 @@ async fn handle(invocation: LambdaEvent<Value>) -> Result<Value, lambda_runtime:
     };
     let log_lines = env_number("ECS_DOCTOR_LOG_LINES", 20).clamp(1, 1000) as u32;
     let mut verdicts = Vec::new();
-    for (arn, result) in event::diagnose(stopped, &aws, log_lines).await {
+    for (arn, result) in event::collect_tasks(stopped, &aws, log_lines).await {
         match result {
             Ok(evidence) => {
                 let report = diagnose(&evidence, VERSION);

@@ -7,7 +7,12 @@ mod collect;
 mod error;
 mod lambda;
 mod render;
+mod runtime;
+mod sweep;
 mod target;
+
+/// This build's version: what a report and a saved bundle say made them.
+pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 use clap::Parser;
 use std::process::ExitCode;

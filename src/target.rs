@@ -2,6 +2,7 @@
 //! ECS console task URL.
 
 use crate::error::{echo, DoctorError};
+use ecs_doctor_checks::arn::{self, Arn};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskTarget {
@@ -56,33 +57,30 @@ pub fn parse(task: &str, cluster: Option<&str>) -> Result<TaskTarget, DoctorErro
 fn parse_arn(arn: &str, cluster_flag: Option<&str>) -> Result<TaskTarget, DoctorError> {
     let bad =
         |why: &str| DoctorError::BadTarget(format!("malformed task ARN {}: {why}", echo(arn)));
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    if parts.len() != 6 {
+    let Some(parsed) = Arn::parse(arn) else {
         return Err(bad(
             "expected arn:<partition>:ecs:<region>:<account>:task/<cluster>/<id>",
         ));
-    }
-    let (partition, service, region, account, resource) =
-        (parts[1], parts[2], parts[3], parts[4], parts[5]);
-    if !matches!(
-        partition,
-        "aws" | "aws-cn" | "aws-us-gov" | "aws-iso" | "aws-iso-b" | "aws-eusc"
-    ) {
+    };
+    let (partition, service, resource) = (parsed.partition, parsed.service, parsed.resource);
+    if !parsed.known_partition() {
         return Err(bad(&format!("unknown partition {partition:?}")));
     }
     if service != "ecs" {
         return Err(bad(&format!("service is {service:?}, not ecs")));
     }
-    if region.is_empty()
-        || !region
-            .chars()
+    let Some(region) = parsed.region().filter(|r| {
+        r.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    {
+    }) else {
         return Err(bad("missing or invalid region"));
-    }
-    if account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit()) {
+    };
+    let Some(account) = parsed
+        .account()
+        .filter(|a| a.len() == 12 && a.chars().all(|c| c.is_ascii_digit()))
+    else {
         return Err(bad("the account must be 12 digits"));
-    }
+    };
     let Some(path) = resource.strip_prefix("task/") else {
         return Err(bad("the resource must be task/<cluster>/<id>"));
     };
@@ -101,7 +99,7 @@ fn parse_arn(arn: &str, cluster_flag: Option<&str>) -> Result<TaskTarget, Doctor
         _ => return Err(bad("the resource must be task/<cluster>/<id>")),
     };
     if let Some(flag) = cluster_flag {
-        let flag_name = flag.rsplit('/').next().unwrap_or(flag);
+        let flag_name = arn::name(flag);
         if flag_name != cluster {
             return Err(DoctorError::BadTarget(format!(
                 "--cluster {flag} disagrees with the cluster {cluster} in the task ARN"

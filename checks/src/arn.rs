@@ -93,6 +93,17 @@ pub fn account(text: &str) -> Option<&str> {
     Arn::parse(text)?.account()
 }
 
+/// The name at the end of a name-or-ARN, as the APIs that take either
+/// accept it: an ARN's [`Arn::resource_name`] (`cluster/prod` → `prod`,
+/// `task/prod/0123` → `0123`), or the text after its last `/` otherwise
+/// (`prod`, a role name).
+pub fn name(text: &str) -> &str {
+    match Arn::parse(text) {
+        Some(arn) => arn.resource_name(),
+        None => text.rsplit('/').next().unwrap_or(text),
+    }
+}
+
 /// An ARN built from its fields.
 pub fn format(
     partition: &str,
@@ -147,6 +158,22 @@ mod tests {
             assert_eq!(Arn::parse(text), None, "{text}");
             assert_eq!(region(text), None);
         }
+    }
+
+    #[test]
+    fn a_name_or_an_arn_gives_the_name() {
+        assert_eq!(
+            name("arn:aws:ecs:eu-west-1:123456789012:cluster/prod"),
+            "prod"
+        );
+        assert_eq!(
+            name("arn:aws:ecs:eu-west-1:123456789012:service/prod/web"),
+            "web"
+        );
+        assert_eq!(name("arn:aws:iam::123456789012:role/path/app"), "app");
+        assert_eq!(name("prod"), "prod");
+        assert_eq!(name("prod/web"), "web");
+        assert_eq!(name(""), "");
     }
 
     #[test]

@@ -885,7 +885,6 @@ fn no_import_cycle_between_the_checks_crates_modules() {
 }
 
 #[test]
-#[ignore = "the binary's modules still form cycles (app <-> collect): run with --ignored"]
 fn no_import_cycle_between_the_binarys_modules() {
     let found = cycles(&module_graph("src", &[]));
     assert!(found.is_empty(), "import cycles:\n{}", found.join("\n"));

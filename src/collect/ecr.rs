@@ -3,6 +3,7 @@
 
 use super::Collector;
 use aws_sdk_ecr::types::{DescribeImagesFilter, ImageIdentifier, TagStatus};
+use ecs_doctor_checks::arn;
 use ecs_doctor_checks::evidence::*;
 use ecs_doctor_checks::image_ref::{self, Registry};
 
@@ -91,10 +92,12 @@ async fn ecr_image(
         registry_id: account.to_string(),
         region: region.to_string(),
         repository: r.repository.clone(),
-        repository_arn: Some(format!(
-            "arn:{}:ecr:{region}:{account}:repository/{}",
+        repository_arn: Some(arn::format(
             ecs_doctor_checks::iam::permissions::partition(region),
-            r.repository
+            "ecr",
+            region,
+            account,
+            &format!("repository/{}", r.repository),
         )),
         reference: r.reference(),
         ..Default::default()

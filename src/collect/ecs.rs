@@ -1,8 +1,9 @@
 //! ECS: the task, its task definition and its service.
 
-use super::{classify, ts, Collector, ErrorClass};
+use super::{error_class, ts, Collector, ErrorClass};
 use crate::error::DoctorError;
 use crate::target::TaskTarget;
+use ecs_doctor_checks::arn::{self, Arn};
 use ecs_doctor_checks::evidence::*;
 use ecs_doctor_checks::redact;
 
@@ -24,7 +25,7 @@ pub async fn describe_task(
     let out = match out {
         Ok(o) => o,
         Err(err) => {
-            let (class, message) = classify(&err);
+            let (class, message) = error_class(&err);
             if let Some(rejected) = super::credentials_rejected(&message, profile) {
                 return Err(rejected);
             }
@@ -82,7 +83,7 @@ pub fn convert_task(t: &aws_sdk_ecs::types::Task) -> Task {
             }
         });
     Task {
-        id: arn.rsplit('/').next().unwrap_or_default().to_string(),
+        id: arn::name(&arn).to_string(),
         arn,
         cluster_arn: t.cluster_arn().unwrap_or_default().to_string(),
         task_definition_arn: t.task_definition_arn().unwrap_or_default().to_string(),
@@ -148,7 +149,7 @@ pub async fn task_definition(c: &Collector, task: &Task) -> Fact<TaskDefinition>
         .await;
     // ECS says a task definition does not exist with a ClientException.
     if let Err(err) = &result {
-        let (_, message) = classify(err);
+        let (_, message) = error_class(err);
         if message.starts_with("ClientException")
             && message.contains("Unable to describe task definition")
         {
@@ -395,14 +396,13 @@ pub async fn service(c: &Collector, task: &Task, cluster: &str) -> Fact<Service>
 /// service ARN of the old format (`service/NAME`) does not say: the run
 /// described it in the cluster it sweeps, which is the task's.
 fn same_cluster(service_arn: &str, cluster: &str) -> bool {
-    let cluster_name = cluster.rsplit('/').next().unwrap_or(cluster);
+    let cluster_name = arn::name(cluster);
     cluster_of_service_arn(service_arn).is_none_or(|c| c == cluster_name)
 }
 
 /// The cluster a `service/CLUSTER/NAME` ARN names.
-pub(crate) fn cluster_of_service_arn(arn: &str) -> Option<&str> {
-    let resource = arn.splitn(6, ':').nth(5)?;
-    let mut path = resource.split('/');
+pub fn cluster_of_service_arn(service_arn: &str) -> Option<&str> {
+    let mut path = Arn::parse(service_arn)?.resource.split('/');
     match (path.next(), path.next(), path.next()) {
         (Some("service"), Some(cluster), Some(_)) => Some(cluster),
         _ => None,

@@ -71,28 +71,23 @@ async fn mount_targets(
     efs: &aws_sdk_efs::Client,
     id: &str,
 ) -> Fact<Vec<MountTarget>> {
-    // A file system has at most one mount target per Availability Zone, so
-    // one page holds them all; the marker is followed anyway.
-    let mut found = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let got = efs
-            .describe_mount_targets()
-            .file_system_id(id)
-            .set_marker(marker.clone())
-            .send()
-            .await;
-        let page = match c.fact("elasticfilesystem:DescribeMountTargets", IMPACT, got) {
-            Fact::Gathered { value } => value,
-            Fact::Absent { .. } => return Fact::absent(format!("file system {id} does not exist")),
-            other => return other.map(|_| Vec::new()),
-        };
-        found.extend(page.mount_targets().iter().cloned());
-        match page.next_marker() {
-            Some(m) if !m.is_empty() => marker = Some(m.to_string()),
-            _ => break,
-        }
-    }
+    let pages = efs
+        .describe_mount_targets()
+        .file_system_id(id)
+        .into_paginator()
+        .send()
+        .collect::<Vec<_>>()
+        .await;
+    let found = match c.listed(
+        "elasticfilesystem:DescribeMountTargets",
+        IMPACT,
+        pages,
+        |page| page.mount_targets().to_vec(),
+    ) {
+        Fact::Gathered { value } => value,
+        Fact::Absent { .. } => return Fact::absent(format!("file system {id} does not exist")),
+        other => return other.map(|_| Vec::new()),
+    };
     let futures = found.into_iter().map(|mt| {
         let efs = efs.clone();
         async move {

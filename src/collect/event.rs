@@ -7,6 +7,7 @@ use super::{collect_found, connect, ecs, Collector};
 use crate::cli::AwsArgs;
 use crate::error::DoctorError;
 use crate::target::TaskTarget;
+use ecs_doctor_checks::arn;
 use ecs_doctor_checks::evidence::{
     Container, EniAttachment, Evidence, Gap, Inputs, ManagedAgent, Question, Task, TaskTimestamps,
 };
@@ -192,7 +193,7 @@ fn task_from_detail(d: &Value, arn: String) -> Task {
         })
         .unwrap_or_default();
     Task {
-        id: arn.rsplit('/').next().unwrap_or_default().to_string(),
+        id: arn::name(&arn).to_string(),
         cluster_arn: s(d, "clusterArn").unwrap_or_default(),
         task_definition_arn: s(d, "taskDefinitionArn").unwrap_or_default(),
         last_status: s(d, "lastStatus").unwrap_or_else(|| "UNKNOWN".into()),
@@ -224,10 +225,10 @@ fn task_from_detail(d: &Value, arn: String) -> Task {
     }
 }
 
-/// Diagnose the task of each event: AWS's own record when it still has
-/// the task (fresher), the event's when it does not. One collector per
-/// Region, so shared evidence is read once.
-pub async fn diagnose(
+/// The evidence about the task of each event, for the caller to diagnose:
+/// AWS's own record when it still has the task (fresher), the event's when
+/// it does not. One collector per Region, so shared evidence is read once.
+pub async fn collect_tasks(
     events: Vec<TaskEvent>,
     aws: &AwsArgs,
     log_lines: u32,
@@ -239,7 +240,7 @@ pub async fn diagnose(
         let region = event
             .region
             .clone()
-            .or_else(|| arn.split(':').nth(3).map(str::to_string));
+            .or_else(|| arn::region(&arn).map(str::to_string));
         let existing = collectors
             .iter()
             .find(|(r, _)| *r == region)

@@ -218,13 +218,18 @@ pub async fn network(
         })
     };
     let igws = async {
-        let r = ec2
+        let pages = ec2
             .describe_internet_gateways()
             .filters(vpc_filter("attachment.vpc-id", &vpc_id))
+            .into_paginator()
             .send()
+            .collect::<Vec<_>>()
             .await;
-        c.fact("ec2:DescribeInternetGateways", IMPACT_ROUTES, r)
-            .map(|out| {
+        c.listed(
+            "ec2:DescribeInternetGateways",
+            IMPACT_ROUTES,
+            pages,
+            |out| {
                 out.internet_gateways()
                     .iter()
                     .map(|g| InternetGateway {
@@ -235,17 +240,23 @@ pub async fn network(
                             .filter_map(|a| a.vpc_id().map(str::to_string))
                             .collect(),
                     })
-                    .collect()
-            })
+                    .collect::<Vec<_>>()
+            },
+        )
     };
     let nats = async {
-        let r = ec2
+        let pages = ec2
             .describe_nat_gateways()
             .filter(vpc_filter("vpc-id", &vpc_id))
+            .into_paginator()
             .send()
+            .collect::<Vec<_>>()
             .await;
-        c.fact("ec2:DescribeNatGateways", "the NAT gateway checks", r)
-            .map(|out| {
+        c.listed(
+            "ec2:DescribeNatGateways",
+            "the NAT gateway checks",
+            pages,
+            |out| {
                 out.nat_gateways()
                     .iter()
                     .map(|n| NatGateway {
@@ -258,17 +269,23 @@ pub async fn network(
                             .iter()
                             .find_map(|a| a.public_ip().map(str::to_string)),
                     })
-                    .collect()
-            })
+                    .collect::<Vec<_>>()
+            },
+        )
     };
     let endpoints = async {
-        let r = ec2
+        let pages = ec2
             .describe_vpc_endpoints()
             .filters(vpc_filter("vpc-id", &vpc_id))
+            .into_paginator()
             .send()
+            .collect::<Vec<_>>()
             .await;
-        c.fact("ec2:DescribeVpcEndpoints", "the VPC endpoint checks", r)
-            .map(|out| {
+        c.listed(
+            "ec2:DescribeVpcEndpoints",
+            "the VPC endpoint checks",
+            pages,
+            |out| {
                 out.vpc_endpoints()
                     .iter()
                     .map(|e| VpcEndpoint {
@@ -291,8 +308,9 @@ pub async fn network(
                             .policy_document()
                             .and_then(|d| serde_json::from_str(d).ok()),
                     })
-                    .collect()
-            })
+                    .collect::<Vec<_>>()
+            },
+        )
     };
     let sgs = async {
         let pages = ec2
@@ -315,13 +333,18 @@ pub async fn network(
         )
     };
     let nacls = async {
-        let r = ec2
+        let pages = ec2
             .describe_network_acls()
             .filters(vpc_filter("vpc-id", &vpc_id))
+            .into_paginator()
             .send()
+            .collect::<Vec<_>>()
             .await;
-        c.fact("ec2:DescribeNetworkAcls", "the network ACL checks", r)
-            .map(|out| {
+        c.listed(
+            "ec2:DescribeNetworkAcls",
+            "the network ACL checks",
+            pages,
+            |out| {
                 out.network_acls()
                     .iter()
                     .map(|a| NetworkAcl {
@@ -351,8 +374,9 @@ pub async fn network(
                             })
                             .collect(),
                     })
-                    .collect()
-            })
+                    .collect::<Vec<_>>()
+            },
+        )
     };
     let vpc = async {
         let (desc, dns_support, dns_hostnames) = tokio::join!(

@@ -3,6 +3,7 @@
 
 use super::Collector;
 use aws_sdk_ssm::types::ParameterStringFilter;
+use ecs_doctor_checks::arn::Arn;
 use ecs_doctor_checks::evidence::*;
 use ecs_doctor_checks::iam::permissions::{secrets_manager_arn, ssm_parameter_arn};
 
@@ -66,6 +67,33 @@ pub async fn secrets(c: &Collector, td: Option<&TaskDefinition>) -> Vec<SecretEv
     futures::future::join_all(futures).await
 }
 
+/// The first item a filtered listing's pages find (`Ok(None)` when none
+/// does), reading pages only until one holds it, or the error of the page
+/// that failed. DescribeParameters filters after it pages: a page may come
+/// back empty with more to read, so its first page alone cannot say
+/// "absent".
+macro_rules! first_found {
+    ($pages:expr, |$page:ident| $found:expr) => {{
+        let mut pages = $pages;
+        let mut result = Ok(None);
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok($page) => {
+                    if let Some(item) = $found {
+                        result = Ok(Some(item));
+                        break;
+                    }
+                }
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        result
+    }};
+}
+
 /// `secretsmanager:DescribeSecret` in the secret's own Region.
 async fn secret(c: &Collector, region: &str, arn: &str, name: &str) -> Fact<SecretMetadata> {
     let result = c
@@ -108,18 +136,18 @@ async fn parameter(c: &Collector, region: &str, param: &str, name: &str) -> Fact
             }
         }
     };
-    let result = c
+    let pages = c
         .ssm_in(region)
         .describe_parameters()
         .parameter_filters(filter)
-        .send()
-        .await;
+        .into_paginator()
+        .send();
     match c.fact(
         "ssm:DescribeParameters",
         &format!("whether parameter {name} exists"),
-        result,
+        first_found!(pages, |page| page.parameters().first().cloned()),
     ) {
-        Fact::Gathered { value } => match value.parameters().first() {
+        Fact::Gathered { value } => match value {
             Some(p) => Fact::gathered(SecretMetadata {
                 arn: p.arn().map(str::to_string),
                 name: p.name().map(str::to_string),
@@ -135,7 +163,7 @@ async fn parameter(c: &Collector, region: &str, param: &str, name: &str) -> Fact
 
 /// The secret's name without the six characters Secrets Manager appends to ARNs.
 fn secret_name(arn: &str) -> &str {
-    let full = arn.rsplit(":secret:").next().unwrap_or(arn);
+    let full = Arn::parse(arn).map_or(arn, |a| a.resource_type().1);
     match full.rsplit_once('-') {
         Some((name, suffix)) if suffix.len() == 6 => name,
         _ => full,
@@ -163,14 +191,14 @@ async fn parameter_elsewhere(c: &Collector, param: &str) -> Option<String> {
         .values(param)
         .build()
         .ok()?;
-    let out = c
+    let pages = c
         .ssm_in(&c.region)
         .describe_parameters()
         .parameter_filters(filter)
-        .send()
-        .await
-        .ok()?;
-    out.parameters().first()?.arn().map(str::to_string)
+        .into_paginator()
+        .send();
+    let found = first_found!(pages, |page| page.parameters().first().cloned()).ok()??;
+    found.arn().map(str::to_string)
 }
 
 #[cfg(test)]

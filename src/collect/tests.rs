@@ -157,10 +157,10 @@ fn an_endpoint_url_must_be_http_with_a_host() {
         "http://127.0.0.1:4566",
         "https://ecs.us-east-1.amazonaws.com",
     ] {
-        assert_eq!(super::checked_endpoint(good).ok(), Some(good));
+        assert_eq!(super::connect::checked_endpoint(good).ok(), Some(good));
     }
     for bad in ["not a url", "ftp://x", "http://", "localhost:4566"] {
-        let err = super::checked_endpoint(bad).expect_err(bad);
+        let err = super::connect::checked_endpoint(bad).expect_err(bad);
         assert_eq!(err.exit_code(), crate::error::exit::USAGE, "{bad}: {err}");
     }
 }
@@ -207,17 +207,12 @@ fn counting_collector() -> (
             SharedHttpConnector::new(Counting(counter.clone()))
         }))
         .build();
-    let collector = super::Collector {
+    let collector = super::Collector::new(
         sdk,
-        deadline: super::Deadline(std::time::Instant::now() + std::time::Duration::from_secs(60)),
-        region: "us-east-1".into(),
-        account: None,
-        gaps: Arc::default(),
-        memo: super::memo::Memo::new(),
-        log_reads: Arc::new(super::pace::Pacer::log_reads()),
-        simulator: super::iam::SimulatorOutage::default(),
-        described_services: std::sync::Arc::new([]),
-    };
+        super::deadline::Deadline::after(std::time::Duration::from_secs(60)),
+        None,
+        super::memo::Memo::new(),
+    );
     (collector, sent)
 }
 

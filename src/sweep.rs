@@ -1,21 +1,23 @@
-//! Sweeps: a service's or a cluster's stopped tasks, each diagnosed. The
-//! tasks of a sweep share one collector, so what they have in common (task
-//! definition, roles, images, subnets, the VPC) is asked of AWS once
-//! ([`super::memo`]); each task keeps its own gaps.
+//! Sweeps: a service's or a cluster's stopped tasks, each diagnosed and
+//! grouped by cause. The tasks of a sweep share one collector, so what they
+//! have in common (task definition, roles, images, subnets, the VPC) is
+//! asked of AWS once (`collect::memo`); each task keeps its own gaps. The
+//! reads are `collect`'s (`stopped_tasks`, `cluster_services`); the
+//! judging is the checks crate's (`diagnose`, `ecs_doctor_checks::sweep`).
 
-use super::ecs::cluster_of_service_arn;
-use super::{collect_found, connect, ecs, required, Collector};
-use crate::app::VERSION;
 use crate::cli::{AwsArgs, ClusterArgs, ServiceArgs, SweepArgs};
+use crate::collect::{self, Collector};
 use crate::error::DoctorError;
-use ecs_doctor_checks::diagnose;
+use crate::VERSION;
 use ecs_doctor_checks::evidence::{Fact, Inputs, Question, Service, Task};
 use ecs_doctor_checks::sweep::{
     self, ClusterPart, ClusterReport, ServiceReport, Source, Swept, Window,
 };
+use ecs_doctor_checks::{arn, diagnose};
 use futures::StreamExt;
 use indicatif::ProgressBar;
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 
 /// How many tasks are diagnosed at once. What they share is asked once
 /// (the memo) and each task's own log reads wait their turn under the
@@ -23,77 +25,22 @@ use std::collections::BTreeMap;
 /// burst of a sweep's first requests.
 const AT_ONCE: usize = 16;
 
-/// The Region and account an ARN names, if the text is one.
-fn arn_parts(text: &str) -> (Option<String>, Option<String>) {
-    let mut parts = text.split(':');
-    if parts.next() != Some("arn") {
-        return (None, None);
+/// A progress bar on stderr for sweeps, drawn only on a terminal.
+pub fn progress(what: &'static str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
     }
-    let region = parts.nth(2).filter(|r| !r.is_empty()).map(str::to_string);
-    let account = parts.next().filter(|a| !a.is_empty()).map(str::to_string);
-    (region, account)
-}
-
-/// Every stopped task of `cluster` (of `service` only, when given) that
-/// stopped at or after `since`, newest first: ListTasks (paginated), then
-/// DescribeTasks in batches of 100.
-pub async fn stopped_tasks(
-    c: &Collector,
-    cluster: &str,
-    service: Option<&str>,
-    since: &str,
-) -> Fact<Vec<Task>> {
-    let ecs = c.ecs();
-    let pages = ecs
-        .list_tasks()
-        .cluster(cluster)
-        .desired_status(aws_sdk_ecs::types::DesiredStatus::Stopped)
-        .set_service_name(service.map(str::to_string))
-        .into_paginator()
-        .send()
-        .collect::<Vec<_>>()
-        .await;
-    let arns = c.listed(
-        "ecs:ListTasks",
-        "which tasks stopped in the window",
-        pages,
-        |out| out.task_arns().to_vec(),
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} ({elapsed})")
+            .expect("a valid progress template"),
     );
-    let Some(arns) = arns.value() else {
-        return arns.map(|_| Vec::new());
-    };
-    let batches = futures::future::join_all(arns.chunks(100).map(|batch| {
-        ecs.describe_tasks()
-            .cluster(cluster)
-            .set_tasks(Some(batch.to_vec()))
-            .send()
-    }))
-    .await;
-    let mut tasks = Vec::new();
-    for batch in batches {
-        match c.fact(
-            "ecs:DescribeTasks",
-            "the stopped tasks of the window",
-            batch,
-        ) {
-            Fact::Gathered { value } => tasks.extend(value.tasks().iter().map(ecs::convert_task)),
-            other => return other.map(|_| Vec::new()),
-        }
-    }
-    let wanted_group = service.map(|s| format!("service:{s}"));
-    tasks.retain(|t| {
-        // ListTasks' serviceName filter is AWS's; the group says it for certain.
-        let ours = wanted_group
-            .as_ref()
-            .is_none_or(|g| t.group.as_deref() == Some(g.as_str()));
-        ours && sweep::in_window(t.timestamps.stopped_at.as_deref(), since)
-    });
-    tasks.sort_by(|a, b| b.timestamps.stopped_at.cmp(&a.timestamps.stopped_at));
-    Fact::gathered(tasks)
+    bar.set_message(what);
+    bar
 }
 
 /// Diagnose each task (newest first, a few at a time), ticking `progress`.
-pub async fn diagnose_each(
+async fn diagnose_each(
     c: &Collector,
     tasks: Vec<Task>,
     cluster: &str,
@@ -106,7 +53,7 @@ pub async fn diagnose_each(
             log_lines,
             ..Default::default()
         };
-        let evidence = collect_found(c, task, cluster, inputs, Question::Task).await;
+        let evidence = collect::collect_found(c, task, cluster, inputs, Question::Task).await;
         progress.inc(1);
         Swept {
             report: diagnose(&evidence, VERSION),
@@ -118,9 +65,11 @@ pub async fn diagnose_each(
     .await
 }
 
-async fn connect_for(arn: &str, aws: &AwsArgs) -> Result<Collector, DoctorError> {
-    let (region, account) = arn_parts(arn);
-    connect(region.as_ref(), account, aws).await
+/// A collector in the Region and account `named_by` names, when it is an ARN.
+async fn connect_for(named_by: &str, aws: &AwsArgs) -> Result<Collector, DoctorError> {
+    let region = arn::region(named_by).map(str::to_string);
+    let account = arn::account(named_by).map(str::to_string);
+    collect::connect(region.as_ref(), account, aws).await
 }
 
 fn window(sweep: &SweepArgs, stopped: usize, diagnosed: usize) -> Window {
@@ -137,7 +86,7 @@ pub async fn service(
     args: &ServiceArgs,
     progress: &ProgressBar,
 ) -> Result<ServiceReport, DoctorError> {
-    let cluster = match (&args.cluster, cluster_of_service_arn(&args.service)) {
+    let cluster = match (&args.cluster, collect::cluster_of_service_arn(&args.service)) {
         (Some(c), _) => c.clone(),
         (None, Some(c)) => c.to_string(),
         (None, None) => {
@@ -154,25 +103,27 @@ pub async fn service(
     let c = connect_for(named_by, &args.aws).await?;
     // The service's name is all ListTasks needs: the listing does not wait
     // on the service's description.
-    let name = args.service.rsplit('/').next().unwrap_or(&args.service);
+    let name = arn::name(&args.service);
     let since = args.sweep.since.rfc3339();
     let (described, stopped) = tokio::join!(
-        ecs::service_named(&c, &cluster, &args.service),
-        stopped_tasks(&c, &cluster, Some(name), &since),
+        collect::service_named(&c, &cluster, &args.service),
+        collect::stopped_tasks(&c, &cluster, Some(name), &since),
     );
     let profile = args.aws.profile.as_deref();
-    let service: &Service = required(
+    let service: &Service = collect::required(
         &described,
         |detail| format!("{detail} in cluster {cluster} ({})", c.region),
         profile,
         "a service sweep starts from the service's events and deployments",
     )?
     .ok_or_else(|| DoctorError::BadInput(format!("service {} not found", args.service)))?;
-    let c = Collector {
-        account: c.account.clone().or_else(|| arn_parts(&service.arn).1),
-        ..c
-    }
-    .with_described_services(vec![service.clone()]);
+    let account = c
+        .account
+        .clone()
+        .or_else(|| arn::account(&service.arn).map(str::to_string));
+    let c = c
+        .with_account(account)
+        .with_described_services(vec![service.clone()]);
     let (window, swept) = match stopped {
         Fact::Gathered { value: tasks } => {
             let total = tasks.len();
@@ -210,66 +161,20 @@ pub async fn cluster(
     let profile = args.aws.profile.as_deref();
     let since = args.sweep.since.rfc3339();
     // The stopped tasks are listed while the services are read: neither waits on the other.
-    let services = async {
-        let ecs = c.ecs();
-        let pages = ecs
-            .list_services()
-            .cluster(&cluster)
-            .into_paginator()
-            .send()
-            .collect::<Vec<_>>()
-            .await;
-        if let Some(Err(err)) = pages.iter().find(|p| p.is_err()) {
-            let (_, message) = super::classify(err);
-            if message.contains("ClusterNotFound") {
-                return Err(DoctorError::ClusterNotFound {
-                    cluster: cluster.clone(),
-                    region: c.region.clone(),
-                });
-            }
-        }
-        let arns = c.listed(
-            "ecs:ListServices",
-            "which services the cluster runs",
-            pages,
-            |out| out.service_arns().to_vec(),
-        );
-        let arns = required(
-            &arns,
-            |detail| format!("cluster {cluster}: {detail}"),
-            profile,
-            "a cluster sweep starts from the cluster's services",
-        )?
-        .cloned()
-        .unwrap_or_default();
-        let described = futures::future::join_all(
-            arns.chunks(10)
-                .map(|batch| ecs::services(&c, &cluster, batch)),
-        )
-        .await;
-        let mut services: Vec<Service> = Vec::new();
-        for fact in &described {
-            if let Some(batch) = required(
-                fact,
-                |detail| format!("cluster {cluster}: {detail}"),
-                profile,
-                "a cluster sweep reads each service's events and deployments",
-            )? {
-                services.extend(batch.iter().cloned());
-            }
-        }
-        Ok::<_, DoctorError>(services)
-    };
-    let (services, stopped) = tokio::join!(services, stopped_tasks(&c, &cluster, None, &since));
+    let (services, stopped) = tokio::join!(
+        collect::cluster_services(&c, &cluster, profile),
+        collect::stopped_tasks(&c, &cluster, None, &since)
+    );
     let services = services?;
-    let c = Collector {
-        account: c
-            .account
-            .clone()
-            .or_else(|| services.first().and_then(|s| arn_parts(&s.arn).1)),
-        ..c
-    }
-    .with_described_services(services.clone());
+    let account = c.account.clone().or_else(|| {
+        services
+            .first()
+            .and_then(|s| arn::account(&s.arn))
+            .map(str::to_string)
+    });
+    let c = c
+        .with_account(account)
+        .with_described_services(services.clone());
     // Tasks by service or task group, newest first, at most --limit each.
     let mut by_group: BTreeMap<String, Vec<Task>> = BTreeMap::new();
     if let Some(tasks) = stopped.value() {
@@ -367,15 +272,15 @@ mod tests {
     fn arns_name_their_region_account_and_cluster() {
         let arn = "arn:aws:ecs:eu-west-1:123456789012:service/prod/web";
         assert_eq!(
-            arn_parts(arn),
-            (Some("eu-west-1".into()), Some("123456789012".into()))
+            (arn::region(arn), arn::account(arn)),
+            (Some("eu-west-1"), Some("123456789012"))
         );
-        assert_eq!(cluster_of_service_arn(arn), Some("prod"));
+        assert_eq!(collect::cluster_of_service_arn(arn), Some("prod"));
         // The old ARN format names no cluster.
         assert_eq!(
-            cluster_of_service_arn("arn:aws:ecs:eu-west-1:123456789012:service/web"),
+            collect::cluster_of_service_arn("arn:aws:ecs:eu-west-1:123456789012:service/web"),
             None
         );
-        assert_eq!(arn_parts("prod"), (None, None));
+        assert_eq!((arn::region("prod"), arn::account("prod")), (None, None));
     }
 }
