@@ -7,10 +7,22 @@ fn collector_actions() -> BTreeSet<String> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/collect");
     let re = regex::Regex::new(r#""((?:ecs|ec2|logs|ecr|iam|secretsmanager|ssm|elasticloadbalancing|elasticfilesystem|kms|sts|s3):[A-Za-z]+)""#).unwrap();
     let mut actions = BTreeSet::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-        actions.extend(re.captures_iter(&text).map(|c| c[1].to_string()));
+    let mut dirs = vec![dir];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                actions.extend(re.captures_iter(&text).map(|c| c[1].to_string()));
+            }
+        }
     }
+    assert!(
+        actions.contains("iam:ListAttachedRolePolicies"),
+        "the scan reaches the collectors in sub-folders"
+    );
     actions
 }
 

@@ -127,6 +127,15 @@ impl Subject {
             Subject::TaskDefinition => "Checked",
         }
     }
+
+    /// Whether the task definition gets a line of its own (a preflight's
+    /// summary already names it).
+    pub fn shows_task_definition(self) -> bool {
+        match self {
+            Subject::Task => true,
+            Subject::TaskDefinition => false,
+        }
+    }
 }
 
 /// The families the task question leaves to the exec question.

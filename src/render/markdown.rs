@@ -1,5 +1,4 @@
 use super::{candidates_heading, sweep_verdict, task_line, verdict_line, Renderer};
-use ecs_doctor_checks::question::Subject;
 use ecs_doctor_checks::sweep::{short_time, ClusterReport, ServiceReport, Source};
 use ecs_doctor_checks::{CheckStatus, Report};
 use std::fmt::Write;
@@ -253,7 +252,7 @@ impl Renderer for MarkdownRenderer {
         if let Some(td) = t
             .task_definition
             .as_ref()
-            .filter(|_| subject == Subject::Task)
+            .filter(|_| subject.shows_task_definition())
         {
             let _ = writeln!(o, "**Task definition** {}\n", code(td));
         }

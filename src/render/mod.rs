@@ -75,31 +75,36 @@ pub fn render_many(reports: &[Report], format: OutputFormat, color: bool) -> Str
         .join(separator)
 }
 
-/// The one-line task summary every format starts with.
+/// The one-line summary every format starts with: the task, or the task
+/// definition a preflight judged.
 pub(crate) fn task_line(report: &Report) -> String {
     let t = &report.task;
-    if report.purpose.wording().subject == Subject::TaskDefinition {
-        let mut parts = vec!["preflight".to_string()];
-        if let Some(svc) = &t.service {
-            parts.push(format!("service {svc}"));
+    match report.purpose.wording().subject {
+        Subject::TaskDefinition => {
+            let mut parts = vec!["preflight".to_string()];
+            if let Some(svc) = &t.service {
+                parts.push(format!("service {svc}"));
+            }
+            if !t.cluster.is_empty() {
+                parts.push(format!("cluster {}", t.cluster));
+            }
+            parts.push(t.region.clone());
+            let td = t.task_definition.as_deref().unwrap_or_default();
+            format!("task definition {td} ({})", parts.join(", "))
         }
-        if !t.cluster.is_empty() {
+        Subject::Task => {
+            let mut parts = vec![t.last_status.clone()];
+            if let Some(code) = &t.stop_code {
+                parts.push(code.clone());
+            }
+            if let Some(svc) = &t.service {
+                parts.push(format!("service {svc}"));
+            }
             parts.push(format!("cluster {}", t.cluster));
+            parts.push(t.region.clone());
+            format!("{} ({})", t.arn, parts.join(", "))
         }
-        parts.push(t.region.clone());
-        let td = t.task_definition.as_deref().unwrap_or_default();
-        return format!("task definition {td} ({})", parts.join(", "));
     }
-    let mut parts = vec![t.last_status.clone()];
-    if let Some(code) = &t.stop_code {
-        parts.push(code.clone());
-    }
-    if let Some(svc) = &t.service {
-        parts.push(format!("service {svc}"));
-    }
-    parts.push(format!("cluster {}", t.cluster));
-    parts.push(t.region.clone());
-    format!("{} ({})", t.arn, parts.join(", "))
 }
 
 /// A sentence that says what the verdict is, for the top of each report.
