@@ -58,7 +58,7 @@ pub fn one_line(err: &dyn std::error::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut next: Option<&dyn std::error::Error> = Some(err);
     while let Some(e) = next {
-        let text = e.to_string();
+        let text = without_debug(&e.to_string());
         // A wrapper often repeats its source's text: keep each part once.
         if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
@@ -68,6 +68,55 @@ pub fn one_line(err: &dyn std::error::Error) -> String {
     parts.join(": ").replace('\n', " ")
 }
 
+/// The innermost cause of an error (its last source), without Rust debug
+/// structures: what actually went wrong (`tcp connect error: Connection
+/// refused (os error 111)`, `dns error: failed to lookup address`).
+pub fn root_cause(err: &dyn std::error::Error) -> String {
+    let mut texts = Vec::new();
+    let mut next: Option<&dyn std::error::Error> = Some(err);
+    while let Some(e) = next {
+        let text = without_debug(&e.to_string());
+        if !text.is_empty() {
+            texts.push(text);
+        }
+        next = e.source();
+    }
+    // The last two distinct texts: the failing step and its reason.
+    let mut tail: Vec<String> = Vec::new();
+    for text in texts.into_iter().rev() {
+        if tail.len() == 2 {
+            break;
+        }
+        if !tail
+            .iter()
+            .any(|t| t.contains(&text) || text.contains(t.as_str()))
+        {
+            tail.push(text);
+        }
+    }
+    tail.reverse();
+    tail.join(": ").replace('\n', " ")
+}
+
+/// `text` cut before the first Rust debug structure it carries, such as
+/// ` (ConnectorError { kind: Io, … })` or `Os { code: 111, … }`: a type
+/// name followed by ` {` is never something a user should read.
+fn without_debug(text: &str) -> String {
+    let bytes = text.as_bytes();
+    for (i, c) in text.char_indices() {
+        if !c.is_ascii_uppercase() || (i > 0 && bytes[i - 1].is_ascii_alphanumeric()) {
+            continue;
+        }
+        let name_end = text[i..]
+            .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .map_or(text.len(), |n| i + n);
+        if text[name_end..].starts_with(" {") || text[name_end..].starts_with("(\"") {
+            let cut = text[..i].trim_end_matches([' ', '(', ':', ',']);
+            return cut.trim_end().to_string();
+        }
+    }
+    text.trim().to_string()
+}
 #[derive(Debug, Error)]
 pub enum DoctorError {
     #[error("{0}")]
@@ -165,6 +214,62 @@ mod tests {
         assert_eq!(
             line,
             "dispatch failure: tcp connect error: Connection refused"
+        );
+    }
+
+    #[test]
+    fn debug_structures_never_reach_the_user() {
+        use super::without_debug;
+        // What hyper's connect error printed through the SDK before.
+        let seen = "tcp connect error: Connection refused (os error 111) (ConnectorError { kind: Io, source: hyper_util::client::legacy::Error(Connect, ConnectError(\"tcp connect error\", 127.0.0.1:9, Os { code: 111, kind: ConnectionRefused, message: \"Connection refused\" })), connection: Unknown })";
+        assert_eq!(
+            without_debug(seen),
+            "tcp connect error: Connection refused (os error 111)"
+        );
+        assert_eq!(
+            without_debug("client error (Connect)"),
+            "client error (Connect)"
+        );
+        assert_eq!(
+            without_debug("AccessDenied: User: arn:aws:iam::1:user/Me"),
+            "AccessDenied: User: arn:aws:iam::1:user/Me"
+        );
+    }
+
+    #[test]
+    fn the_root_cause_is_the_innermost_two_steps() {
+        #[derive(Debug)]
+        struct E(&'static str, Option<Box<E>>);
+        impl std::fmt::Display for E {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl std::error::Error for E {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                self.1.as_deref().map(|e| e as _)
+            }
+        }
+        let err = E(
+            "dispatch failure",
+            Some(Box::new(E(
+                "io error",
+                Some(Box::new(E(
+                    "tcp connect error",
+                    Some(Box::new(E(
+                        "Connection refused (os error 111) (ConnectorError { kind: Io })",
+                        None,
+                    ))),
+                ))),
+            ))),
+        );
+        assert_eq!(
+            super::root_cause(&err),
+            "tcp connect error: Connection refused (os error 111)"
+        );
+        assert_eq!(
+            super::one_line(&err),
+            "dispatch failure: io error: tcp connect error: Connection refused (os error 111)"
         );
     }
 }

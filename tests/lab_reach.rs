@@ -359,7 +359,8 @@ fn the_lambda_entry_point_diagnoses_each_stopped_task_event() {
     assert_eq!(report["report"]["verdict"], "failure");
     let markdown = report["markdown"].as_str().unwrap();
     assert!(
-        markdown.starts_with("## ecs-doctor: Most likely cause: app-exit-error"),
+        markdown
+            .starts_with("## ecs-doctor: app-exit-error\n\n**Most likely cause: app-exit-error"),
         "{markdown}"
     );
     // Secrets stay secret in the log line too.

@@ -107,6 +107,11 @@ pub struct Wording {
     /// The verdict when a failure was found: `{code}`, `{title}` (without
     /// the finding prefix) and `{confidence}`.
     pub failing: &'static str,
+    /// A few words for a heading (a ticket's title): when every check
+    /// passed, …
+    pub short_clear: &'static str,
+    /// … and when a failure was found (`{code}`).
+    pub short_failing: &'static str,
 }
 
 /// What a report is about, which its one-line summary names.
@@ -189,6 +194,8 @@ const TASK: Spec = Spec {
         clear: "No failure cause found: every check that matters passed.",
         undecided: "Could not decide: no failure cause found, but {n} check{s} lacked a fact (see the gaps).",
         failing: "Most likely cause: {code} — {title} (confidence {confidence}).",
+        short_clear: "no failure found",
+        short_failing: "{code}",
     },
 };
 
@@ -211,6 +218,8 @@ const EXEC: Spec = Spec {
         clear: "ECS Exec can reach this task: every prerequisite holds.",
         undecided: "Could not decide whether ECS Exec can reach the task: no blocker found, but {n} check{s} lacked a fact (see the gaps).",
         failing: "ECS Exec cannot reach this task: {code} — {title}.",
+        short_clear: "ECS Exec ready",
+        short_failing: "ECS Exec blocked: {code}",
     },
 };
 
@@ -232,6 +241,8 @@ const PREFLIGHT_SPEC: Spec = Spec {
         clear: "Preflight passed: every check that can run before a task starts passed.",
         undecided: "Could not decide whether a task would start: nothing will fail as far as seen, but {n} check{s} lacked a fact (see the gaps).",
         failing: "A task would not start: {code} — {title}.",
+        short_clear: "preflight passed",
+        short_failing: "would not start: {code}",
     },
 };
 

@@ -6,7 +6,11 @@ use super::deadline::Deadline;
 use super::{memo, Collector};
 use crate::cli::AwsArgs;
 use crate::error::DoctorError;
+use aws_config::profile::ProfileFileCredentialsProvider;
+use aws_config::provider_config::ProviderConfig;
 use aws_config::{retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_types::os_shim_internal::{Env, Fs};
 use std::time::Duration;
 
 /// Error codes of credentials AWS does not accept.
@@ -104,9 +108,39 @@ async fn sdk_config(
     if let Some(url) = &args.endpoint_url {
         loader = loader.endpoint_url(checked_endpoint(url)?);
     }
-    let sdk = loader.load().await;
-    if sdk.region().is_none() {
+    if let Some(p) = &args.profile {
+        profile_exists(p).await?;
+    }
+    let mut sdk = loader.load().await;
+    let Some(region) = sdk.region() else {
         return Err(DoctorError::NoRegion);
+    };
+    if !is_region_name(region.as_ref()) {
+        let from = if args.region.is_some() {
+            "--region"
+        } else {
+            "the Region (AWS_REGION, AWS_DEFAULT_REGION or the profile's region)"
+        };
+        return Err(DoctorError::BadInput(format!(
+            "{from} {} is not an AWS Region name (e.g. us-east-1)",
+            crate::error::echo(region.as_ref())
+        )));
+    }
+    if let Some(p) = &args.profile {
+        // A profile named on the command line wins over credentials in the
+        // environment, as in the AWS CLI: a diagnosis of another account is
+        // worse than none.
+        let config = ProviderConfig::without_region()
+            .with_region(sdk.region().cloned())
+            .with_http_client(memo.clone());
+        let provider = ProfileFileCredentialsProvider::builder()
+            .configure(&config)
+            .profile_name(p)
+            .build();
+        sdk = sdk
+            .into_builder()
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .build();
     }
     // Resolve credentials once up front, so "no credentials" is one clear line.
     use aws_credential_types::provider::ProvideCredentials;
@@ -132,6 +166,39 @@ async fn sdk_config(
     Ok(sdk)
 }
 
+/// Whether `name` can be a Region: what the SDK puts in a host name
+/// (lower-case letters, digits and inner hyphens). Which Regions exist is
+/// AWS's to say; a name that cannot be one is the user's typo.
+fn is_region_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !name.ends_with('-')
+        && !name.contains("--")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// `--profile NAME` must name a profile of the shared config or credentials
+/// file: the AWS CLI refuses an unknown one, and so does ecs-doctor.
+async fn profile_exists(name: &str) -> Result<(), DoctorError> {
+    let set = aws_config::profile::load(&Fs::real(), &Env::real(), &Default::default(), None).await;
+    let known: Vec<String> = match &set {
+        Ok(set) if set.get_profile(name).is_some() => return Ok(()),
+        Ok(set) => set.profiles().map(str::to_string).collect(),
+        Err(_) => Vec::new(),
+    };
+    let listed = if known.is_empty() {
+        "no profile is defined in ~/.aws/config or ~/.aws/credentials".to_string()
+    } else {
+        format!("the profiles defined are {}", known.join(", "))
+    };
+    Err(DoctorError::BadInput(format!(
+        "The config profile ({name}) could not be found: {listed}"
+    )))
+}
+
 /// A collector for one run: the shared SDK configuration and the deadline.
 pub async fn connect(
     arn_region: Option<&String>,
@@ -142,4 +209,34 @@ pub async fn connect(
     let memo = memo::Memo::new();
     let sdk = sdk_config(arn_region, args, &memo).await?;
     Ok(Collector::new(sdk, deadline, account, memo))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_region_name;
+
+    #[test]
+    fn region_names() {
+        for ok in [
+            "us-east-1",
+            "us-gov-west-1",
+            "cn-northwest-1",
+            "eu-isoe-west-1",
+            "il-central-1",
+        ] {
+            assert!(is_region_name(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "us east",
+            "US-EAST-1",
+            "us-east-1-",
+            "-us",
+            "us--east-1",
+            "us_east_1",
+            "1us",
+        ] {
+            assert!(!is_region_name(bad), "{bad:?}");
+        }
+    }
 }

@@ -62,7 +62,9 @@ where
         }
         SdkError::TimeoutError(_) => (ErrorClass::Network, "timed out".into()),
         SdkError::DispatchFailure(d) => {
-            let text = crate::error::one_line(err);
+            // What failed on the way (connect, DNS, TLS) and why, not the
+            // wrappers around it.
+            let text = crate::error::root_cause(err);
             let class = if d.is_io() || d.is_timeout() {
                 ErrorClass::Network
             } else {

@@ -1,4 +1,4 @@
-use super::{candidates_heading, sweep_verdict, task_line, verdict_line, Renderer};
+use super::{candidates_heading, short_verdict, sweep_verdict, task_line, verdict_line, Renderer};
 use ecs_doctor_checks::sweep::{short_time, ClusterReport, ServiceReport, Source};
 use ecs_doctor_checks::{CheckStatus, Report};
 use std::fmt::Write;
@@ -239,7 +239,9 @@ impl Renderer for MarkdownRenderer {
     fn render(&self, report: &Report) -> String {
         let mut o = String::new();
         let t = &report.task;
-        let _ = writeln!(o, "## ecs-doctor: {}\n", cell(&verdict_line(report)));
+        // A short heading a ticket can take as its title; the sentence below it.
+        let _ = writeln!(o, "## ecs-doctor: {}\n", cell(&short_verdict(report)));
+        let _ = writeln!(o, "**{}**\n", cell(&verdict_line(report)));
         let subject = report.purpose.wording().subject;
         let label = subject.label();
         let _ = writeln!(o, "**{label}** {}\n", code(&task_line(report)));
@@ -260,19 +262,22 @@ impl Renderer for MarkdownRenderer {
         if report.candidates.is_empty() {
             let _ = writeln!(o, "None found.\n");
         } else {
-            let _ = writeln!(o, "| # | code | confidence | finding |\n|---|---|---|---|");
-            for (i, c) in report.candidates.iter().enumerate() {
-                let benign = if c.benign { " (benign)" } else { "" };
-                let _ = writeln!(
-                    o,
-                    "| {} | `{}`{benign} | {:.2} | {} |",
-                    i + 1,
-                    c.code,
-                    c.confidence,
-                    cell(&c.title)
-                );
+            if report.candidates.len() > 1 {
+                // One candidate's section says all a one-row table would.
+                let _ = writeln!(o, "| # | code | confidence | finding |\n|---|---|---|---|");
+                for (i, c) in report.candidates.iter().enumerate() {
+                    let benign = if c.benign { " (benign)" } else { "" };
+                    let _ = writeln!(
+                        o,
+                        "| {} | `{}`{benign} | {:.2} | {} |",
+                        i + 1,
+                        c.code,
+                        c.confidence,
+                        cell(&c.title)
+                    );
+                }
+                o.push('\n');
             }
-            o.push('\n');
             for (i, c) in report.candidates.iter().enumerate() {
                 let _ = writeln!(o, "#### {}. `{}` — {}\n", i + 1, c.code, c.title);
                 let _ = writeln!(o, "Evidence:\n");
@@ -334,23 +339,32 @@ impl Renderer for MarkdownRenderer {
             }
             o.push('\n');
         }
-        for (title, status) in [
-            ("Checked and passed", CheckStatus::Pass),
-            ("Could not decide", CheckStatus::Inconclusive),
-        ] {
-            let rows: Vec<_> = report
+        let rows = |status: CheckStatus| -> Vec<String> {
+            report
                 .checks
                 .iter()
                 .filter(|c| c.status == status)
-                .collect();
-            if rows.is_empty() {
-                continue;
-            }
-            let _ = writeln!(o, "### {title}\n\n| check | detail |\n|---|---|");
-            for c in rows {
-                let _ = writeln!(o, "| `{}` | {} |", c.id, cell(&c.detail));
-            }
-            o.push('\n');
+                .map(|c| format!("| `{}` | {} |", c.id, cell(&c.detail)))
+                .collect()
+        };
+        let undecided = rows(CheckStatus::Inconclusive);
+        if !undecided.is_empty() {
+            let _ = writeln!(
+                o,
+                "### Could not decide\n\n| check | detail |\n|---|---|\n{}\n",
+                undecided.join("\n")
+            );
+        }
+        // What passed matters to the reader who wants to know what was
+        // ruled out, not to everyone: folded.
+        let passed = rows(CheckStatus::Pass);
+        if !passed.is_empty() {
+            let _ = writeln!(
+                o,
+                "<details><summary>Checked and passed ({})</summary>\n\n| check | detail |\n|---|---|\n{}\n\n</details>\n",
+                passed.len(),
+                passed.join("\n")
+            );
         }
         let _ = writeln!(o, "### Gaps\n");
         if report.gaps.is_empty() {

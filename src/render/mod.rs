@@ -125,6 +125,17 @@ pub(crate) fn verdict_line(report: &Report) -> String {
     }
 }
 
+/// A few words for a heading: the top cause's code, or what the verdict is.
+pub(crate) fn short_verdict(report: &Report) -> String {
+    let wording = report.purpose.wording();
+    match report.candidates.first() {
+        None if report.verdict == Conclusion::Inconclusive => "undecided".to_string(),
+        None => wording.short_clear.to_string(),
+        Some(top) if top.benign => format!("not a failure ({})", top.code),
+        Some(top) => wording.short_failing.replace("{code}", top.code.as_str()),
+    }
+}
+
 /// The heading of the candidate list.
 pub(crate) fn candidates_heading(report: &Report) -> &'static str {
     report.purpose.wording().heading
