@@ -252,9 +252,11 @@ pub struct TaskArgs {
     pub save_evidence: Option<PathBuf>,
     #[command(flatten)]
     pub placement: PlacementArgs,
-    /// For a running task: where inbound traffic comes from.
-    #[arg(long = "from", value_name = "CIDR", default_value = "0.0.0.0/0")]
-    pub from_cidr: String,
+    /// For a running task: the network its clients come from (no default:
+    /// without it, inbound traffic is checked from the service's load
+    /// balancers only; 0.0.0.0/0 asks about the whole internet).
+    #[arg(long = "from", value_name = "CIDR")]
+    pub from_cidr: Option<String>,
     #[command(flatten)]
     pub render: RenderArgs,
 }

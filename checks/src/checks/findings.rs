@@ -163,6 +163,23 @@ pub fn check_verdict(
     if !o.blocked.is_empty() {
         return Verdict::Found(make(&o.blocked));
     }
+    // The inbound hops of a running task decide these causes too: say when
+    // nothing named a source to check them from.
+    let inbound_unchecked = match &ctx.network.inbound {
+        crate::reach::Scope::Skipped(why)
+            if why == crate::reach::NO_SOURCE
+                && [
+                    Cause::NoPublicIp,
+                    Cause::NoEgressRoute,
+                    Cause::SecurityGroupIngressClosed,
+                    Cause::NaclBlocked,
+                ]
+                .contains(&cause) =>
+        {
+            format!("; inbound not checked: {why}")
+        }
+        _ => String::new(),
+    };
     // A task whose containers ran got through its start-up paths: a hop that
     // cannot be evaluated now (its ENI is gone) did not stop it.
     let started = task_started(ev);
@@ -176,7 +193,7 @@ pub fn check_verdict(
     }
     if let (Some((p, s)), Some(started)) = (o.unknown.first(), &started) {
         return Verdict::Pass(format!(
-            "{started}, so its start-up traffic got through ({}: {})",
+            "{started}, so its start-up traffic got through ({}: {}){inbound_unchecked}",
             p.short(),
             s.explanation()
         ));
@@ -191,7 +208,7 @@ pub fn check_verdict(
             push_unique(&mut names, name);
         }
         return Verdict::Pass(format!(
-            "{passed} ({} path{}: {})",
+            "{passed} ({} path{}: {}){inbound_unchecked}",
             o.paths.len(),
             if o.paths.len() == 1 { "" } else { "s" },
             names.join(", ")
