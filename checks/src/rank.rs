@@ -59,6 +59,11 @@ fn subordinate_timing(findings: &mut [Finding]) -> Option<f64> {
     {
         f.strength = Strength::Circumstantial;
         f.title = format!("{} — this matters only once {codes} is fixed", f.title);
+        if let Some(first) = f.fix.first_mut() {
+            *first = format!(
+                "Only once {codes} is fixed, if the app is still cut off while it starts: {first}"
+            );
+        }
         for (code, title, _) in &blockers {
             f.against.push(format!(
                 "the health checks fail whatever the timing while {code} stands ({title}): a longer grace period cannot help until it is fixed"

@@ -152,6 +152,9 @@ struct Report<'a> {
     slow_start: Option<String>,
     /// What this finding names that fails the checks whatever the timing.
     fails_forever: bool,
+    /// The app's own log names what fails the checks forever (another port,
+    /// loopback): another finding says so, and it is not a timing matter.
+    log_names_blocker: bool,
     /// A running task's inbound path from the load balancer is blocked at
     /// its security groups (security-group-ingress-closed says so).
     lb_path_blocked: bool,
@@ -179,6 +182,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
             .unwrap_or_else(|| "TARGET_GROUP_ARN".into()),
         slow_start: None,
         fails_forever: false,
+        log_names_blocker: false,
         lb_path_blocked: ctx
             .network
             .hops_for(Cause::SecurityGroupIngressClosed)
@@ -205,11 +209,11 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     r.grace_period(&w);
     r.security_groups(&w);
     r.listen_line(&w);
-    let Report { mut f, fixes, tg_arn, slow_start, fails_forever, .. } = r;
+    let Report { mut f, fixes, tg_arn, slow_start, fails_forever, log_names_blocker, .. } = r;
     if fails_forever {
         // A wrong code or dropped probes fail the checks however long the app is given.
         f = f.health_checks(HealthChecks::FailForever);
-    } else if let Some(slow) = slow_start {
+    } else if let (Some(slow), false) = (slow_start, log_names_blocker) {
         f = f.against(slow);
     }
     for x in fixes {
@@ -428,6 +432,7 @@ impl Report<'_> {
                 ));
                 self.fixes.insert(0, format!("Make the app bind 0.0.0.0 (all interfaces) instead of {}.", l.host.clone().unwrap_or_default()));
                 self.f.against.push("a more specific cause explains the failed checks: the app listens on loopback only (app-bound-to-localhost)".into());
+                self.log_names_blocker = true;
             }
             Some(l) if w.port.is_some_and(|p| p != l.port) => {
                 let port = w.port.unwrap_or_default();
@@ -436,6 +441,7 @@ impl Report<'_> {
                         "a more specific cause explains the failed checks: the app listens on {}, not on the container port {port} (app-port-mismatch)",
                         l.port
                 ));
+                self.log_names_blocker = true;
             }
             Some(l) => self.f.evidence.push(format!("the app announced it listens: \"{}\"", l.line)),
             None => {}
@@ -540,8 +546,25 @@ mod tests {
         assert!(f.evidence.iter().any(|e| e.contains("loopback only")));
         assert!(f.evidence.iter().any(|e| e.contains("about 151s to start listening")), "{:?}", f.evidence);
         assert!(f.fix[0].contains("bind 0.0.0.0"));
-        assert!(f.against.iter().any(|a| a.contains("(health-check-grace-too-short)")), "{:?}", f.against);
+        // Not the slow start: the loopback bind fails the checks whatever the timing.
+        assert!(!f.against.iter().any(|a| a.contains("(health-check-grace-too-short)")), "{:?}", f.against);
         assert!(f.against.iter().any(|a| a.contains("(app-bound-to-localhost)")), "{:?}", f.against);
+        assert_eq!(f.health_checks, HealthChecks::Unrelated);
+    }
+
+    #[test]
+    fn a_slow_start_alone_is_the_more_specific_cause() {
+        let mut ev = lb_task(&reason(), from_lb());
+        ev.task.timestamps.started_at = Some("2026-01-01T11:57:00Z".into());
+        // ELB's reason code and description for a probe that got no answer.
+        if let Fact::Gathered { value } = &mut ev.load_balancing[0].target_health {
+            value[0].reason = Some("Target.Timeout".into());
+            value[0].description = Some("Request timed out".into());
+        }
+        // Spring Boot's line once Tomcat listens (TomcatWebServer.start, Spring Boot 3).
+        let ev = ev.log("web", &["booting", "Tomcat started on port 8080 (http) with context path '/'"]);
+        let Verdict::Found(f) = check(&ev) else { panic!() };
+        assert!(f.against.iter().any(|a| a.contains("(health-check-grace-too-short)")), "{:?}", f.against);
         assert_eq!(f.health_checks, HealthChecks::Unrelated);
     }
 

@@ -48,7 +48,7 @@
 use crate::context::Ctx;
 use crate::codes::Cause;
 use crate::checks::findings::{affected, check_verdict, finding};
-use crate::report::{HealthChecks, Verdict};
+use crate::report::{HealthChecks, Strength, Verdict};
 
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
     check_verdict(
@@ -74,8 +74,29 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
                 let title = format!(
                     "Security group {groups} does not admit {from} on tcp/{port}, so the load balancer cannot reach the running task"
                 );
-                return finding(ctx, Cause::SecurityGroupIngressClosed, title, &blocked)
-                    .health_checks(HealthChecks::FailForever)
+                let mut f = finding(ctx, Cause::SecurityGroupIngressClosed, title, &blocked)
+                    .health_checks(HealthChecks::FailForever);
+                // The load balancer itself says its probes get no answer.
+                if let Some((_, t)) = crate::lb::symptoms(ctx).unhealthy_target {
+                    if matches!(
+                        t.reason.as_deref(),
+                        Some("Target.Timeout" | "Target.FailedHealthChecks")
+                    ) {
+                        f.strength = Strength::Direct;
+                        f.evidence.insert(
+                            0,
+                            format!(
+                                "the load balancer reports the task's target unhealthy: {}{}",
+                                t.reason.as_deref().unwrap_or_default(),
+                                t.description
+                                    .as_deref()
+                                    .map(|d| format!(" \"{d}\""))
+                                    .unwrap_or_default()
+                            ),
+                        );
+                    }
+                }
+                return f
                     .doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/troubleshoot-service-load-balancers.html");
             }
             if path.is_inbound() {
@@ -153,7 +174,20 @@ mod tests {
         assert_eq!(f.fix, vec!["aws ec2 authorize-security-group-ingress --group-id sg-task --protocol tcp --port 3000 --source-group sg-lb"]);
         assert!(f.evidence.iter().any(|e| e == "load balancer web sends to container web on tcp/3000 from its security group sg-lb"), "{:?}", f.evidence);
         assert_eq!(f.docs, vec!["https://docs.aws.amazon.com/AmazonECS/latest/developerguide/troubleshoot-service-load-balancers.html"]);
-        // Even when the user also asks about the internet, no fix opens 0.0.0.0/0 for the load balancer's path.
+        // The load balancer's own word makes it direct (ELB's reason code and
+        // description for a probe that got no answer).
+        let mut unhealthy = fx.clone();
+        unhealthy.load_balancing[0].target_health = crate::evidence::Fact::gathered(vec![crate::evidence::TargetHealth {
+            target_id: "10.0.1.25".into(),
+            port: Some(3000),
+            state: Some("unhealthy".into()),
+            reason: Some("Target.Timeout".into()),
+            description: Some("Request timed out".into()),
+        }]);
+        let f = found(check(&unhealthy.ev()));
+        assert_eq!(f.strength, Strength::Direct);
+        assert_eq!(f.evidence[0], "the load balancer reports the task's target unhealthy: Target.Timeout \"Request timed out\"");
+        // A rule that also admits the load balancer (here: anywhere) lets it through.
         fx.group_mut("sg-task").ingress = vec![sg_from_group(3000, "sg-bastion"), sg_rule("tcp", Some(3000), "0.0.0.0/0")];
         assert!(matches!(check(&fx.ev()), Verdict::Pass(_)));
     }
