@@ -165,18 +165,21 @@ pub fn check_verdict(
     }
     // The inbound hops of a running task decide these causes too: say when
     // nothing named a source to check them from.
+    let decided_inbound = [
+        Cause::NoPublicIp,
+        Cause::NoEgressRoute,
+        Cause::SecurityGroupIngressClosed,
+        Cause::NaclBlocked,
+    ]
+    .contains(&cause);
     let inbound_unchecked = match &ctx.network.inbound {
-        crate::reach::Scope::Skipped(why)
-            if why == crate::reach::NO_SOURCE
-                && [
-                    Cause::NoPublicIp,
-                    Cause::NoEgressRoute,
-                    Cause::SecurityGroupIngressClosed,
-                    Cause::NaclBlocked,
-                ]
-                .contains(&cause) =>
-        {
+        crate::reach::Scope::Skipped(why) if why == crate::reach::NO_SOURCE && decided_inbound => {
             format!("; inbound not checked: {why}")
+        }
+        // A source exists (a load balancer) but a fact about it is missing:
+        // the egress paths passing says nothing about it.
+        crate::reach::Scope::Unknown(why) if decided_inbound => {
+            return Verdict::Inconclusive(format!("inbound: {why}"));
         }
         _ => String::new(),
     };

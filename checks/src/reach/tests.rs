@@ -760,6 +760,14 @@ fn inbound_from_the_load_balancer() {
         }
         other => panic!("{other:?}"),
     }
+    // The checks it decides say so, even though the egress paths passed.
+    let ctx = crate::context::Ctx::new(&unread);
+    match crate::checks::network::security_group_ingress_closed::check(&ctx) {
+        crate::report::Verdict::Inconclusive(d) => {
+            assert!(d.contains("DescribeLoadBalancers was denied"), "{d}")
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
