@@ -252,9 +252,11 @@ pub struct TaskArgs {
     pub save_evidence: Option<PathBuf>,
     #[command(flatten)]
     pub placement: PlacementArgs,
-    /// For a running task: where inbound traffic comes from.
-    #[arg(long = "from", value_name = "CIDR", default_value = "0.0.0.0/0")]
-    pub from_cidr: String,
+    /// For a running task: the network its clients come from (no default:
+    /// without it, inbound traffic is checked from the service's load
+    /// balancers only; 0.0.0.0/0 asks about the whole internet).
+    #[arg(long = "from", value_name = "CIDR", value_parser = parse_cidr)]
+    pub from_cidr: Option<String>,
     #[command(flatten)]
     pub render: RenderArgs,
 }
@@ -330,6 +332,15 @@ pub struct PreflightArgs {
     pub render: RenderArgs,
 }
 
+/// An IPv4 CIDR (`203.0.113.0/24`, `0.0.0.0/0`); a bare address is one host.
+fn parse_cidr(s: &str) -> Result<String, String> {
+    let (ip, len) = s.split_once('/').unwrap_or((s, "32"));
+    match (ip.parse::<std::net::Ipv4Addr>(), len.parse::<u8>()) {
+        (Ok(_), Ok(n)) if n <= 32 => Ok(format!("{ip}/{n}")),
+        _ => Err(format!("{s} is not an IPv4 CIDR such as 203.0.113.0/24")),
+    }
+}
+
 fn parse_enabled(s: &str) -> Result<bool, String> {
     match s.to_ascii_uppercase().as_str() {
         "ENABLED" | "TRUE" | "YES" => Ok(true),
@@ -340,8 +351,28 @@ fn parse_enabled(s: &str) -> Result<bool, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_since;
+    use super::{parse_cidr, parse_since};
     use std::time::SystemTime;
+
+    #[test]
+    fn from_takes_an_ipv4_cidr_and_has_no_default() {
+        assert_eq!(parse_cidr("203.0.113.0/24").unwrap(), "203.0.113.0/24");
+        assert_eq!(parse_cidr("0.0.0.0/0").unwrap(), "0.0.0.0/0");
+        assert_eq!(parse_cidr("198.51.100.7").unwrap(), "198.51.100.7/32");
+        assert!(parse_cidr("anywhere").is_err());
+        assert!(parse_cidr("10.0.0.0/33").is_err());
+        use clap::Parser;
+        let cli = super::Cli::try_parse_from([
+            "ecs-doctor",
+            "task",
+            "arn:aws:ecs:us-east-1:123456789012:task/prod/abc",
+        ])
+        .unwrap();
+        let super::Command::Task(args) = cli.command else {
+            panic!("a task command")
+        };
+        assert_eq!(args.from_cidr, None, "the internet is never assumed");
+    }
 
     #[test]
     fn since_takes_durations_and_rfc3339() {

@@ -148,6 +148,35 @@ fn a_start_slower_than_the_grace_period() {
 }
 
 #[test]
+fn a_wrong_port_outranks_a_start_slower_than_the_grace_period() {
+    // Both are true: the app needed 98 s (the load balancer allows 60 s) and
+    // listens on 8080 while the load balancer sends to 3000. A longer grace
+    // period can never help while the port is wrong.
+    let (lab, report) = diagnose("app-slow-start-wrong-port", "app-port-mismatch");
+    let t = title(&report);
+    assert!(
+        t.contains(lab.get("app_port")) && t.contains(lab.get("container_port")),
+        "{t}"
+    );
+    let grace = report["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "health-check-grace-too-short")
+        .unwrap_or_else(|| panic!("the slow start is still reported: {report:#}"));
+    let gt = grace["title"].as_str().unwrap();
+    assert!(
+        gt.ends_with("— this matters only once app-port-mismatch is fixed"),
+        "{gt}"
+    );
+    assert!(
+        grace["confidence"].as_f64() < report["candidates"][0]["confidence"].as_f64(),
+        "{report:#}"
+    );
+    assert!(!top_lines(&report, "fix").contains("--health-check-grace-period-seconds"));
+}
+
+#[test]
 fn a_sidecar_that_took_the_task_down() {
     let (lab, report) = diagnose("sidecar-failed", "sidecar-failed");
     assert!(

@@ -234,12 +234,62 @@ fn security_group_blocks_https_out() {
     snapshot("network_sg_egress_blocked", &lab);
 }
 
+/// The candidates' fixes, one per line.
+fn all_fixes(report: &Value) -> String {
+    report["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["fix"].as_array().unwrap().iter())
+        .filter_map(|f| f.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The detail of check `id`.
+fn check_detail<'a>(report: &'a Value, id: &str) -> &'a str {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .and_then(|c| c["detail"].as_str())
+        .unwrap_or("missing")
+}
+
+/// A running task nobody named a client for, behind no load balancer: no
+/// inbound candidate, no inbound path, and the inbound checks say how to ask.
+fn assert_no_source_no_failure(code: i32, report: &Value) {
+    assert_eq!(report["task"]["last_status"], "RUNNING");
+    assert_eq!(
+        network_candidates(report),
+        Vec::<String>::new(),
+        "{report:#}"
+    );
+    assert_eq!(code, 0, "a healthy running task is no failure: {report:#}");
+    assert!(
+        paths(report).iter().all(|(d, _)| !d.starts_with("inbound")),
+        "{report:#}"
+    );
+    for id in ["no-public-ip", "security-group-ingress-closed"] {
+        let detail = check_detail(report, id);
+        assert!(
+            detail.contains("no source of inbound traffic was given")
+                && detail.contains("pass --from CIDR"),
+            "{id}: {detail}"
+        );
+    }
+}
+
 #[test]
 fn running_task_security_group_closed_on_the_app_port() {
     let lab = Lab::start("net-sg-ingress-closed");
+    // No --from and no load balancer: nothing to check inbound traffic from.
     let (code, report) = lab.diagnose_json(&[]);
+    assert_no_source_no_failure(code, &report);
+    // The whole internet, asked for explicitly: closed, and the fix says what it exposes.
+    let (code, report) = lab.diagnose_json(&["--from", "0.0.0.0/0"]);
     assert_eq!(code, 1);
-    assert_eq!(report["task"]["last_status"], "RUNNING");
     assert_eq!(
         top_code(&report),
         "security-group-ingress-closed",
@@ -262,6 +312,11 @@ fn running_task_security_group_closed_on_the_app_port() {
         evidence.contains(&format!("public IP {}", lab.get("public_ip"))),
         "{evidence}"
     );
+    let fix = report["candidates"][0]["fix"][0].as_str().unwrap();
+    assert!(
+        fix.contains("--cidr 0.0.0.0/0 — this exposes the task itself to the whole internet"),
+        "{fix}"
+    );
     // Only the inbound path is shown: the egress paths evidently worked.
     assert_eq!(
         paths(&report),
@@ -270,7 +325,8 @@ fn running_task_security_group_closed_on_the_app_port() {
             "blocked".to_string()
         )]
     );
-    // From a narrower client network the port is still closed: only 80 is open.
+    // From a narrower client network the port is still closed: only 80 is
+    // open; the fix admits exactly that network.
     let (code, report) = lab.diagnose_json(&["--from", "198.51.100.0/24"]);
     assert_eq!(
         network_candidates(&report),
@@ -278,19 +334,24 @@ fn running_task_security_group_closed_on_the_app_port() {
         "still only 80 is open"
     );
     assert_eq!(code, 1);
-    snapshot("network_sg_ingress_closed", &lab);
+    let fixes = all_fixes(&report);
+    assert!(fixes.contains("--cidr 198.51.100.0/24"), "{fixes}");
+    assert!(!fixes.contains("0.0.0.0/0"), "{fixes}");
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "network_sg_ingress_closed",
+            lab.markdown_with("task", &["--from", "198.51.100.0/24"])
+        )
+    });
 }
 
 #[test]
 fn running_task_without_a_public_ip() {
     let lab = Lab::start("net-running-no-public-ip");
+    // The reported harm: a healthy private task, nobody asked about the internet.
     let (code, report) = lab.diagnose_json(&[]);
-    assert_eq!(code, 1);
-    assert_eq!(top_code(&report), "no-public-ip", "{report:#}");
-    assert!(report["candidates"][0]["title"]
-        .as_str()
-        .unwrap()
-        .contains("nothing outside the VPC can reach it"));
+    assert_no_source_no_failure(code, &report);
+    common::assert_contract(&report);
     // From inside the VPC (a load balancer, say) the task is reachable.
     let (code, report) = lab.diagnose_json(&["--from", lab.get("vpc_cidr")]);
     assert_eq!(
@@ -310,6 +371,100 @@ fn running_task_without_a_public_ip() {
             "ok".to_string()
         )]
     );
+    // The whole internet, asked for explicitly: no public IP, and a public IP
+    // is offered only with what it exposes, after the load balancer.
+    let (code, report) = lab.diagnose_json(&["--from", "0.0.0.0/0"]);
+    assert_eq!(code, 1);
+    assert_eq!(top_code(&report), "no-public-ip", "{report:#}");
+    assert!(common::top_title(&report).contains("nothing on the internet (--from 0.0.0.0/0)"));
+    let fix = &report["candidates"][0]["fix"];
+    assert!(fix[0].as_str().unwrap().contains("load balancer"), "{fix}");
+    assert!(
+        fix[1].as_str().unwrap().contains("assignPublicIp=ENABLED")
+            && fix[1]
+                .as_str()
+                .unwrap()
+                .contains("exposes the task itself to the whole internet"),
+        "{fix}"
+    );
+    assert_eq!(
+        report["candidates"][0]["docs"][0],
+        "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/networking-inbound.html"
+    );
+    // A narrower public network: never a public IP nor 0.0.0.0/0.
+    let (code, report) = lab.diagnose_json(&["--from", "198.51.100.0/24"]);
+    assert_eq!(code, 1);
+    assert_eq!(top_code(&report), "no-public-ip", "{report:#}");
+    let fixes = all_fixes(&report);
+    assert!(
+        !fixes.contains("assignPublicIp") && !fixes.contains("0.0.0.0/0"),
+        "{fixes}"
+    );
+}
+
+#[test]
+fn healthy_private_task_behind_its_load_balancer() {
+    let lab = Lab::start("net-lb-private-healthy");
+    let (code, report) = lab.diagnose_json(&[]);
+    assert_eq!(report["task"]["last_status"], "RUNNING");
+    assert_eq!(
+        report["candidates"].as_array().unwrap().len(),
+        0,
+        "{report:#}"
+    );
+    assert_eq!(code, 0, "{report:#}");
+    common::assert_contract(&report);
+    // Inbound is checked from the load balancer, inside the VPC.
+    let lb = format!("load balancer web ({})", lab.get("lb_security_group"));
+    assert_eq!(
+        paths(&report),
+        vec![(
+            format!("inbound tcp/3000 to web from {lb}"),
+            "ok".to_string()
+        )]
+    );
+    assert_eq!(
+        check_status(&report, "security-group-ingress-closed"),
+        "pass"
+    );
+    assert_eq!(check_status(&report, "no-public-ip"), "pass");
+    snapshot("network_lb_private_healthy", &lab);
+}
+
+#[test]
+fn running_task_its_load_balancer_cannot_reach() {
+    let lab = Lab::start("net-lb-ingress-closed");
+    let (code, report) = lab.diagnose_json(&[]);
+    assert_eq!(code, 1, "{report:#}");
+    common::assert_contract(&report);
+    assert_eq!(
+        top_code(&report),
+        "security-group-ingress-closed",
+        "{report:#}"
+    );
+    let lb_sg = lab.get("lb_security_group");
+    let sg = lab.get("security_group_id");
+    let title = common::top_title(&report);
+    assert!(title.contains(lb_sg) && title.contains(sg), "{title}");
+    let fix = common::top_lines(&report, "fix");
+    assert!(
+        fix.contains(&format!(
+            "authorize-security-group-ingress --group-id {sg} --protocol tcp --port 3000 --source-group {lb_sg}"
+        )),
+        "{fix}"
+    );
+    assert!(!all_fixes(&report).contains("0.0.0.0/0"), "{report:#}");
+    assert!(!all_fixes(&report).contains("--cidr"), "{report:#}");
+    assert!(
+        top_evidence(&report).contains("Target.Timeout"),
+        "{report:#}"
+    );
+    assert_eq!(
+        network_candidates(&report),
+        vec!["security-group-ingress-closed"],
+        "no public IP is asked for: {report:#}"
+    );
+    snapshot("network_lb_ingress_closed", &lab);
 }
 
 #[test]

@@ -30,7 +30,8 @@ pub use codes::{Cause, Family};
 pub use context::Ctx;
 pub use evidence::{Evidence, Fact, Gap};
 pub use report::{
-    Candidate, CheckRecord, CheckStatus, Conclusion, Finding, Report, Strength, Verdict,
+    Candidate, CheckRecord, CheckStatus, Conclusion, Finding, HealthChecks, Report, Strength,
+    Verdict,
 };
 
 use serde::{Deserialize, Serialize};

@@ -28,6 +28,34 @@ pub struct Finding {
     pub against: Vec<String>,
     pub fix: Vec<String>,
     pub docs: Vec<String>,
+    /// What the finding says about why health checks fail, for the ranking:
+    /// a cause that makes them fail forever outranks one that says they
+    /// counted too early.
+    #[serde(default, skip_serializing_if = "HealthChecks::is_unrelated")]
+    pub health_checks: HealthChecks,
+}
+
+/// What a finding says about why health checks (the load balancer's, or
+/// the container's own) fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HealthChecks {
+    /// Nothing.
+    #[default]
+    Unrelated,
+    /// They fail whatever the timing while this stands: the app listens on
+    /// another port or on loopback, answers with a wrong code, or the
+    /// probes are dropped on the way.
+    FailForever,
+    /// They counted before the app was ready: a grace or start period
+    /// shorter than the start-up. Only matters once nothing fails them forever.
+    CountedTooEarly,
+}
+
+impl HealthChecks {
+    pub fn is_unrelated(&self) -> bool {
+        *self == HealthChecks::Unrelated
+    }
 }
 
 impl Finding {
@@ -40,6 +68,7 @@ impl Finding {
             against: Vec::new(),
             fix: Vec::new(),
             docs: Vec::new(),
+            health_checks: HealthChecks::Unrelated,
         }
     }
     /// A cause a stop text names while the lookup that would confirm it could
@@ -70,6 +99,11 @@ impl Finding {
     }
     pub fn doc(mut self, url: impl Into<String>) -> Self {
         self.docs.push(url.into());
+        self
+    }
+    /// Say what the finding means for the health checks (see [`HealthChecks`]).
+    pub fn health_checks(mut self, what: HealthChecks) -> Self {
+        self.health_checks = what;
         self
     }
     pub fn into_verdict(self) -> Verdict {

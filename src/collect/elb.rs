@@ -1,5 +1,6 @@
 //! Elastic Load Balancing v2: target groups, target health and the load
-//! balancers' security groups, for services behind a load balancer.
+//! balancers in front of them (their security groups and subnets), for
+//! services behind a load balancer.
 
 use super::Collector;
 use ecs_doctor_checks::evidence::*;
@@ -83,8 +84,13 @@ pub async fn load_balancing(c: &Collector, service: Option<&Service>) -> Vec<Tar
                 .value()
                 .map(|t| t.load_balancer_arns.clone())
                 .unwrap_or_default();
-            let load_balancer_security_groups = if lb_arns.is_empty() {
-                Fact::not_applicable("the target group is not attached to a load balancer")
+            let load_balancers: Fact<Vec<LoadBalancer>> = if lb_arns.is_empty() {
+                match &target_group {
+                    Fact::Gathered { .. } => {
+                        Fact::not_applicable("the target group is not attached to a load balancer")
+                    }
+                    other => other.clone().map(|_| Vec::new()),
+                }
             } else {
                 let r = elb
                     .describe_load_balancers()
@@ -93,21 +99,38 @@ pub async fn load_balancing(c: &Collector, service: Option<&Service>) -> Vec<Tar
                     .await;
                 c.fact(
                     "elasticloadbalancing:DescribeLoadBalancers",
-                    "whether the task admits the load balancer",
+                    "whether the task admits the load balancer (its security groups and subnets)",
                     r,
                 )
                 .map(|out| {
                     out.load_balancers()
                         .iter()
-                        .flat_map(|lb| lb.security_groups().to_vec())
+                        .map(|lb| LoadBalancer {
+                            arn: lb.load_balancer_arn().unwrap_or_default().to_string(),
+                            name: lb.load_balancer_name().unwrap_or_default().to_string(),
+                            lb_type: lb.r#type().map(|t| t.as_str().to_string()),
+                            scheme: lb.scheme().map(|t| t.as_str().to_string()),
+                            security_groups: lb.security_groups().to_vec(),
+                            subnet_ids: lb
+                                .availability_zones()
+                                .iter()
+                                .filter_map(|z| z.subnet_id().map(str::to_string))
+                                .collect(),
+                        })
                         .collect()
                 })
             };
+            let load_balancer_security_groups = load_balancers.clone().map(|lbs| {
+                lbs.iter()
+                    .flat_map(|lb| lb.security_groups.iter().cloned())
+                    .collect()
+            });
             TargetGroupEvidence {
                 arn,
                 target_group,
                 target_health,
                 load_balancer_security_groups,
+                load_balancers,
             }
         }
     });

@@ -58,7 +58,7 @@ pub async fn collect(
     )
     .await?;
     let inputs = Inputs {
-        from_cidr: Some(args.from_cidr.clone()),
+        from_cidr: args.from_cidr.clone(),
         subnets: args.placement.subnets.clone(),
         security_groups: args.placement.security_groups.clone(),
         assign_public_ip: args.placement.assign_public_ip,

@@ -262,7 +262,14 @@ impl Lab {
 
     /// `ecs-doctor <command> <arn> -o markdown`: the report text.
     pub fn markdown_of(&self, command: &str) -> String {
-        let out = self.run(&[command, self.task_arn(), "-o", "markdown"]);
+        self.markdown_with(command, &[])
+    }
+
+    /// `ecs-doctor <command> <arn> -o markdown [extra]`: the report text.
+    pub fn markdown_with(&self, command: &str, extra: &[&str]) -> String {
+        let mut args = vec![command, self.task_arn(), "-o", "markdown"];
+        args.extend_from_slice(extra);
+        let out = self.run(&args);
         String::from_utf8(out.stdout).expect("utf-8 report")
     }
 }

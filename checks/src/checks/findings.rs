@@ -163,6 +163,26 @@ pub fn check_verdict(
     if !o.blocked.is_empty() {
         return Verdict::Found(make(&o.blocked));
     }
+    // The inbound hops of a running task decide these causes too: say when
+    // nothing named a source to check them from.
+    let decided_inbound = [
+        Cause::NoPublicIp,
+        Cause::NoEgressRoute,
+        Cause::SecurityGroupIngressClosed,
+        Cause::NaclBlocked,
+    ]
+    .contains(&cause);
+    let inbound_unchecked = match &ctx.network.inbound {
+        crate::reach::Scope::Skipped(why) if why == crate::reach::NO_SOURCE && decided_inbound => {
+            format!("; inbound not checked: {why}")
+        }
+        // A source exists (a load balancer) but a fact about it is missing:
+        // the egress paths passing says nothing about it.
+        crate::reach::Scope::Unknown(why) if decided_inbound => {
+            return Verdict::Inconclusive(format!("inbound: {why}"));
+        }
+        _ => String::new(),
+    };
     // A task whose containers ran got through its start-up paths: a hop that
     // cannot be evaluated now (its ENI is gone) did not stop it.
     let started = task_started(ev);
@@ -176,7 +196,7 @@ pub fn check_verdict(
     }
     if let (Some((p, s)), Some(started)) = (o.unknown.first(), &started) {
         return Verdict::Pass(format!(
-            "{started}, so its start-up traffic got through ({}: {})",
+            "{started}, so its start-up traffic got through ({}: {}){inbound_unchecked}",
             p.short(),
             s.explanation()
         ));
@@ -191,7 +211,7 @@ pub fn check_verdict(
             push_unique(&mut names, name);
         }
         return Verdict::Pass(format!(
-            "{passed} ({} path{}: {})",
+            "{passed} ({} path{}: {}){inbound_unchecked}",
             o.paths.len(),
             if o.paths.len() == 1 { "" } else { "s" },
             names.join(", ")

@@ -11,6 +11,25 @@ pub struct TargetGroupEvidence {
     pub target_health: Fact<Vec<TargetHealth>>,
     /// Security groups of the load balancer(s) in front of the target group.
     pub load_balancer_security_groups: Fact<Vec<String>>,
+    /// The load balancers in front of the target group: where the traffic
+    /// to the task comes from (their security groups and subnets).
+    #[serde(default)]
+    pub load_balancers: Fact<Vec<LoadBalancer>>,
+}
+
+/// A load balancer, as `DescribeLoadBalancers` describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct LoadBalancer {
+    pub arn: String,
+    pub name: String,
+    /// `application`, `network` or `gateway`.
+    pub lb_type: Option<String>,
+    /// `internet-facing` or `internal`.
+    pub scheme: Option<String>,
+    /// Empty for a Network Load Balancer created without security groups.
+    pub security_groups: Vec<String>,
+    /// The subnets its nodes sit in (one per enabled Availability Zone).
+    pub subnet_ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

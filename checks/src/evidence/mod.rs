@@ -22,7 +22,7 @@ pub use efs::{AccessPoint, EfsEvidence, FileSystem, MountTarget};
 pub use exec::{Caller, ExecConfiguration, ExecEvidence};
 pub use iam::{AttachedPolicy, InlinePolicy, Role, SimulationResult};
 pub use image::{EcrImage, EcrImageDetail, ImageEvidence, Platform};
-pub use lb::{TargetGroup, TargetGroupEvidence, TargetHealth};
+pub use lb::{LoadBalancer, TargetGroup, TargetGroupEvidence, TargetHealth};
 pub use logs::{ContainerLogs, LogGroup, LogGroupEvidence, LogLine};
 pub use network::{
     InternetGateway, NatGateway, Network, NetworkAcl, NetworkAclEntry, NetworkInterface,

@@ -23,6 +23,7 @@ pub mod rules;
 mod vpc;
 
 pub use dest::{destinations, observed, AwsService, Destination, Observed};
+pub use inbound::{Source, NO_SOURCE};
 pub use path::{Direction, PathEval, Step, Via};
 
 use efs::*;

@@ -113,7 +113,9 @@ pub enum Direction {
     Inbound {
         container: String,
         port: u16,
+        /// How the report names the source: `203.0.113.0/24`, `load balancer web (sg-1)`.
         from: String,
+        source: Source,
     },
 }
 
@@ -154,6 +156,29 @@ impl PathEval {
         matches!(self.direction, Direction::Inbound { .. })
     }
 
+    /// The load balancer an inbound path starts from (its name and groups).
+    pub fn from_load_balancer(&self) -> Option<(&str, &[String])> {
+        match &self.direction {
+            Direction::Inbound {
+                source: Source::LoadBalancer { name, groups },
+                ..
+            } => Some((name.as_str(), groups.as_slice())),
+            _ => None,
+        }
+    }
+
+    /// The network given with `--from` that an inbound path starts from.
+    pub fn from_cidr(&self) -> Option<&str> {
+        match &self.direction {
+            Direction::Inbound {
+                source: Source::Cidr,
+                from,
+                ..
+            } => Some(from.as_str()),
+            _ => None,
+        }
+    }
+
     /// The destination's short name: `ECR API`, `tcp/3000 from 0.0.0.0/0`.
     pub fn short(&self) -> String {
         match &self.direction {
@@ -162,6 +187,7 @@ impl PathEval {
                 container,
                 port,
                 from,
+                ..
             } => format!("inbound tcp/{port} to {container} from {from}"),
         }
     }

@@ -582,7 +582,14 @@ fn ec2_launch_type_skips_egress() {
 
 #[test]
 fn inbound_to_a_running_task() {
+    // Without --from and without a load balancer there is no client to
+    // check from: not a failure, and the scope says how to ask.
     let mut fx = Fx::public(true).running();
+    match evaluate(&fx.ev()).inbound {
+        Scope::Skipped(why) => assert!(why.contains("pass --from CIDR"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    fx.from_cidr = Some("0.0.0.0/0".into());
     // No ingress rule for 3000.
     let ev = fx.ev();
     let eval = evaluate(&ev);
@@ -602,7 +609,7 @@ fn inbound_to_a_running_task() {
     fx.group_mut("sg-task").ingress = vec![sg_rule("tcp", Some(3000), "0.0.0.0/0")];
     assert_eq!(blocks(&fx.ev()), vec![]);
 
-    // Open only to one office network: closed to the default --from.
+    // Open only to one office network: closed to the whole internet.
     fx.group_mut("sg-task").ingress = vec![sg_rule("tcp", Some(3000), "203.0.113.0/24")];
     let b = blocks(&fx.ev());
     assert_eq!(
@@ -617,6 +624,7 @@ fn inbound_to_a_running_task() {
 
     // No public IP.
     let mut fx = Fx::public(false).running();
+    fx.from_cidr = Some("0.0.0.0/0".into());
     fx.group_mut("sg-task").ingress = vec![sg_rule("tcp", Some(3000), "0.0.0.0/0")];
     let b: Vec<Cause> = blocks(&fx.ev()).into_iter().map(|b| b.1).collect();
     // Egress to the IGW also lacks the public IP (the task would not have started).
@@ -625,6 +633,7 @@ fn inbound_to_a_running_task() {
 
     // Behind a NAT with a public IP: replies go out the NAT.
     let mut fx = Fx::private_nat().running();
+    fx.from_cidr = Some("0.0.0.0/0".into());
     fx.placement.public_ip = Some("54.80.1.2".into());
     fx.group_mut("sg-task").ingress = vec![sg_rule("tcp", Some(3000), "0.0.0.0/0")];
     let b = blocks(&fx.ev());
@@ -638,6 +647,7 @@ fn inbound_to_a_running_task() {
 
     // The NACL must admit the port and let the replies out.
     let mut fx = Fx::public(true).running();
+    fx.from_cidr = Some("0.0.0.0/0".into());
     fx.group_mut("sg-task").ingress = vec![sg_rule("tcp", Some(3000), "0.0.0.0/0")];
     fx.acls = vec![acl(
         "acl-default",
@@ -659,6 +669,108 @@ fn inbound_to_a_running_task() {
 }
 
 #[test]
+fn inbound_from_the_load_balancer() {
+    // A private task behind its load balancer: the only source is the
+    // load balancer, inside the VPC; no public address is involved.
+    let fx = Fx::private_nat().running().behind_lb();
+    let eval = evaluate(&fx.ev());
+    let Scope::Paths(inbound) = &eval.inbound else {
+        panic!("{:?}", eval.inbound)
+    };
+    assert_eq!(inbound.len(), 1);
+    assert_eq!(
+        inbound[0].title,
+        "inbound tcp/3000 to web from load balancer web (sg-lb)"
+    );
+    let chain = inbound[0].to_network_path().chain();
+    assert!(
+        chain.starts_with("load balancer web (sg-lb) in subnet-pub → local route (inside the VPC)"),
+        "{chain}"
+    );
+    assert!(
+        chain.contains(
+            "acl-default (task subnet subnet-a) → sg-task ingress tcp/3000 → container web:3000"
+        ),
+        "{chain}"
+    );
+    assert!(!chain.contains("public IP"), "{chain}");
+    assert_eq!(blocks(&fx.ev()), vec![]);
+
+    // The task's group admits another group only: the load balancer is shut out.
+    let mut closed = fx.clone();
+    closed.group_mut("sg-task").ingress = vec![sg_from_group(3000, "sg-bastion")];
+    assert_eq!(
+        blocks(&closed.ev()),
+        vec![(
+            "inbound tcp/3000 to web from load balancer web (sg-lb)".to_string(),
+            Cause::SecurityGroupIngressClosed
+        )]
+    );
+
+    // A rule for the load balancer's subnet admits it too.
+    let mut by_range = fx.clone();
+    by_range.group_mut("sg-task").ingress = vec![sg_rule("tcp", Some(3000), "10.0.0.0/24")];
+    assert_eq!(blocks(&by_range.ev()), vec![]);
+
+    // The load balancer's own subnet must let the probes out and the replies in.
+    let mut acl_lb = fx.clone();
+    acl_lb.acls = vec![
+        allow_all_acl("acl-default", true, &["subnet-a", "subnet-b"]),
+        acl(
+            "acl-pub",
+            false,
+            &["subnet-pub"],
+            vec![
+                acl_entry(100, false, "-1", "allow", "0.0.0.0/0", None),
+                acl_entry(100, true, "6", "allow", "0.0.0.0/0", Some((443, 443))),
+            ],
+        ),
+    ];
+    // (subnet-pub is the NAT's subnet too, so egress is blocked as well.)
+    let b: Vec<_> = blocks(&acl_lb.ev())
+        .into_iter()
+        .filter(|(d, _)| d.starts_with("inbound"))
+        .collect();
+    assert_eq!(
+        b,
+        vec![(
+            "inbound tcp/3000 to web from load balancer web (sg-lb)".to_string(),
+            Cause::NaclBlocked
+        )]
+    );
+
+    // With --from as well, both sources are checked.
+    let mut both = fx.clone();
+    both.from_cidr = Some("10.0.0.0/16".into());
+    let Scope::Paths(p) = evaluate(&both.ev()).inbound else {
+        panic!()
+    };
+    assert_eq!(p.len(), 2);
+
+    // Load balancers that could not be read leave the question open.
+    let mut unread = fx.ev();
+    unread.load_balancing[0].load_balancers = Fact::Denied {
+        action: "elasticloadbalancing:DescribeLoadBalancers".into(),
+        error: "AccessDenied".into(),
+    };
+    match evaluate(&unread).inbound {
+        Scope::Unknown(why) => {
+            assert!(why.contains("DescribeLoadBalancers was denied"), "{why}");
+            assert!(why.contains("pass --from CIDR"), "{why}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // The checks it decides say so, even though the egress paths passed.
+    let ctx = crate::context::Ctx::new(&unread);
+    match crate::checks::network::security_group_ingress_closed::check(&ctx) {
+        crate::report::Verdict::Inconclusive(d) => {
+            assert!(d.contains("DescribeLoadBalancers was denied"), "{d}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn report_paths_only_when_the_network_is_implicated() {
     let fx = Fx::private_nat().stopped(
         "EssentialContainerExited",
@@ -669,7 +781,15 @@ fn report_paths_only_when_the_network_is_implicated() {
     assert_eq!(report_paths(&fx.ev()).len(), 5);
     let fx = Fx::public(false).stopped("TaskFailedToStart", "Task failed to start");
     assert_eq!(report_paths(&fx.ev()).len(), 5, "blocked paths are shown");
-    let fx = Fx::public(true).running();
+    let mut fx = Fx::public(true).running();
+    assert_eq!(
+        report_paths(&fx.ev()).len(),
+        0,
+        "no source of inbound traffic"
+    );
+    fx.from_cidr = Some("198.51.100.0/24".into());
+    assert_eq!(report_paths(&fx.ev()).len(), 1);
+    let fx = Fx::private_nat().running().behind_lb();
     assert_eq!(report_paths(&fx.ev()).len(), 1);
 }
 
@@ -737,13 +857,17 @@ fn chains_read_hop_by_hop() {
         .routes
         .retain(|r| r.target != "vpce-s3");
     let mut open = Fx::public(true).running();
+    open.from_cidr = Some("0.0.0.0/0".into());
     open.group_mut("sg-task").ingress = vec![sg_rule("tcp", Some(3000), "0.0.0.0/0")];
+    let mut lb_closed = Fx::private_nat().running().behind_lb();
+    lb_closed.group_mut("sg-task").ingress = vec![sg_from_group(3000, "sg-bastion")];
     let mut out = String::new();
     for (name, fx) in [
         ("private subnet behind a NAT", Fx::private_nat()),
         ("endpoints only, no S3 gateway", no_s3),
         ("public subnet without a public IP", Fx::public(false)),
         ("running task reachable on 3000", open),
+        ("running task its load balancer cannot reach", lb_closed),
     ] {
         out.push_str(&format!("## {name}\n"));
         for p in evaluate(&fx.ev()).paths() {

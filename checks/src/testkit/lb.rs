@@ -8,6 +8,9 @@ use crate::evidence::*;
 pub const TG: &str =
     "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef";
 
+pub const LB: &str =
+    "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188";
+
 pub fn lb_task(reason: &str, task_sg_ingress: Vec<SecurityGroupRule>) -> Evidence {
     let mut ev = stopped("ServiceSchedulerInitiated", reason).svc(|s| {
         s.load_balancers.push(ServiceLoadBalancer {
@@ -68,6 +71,14 @@ pub fn lb_task(reason: &str, task_sg_ingress: Vec<SecurityGroupRule>) -> Evidenc
             description: Some("Health checks failed with these codes: [404]".into()),
         }]),
         load_balancer_security_groups: Fact::gathered(vec!["sg-lb".into()]),
+        load_balancers: Fact::gathered(vec![LoadBalancer {
+            arn: LB.into(),
+            name: "web".into(),
+            lb_type: Some("application".into()),
+            scheme: Some("internet-facing".into()),
+            security_groups: vec!["sg-lb".into()],
+            subnet_ids: vec!["subnet-pub".into()],
+        }]),
     });
     ev
 }

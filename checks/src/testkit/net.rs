@@ -199,6 +199,9 @@ pub struct Fx {
     pub from_cidr: Option<String>,
     pub efs: Vec<EfsEvidence>,
     pub task_role: Fact<Role>,
+    /// The service that launched the task (none: a standalone task).
+    pub service: Option<Service>,
+    pub load_balancing: Vec<TargetGroupEvidence>,
 }
 
 fn base() -> Fx {
@@ -304,6 +307,8 @@ fn base() -> Fx {
         from_cidr: None,
         efs: Vec::new(),
         task_role: Fact::not_applicable("no check needs the task role's permissions"),
+        service: None,
+        load_balancing: Vec::new(),
     }
 }
 
@@ -457,6 +462,61 @@ impl Fx {
         self
     }
 
+    /// Service `web` sends to container `web` on port 3000 through target
+    /// group `web` of the internet-facing ALB `web` in subnet-pub, whose
+    /// security group is `sg-lb`; the task's group admits `sg-lb` on 3000
+    /// (and nothing else), and its target is healthy.
+    pub fn behind_lb(mut self) -> Fx {
+        let tg = super::lb::TG;
+        self.service = Some(Service {
+            name: "web".into(),
+            arn: format!("arn:aws:ecs:{REGION}:{ACCOUNT}:service/prod/web"),
+            load_balancers: vec![ServiceLoadBalancer {
+                target_group_arn: Some(tg.into()),
+                container_name: Some("web".into()),
+                container_port: Some(3000),
+                ..Default::default()
+            }],
+            health_check_grace_period_seconds: Some(60),
+            ..Default::default()
+        });
+        self.groups.push(group(
+            "sg-lb",
+            vec![sg_rule("tcp", Some(443), "0.0.0.0/0")],
+            vec![sg_rule("-1", None, "0.0.0.0/0")],
+        ));
+        self.group_mut("sg-task").ingress = vec![sg_from_group(3000, "sg-lb")];
+        self.load_balancing = vec![TargetGroupEvidence {
+            arn: tg.into(),
+            target_group: Fact::gathered(TargetGroup {
+                name: "web".into(),
+                protocol: Some("HTTP".into()),
+                port: Some(3000),
+                target_type: Some("ip".into()),
+                health_check_port: Some("traffic-port".into()),
+                health_check_path: Some("/health".into()),
+                load_balancer_arns: vec![super::lb::LB.into()],
+                ..Default::default()
+            }),
+            target_health: Fact::gathered(vec![TargetHealth {
+                target_id: "10.0.1.25".into(),
+                port: Some(3000),
+                state: Some("healthy".into()),
+                ..Default::default()
+            }]),
+            load_balancer_security_groups: Fact::gathered(vec!["sg-lb".into()]),
+            load_balancers: Fact::gathered(vec![LoadBalancer {
+                arn: super::lb::LB.into(),
+                name: "web".into(),
+                lb_type: Some("application".into()),
+                scheme: Some("internet-facing".into()),
+                security_groups: vec!["sg-lb".into()],
+                subnet_ids: vec!["subnet-pub".into()],
+            }]),
+        }];
+        self
+    }
+
     pub fn group_mut(&mut self, id: &str) -> &mut SecurityGroup {
         self.groups
             .iter_mut()
@@ -499,6 +559,11 @@ impl Fx {
             },
             efs: self.efs.clone(),
             task_role: self.task_role.clone(),
+            service: match &self.service {
+                Some(s) => Fact::gathered(s.clone()),
+                None => Fact::not_applicable("the task was not started by a service"),
+            },
+            load_balancing: self.load_balancing.clone(),
             inputs: Inputs {
                 from_cidr: self.from_cidr.clone(),
                 log_lines: 20,

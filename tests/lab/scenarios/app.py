@@ -312,22 +312,24 @@ def app_bound_to_localhost(lab: Lab) -> dict:
     return _ready(stack, task, log_stream=stream, target_group_arn=alb.tg_arn)
 
 
-def _spring_boot(ready_after_s: int) -> list[tuple[int, str]]:
-    """A Spring Boot start that takes `ready_after_s` seconds to listen."""
+def _spring_boot(ready_after_s: int, port: int = 3000) -> list[tuple[int, str]]:
+    """A Spring Boot start that takes `ready_after_s` seconds to listen on `port`."""
     return [
         (0, "  .   ____          _            __ _ _"),
         (40, "INFO 1 --- [main] c.e.billing.BillingApplication : Starting BillingApplication v4.2.0 using Java 21.0.5"),
-        (900, "INFO 1 --- [main] o.s.b.w.embedded.tomcat.TomcatWebServer : Tomcat initialized with port 3000 (http)"),
+        (900, f"INFO 1 --- [main] o.s.b.w.embedded.tomcat.TomcatWebServer : Tomcat initialized with port {port} (http)"),
         (14_000, "INFO 1 --- [main] o.h.e.t.j.p.i.JtaPlatformInitiator : HHH000489: No JTA platform available"),
         (41_000, "INFO 1 --- [main] c.e.billing.cache.RateCardLoader : loaded 1,204,331 rate cards into the cache"),
         (ready_after_s * 1000 - 55_940,
-         "INFO 1 --- [main] o.s.b.w.embedded.tomcat.TomcatWebServer : Tomcat started on port 3000 (http) with context path '/'"),
+         f"INFO 1 --- [main] o.s.b.w.embedded.tomcat.TomcatWebServer : Tomcat started on port {port} (http) with context path '/'"),
         (60, f"INFO 1 --- [main] c.e.billing.BillingApplication : Started BillingApplication in {ready_after_s - 1}.87 seconds"),
     ]
 
 
-@scenario("health-check-grace-too-short", summary="Spring Boot needs 98 s to start; no grace period, checks every 30 s x 2")
-def health_check_grace_too_short(lab: Lab) -> dict:
+def _slow_spring_boot(lab: Lab, listen_port: int) -> dict:
+    """Service `web` behind an ALB checking /actuator/health on port 3000, no grace
+    period, every 30 s x 2: Spring Boot needs 98 s to listen on `listen_port`, and ECS
+    stops the task for failed ELB health checks."""
     stack = lab.build_web_stack()
     alb = _alb(lab, stack, port=3000, path="/actuator/health")
     _lb_service(lab, stack, alb, port=3000, grace=0)
@@ -339,7 +341,7 @@ def health_check_grace_too_short(lab: Lab) -> dict:
     tl = dataclasses.replace(running_timeline(started=started), stopping=stopped - timedelta(seconds=25),
                              execution_stopped=stopped - timedelta(seconds=24), stopped=stopped)
     stream = lab.log_stream_for(stack, task)
-    lab.write_logs(stack.log_group, stream, _timed(started + timedelta(milliseconds=500), _spring_boot(98)
+    lab.write_logs(stack.log_group, stream, _timed(started + timedelta(milliseconds=500), _spring_boot(98, listen_port)
                                                    + [(5_000, "INFO 1 --- [ionShutdownHook] Commencing graceful shutdown")]))
     _target_health(lab, alb.tg_arn, {ip: ("draining", "Target.DeregistrationInProgress",
                                           "Target deregistration is in progress")})
@@ -351,6 +353,19 @@ def health_check_grace_too_short(lab: Lab) -> dict:
         f"(service {{service}}) (task {task.id}) (port 3000) is unhealthy in (target-group {alb.tg_arn}) "
         "due to (reason Request timed out).")])
     return _ready(stack, task, log_stream=stream, target_group_arn=alb.tg_arn, startup_seconds="98")
+
+
+@scenario("health-check-grace-too-short", summary="Spring Boot needs 98 s to start; no grace period, checks every 30 s x 2")
+def health_check_grace_too_short(lab: Lab) -> dict:
+    return _slow_spring_boot(lab, 3000)
+
+
+@scenario("app-slow-start-wrong-port",
+          summary="Spring Boot needs 98 s to start AND listens on 8080 while containerPort is 3000; no grace period")
+def app_slow_start_wrong_port(lab: Lab) -> dict:
+    info = _slow_spring_boot(lab, 8080)
+    info.update(app_port="8080", container_port="3000")
+    return info
 
 
 LB_PATH = "/health"

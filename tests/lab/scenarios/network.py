@@ -362,6 +362,116 @@ def _(p: Probe) -> None:
 
 
 # --------------------------------------------------------------------------------------
+# A private task behind its load balancer: inbound starts from the load balancer
+# --------------------------------------------------------------------------------------
+
+
+# Spring Boot's line once Tomcat listens (TomcatWebServer.start, Spring Boot 3).
+TOMCAT_3000 = "INFO 1 --- [main] o.s.b.w.embedded.tomcat.TomcatWebServer : Tomcat started on port 3000 (http) with context path '/'"
+
+
+def _private_behind_alb(lab: Lab, admit_lb: bool) -> dict:
+    """Service `web` in private subnets (0.0.0.0/0 -> NAT, no public IP) behind an
+    internet-facing ALB in the public subnets, sending to container `web` on 3000.
+    The task's security group admits tcp/3000 from the ALB's security group
+    (`admit_lb`), or only from a bastion's group."""
+    from scenarios.app import _alb, _task_ip
+
+    stack = lab.build_web_stack(network_opts={"public": False, "nat": True})
+    ec2 = lab.client("ec2")
+    net = stack.network
+    sg = net.task_security_group_id
+    alb = _alb(lab, stack, port=3000, path="/health")
+    # The stack's own rule admits the whole VPC; replace it with the intended source.
+    ec2.revoke_security_group_ingress(
+        GroupId=sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 3000, "ToPort": 3000,
+                                    "IpRanges": [{"CidrIp": net.cidr}]}])
+    source = alb.lb_sg
+    if not admit_lb:
+        source = ec2.create_security_group(GroupName="web-bastion", Description="bastion",
+                                           VpcId=net.vpc_id)["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 3000, "ToPort": 3000,
+                                    "UserIdGroupPairs": [{"GroupId": source}]}])
+    lab.create_service(stack.cluster, "web", stack.task_definition_arn, net,
+                       assign_public_ip=False, created=lab.ago(days=2))
+    svc = lab.ecs_service(stack.cluster, "web")
+    # CreateService's loadBalancers and grace period (moto keeps loadBalancers, not the grace period)
+    svc.load_balancers = [{"targetGroupArn": alb.tg_arn, "containerName": stack.container, "containerPort": 3000}]
+    svc.health_check_grace_period_seconds = 60
+    task = lab.run_task(stack.cluster, stack.task_definition_arn, service="web")
+    started = lab.ago(minutes=50)
+    lab.set_running(task, running_timeline(started))
+    lab.write_logs(stack.log_group, lab.log_stream_for(stack, task), [
+        (started + timedelta(milliseconds=400), "INFO 1 --- [main] c.e.web.WebApplication : Starting WebApplication v1.4.2 using Java 21.0.5"),
+        (started + timedelta(seconds=9), TOMCAT_3000),
+    ])
+    ip = _task_ip(lab, task)
+    lab.client("elbv2").register_targets(TargetGroupArn=alb.tg_arn, Targets=[{"Id": ip, "Port": 3000}])
+    if not admit_lb:
+        from scenarios.app import _target_health
+
+        # ELB's reason code and description for a probe that got no answer.
+        _target_health(lab, alb.tg_arn, {ip: ("unhealthy", "Target.Timeout", "Request timed out")})
+    subnet = lab.ecs_task(task).attachments[0]["details"][0]["value"]
+    return {
+        "cluster": stack.cluster,
+        "task_arn": task.arn,
+        "service": "web",
+        "vpc_id": net.vpc_id,
+        "vpc_cidr": net.cidr,
+        "subnet_id": subnet,
+        "security_group_id": sg,
+        "lb_security_group": alb.lb_sg,
+        "target_group_arn": alb.tg_arn,
+        "task_ip": ip,
+        "container_port": 3000,
+        "expect_status": "RUNNING",
+    }
+
+
+@scenario("net-lb-private-healthy",
+          summary="healthy: RUNNING task in a private subnet behind an internet-facing ALB; its group admits the ALB's group on 3000")
+def lb_private_healthy(lab: Lab) -> dict:
+    return _private_behind_alb(lab, admit_lb=True)
+
+
+@scenario("net-lb-ingress-closed",
+          summary="RUNNING private task behind an ALB; its group admits 3000 only from a bastion's group, so the ALB's probes time out")
+def lb_ingress_closed(lab: Lab) -> dict:
+    return _private_behind_alb(lab, admit_lb=False)
+
+
+def _check_behind_alb(p: Probe, healthy: bool) -> None:
+    t = p.task()
+    p.equal(t.get("lastStatus"), "RUNNING", "RUNNING")
+    eni_id = p.eni_details(t)["networkInterfaceId"]
+    eni = p.client("ec2").describe_network_interfaces(NetworkInterfaceIds=[eni_id])["NetworkInterfaces"][0]
+    p.expect("Association" not in eni, "no public IP")
+    elb = p.client("elbv2")
+    tg = elb.describe_target_groups(TargetGroupArns=[p.info["target_group_arn"]])["TargetGroups"][0]
+    lbs = elb.describe_load_balancers(LoadBalancerArns=tg["LoadBalancerArns"])["LoadBalancers"]
+    p.equal([g for lb in lbs for g in lb["SecurityGroups"]], [p.info["lb_security_group"]], "ALB security group")
+    p.expect(all(z.get("SubnetId") for lb in lbs for z in lb["AvailabilityZones"]), "ALB subnets")
+    sg = p.client("ec2").describe_security_groups(GroupIds=[p.info["security_group_id"]])["SecurityGroups"][0]
+    sources = [g["GroupId"] for r in sg["IpPermissions"] for g in r.get("UserIdGroupPairs", [])]
+    p.equal(p.info["lb_security_group"] in sources, healthy, "task group admits the ALB's group")
+    health = elb.describe_target_health(TargetGroupArn=p.info["target_group_arn"])["TargetHealthDescriptions"]
+    states = {h["Target"]["Id"]: h["TargetHealth"]["State"] for h in health}
+    p.equal(states.get(p.info["task_ip"]), "healthy" if healthy else "unhealthy", "target health")
+
+
+@lb_private_healthy.check
+def _(p: Probe) -> None:
+    _check_behind_alb(p, healthy=True)
+
+
+@lb_ingress_closed.check
+def _(p: Probe) -> None:
+    _check_behind_alb(p, healthy=False)
+
+
+# --------------------------------------------------------------------------------------
 # nacl-blocked
 # --------------------------------------------------------------------------------------
 

@@ -35,7 +35,7 @@ use crate::codes::Cause;
 use crate::context::Ctx;
 use crate::lb::{symptoms, wiring};
 use crate::logs::{announced, Listen};
-use crate::report::{Finding, Strength, Verdict};
+use crate::report::{Finding, HealthChecks, Strength, Verdict};
 
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let ev = ctx.ev;
@@ -130,7 +130,8 @@ fn finding(
         ),
     )
     .evidence(format!("`{name}` logged: \"{}\"", l.line))
-    .evidence(format!("`{name}` must be reached: {why}"));
+    .evidence(format!("`{name}` must be reached: {why}"))
+    .health_checks(HealthChecks::FailForever);
     if let Some(t) = elb_text {
         f = f.evidence(format!(
             "stopCode = {}; {}",

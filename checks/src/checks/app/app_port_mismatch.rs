@@ -34,7 +34,7 @@
 use crate::context::Ctx;
 use crate::codes::Cause;
 use crate::evidence::{ContainerDefinition, Evidence, HealthCheck};
-use crate::report::{Finding, Strength, Verdict};
+use crate::report::{Finding, HealthChecks, Strength, Verdict};
 use crate::stops::StopKind;
 use crate::logs::announced;
 use regex::Regex;
@@ -199,7 +199,8 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
             let symptom = ctx.stops.find(StopKind::ElbHealth).cloned()
                 .or_else(|| ctx.stops.find(StopKind::ContainerHealth).cloned());
             let strength = if symptom.is_some() { Strength::Direct } else { Strength::Corroborating };
-            let mut f = Finding::new(Cause::AppPortMismatch, strength, first.title.clone());
+            let mut f = Finding::new(Cause::AppPortMismatch, strength, first.title.clone())
+                .health_checks(HealthChecks::FailForever);
             for m in &found {
                 for e in &m.evidence {
                     f = f.evidence(e.clone());

@@ -39,7 +39,7 @@
 use crate::codes::Cause;
 use crate::context::Ctx;
 use crate::lb::{allowance, slow_start, symptoms, wiring, Allowance};
-use crate::report::{Finding, Strength, Verdict};
+use crate::report::{Finding, HealthChecks, Strength, Verdict};
 
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let ev = ctx.ev;
@@ -105,7 +105,8 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
             slow.startup_secs,
             slow.allowed()
         ),
-    );
+    )
+    .health_checks(HealthChecks::CountedTooEarly);
     if let Some(t) = &s.reason {
         f = f.evidence(format!(
             "stopCode = {}; {}",
@@ -194,7 +195,8 @@ fn cut_off_while_starting(
         format!(
             "`{container}` was still starting after {ran}s when it was stopped; the load balancer allows {allowed}s"
         ),
-    );
+    )
+    .health_checks(HealthChecks::CountedTooEarly);
     if let Some(t) = &s.reason {
         f = f.evidence(t.quote());
     }

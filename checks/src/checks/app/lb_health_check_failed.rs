@@ -40,7 +40,7 @@
 use crate::context::Ctx;
 use crate::codes::Cause;
 use crate::evidence::{Evidence, SecurityGroup, TargetGroup, TargetHealth};
-use crate::report::{Finding, Strength, Verdict};
+use crate::report::{Finding, HealthChecks, Strength, Verdict};
 use crate::stops::Detail;
 use crate::reach::rules::{sg_decide, Peer};
 use crate::lb::{own_target, slow_start, symptoms, wiring, Symptoms, Wiring};
@@ -147,6 +147,17 @@ struct Report<'a> {
     f: Finding,
     fixes: Vec<String>,
     tg_arn: String,
+    /// The app was still starting when the checks counted (said against
+    /// this finding unless it names what fails the checks forever).
+    slow_start: Option<String>,
+    /// What this finding names that fails the checks whatever the timing.
+    fails_forever: bool,
+    /// The app's own log names what fails the checks forever (another port,
+    /// loopback): another finding says so, and it is not a timing matter.
+    log_names_blocker: bool,
+    /// A running task's inbound path from the load balancer is blocked at
+    /// its security groups (security-group-ingress-closed says so).
+    lb_path_blocked: bool,
 }
 
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
@@ -169,6 +180,15 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
             .map(|t| t.arn.clone())
             .or(w.named_tg.clone())
             .unwrap_or_else(|| "TARGET_GROUP_ARN".into()),
+        slow_start: None,
+        fails_forever: false,
+        log_names_blocker: false,
+        lb_path_blocked: ctx
+            .network
+            .hops_for(Cause::SecurityGroupIngressClosed)
+            .blocked
+            .iter()
+            .any(|(p, _)| p.from_load_balancer().is_some()),
     };
     if let Some(reason) = &s.reason {
         r.f = r.f.evidence(format!("stopCode = {}; {}", ev.task.stop_code.as_deref().unwrap_or("unset"), reason.quote()));
@@ -185,10 +205,17 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
             r.tg_arn
         ));
     }
+    r.fails_forever = code_mismatch;
     r.grace_period(&w);
     r.security_groups(&w);
     r.listen_line(&w);
-    let Report { mut f, fixes, tg_arn, .. } = r;
+    let Report { mut f, fixes, tg_arn, slow_start, fails_forever, log_names_blocker, .. } = r;
+    if fails_forever {
+        // A wrong code or dropped probes fail the checks however long the app is given.
+        f = f.health_checks(HealthChecks::FailForever);
+    } else if let (Some(slow), false) = (slow_start, log_names_blocker) {
+        f = f.against(slow);
+    }
     for x in fixes {
         f = f.fix(x);
     }
@@ -338,7 +365,7 @@ impl Report<'_> {
                     slow.startup_secs,
                     slow.allowed()
                 ));
-                self.f.against.push(
+                self.slow_start = Some(
                     "a more specific cause explains the failed checks: the app was still starting when they counted (health-check-grace-too-short)".into(),
                 );
             }
@@ -368,6 +395,11 @@ impl Report<'_> {
             Some(true) => self.f.evidence.push(format!("security groups: {detail}")),
             Some(false) => {
                 self.f.evidence.push(format!("security groups: {detail}"));
+                self.fails_forever = true;
+                if self.lb_path_blocked {
+                    // The inbound path from the load balancer says the same, hop by hop.
+                    self.f.against.push("a more specific cause explains the failed checks: the task's security groups do not admit the load balancer (security-group-ingress-closed)".into());
+                }
                 let task_sg = self
                     .ev
                     .network
@@ -400,6 +432,7 @@ impl Report<'_> {
                 ));
                 self.fixes.insert(0, format!("Make the app bind 0.0.0.0 (all interfaces) instead of {}.", l.host.clone().unwrap_or_default()));
                 self.f.against.push("a more specific cause explains the failed checks: the app listens on loopback only (app-bound-to-localhost)".into());
+                self.log_names_blocker = true;
             }
             Some(l) if w.port.is_some_and(|p| p != l.port) => {
                 let port = w.port.unwrap_or_default();
@@ -408,6 +441,7 @@ impl Report<'_> {
                         "a more specific cause explains the failed checks: the app listens on {}, not on the container port {port} (app-port-mismatch)",
                         l.port
                 ));
+                self.log_names_blocker = true;
             }
             Some(l) => self.f.evidence.push(format!("the app announced it listens: \"{}\"", l.line)),
             None => {}
@@ -502,13 +536,48 @@ mod tests {
     fn a_slow_start_and_a_loopback_bind_are_explained() {
         let mut ev = lb_task("Task failed ELB health chec", from_lb());
         ev.task.timestamps.started_at = Some("2026-01-01T11:57:00Z".into());
+        // The probes time out (TargetHealth reason and description as ELB reports a timeout).
+        if let Fact::Gathered { value } = &mut ev.load_balancing[0].target_health {
+            value[0].reason = Some("Target.Timeout".into());
+            value[0].description = Some("Request timed out".into());
+        }
         let ev = ev.log("web", &["booting", "Listening on http://127.0.0.1:8080"]);
         let Verdict::Found(f) = check(&ev) else { panic!() };
         assert!(f.evidence.iter().any(|e| e.contains("loopback only")));
         assert!(f.evidence.iter().any(|e| e.contains("about 151s to start listening")), "{:?}", f.evidence);
         assert!(f.fix[0].contains("bind 0.0.0.0"));
-        assert!(f.against.iter().any(|a| a.contains("(health-check-grace-too-short)")), "{:?}", f.against);
+        // Not the slow start: the loopback bind fails the checks whatever the timing.
+        assert!(!f.against.iter().any(|a| a.contains("(health-check-grace-too-short)")), "{:?}", f.against);
         assert!(f.against.iter().any(|a| a.contains("(app-bound-to-localhost)")), "{:?}", f.against);
+        assert_eq!(f.health_checks, HealthChecks::Unrelated);
+    }
+
+    #[test]
+    fn a_slow_start_alone_is_the_more_specific_cause() {
+        let mut ev = lb_task(&reason(), from_lb());
+        ev.task.timestamps.started_at = Some("2026-01-01T11:57:00Z".into());
+        // ELB's reason code and description for a probe that got no answer.
+        if let Fact::Gathered { value } = &mut ev.load_balancing[0].target_health {
+            value[0].reason = Some("Target.Timeout".into());
+            value[0].description = Some("Request timed out".into());
+        }
+        // Spring Boot's line once Tomcat listens (TomcatWebServer.start, Spring Boot 3).
+        let ev = ev.log("web", &["booting", "Tomcat started on port 8080 (http) with context path '/'"]);
+        let Verdict::Found(f) = check(&ev) else { panic!() };
+        assert!(f.against.iter().any(|a| a.contains("(health-check-grace-too-short)")), "{:?}", f.against);
+        assert_eq!(f.health_checks, HealthChecks::Unrelated);
+    }
+
+    #[test]
+    fn a_wrong_code_fails_the_checks_forever_however_slow_the_start() {
+        // lb_task's target answered 404: no grace period makes that pass.
+        let mut ev = lb_task(&reason(), from_lb());
+        ev.task.timestamps.started_at = Some("2026-01-01T11:57:00Z".into());
+        let ev = ev.log("web", &["booting", "Listening on http://0.0.0.0:8080"]);
+        let Verdict::Found(f) = check(&ev) else { panic!() };
+        assert!(f.evidence.iter().any(|e| e.contains("about 151s to start listening")), "{:?}", f.evidence);
+        assert!(f.against.is_empty(), "{:?}", f.against);
+        assert_eq!(f.health_checks, HealthChecks::FailForever);
     }
 
     #[test]

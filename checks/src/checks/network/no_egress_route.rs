@@ -69,8 +69,11 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
                     }
                 )
             };
-            finding(ctx, Cause::NoEgressRoute, title, blocked)
-                .doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-networking.html")
+            let f = finding(ctx, Cause::NoEgressRoute, title, blocked);
+            if path.is_inbound() {
+                return f.doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/networking-inbound.html");
+            }
+            f.doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-networking.html")
                 .doc("https://repost.aws/knowledge-center/ecs-fargate-pull-container-error")
         },
     )
@@ -147,6 +150,7 @@ mod tests {
     #[test]
     fn running_task_behind_a_nat_cannot_answer_the_internet() {
         let mut fx = Fx::private_nat().running();
+        fx.from_cidr = Some("0.0.0.0/0".into());
         fx.placement.public_ip = Some("54.80.1.2".into());
         fx.group_mut("sg-task").ingress = vec![sg_rule("tcp", Some(3000), "0.0.0.0/0")];
         let f = found(check(&fx.ev()));

@@ -3,10 +3,13 @@
 //! internet gateway, but the task has no public IP (`assignPublicIp =
 //! DISABLED` and no public address on its ENI). An internet gateway only
 //! carries traffic for addresses that have a public IP, so the task cannot
-//! reach ECR, S3, Secrets Manager or CloudWatch Logs, and nothing on the
-//! internet can reach it. For a running task it also fires when someone
-//! outside the VPC (`--from`, default anywhere) tries to reach a task that
-//! has no public IP at all.
+//! reach ECR, S3, Secrets Manager or CloudWatch Logs. For a running task it
+//! is only about inbound traffic, and only when asked: `--from` names a
+//! public network outside the VPC (`--from 0.0.0.0/0` for the whole
+//! internet) and the task has no public IP to be reached at. A running task
+//! in a private subnet, reached through its load balancer or not meant to
+//! be reached at all, is not a failure: without `--from` the question is
+//! not asked.
 //!
 //! ## Why it matters
 //! On Fargate platform version 1.4 the image pull, secret retrieval and log
@@ -30,13 +33,16 @@
 //! Either set `assignPublicIp=ENABLED` in the service's (or `run-task`'s)
 //! `awsvpcConfiguration`, or move the task to private subnets whose default
 //! route goes to a NAT gateway (or give the VPC the endpoints it needs). To
-//! reach a running task from the internet, put it behind a load balancer, or
-//! in a public subnet with a public IP.
+//! reach a running task from outside the VPC, put an internet-facing load
+//! balancer in front of it (the task stays private), or reach it from inside
+//! the VPC (VPN, peering, a bastion). A public IP on the task itself is
+//! offered only for `--from 0.0.0.0/0`, with what it exposes.
 //!
 //! ## References
 //! - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_cannot_pull_image.html
 //! - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-networking.html
 //! - https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Internet_Gateway.html
+//! - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/networking-inbound.html
 
 use crate::context::Ctx;
 use crate::codes::Cause;
@@ -52,19 +58,27 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         "no path needs a public IP the task lacks",
         |blocked| {
             let inbound = blocked.iter().all(|(p, _)| p.is_inbound());
-            let title = if inbound {
-                "The running task has no public IP, so nothing outside the VPC can reach it".to_string()
-            } else {
-                let route = blocked
-                    .iter()
-                    .find(|(p, _)| !p.is_inbound())
-                    .map(|(_, s)| s.hop.label.clone())
-                    .unwrap_or_default();
-                format!(
-                    "The task is in a public subnet ({route}) without a public IP, so it cannot reach {}",
-                    affected(blocked)
-                )
-            };
+            if inbound {
+                // Only a network the user named with --from (outside the VPC,
+                // public) asks for a public address; its hops carry the fixes.
+                let from = blocked[0].0.from_cidr().unwrap_or_default().to_string();
+                let title = if from == "0.0.0.0/0" {
+                    "The running task has no public IP, so nothing on the internet (--from 0.0.0.0/0) can reach it directly".to_string()
+                } else {
+                    format!("The running task has no public IP, so clients in {from} (--from, outside the VPC) cannot reach it directly")
+                };
+                return finding(ctx, Cause::NoPublicIp, title, blocked)
+                    .doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/networking-inbound.html");
+            }
+            let route = blocked
+                .iter()
+                .find(|(p, _)| !p.is_inbound())
+                .map(|(_, s)| s.hop.label.clone())
+                .unwrap_or_default();
+            let title = format!(
+                "The task is in a public subnet ({route}) without a public IP, so it cannot reach {}",
+                affected(blocked)
+            );
             let mut f = finding(ctx, Cause::NoPublicIp, title, blocked);
             let placement = ev.network.placement.value();
             if placement.is_some_and(|p| p.assign_public_ip_source == NetworkSource::User) {
@@ -81,13 +95,9 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
                     "aws ecs run-task … --network-configuration 'awsvpcConfiguration={{subnets=[{subnets}],securityGroups=[{groups}],assignPublicIp=ENABLED}}'"
                 ),
             };
-            f = f.fix(format!("Give the task a public IP: {update}"));
-            if inbound {
-                f = f.fix("Or put an Application Load Balancer in public subnets in front of the service and reach the task through it.");
-            } else {
-                f = f.fix("Or move the task to private subnets whose 0.0.0.0/0 route goes to a NAT gateway (or to VPC endpoints for ECR, S3, Logs and Secrets Manager).");
-            }
-            f.doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_cannot_pull_image.html")
+            f.fix(format!("Give the task a public IP: {update}"))
+                .fix("Or move the task to private subnets whose 0.0.0.0/0 route goes to a NAT gateway (or to VPC endpoints for ECR, S3, Logs and Secrets Manager).")
+                .doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_cannot_pull_image.html")
                 .doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-networking.html")
         },
     )
@@ -164,15 +174,43 @@ mod tests {
     }
 
     #[test]
-    fn running_task_without_public_ip_cannot_be_reached() {
+    fn a_private_running_task_is_not_convicted_without_a_source() {
+        // The reported harm: a healthy private task, nobody asked about the internet.
         let mut fx = Fx::private_nat().running();
         fx.group_mut("sg-task").ingress = vec![sg_rule("tcp", Some(3000), "0.0.0.0/0")];
-        let f = found(check(&fx.ev()));
-        assert!(f.title.contains("nothing outside the VPC can reach it"), "{}", f.title);
-        assert!(f.fix.iter().any(|x| x.contains("Load Balancer")));
-        // From inside the VPC no public IP is needed.
+        match check(&fx.ev()) {
+            Verdict::Pass(d) => assert!(d.contains("inbound not checked") && d.contains("pass --from CIDR"), "{d}"),
+            other => panic!("{other:?}"),
+        }
+        // Behind its load balancer: reached from inside the VPC, no public IP needed.
+        let lb = Fx::private_nat().running().behind_lb();
+        assert!(matches!(check(&lb.ev()), Verdict::Pass(_)), "{:?}", check(&lb.ev()));
+        // From inside the VPC no public IP is needed either.
         fx.from_cidr = Some("10.0.0.0/16".into());
         assert!(matches!(check(&fx.ev()), Verdict::Pass(_)));
+    }
+
+    #[test]
+    fn the_internet_asked_about_explicitly() {
+        let mut fx = Fx::private_nat().running();
+        fx.group_mut("sg-task").ingress = vec![sg_rule("tcp", Some(3000), "0.0.0.0/0")];
+        fx.from_cidr = Some("0.0.0.0/0".into());
+        let f = found(check(&fx.ev()));
+        assert!(f.title.contains("nothing on the internet (--from 0.0.0.0/0) can reach it directly"), "{}", f.title);
+        assert!(f.fix[0].contains("load balancer"), "{:?}", f.fix);
+        let public = f.fix.iter().find(|x| x.contains("assignPublicIp=ENABLED")).expect("offered for --from 0.0.0.0/0");
+        assert!(public.contains("exposes the task itself to the whole internet"), "{public}");
+        assert_eq!(f.docs, vec!["https://docs.aws.amazon.com/AmazonECS/latest/developerguide/networking-inbound.html"]);
+    }
+
+    #[test]
+    fn a_narrower_public_network_gets_no_public_ip_advice() {
+        let mut fx = Fx::private_nat().running();
+        fx.group_mut("sg-task").ingress = vec![sg_rule("tcp", Some(3000), "198.51.100.0/24")];
+        fx.from_cidr = Some("198.51.100.0/24".into());
+        let f = found(check(&fx.ev()));
+        assert!(f.title.contains("clients in 198.51.100.0/24 (--from, outside the VPC)"), "{}", f.title);
+        assert!(f.fix.iter().all(|x| !x.contains("assignPublicIp") && !x.contains("0.0.0.0/0")), "{:?}", f.fix);
     }
 
     #[test]
