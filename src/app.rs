@@ -179,14 +179,18 @@ fn run_task(args: TaskArgs, purpose: Question) -> anyhow::Result<i32> {
     let runtime = runtime::start()?;
     if let [target] = targets.as_slice() {
         let evidence = runtime.block_on(collect::collect(target, &args, purpose))?;
+        // The report comes first: a bundle that cannot be written where asked
+        // is saved elsewhere, and never costs the diagnosis.
+        let code = report(&evidence, &args.render)?;
         if let Some(path) = &args.save_evidence {
-            let bundle = Bundle::new(evidence.clone(), VERSION, None);
-            let json = serde_json::to_string_pretty(&bundle)
-                .context("could not serialise the evidence")?;
-            std::fs::write(path, json + "\n")
-                .with_context(|| format!("could not write {}", path.display()))?;
+            if let Some(problem) = save_evidence(&evidence, path) {
+                eprintln!(
+                    "ecs-doctor: {}",
+                    ecs_doctor_checks::redact::redact(&problem)
+                );
+            }
         }
-        return report(&evidence, &args.render);
+        return Ok(code);
     }
     // Several tasks: collect a few at a time (AWS throttles bursts), report in the order given.
     use futures::StreamExt;
@@ -201,6 +205,42 @@ fn run_task(args: TaskArgs, purpose: Question) -> anyhow::Result<i32> {
         .zip(collected)
         .collect();
     report_each(results, &args.render, false)
+}
+
+/// Write the (redacted) evidence bundle to `path`; when that fails, to
+/// `ecs-doctor-<task id>.json` in the system's temporary directory. Returns
+/// the one line that says what went wrong and where the bundle went.
+fn save_evidence(evidence: &Evidence, path: &std::path::Path) -> Option<String> {
+    let bundle = Bundle::new(evidence.clone(), VERSION, None);
+    let json = match serde_json::to_string_pretty(&bundle) {
+        Ok(json) => json + "\n",
+        Err(e) => {
+            return Some(format!(
+                "the evidence could not be serialised ({e}); it was not saved"
+            ))
+        }
+    };
+    let why = match std::fs::write(path, &json) {
+        Ok(()) => return None,
+        Err(e) => e,
+    };
+    let id = match evidence.task.id.as_str() {
+        "" => "task",
+        id => id,
+    };
+    let fallback = std::env::temp_dir().join(format!("ecs-doctor-{id}.json"));
+    Some(match std::fs::write(&fallback, &json) {
+        Ok(()) => format!(
+            "could not write the evidence to {} ({why}); it was saved to {} instead",
+            path.display(),
+            fallback.display()
+        ),
+        Err(again) => format!(
+            "could not write the evidence to {} ({why}), nor to {} ({again}); it was not saved",
+            path.display(),
+            fallback.display()
+        ),
+    })
 }
 
 /// Print to stdout; a closed pipe (`| head`) is not an error of the diagnosis.
