@@ -60,16 +60,14 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Event(args) => run_event(&args),
         Command::Completions { shell } => {
-            use clap::CommandFactory;
             let mut out = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "ecs-doctor", &mut out);
+            clap_complete::generate(shell, &mut crate::cli::command(), "ecs-doctor", &mut out);
             write_out(&String::from_utf8_lossy(&out))?;
             Ok(exit::OK)
         }
         Command::Man => {
-            use clap::CommandFactory;
             let mut out = Vec::new();
-            clap_mangen::Man::new(Cli::command())
+            clap_mangen::Man::new(crate::cli::command())
                 .render(&mut out)
                 .context("could not render the man page")?;
             write_out(&String::from_utf8_lossy(&out))?;

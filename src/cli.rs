@@ -1,6 +1,6 @@
 //! Command-line interface (clap derive).
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 const TASK_EXAMPLES: &str = "\
@@ -26,7 +26,20 @@ task role's ssmmessages (and KMS / session-log) permissions, a network path to
 ssmmessages, and the caller's own ecs:ExecuteCommand. When ECS Exec can work, the
 report ends with the command to run.
 
-Exit codes: 0 ECS Exec can work, 1 a blocker was found, 4 a deciding fact could not be read.
+For exec, 0 means ECS Exec can work, 1 a blocker was found, 4 a deciding fact could not be read.
+";
+
+/// The exit codes, the same for every command: the footer of every `--help`.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  a report, no failure cause found (every check that matters ran)
+  1  a report, a failure cause found
+  2  bad usage or input: a malformed ARN or flag, an unknown cause code, a file that is not an
+     evidence bundle or an event
+  3  the diagnosis could not run: no credentials, AWS unreachable or refusing the first call, or
+     AWS does not know what was named (a task, cluster, service or task definition)
+  4  a report, no failure cause found, but a check that could have found one lacked a fact
+     (the gaps say which)
 ";
 
 #[derive(Debug, Parser)]
@@ -34,11 +47,28 @@ Exit codes: 0 ECS Exec can work, 1 a blocker was found, 4 a deciding fact could 
     name = "ecs-doctor",
     version,
     about = "Explain why an Amazon ECS task stopped (or cannot be reached): ranked root causes, the evidence, the fix",
-    after_help = "Exit codes: 0 no failure cause found (every check that matters ran), 1 failure cause found, 2 bad usage or input, 3 the diagnosis could not run, 4 no failure cause found but a check that could have found one lacked a fact (see the gaps)."
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The command line, with the exit codes at the foot of every subcommand's help.
+pub fn command() -> clap::Command {
+    Cli::command().mut_subcommands(|sub| {
+        let help = match sub.get_after_help() {
+            Some(own) => format!("{}\n\n{EXIT_CODES}", own.to_string().trim_end()),
+            None => EXIT_CODES.to_string(),
+        };
+        sub.after_help(help)
+    })
+}
+
+/// Parse the process's arguments (clap's own message and exit code 2 on bad usage).
+pub fn parse() -> Cli {
+    let matches = command().get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -122,8 +152,6 @@ diagnoses each one (shared evidence -- task definition, roles, images, network -
 once), and groups them by root cause: \"7 of 8 stopped tasks: image-not-found (...), since
 deployment ecs-svc/123 at 10:42\". The service's events and deployments are read too, so a
 service that never placed a task is diagnosed from what the scheduler said.
-
-Exit codes: 0 no failure, 1 a failure cause found, 2 bad usage, 3 could not run, 4 undecided.
 ";
 
 const CLUSTER_EXAMPLES: &str = "\
@@ -305,7 +333,7 @@ have a way out, the endpoints and security groups admit the traffic, the EFS vol
 the task definition's own mistakes -- and reports what will fail, with the same cause codes.
 FILE is the register-task-definition input (or a describe-task-definition output).
 
-Exit codes: 0 every check passed, 1 a start would fail, 4 a deciding fact could not be read.
+For preflight, 0 means every check passed, 1 a start would fail, 4 a deciding fact could not be read.
 ";
 
 #[derive(Debug, Args)]

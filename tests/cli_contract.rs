@@ -80,3 +80,137 @@ fn unwritable_save_evidence_still_prints_the_report_and_saves_it_elsewhere() {
     assert_one_plain_line(&err);
     assert!(err.contains("it was not saved"), "{err}");
 }
+
+/// Whatever a command names that AWS does not know ends the run the same
+/// way: exit 3 and one plain line that names what was not found.
+#[test]
+fn every_command_exits_3_when_aws_does_not_know_what_was_named() {
+    let lab = Lab::start("preflight-ready");
+    let cluster = lab.get("cluster");
+    let region = "us-east-1";
+    let missing_task = format!(
+        "arn:aws:ecs:{region}:123456789012:task/{cluster}/00000000000000000000000000000000"
+    );
+    let task_in_missing_cluster = format!(
+        "arn:aws:ecs:{region}:123456789012:task/no-such-cluster/00000000000000000000000000000000"
+    );
+    let family_revision = {
+        let arn = lab.get("next_revision");
+        let family = arn.rsplit('/').next().unwrap().split(':').next().unwrap();
+        format!("{family}:999")
+    };
+    let subnet = lab.get("subnet_id");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["task", &missing_task], "not found"),
+        (
+            vec!["task", &task_in_missing_cluster],
+            "cluster no-such-cluster was not found",
+        ),
+        (vec!["exec", &missing_task], "not found"),
+        (
+            vec![
+                "service",
+                "no-such-service",
+                "--cluster",
+                cluster,
+                "--region",
+                region,
+            ],
+            "service no-such-service does not exist",
+        ),
+        (
+            vec![
+                "service",
+                "web",
+                "--cluster",
+                "no-such-cluster",
+                "--region",
+                region,
+            ],
+            "cluster no-such-cluster was not found",
+        ),
+        (
+            vec!["cluster", "no-such-cluster", "--region", region],
+            "cluster no-such-cluster was not found",
+        ),
+        (
+            vec![
+                "preflight",
+                "--service",
+                "no-such-service",
+                "--cluster",
+                cluster,
+                "--region",
+                region,
+            ],
+            "no-such-service",
+        ),
+        (
+            vec![
+                "preflight",
+                "--service",
+                "web",
+                "--cluster",
+                "no-such-cluster",
+                "--region",
+                region,
+            ],
+            "cluster no-such-cluster was not found",
+        ),
+        (
+            vec![
+                "preflight",
+                "--task-definition",
+                &family_revision,
+                "--subnet",
+                subnet,
+                "--region",
+                region,
+            ],
+            &family_revision,
+        ),
+    ];
+    for (args, named) in cases {
+        let out = lab.run(&args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {err}");
+        assert_one_plain_line(&err);
+        assert!(err.contains(named), "{args:?} names {named}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}: no report");
+    }
+}
+
+/// Every command's help ends with the same exit codes.
+#[test]
+fn every_subcommand_help_states_the_exit_codes() {
+    for command in [
+        "task",
+        "exec",
+        "preflight",
+        "service",
+        "cluster",
+        "event",
+        "replay",
+        "explain",
+        "completions",
+        "man",
+    ] {
+        let out = ecs_doctor().args([command, "--help"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{command}");
+        let help = String::from_utf8_lossy(&out.stdout);
+        let footer = help
+            .find("Exit codes:")
+            .unwrap_or_else(|| panic!("{command}:\n{help}"));
+        let footer = &help[footer..];
+        for line in [
+            "2  bad usage or input",
+            "3  the diagnosis could not run",
+            "task, cluster, service or task definition",
+        ] {
+            assert!(
+                footer.contains(line),
+                "{command} --help lacks {line:?}:\n{help}"
+            );
+        }
+    }
+}
