@@ -5,7 +5,7 @@ use crate::error::{exit, DoctorError};
 use crate::{collect, render, runtime, sweep, target, VERSION};
 use anyhow::Context;
 use ecs_doctor_checks::question::Question;
-use ecs_doctor_checks::{checks, diagnose, Bundle, Cause, Evidence, BUNDLE_FORMAT};
+use ecs_doctor_checks::{checks, diagnose, Bundle, Cause, Evidence, Report, BUNDLE_FORMAT};
 use std::io::{IsTerminal, Write};
 use strum::IntoEnumIterator;
 
@@ -121,29 +121,49 @@ fn run_event(args: &EventArgs) -> anyhow::Result<i32> {
 /// Diagnose each collected task, name the ones that could not be collected
 /// on stderr, print the reports, and exit with the worst of them (3 if any
 /// task could not be diagnosed). `one_as_single`: a lone report is printed
-/// as itself rather than as a list of one.
+/// as itself rather than as a list of one. JSON keeps one entry per input,
+/// in order: a report, or an error entry for an input that could not be
+/// diagnosed.
 fn report_each(
     results: Vec<(String, Result<Evidence, DoctorError>)>,
     render_args: &RenderArgs,
     one_as_single: bool,
 ) -> anyhow::Result<i32> {
-    let mut reports = Vec::new();
-    let mut could_not_run = false;
-    for (task, result) in results {
-        match result {
-            Ok(evidence) => reports.push(diagnose(&evidence, VERSION)),
+    let mut entries = Vec::new();
+    for (input, result) in results {
+        entries.push(match result {
+            Ok(evidence) => Ok(diagnose(&evidence, VERSION)),
             Err(err) => {
-                could_not_run = true;
-                eprintln!(
-                    "ecs-doctor: {task}: {}",
-                    ecs_doctor_checks::redact::redact(&err.to_string())
-                );
+                let line = ecs_doctor_checks::redact::redact(&err.to_string());
+                eprintln!("ecs-doctor: {input}: {line}");
+                Err(error_entry(&input, &line, err.exit_code()))
             }
-        }
+        });
     }
+    let reports: Vec<Report> = entries
+        .iter()
+        .filter_map(|e| e.as_ref().ok())
+        .cloned()
+        .collect();
+    let could_not_run = reports.len() < entries.len();
     let color = use_color(render_args);
     let text = match reports.as_slice() {
-        [report] if one_as_single => render::render(report, render_args.output, color),
+        [report] if one_as_single && !could_not_run => {
+            render::render(report, render_args.output, color)
+        }
+        _ if render_args.output == OutputFormat::Json => {
+            let values: Vec<serde_json::Value> = entries
+                .into_iter()
+                .map(|entry| match entry {
+                    Ok(report) => {
+                        serde_json::to_value(ecs_doctor_checks::redact::redact_serde(&report))
+                            .expect("a report serialises")
+                    }
+                    Err(value) => value,
+                })
+                .collect();
+            serde_json::to_string_pretty(&values).expect("JSON values serialise") + "\n"
+        }
         _ => render::render_many(&reports, render_args.output, color),
     };
     write_out(&text)?;
@@ -152,6 +172,17 @@ fn report_each(
         exit::CANNOT_RUN
     } else {
         exit::worst(codes)
+    })
+}
+
+/// The JSON entry of an input that could not be diagnosed: the input as
+/// given, the one-line error and the exit code it alone would have had.
+fn error_entry(input: &str, error: &str, exit_code: i32) -> serde_json::Value {
+    serde_json::json!({
+        "schema_version": 1,
+        "input": input,
+        "error": error,
+        "exit_code": exit_code,
     })
 }
 
@@ -197,11 +228,7 @@ fn run_task(args: TaskArgs, purpose: Question) -> anyhow::Result<i32> {
             .buffered(4)
             .collect(),
     );
-    let results = targets
-        .iter()
-        .map(|t| t.task.clone())
-        .zip(collected)
-        .collect();
+    let results = args.tasks.iter().cloned().zip(collected).collect();
     report_each(results, &args.render, false)
 }
 

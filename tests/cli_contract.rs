@@ -214,3 +214,51 @@ fn every_subcommand_help_states_the_exit_codes() {
         }
     }
 }
+
+/// `task A B -o json`: one entry per input, in the order given, an error
+/// entry where an input could not be diagnosed.
+#[test]
+fn several_tasks_keep_one_json_entry_per_input_in_order() {
+    let lab = Lab::start("app-exit-error");
+    let forgotten = "arn:aws:ecs:us-east-1:123456789012:task/prod/11111111111111111111111111111111";
+    let in_missing_cluster =
+        "arn:aws:ecs:us-east-1:123456789012:task/no-such-cluster/22222222222222222222222222222222";
+    let out = lab.run(&[
+        "task",
+        forgotten,
+        lab.task_arn(),
+        in_missing_cluster,
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let entries: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON array");
+    let entries = entries.as_array().expect("an array");
+    assert_eq!(entries.len(), 3, "{entries:#?}");
+    for (entry, input) in [(&entries[0], forgotten), (&entries[2], in_missing_cluster)] {
+        assert_eq!(entry["schema_version"], 1, "{entry}");
+        assert_eq!(entry["input"], input, "{entry}");
+        assert_eq!(entry["exit_code"], 3, "{entry}");
+        let error = entry["error"].as_str().expect("an error line");
+        assert_eq!(error.lines().count(), 1, "{error}");
+        assert!(entry.get("verdict").is_none(), "{entry}");
+    }
+    assert!(
+        entries[0]["error"].as_str().unwrap().contains("not found"),
+        "{}",
+        entries[0]
+    );
+    assert!(
+        entries[2]["error"]
+            .as_str()
+            .unwrap()
+            .contains("no-such-cluster"),
+        "{}",
+        entries[2]
+    );
+    common::assert_contract(&entries[1]);
+    assert_eq!(common::top_code(&entries[1]), "app-exit-error");
+    // Each input that could not be diagnosed is named on stderr as well.
+    let err = stderr(&out);
+    assert_eq!(err.trim().lines().count(), 2, "{err}");
+}
