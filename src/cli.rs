@@ -213,8 +213,8 @@ pub struct SweepArgs {
     /// Diagnose at most this many stopped tasks (the newest) per service or task group.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub limit: u32,
-    /// How many log lines to read per container.
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    /// How many log lines to read per container (0 reads none).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=1000))]
     pub log_lines: u32,
 }
 
@@ -252,8 +252,8 @@ pub struct EventArgs {
     /// A file of EventBridge events, or `-` for standard input.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// How many log lines to read per container.
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    /// How many log lines to read per container (0 reads none).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=1000))]
     pub log_lines: u32,
     #[command(flatten)]
     pub aws: AwsArgs,
@@ -272,8 +272,8 @@ pub struct TaskArgs {
     pub cluster: Option<String>,
     #[command(flatten)]
     pub aws: AwsArgs,
-    /// How many log lines to read per container.
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    /// How many log lines to read per container (0 reads none).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=1000))]
     pub log_lines: u32,
     /// Write the collected (redacted) evidence to FILE, for `ecs-doctor replay`.
     #[arg(long, value_name = "FILE")]
@@ -314,9 +314,9 @@ pub struct AwsArgs {
     /// Send every AWS call to this endpoint (LocalStack, moto).
     #[arg(long, env = "AWS_ENDPOINT_URL", hide_env_values = true)]
     pub endpoint_url: Option<String>,
-    /// A deadline for the whole diagnosis, in seconds: no AWS call starts after
-    /// it, and what was gathered by then is judged (the rest are gaps).
-    #[arg(long, default_value_t = 30)]
+    /// A deadline for the whole diagnosis, in seconds (1 to 600): no AWS call
+    /// starts after it, and what was gathered by then is judged (the rest are gaps).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,
 }
 

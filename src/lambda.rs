@@ -62,9 +62,9 @@ async fn handle(invocation: LambdaEvent<Value>) -> Result<Value, lambda_runtime:
         region: None,
         profile: None,
         endpoint_url: std::env::var("AWS_ENDPOINT_URL").ok(),
-        timeout: env_number("ECS_DOCTOR_TIMEOUT", 30),
+        timeout: env_number("ECS_DOCTOR_TIMEOUT", 30).clamp(1, 600),
     };
-    let log_lines = env_number("ECS_DOCTOR_LOG_LINES", 20).clamp(1, 1000) as u32;
+    let log_lines = env_number("ECS_DOCTOR_LOG_LINES", 20).min(1000) as u32;
     let mut verdicts = Vec::new();
     for (arn, result) in event::collect_tasks(stopped, &aws, log_lines).await {
         match result {

@@ -262,3 +262,50 @@ fn several_tasks_keep_one_json_entry_per_input_in_order() {
     let err = stderr(&out);
     assert_eq!(err.trim().lines().count(), 2, "{err}");
 }
+
+/// `--timeout` is 1 to 600 seconds, refused otherwise before anything runs;
+/// `--log-lines 0` reads no log events at all.
+#[test]
+fn timeout_is_bounded_and_log_lines_zero_reads_no_log_events() {
+    for bad in ["0", "601"] {
+        let out = ecs_doctor()
+            .args([
+                "task",
+                "0123456789abcdef0123456789abcdef",
+                "--cluster",
+                "prod",
+            ])
+            .args(["--timeout", bad])
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "--timeout {bad}: {err}");
+        assert!(
+            err.contains("--timeout") && err.contains("1..=600"),
+            "--timeout {bad}: {err}"
+        );
+    }
+
+    let lab = Lab::start_with_faults("app-exit-error");
+    lab.faults(&serde_json::json!({"kind": "off"}));
+    let (code, report) = lab.diagnose_json(&["--log-lines", "0", "--timeout", "600"]);
+    assert!([0, 1, 4].contains(&code), "{report:#}");
+    let calls = lab.calls();
+    assert!(
+        calls.iter().any(|c| c == "ecs:DescribeTasks"),
+        "the proxy saw the run: {calls:?}"
+    );
+    assert!(
+        !calls.iter().any(|c| c.starts_with("logs:GetLogEvents")),
+        "--log-lines 0 reads no log events: {calls:?}"
+    );
+    // The same run with the default reads them.
+    lab.faults(&serde_json::json!({"kind": "off"}));
+    let (code, _) = lab.diagnose_json(&[]);
+    assert_eq!(code, 1);
+    assert!(
+        lab.calls().iter().any(|c| c == "logs:GetLogEvents"),
+        "{:?}",
+        lab.calls()
+    );
+}
