@@ -18,13 +18,10 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             report(&evidence, &args.render)
         }
         Command::Replay { file, render } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("could not read {}", file.display()))
-                .map_err(|e| DoctorError::BadInput(format!("{e:#}")))?;
+            let (text, name) = read_input(&file)?;
             let bundle = parse_bundle(&text).map_err(|why| {
                 DoctorError::BadInput(format!(
-                    "{} is not an ecs-doctor evidence bundle: {why}",
-                    file.display()
+                    "{name} is not an ecs-doctor evidence bundle: {why}"
                 ))
             })?;
             if bundle.ecs_doctor_version != VERSION {
@@ -76,24 +73,24 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
-/// Read an event file (or standard input) and diagnose each task it names.
-fn run_event(args: &EventArgs) -> anyhow::Result<i32> {
-    let text = if args.file.as_os_str() == "-" {
+/// The text of a file, or of standard input for `-`, and how to name it in a message.
+fn read_input(file: &std::path::Path) -> Result<(String, String), DoctorError> {
+    if file.as_os_str() == "-" {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-            .context("could not read standard input")
-            .map_err(|e| DoctorError::BadInput(format!("{e:#}")))?;
-        text
+            .map_err(|e| DoctorError::BadInput(format!("could not read standard input: {e}")))?;
+        Ok((text, "standard input".to_string()))
     } else {
-        std::fs::read_to_string(&args.file)
-            .with_context(|| format!("could not read {}", args.file.display()))
-            .map_err(|e| DoctorError::BadInput(format!("{e:#}")))?
-    };
-    let name = if args.file.as_os_str() == "-" {
-        "standard input".to_string()
-    } else {
-        args.file.display().to_string()
-    };
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            DoctorError::BadInput(format!("could not read {}: {e}", file.display()))
+        })?;
+        Ok((text, file.display().to_string()))
+    }
+}
+
+/// Read an event file (or standard input) and diagnose each task it names.
+fn run_event(args: &EventArgs) -> anyhow::Result<i32> {
+    let (text, name) = read_input(&args.file)?;
     let (events, other) = collect::event::parse(&text).map_err(|why| {
         DoctorError::BadInput(format!("{name} is not an EventBridge event file: {why}"))
     })?;

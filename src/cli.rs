@@ -111,10 +111,11 @@ pub enum Command {
     Event(Box<EventArgs>),
     /// Diagnose a saved evidence bundle offline (no AWS account needed).
     #[command(
-        after_help = "Example:\n  ecs-doctor replay examples/app-exit-error.json -o markdown"
+        after_help = "Examples:\n  ecs-doctor replay examples/app-exit-error.json -o markdown\n  gunzip -c evidence.json.gz | ecs-doctor replay -"
     )]
     Replay {
-        /// A file written by `ecs-doctor task … --save-evidence FILE`.
+        /// A file written by `ecs-doctor task … --save-evidence FILE`, or `-` for standard input.
+        #[arg(value_name = "FILE")]
         file: PathBuf,
         #[command(flatten)]
         render: RenderArgs,

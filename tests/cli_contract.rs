@@ -309,3 +309,45 @@ fn timeout_is_bounded_and_log_lines_zero_reads_no_log_events() {
         lab.calls()
     );
 }
+
+/// `replay -` reads the bundle from standard input, as `event -` does.
+#[test]
+fn replay_reads_standard_input() {
+    use std::io::Write;
+    let bundle = std::fs::read("examples/app-exit-error.json").expect("an example bundle");
+    let from_file = ecs_doctor()
+        .args(["replay", "examples/app-exit-error.json", "-o", "json"])
+        .output()
+        .unwrap();
+    let replay_stdin = |input: &[u8]| {
+        let mut child = ecs_doctor()
+            .args(["replay", "-", "-o", "json"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = replay_stdin(&bundle);
+    assert_eq!(
+        out.status.code(),
+        from_file.status.code(),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let a: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let b: serde_json::Value = serde_json::from_slice(&from_file.stdout).unwrap();
+    assert_eq!(a["candidates"], b["candidates"]);
+    // Not a bundle on standard input: bad input, named as such.
+    let out = replay_stdin(b"{\"hello\": 1}");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_one_plain_line(&err);
+    assert!(
+        err.contains("standard input is not an ecs-doctor evidence bundle"),
+        "{err}"
+    );
+}
