@@ -351,3 +351,42 @@ fn replay_reads_standard_input() {
         "{err}"
     );
 }
+
+/// `explain` takes a code in any case, and suggests the nearest codes for
+/// one it does not know, in one line (exit 2).
+#[test]
+fn explain_takes_any_case_and_suggests_near_misses() {
+    let lower = ecs_doctor()
+        .args(["explain", "no-public-ip"])
+        .output()
+        .unwrap();
+    let upper = ecs_doctor()
+        .args(["explain", "No-Public-IP"])
+        .output()
+        .unwrap();
+    assert_eq!(upper.status.code(), Some(0), "{}", stderr(&upper));
+    assert_eq!(upper.stdout, lower.stdout);
+
+    let out = ecs_doctor()
+        .args(["explain", "imge-not-found"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_one_plain_line(&err);
+    assert!(
+        err.contains("did you mean image-not-found") && err.contains("explain --list"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+
+    // Nothing near: no suggestion, still one line and exit 2.
+    let out = ecs_doctor()
+        .args(["explain", "qqqqqqqqqqqqqqqq"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_one_plain_line(&err);
+    assert!(!err.contains("did you mean"), "{err}");
+}
