@@ -62,7 +62,13 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             write_out(&String::from_utf8_lossy(&out))?;
             Ok(exit::OK)
         }
-        Command::Man => {
+        Command::Man { dir: Some(dir) } => {
+            for page in write_man_pages(&dir)? {
+                println!("{}", page.display());
+            }
+            Ok(exit::OK)
+        }
+        Command::Man { dir: None } => {
             let mut out = Vec::new();
             clap_mangen::Man::new(crate::cli::command())
                 .render(&mut out)
@@ -86,6 +92,32 @@ fn read_input(file: &std::path::Path) -> Result<(String, String), DoctorError> {
         })?;
         Ok((text, file.display().to_string()))
     }
+}
+
+/// Write the top man page and one per subcommand to `dir` (created if
+/// needed); the files written, top page first.
+fn write_man_pages(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, DoctorError> {
+    let failed = |e: std::io::Error| {
+        DoctorError::BadInput(format!(
+            "could not write the man pages to {}: {e}",
+            dir.display()
+        ))
+    };
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    // Built, the subcommands are named `ecs-doctor-<command>`: their pages' names.
+    let mut command = crate::cli::command().disable_help_subcommand(true);
+    command.build();
+    let mut written = vec![clap_mangen::Man::new(command.clone())
+        .generate_to(dir)
+        .map_err(failed)?];
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+        written.push(
+            clap_mangen::Man::new(sub.clone())
+                .generate_to(dir)
+                .map_err(failed)?,
+        );
+    }
+    Ok(written)
 }
 
 /// Read an event file (or standard input) and diagnose each task it names.

@@ -137,9 +137,16 @@ pub enum Command {
         after_help = "Examples:\n  ecs-doctor completions bash > /etc/bash_completion.d/ecs-doctor\n  ecs-doctor completions zsh > \"${fpath[1]}/_ecs-doctor\""
     )]
     Completions { shell: clap_complete::Shell },
-    /// Print the man page (roff), generated from this command line.
-    #[command(after_help = "Example:\n  ecs-doctor man > ecs-doctor.1 && man ./ecs-doctor.1")]
-    Man,
+    /// Print the man page (roff), or write every page (one per subcommand) to a directory.
+    #[command(
+        after_help = "Examples:\n  ecs-doctor man > ecs-doctor.1 && man ./ecs-doctor.1\n  ecs-doctor man --dir ~/.local/share/man/man1 && man ecs-doctor-task"
+    )]
+    Man {
+        /// Write `ecs-doctor.1` and one page per subcommand (`ecs-doctor-task.1`, …) to DIR,
+        /// creating it if needed, instead of printing the top page.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 const SERVICE_EXAMPLES: &str = "\

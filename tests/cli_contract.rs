@@ -390,3 +390,61 @@ fn explain_takes_any_case_and_suggests_near_misses() {
     assert_one_plain_line(&err);
     assert!(!err.contains("did you mean"), "{err}");
 }
+
+/// `man --dir DIR` writes the top page and one page per subcommand,
+/// creating DIR; without it, the top page is printed.
+#[test]
+fn man_writes_a_page_per_subcommand() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("share").join("man1");
+    let out = ecs_doctor()
+        .args(["man", "--dir", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("DIR was created")
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut expected: Vec<String> = [
+        "",
+        "-task",
+        "-exec",
+        "-preflight",
+        "-service",
+        "-cluster",
+        "-event",
+        "-replay",
+        "-explain",
+        "-completions",
+        "-man",
+    ]
+    .iter()
+    .map(|s| format!("ecs-doctor{s}.1"))
+    .collect();
+    expected.sort();
+    assert_eq!(names, expected);
+    let task = std::fs::read_to_string(dir.join("ecs-doctor-task.1")).unwrap();
+    assert!(
+        task.starts_with(".ie") || task.contains(".TH"),
+        "roff: {task}"
+    );
+    assert!(
+        task.contains("ecs\\-doctor\\-task") && task.contains("save\\-evidence"),
+        "{task}"
+    );
+    // The paths written, one a line.
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        expected.len()
+    );
+
+    let out = ecs_doctor().arg("man").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        page.contains(".TH ecs-doctor 1") || page.contains(".TH ecs\\-doctor 1"),
+        "{page}"
+    );
+}
