@@ -6,7 +6,7 @@ use crate::{collect, render, runtime, sweep, target, VERSION};
 use anyhow::Context;
 use ecs_doctor_checks::question::Question;
 use ecs_doctor_checks::{checks, diagnose, Bundle, Cause, Evidence, Report, BUNDLE_FORMAT};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use strum::IntoEnumIterator;
 
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
@@ -37,22 +37,14 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             let progress = sweep::progress("diagnosing stopped tasks");
             let report = runtime::start()?.block_on(sweep::service(&args, &progress))?;
             progress.finish_and_clear();
-            write_out(&render::render_service(
-                &report,
-                args.render.output,
-                use_color(&args.render),
-            ))?;
+            write_out(&render::render_service(&report, args.render.style()))?;
             Ok(exit::of(report.verdict))
         }
         Command::Cluster(args) => {
             let progress = sweep::progress("diagnosing stopped tasks");
             let report = runtime::start()?.block_on(sweep::cluster(&args, &progress))?;
             progress.finish_and_clear();
-            write_out(&render::render_cluster(
-                &report,
-                args.render.output,
-                use_color(&args.render),
-            ))?;
+            write_out(&render::render_cluster(&report, args.render.style()))?;
             Ok(exit::of(report.verdict))
         }
         Command::Event(args) => run_event(&args),
@@ -175,11 +167,9 @@ fn report_each(
         .cloned()
         .collect();
     let could_not_run = reports.len() < entries.len();
-    let color = use_color(render_args);
+    let style = render_args.style();
     let text = match reports.as_slice() {
-        [report] if one_as_single && !could_not_run => {
-            render::render(report, render_args.output, color)
-        }
+        [report] if one_as_single && !could_not_run => render::render(report, style),
         _ if render_args.output == OutputFormat::Json => {
             let values: Vec<serde_json::Value> = entries
                 .into_iter()
@@ -193,7 +183,7 @@ fn report_each(
                 .collect();
             serde_json::to_string_pretty(&values).expect("JSON values serialise") + "\n"
         }
-        _ => render::render_many(&reports, render_args.output, color),
+        _ => render::render_many(&reports, style),
     };
     write_out(&text)?;
     let codes = reports.iter().map(|r| exit::of(r.verdict));
@@ -308,16 +298,9 @@ fn write_out(text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn use_color(args: &RenderArgs) -> bool {
-    args.output == OutputFormat::Table
-        && !args.no_color
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && std::io::stdout().is_terminal()
-}
-
 fn report(evidence: &Evidence, args: &RenderArgs) -> anyhow::Result<i32> {
     let report = diagnose(evidence, VERSION);
-    write_out(&render::render(&report, args.output, use_color(args)))?;
+    write_out(&render::render(&report, args.style()))?;
     Ok(exit::of(report.verdict))
 }
 

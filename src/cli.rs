@@ -87,6 +87,46 @@ pub struct RenderArgs {
     /// Never colour the output (colour is only used on a terminal; NO_COLOR is respected too).
     #[arg(long)]
     pub no_color: bool,
+    /// List every check that passed, not only how many (table output).
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+}
+
+/// How a report is rendered: built once from [`RenderArgs`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    pub format: OutputFormat,
+    /// Colour, only for a table on a terminal.
+    pub color: bool,
+    /// List the checks that passed.
+    pub verbose: bool,
+}
+
+impl Style {
+    /// `format` without colour or the passed checks (files, logs, tests).
+    pub fn plain(format: OutputFormat) -> Style {
+        Style {
+            format,
+            color: false,
+            verbose: false,
+        }
+    }
+}
+
+impl RenderArgs {
+    /// The style these flags ask for: colour only for a table on a terminal,
+    /// without `--no-color` or `NO_COLOR`.
+    pub fn style(&self) -> Style {
+        use std::io::IsTerminal;
+        Style {
+            format: self.output,
+            color: self.output == OutputFormat::Table
+                && !self.no_color
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal(),
+            verbose: self.verbose,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

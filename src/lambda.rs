@@ -7,7 +7,7 @@
 //! The same binary runs as the function when Lambda starts it (as
 //! `bootstrap`, with `AWS_LAMBDA_RUNTIME_API` set and no arguments).
 
-use crate::cli::{AwsArgs, OutputFormat};
+use crate::cli::{AwsArgs, OutputFormat, Style};
 use crate::collect::event;
 use crate::{render, VERSION};
 use ecs_doctor_checks::{diagnose, redact};
@@ -78,7 +78,7 @@ async fn handle(invocation: LambdaEvent<Value>) -> Result<Value, lambda_runtime:
                     "cause": top.map(|c| c.code.to_string()),
                     "title": top.map(|c| redact::redact(&c.title)),
                     "report": redact::redact_serde(&report),
-                    "markdown": render::render(&report, OutputFormat::Markdown, false),
+                    "markdown": render::render(&report, Style::plain(OutputFormat::Markdown)),
                 }));
                 verdicts.push(json!({"task": arn, "verdict": report.verdict,
                     "cause": top.map(|c| c.code.to_string())}));

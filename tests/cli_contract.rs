@@ -448,3 +448,42 @@ fn man_writes_a_page_per_subcommand() {
         "{page}"
     );
 }
+
+/// The table folds the passed checks into one line; `-v` lists them.
+#[test]
+fn verbose_lists_the_passed_checks() {
+    let run = |extra: &[&str]| {
+        let out = ecs_doctor()
+            .args(["replay", "examples/app-exit-error.json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let folded = run(&[]);
+    assert!(folded.contains("Checked and passed: "), "{folded}");
+    assert!(folded.contains("(-v lists them)"), "{folded}");
+    assert!(!folded.contains("✓ log-group-missing:"), "{folded}");
+    for flag in ["-v", "--verbose"] {
+        let listed = run(&[flag]);
+        assert!(!listed.contains("(-v lists them)"), "{listed}");
+        assert!(listed.contains("✓ log-group-missing:"), "{listed}");
+    }
+    // The flag is every report command's.
+    for command in [
+        "task",
+        "exec",
+        "preflight",
+        "service",
+        "cluster",
+        "event",
+        "replay",
+    ] {
+        let out = ecs_doctor().args([command, "--help"]).output().unwrap();
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("-v, --verbose"),
+            "{command} --help"
+        );
+    }
+}
