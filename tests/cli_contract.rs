@@ -487,3 +487,30 @@ fn verbose_lists_the_passed_checks() {
         );
     }
 }
+
+/// Task reports say `kind` as sweeps do (equal to `purpose`), and a cluster
+/// report has a one-line `headline`, as a service report does.
+#[test]
+fn json_reports_name_their_kind_and_a_cluster_has_a_headline() {
+    let lab = Lab::start("image-not-found");
+    for command in ["task", "exec"] {
+        let (_, report) = lab.json_of(command, &[]);
+        assert_eq!(report["kind"], command, "{report:#}");
+        assert_eq!(report["kind"], report["purpose"]);
+    }
+    let (_, cluster) = lab.json_run(&["cluster", "prod", "--region", "us-east-1"]);
+    assert_eq!(cluster["kind"], "cluster");
+    let headline = cluster["headline"].as_str().expect("a headline");
+    assert_eq!(headline.lines().count(), 1, "{headline}");
+    let worst = &cluster["rows"][0];
+    assert!(
+        headline.starts_with(worst["name"].as_str().unwrap())
+            && headline.contains(worst["cause"].as_str().unwrap()),
+        "{headline}\n{cluster:#}"
+    );
+
+    let lab = Lab::start("preflight-ready");
+    let (_, report) = lab.json_run(&lab.question());
+    assert_eq!(report["kind"], "preflight", "{report:#}");
+    assert_eq!(report["kind"], report["purpose"]);
+}
