@@ -10,6 +10,7 @@ use std::io::Write;
 use strum::IntoEnumIterator;
 
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    collect::call_log::enable(cli.debug);
     match cli.command {
         Command::Task(args) => run_task(*args, Question::Task),
         Command::Exec(args) => run_task(*args, Question::Exec),

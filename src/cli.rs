@@ -52,6 +52,10 @@ Exit codes:
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Print each AWS call on stderr as it completes: the operation, the HTTP status or error
+    /// code, and how long it took (never a request or response body).
+    #[arg(long, global = true)]
+    pub debug: bool,
 }
 
 /// The command line, with the exit codes at the foot of every subcommand's help.

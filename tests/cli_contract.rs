@@ -514,3 +514,76 @@ fn json_reports_name_their_kind_and_a_cluster_has_a_headline() {
     assert_eq!(report["kind"], "preflight", "{report:#}");
     assert_eq!(report["kind"], report["purpose"]);
 }
+
+/// `--debug` names each AWS call on stderr as it completes, with its outcome
+/// and duration, and nothing of what was sent or answered.
+#[test]
+fn debug_prints_each_call_and_no_secret() {
+    let lab = Lab::start("app-exit-error");
+    let out = lab.run(&["task", lab.task_arn(), "-o", "json", "--debug"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the report");
+    assert_eq!(common::top_code(&report), "app-exit-error");
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("ecs-doctor: debug: "))
+        .collect();
+    assert!(lines.len() >= 5, "{err}");
+    for line in &lines {
+        let call = line.trim_start_matches("ecs-doctor: debug: ");
+        let (name, rest) = call.split_once(' ').expect("name and outcome");
+        let (service, operation) = name.split_once(':').expect("service:Operation");
+        assert!(
+            service
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && operation
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_uppercase()),
+            "{line}"
+        );
+        assert!(rest.ends_with(" ms)") && rest.contains(" ("), "{line}");
+    }
+    for call in [
+        "ecs:DescribeTasks 200 ",
+        "ecs:DescribeTaskDefinition 200 ",
+        "logs:GetLogEvents 200 ",
+    ] {
+        assert!(lines.iter().any(|l| l.contains(call)), "{call}:\n{err}");
+    }
+    // The task definition DescribeTaskDefinition answers with carries this
+    // environment value (PGPASSWORD); no body is ever printed, nor the signature.
+    assert!(
+        std::fs::read_to_string("tests/lab/labkit.py")
+            .unwrap()
+            .contains("\"PGPASSWORD\": \"lab-only-not-a-secret"),
+        "the scenario has the value this test looks for"
+    );
+    for leak in [
+        "lab-only-not-a-secret",
+        "Credential=",
+        "Signature=",
+        "testing",
+    ] {
+        assert!(!err.contains(leak), "{leak} on stderr:\n{err}");
+    }
+
+    // A refused call shows its error code; without --debug, no call is printed.
+    let out = lab.run(&[
+        "cluster",
+        "no-such-cluster",
+        "--region",
+        "us-east-1",
+        "--debug",
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("ecs:ListServices 400 ClusterNotFoundException ("),
+        "{err}"
+    );
+    let out = lab.run(&["task", lab.task_arn()]);
+    assert!(!stderr(&out).contains("debug:"), "{}", stderr(&out));
+}

@@ -10,6 +10,7 @@
 //!
 //! [`Gap`]: ecs_doctor_checks::evidence::Gap
 
+pub mod call_log;
 mod collector;
 mod connect;
 mod deadline;
