@@ -5,11 +5,12 @@ use crate::error::{exit, DoctorError};
 use crate::{collect, render, runtime, sweep, target, VERSION};
 use anyhow::Context;
 use ecs_doctor_checks::question::Question;
-use ecs_doctor_checks::{checks, diagnose, Bundle, Cause, Evidence, BUNDLE_FORMAT};
-use std::io::{IsTerminal, Write};
+use ecs_doctor_checks::{checks, diagnose, Bundle, Cause, Evidence, Report, BUNDLE_FORMAT};
+use std::io::Write;
 use strum::IntoEnumIterator;
 
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    collect::call_log::enable(cli.debug);
     match cli.command {
         Command::Task(args) => run_task(*args, Question::Task),
         Command::Exec(args) => run_task(*args, Question::Exec),
@@ -18,13 +19,10 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             report(&evidence, &args.render)
         }
         Command::Replay { file, render } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("could not read {}", file.display()))
-                .map_err(|e| DoctorError::BadInput(format!("{e:#}")))?;
+            let (text, name) = read_input(&file)?;
             let bundle = parse_bundle(&text).map_err(|why| {
                 DoctorError::BadInput(format!(
-                    "{} is not an ecs-doctor evidence bundle: {why}",
-                    file.display()
+                    "{name} is not an ecs-doctor evidence bundle: {why}"
                 ))
             })?;
             if bundle.ecs_doctor_version != VERSION {
@@ -40,36 +38,32 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             let progress = sweep::progress("diagnosing stopped tasks");
             let report = runtime::start()?.block_on(sweep::service(&args, &progress))?;
             progress.finish_and_clear();
-            write_out(&render::render_service(
-                &report,
-                args.render.output,
-                use_color(&args.render),
-            ))?;
+            write_out(&render::render_service(&report, args.render.style()))?;
             Ok(exit::of(report.verdict))
         }
         Command::Cluster(args) => {
             let progress = sweep::progress("diagnosing stopped tasks");
             let report = runtime::start()?.block_on(sweep::cluster(&args, &progress))?;
             progress.finish_and_clear();
-            write_out(&render::render_cluster(
-                &report,
-                args.render.output,
-                use_color(&args.render),
-            ))?;
+            write_out(&render::render_cluster(&report, args.render.style()))?;
             Ok(exit::of(report.verdict))
         }
         Command::Event(args) => run_event(&args),
         Command::Completions { shell } => {
-            use clap::CommandFactory;
             let mut out = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "ecs-doctor", &mut out);
+            clap_complete::generate(shell, &mut crate::cli::command(), "ecs-doctor", &mut out);
             write_out(&String::from_utf8_lossy(&out))?;
             Ok(exit::OK)
         }
-        Command::Man => {
-            use clap::CommandFactory;
+        Command::Man { dir: Some(dir) } => {
+            for page in write_man_pages(&dir)? {
+                println!("{}", page.display());
+            }
+            Ok(exit::OK)
+        }
+        Command::Man { dir: None } => {
             let mut out = Vec::new();
-            clap_mangen::Man::new(Cli::command())
+            clap_mangen::Man::new(crate::cli::command())
                 .render(&mut out)
                 .context("could not render the man page")?;
             write_out(&String::from_utf8_lossy(&out))?;
@@ -78,24 +72,50 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
-/// Read an event file (or standard input) and diagnose each task it names.
-fn run_event(args: &EventArgs) -> anyhow::Result<i32> {
-    let text = if args.file.as_os_str() == "-" {
+/// The text of a file, or of standard input for `-`, and how to name it in a message.
+fn read_input(file: &std::path::Path) -> Result<(String, String), DoctorError> {
+    if file.as_os_str() == "-" {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-            .context("could not read standard input")
-            .map_err(|e| DoctorError::BadInput(format!("{e:#}")))?;
-        text
+            .map_err(|e| DoctorError::BadInput(format!("could not read standard input: {e}")))?;
+        Ok((text, "standard input".to_string()))
     } else {
-        std::fs::read_to_string(&args.file)
-            .with_context(|| format!("could not read {}", args.file.display()))
-            .map_err(|e| DoctorError::BadInput(format!("{e:#}")))?
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            DoctorError::BadInput(format!("could not read {}: {e}", file.display()))
+        })?;
+        Ok((text, file.display().to_string()))
+    }
+}
+
+/// Write the top man page and one per subcommand to `dir` (created if
+/// needed); the files written, top page first.
+fn write_man_pages(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, DoctorError> {
+    let failed = |e: std::io::Error| {
+        DoctorError::BadInput(format!(
+            "could not write the man pages to {}: {e}",
+            dir.display()
+        ))
     };
-    let name = if args.file.as_os_str() == "-" {
-        "standard input".to_string()
-    } else {
-        args.file.display().to_string()
-    };
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    // Built, the subcommands are named `ecs-doctor-<command>`: their pages' names.
+    let mut command = crate::cli::command().disable_help_subcommand(true);
+    command.build();
+    let mut written = vec![clap_mangen::Man::new(command.clone())
+        .generate_to(dir)
+        .map_err(failed)?];
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+        written.push(
+            clap_mangen::Man::new(sub.clone())
+                .generate_to(dir)
+                .map_err(failed)?,
+        );
+    }
+    Ok(written)
+}
+
+/// Read an event file (or standard input) and diagnose each task it names.
+fn run_event(args: &EventArgs) -> anyhow::Result<i32> {
+    let (text, name) = read_input(&args.file)?;
     let (events, other) = collect::event::parse(&text).map_err(|why| {
         DoctorError::BadInput(format!("{name} is not an EventBridge event file: {why}"))
     })?;
@@ -123,30 +143,48 @@ fn run_event(args: &EventArgs) -> anyhow::Result<i32> {
 /// Diagnose each collected task, name the ones that could not be collected
 /// on stderr, print the reports, and exit with the worst of them (3 if any
 /// task could not be diagnosed). `one_as_single`: a lone report is printed
-/// as itself rather than as a list of one.
+/// as itself rather than as a list of one. JSON keeps one entry per input,
+/// in order: a report, or an error entry for an input that could not be
+/// diagnosed.
 fn report_each(
     results: Vec<(String, Result<Evidence, DoctorError>)>,
     render_args: &RenderArgs,
     one_as_single: bool,
 ) -> anyhow::Result<i32> {
-    let mut reports = Vec::new();
-    let mut could_not_run = false;
-    for (task, result) in results {
-        match result {
-            Ok(evidence) => reports.push(diagnose(&evidence, VERSION)),
+    let mut entries = Vec::new();
+    for (input, result) in results {
+        entries.push(match result {
+            Ok(evidence) => Ok(diagnose(&evidence, VERSION)),
             Err(err) => {
-                could_not_run = true;
-                eprintln!(
-                    "ecs-doctor: {task}: {}",
-                    ecs_doctor_checks::redact::redact(&err.to_string())
-                );
+                let line = ecs_doctor_checks::redact::redact(&err.to_string());
+                eprintln!("ecs-doctor: {input}: {line}");
+                Err(error_entry(&input, &line, err.exit_code()))
             }
-        }
+        });
     }
-    let color = use_color(render_args);
+    let reports: Vec<Report> = entries
+        .iter()
+        .filter_map(|e| e.as_ref().ok())
+        .cloned()
+        .collect();
+    let could_not_run = reports.len() < entries.len();
+    let style = render_args.style();
     let text = match reports.as_slice() {
-        [report] if one_as_single => render::render(report, render_args.output, color),
-        _ => render::render_many(&reports, render_args.output, color),
+        [report] if one_as_single && !could_not_run => render::render(report, style),
+        _ if render_args.output == OutputFormat::Json => {
+            let values: Vec<serde_json::Value> = entries
+                .into_iter()
+                .map(|entry| match entry {
+                    Ok(report) => {
+                        serde_json::to_value(ecs_doctor_checks::redact::redact_serde(&report))
+                            .expect("a report serialises")
+                    }
+                    Err(value) => value,
+                })
+                .collect();
+            serde_json::to_string_pretty(&values).expect("JSON values serialise") + "\n"
+        }
+        _ => render::render_many(&reports, style),
     };
     write_out(&text)?;
     let codes = reports.iter().map(|r| exit::of(r.verdict));
@@ -154,6 +192,17 @@ fn report_each(
         exit::CANNOT_RUN
     } else {
         exit::worst(codes)
+    })
+}
+
+/// The JSON entry of an input that could not be diagnosed: the input as
+/// given, the one-line error and the exit code it alone would have had.
+fn error_entry(input: &str, error: &str, exit_code: i32) -> serde_json::Value {
+    serde_json::json!({
+        "schema_version": 1,
+        "input": input,
+        "error": error,
+        "exit_code": exit_code,
     })
 }
 
@@ -179,14 +228,18 @@ fn run_task(args: TaskArgs, purpose: Question) -> anyhow::Result<i32> {
     let runtime = runtime::start()?;
     if let [target] = targets.as_slice() {
         let evidence = runtime.block_on(collect::collect(target, &args, purpose))?;
+        // The report comes first: a bundle that cannot be written where asked
+        // is saved elsewhere, and never costs the diagnosis.
+        let code = report(&evidence, &args.render)?;
         if let Some(path) = &args.save_evidence {
-            let bundle = Bundle::new(evidence.clone(), VERSION, None);
-            let json = serde_json::to_string_pretty(&bundle)
-                .context("could not serialise the evidence")?;
-            std::fs::write(path, json + "\n")
-                .with_context(|| format!("could not write {}", path.display()))?;
+            if let Some(problem) = save_evidence(&evidence, path) {
+                eprintln!(
+                    "ecs-doctor: {}",
+                    ecs_doctor_checks::redact::redact(&problem)
+                );
+            }
         }
-        return report(&evidence, &args.render);
+        return Ok(code);
     }
     // Several tasks: collect a few at a time (AWS throttles bursts), report in the order given.
     use futures::StreamExt;
@@ -195,12 +248,44 @@ fn run_task(args: TaskArgs, purpose: Question) -> anyhow::Result<i32> {
             .buffered(4)
             .collect(),
     );
-    let results = targets
-        .iter()
-        .map(|t| t.task.clone())
-        .zip(collected)
-        .collect();
+    let results = args.tasks.iter().cloned().zip(collected).collect();
     report_each(results, &args.render, false)
+}
+
+/// Write the (redacted) evidence bundle to `path`; when that fails, to
+/// `ecs-doctor-<task id>.json` in the system's temporary directory. Returns
+/// the one line that says what went wrong and where the bundle went.
+fn save_evidence(evidence: &Evidence, path: &std::path::Path) -> Option<String> {
+    let bundle = Bundle::new(evidence.clone(), VERSION, None);
+    let json = match serde_json::to_string_pretty(&bundle) {
+        Ok(json) => json + "\n",
+        Err(e) => {
+            return Some(format!(
+                "the evidence could not be serialised ({e}); it was not saved"
+            ))
+        }
+    };
+    let why = match std::fs::write(path, &json) {
+        Ok(()) => return None,
+        Err(e) => e,
+    };
+    let id = match evidence.task.id.as_str() {
+        "" => "task",
+        id => id,
+    };
+    let fallback = std::env::temp_dir().join(format!("ecs-doctor-{id}.json"));
+    Some(match std::fs::write(&fallback, &json) {
+        Ok(()) => format!(
+            "could not write the evidence to {} ({why}); it was saved to {} instead",
+            path.display(),
+            fallback.display()
+        ),
+        Err(again) => format!(
+            "could not write the evidence to {} ({why}), nor to {} ({again}); it was not saved",
+            path.display(),
+            fallback.display()
+        ),
+    })
 }
 
 /// Print to stdout; a closed pipe (`| head`) is not an error of the diagnosis.
@@ -214,16 +299,9 @@ fn write_out(text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn use_color(args: &RenderArgs) -> bool {
-    args.output == OutputFormat::Table
-        && !args.no_color
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && std::io::stdout().is_terminal()
-}
-
 fn report(evidence: &Evidence, args: &RenderArgs) -> anyhow::Result<i32> {
     let report = diagnose(evidence, VERSION);
-    write_out(&render::render(&report, args.output, use_color(args)))?;
+    write_out(&render::render(&report, args.style()))?;
     Ok(exit::of(report.verdict))
 }
 
@@ -240,11 +318,20 @@ fn explain(code: Option<&str>, list: bool) -> anyhow::Result<i32> {
         return Ok(exit::OK);
     }
     let code = code.unwrap_or_default();
-    let cause: Cause = code.parse().map_err(|_| {
-        DoctorError::BadInput(format!(
-            "unknown cause code {code:?}; `ecs-doctor explain --list` lists them"
-        ))
-    })?;
+    let wanted = code.trim().to_ascii_lowercase().replace('_', "-");
+    let cause = Cause::iter()
+        .find(|c| c.as_str() == wanted)
+        .ok_or_else(|| {
+            let near = match nearest_codes(&wanted).as_slice() {
+                [] => String::new(),
+                [one] => format!("; did you mean {one}?"),
+                [rest @ .., last] => format!("; did you mean {} or {last}?", rest.join(", ")),
+            };
+            DoctorError::BadInput(format!(
+                "unknown cause code {}{near} (`ecs-doctor explain --list` lists them)",
+                crate::error::echo(code)
+            ))
+        })?;
     let docs = checks::for_code(cause).docs();
     println!(
         "# {} ({} family)\n\n{}\n\n{}",
@@ -256,9 +343,53 @@ fn explain(code: Option<&str>, list: bool) -> anyhow::Result<i32> {
     Ok(exit::OK)
 }
 
+/// The cause codes nearest to an unknown one, best first (at most three):
+/// those within a few edits of it, or that contain it.
+fn nearest_codes(wanted: &str) -> Vec<&'static str> {
+    let most = (wanted.chars().count() / 3).max(2);
+    let mut near: Vec<(usize, &'static str)> = Cause::iter()
+        .map(|c| c.as_str())
+        .filter_map(|code| {
+            let d = edit_distance(wanted, code);
+            let contains = wanted.len() >= 4 && code.contains(wanted);
+            (d <= most || contains).then_some((d, code))
+        })
+        .collect();
+    near.sort();
+    near.into_iter().take(3).map(|(_, code)| code).collect()
+}
+
+/// Levenshtein distance: the fewest insertions, deletions and substitutions.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != *cb))
+                .min(above + 1)
+                .min(row[j] + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_bundle;
+
+    #[test]
+    fn near_misses_of_a_cause_code_are_suggested() {
+        assert_eq!(super::edit_distance("kitten", "sitting"), 3);
+        assert_eq!(super::edit_distance("", "abc"), 3);
+        assert_eq!(super::edit_distance("same", "same"), 0);
+        assert_eq!(super::nearest_codes("imge-not-found")[0], "image-not-found");
+        assert!(super::nearest_codes("public-ip").contains(&"no-public-ip"));
+        assert!(super::nearest_codes("zzzzzzzzzzzzzzzzzzzzzz").is_empty());
+    }
 
     proptest::proptest! {
         /// Whatever file is replayed, it is a bundle or a one-line refusal.

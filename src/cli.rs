@@ -1,6 +1,6 @@
 //! Command-line interface (clap derive).
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 const TASK_EXAMPLES: &str = "\
@@ -26,7 +26,20 @@ task role's ssmmessages (and KMS / session-log) permissions, a network path to
 ssmmessages, and the caller's own ecs:ExecuteCommand. When ECS Exec can work, the
 report ends with the command to run.
 
-Exit codes: 0 ECS Exec can work, 1 a blocker was found, 4 a deciding fact could not be read.
+For exec, 0 means ECS Exec can work, 1 a blocker was found, 4 a deciding fact could not be read.
+";
+
+/// The exit codes, the same for every command: the footer of every `--help`.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  a report, no failure cause found (every check that matters ran)
+  1  a report, a failure cause found
+  2  bad usage or input: a malformed ARN or flag, an unknown cause code, a file that is not an
+     evidence bundle or an event
+  3  the diagnosis could not run: no credentials, AWS unreachable or refusing the first call, or
+     AWS does not know what was named (a task, cluster, service or task definition)
+  4  a report, no failure cause found, but a check that could have found one lacked a fact
+     (the gaps say which)
 ";
 
 #[derive(Debug, Parser)]
@@ -34,11 +47,32 @@ Exit codes: 0 ECS Exec can work, 1 a blocker was found, 4 a deciding fact could 
     name = "ecs-doctor",
     version,
     about = "Explain why an Amazon ECS task stopped (or cannot be reached): ranked root causes, the evidence, the fix",
-    after_help = "Exit codes: 0 no failure cause found (every check that matters ran), 1 failure cause found, 2 bad usage or input, 3 the diagnosis could not run, 4 no failure cause found but a check that could have found one lacked a fact (see the gaps)."
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Print each AWS call on stderr as it completes: the operation, the HTTP status or error
+    /// code, and how long it took (never a request or response body).
+    #[arg(long, global = true)]
+    pub debug: bool,
+}
+
+/// The command line, with the exit codes at the foot of every subcommand's help.
+pub fn command() -> clap::Command {
+    Cli::command().mut_subcommands(|sub| {
+        let help = match sub.get_after_help() {
+            Some(own) => format!("{}\n\n{EXIT_CODES}", own.to_string().trim_end()),
+            None => EXIT_CODES.to_string(),
+        };
+        sub.after_help(help)
+    })
+}
+
+/// Parse the process's arguments (clap's own message and exit code 2 on bad usage).
+pub fn parse() -> Cli {
+    let matches = command().get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -57,6 +91,46 @@ pub struct RenderArgs {
     /// Never colour the output (colour is only used on a terminal; NO_COLOR is respected too).
     #[arg(long)]
     pub no_color: bool,
+    /// List every check that passed, not only how many (table output).
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+}
+
+/// How a report is rendered: built once from [`RenderArgs`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    pub format: OutputFormat,
+    /// Colour, only for a table on a terminal.
+    pub color: bool,
+    /// List the checks that passed.
+    pub verbose: bool,
+}
+
+impl Style {
+    /// `format` without colour or the passed checks (files, logs, tests).
+    pub fn plain(format: OutputFormat) -> Style {
+        Style {
+            format,
+            color: false,
+            verbose: false,
+        }
+    }
+}
+
+impl RenderArgs {
+    /// The style these flags ask for: colour only for a table on a terminal,
+    /// without `--no-color` or `NO_COLOR`.
+    pub fn style(&self) -> Style {
+        use std::io::IsTerminal;
+        Style {
+            format: self.output,
+            color: self.output == OutputFormat::Table
+                && !self.no_color
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal(),
+            verbose: self.verbose,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,10 +155,11 @@ pub enum Command {
     Event(Box<EventArgs>),
     /// Diagnose a saved evidence bundle offline (no AWS account needed).
     #[command(
-        after_help = "Example:\n  ecs-doctor replay examples/app-exit-error.json -o markdown"
+        after_help = "Examples:\n  ecs-doctor replay examples/app-exit-error.json -o markdown\n  gunzip -c evidence.json.gz | ecs-doctor replay -"
     )]
     Replay {
-        /// A file written by `ecs-doctor task … --save-evidence FILE`.
+        /// A file written by `ecs-doctor task … --save-evidence FILE`, or `-` for standard input.
+        #[arg(value_name = "FILE")]
         file: PathBuf,
         #[command(flatten)]
         render: RenderArgs,
@@ -106,9 +181,16 @@ pub enum Command {
         after_help = "Examples:\n  ecs-doctor completions bash > /etc/bash_completion.d/ecs-doctor\n  ecs-doctor completions zsh > \"${fpath[1]}/_ecs-doctor\""
     )]
     Completions { shell: clap_complete::Shell },
-    /// Print the man page (roff), generated from this command line.
-    #[command(after_help = "Example:\n  ecs-doctor man > ecs-doctor.1 && man ./ecs-doctor.1")]
-    Man,
+    /// Print the man page (roff), or write every page (one per subcommand) to a directory.
+    #[command(
+        after_help = "Examples:\n  ecs-doctor man > ecs-doctor.1 && man ./ecs-doctor.1\n  ecs-doctor man --dir ~/.local/share/man/man1 && man ecs-doctor-task"
+    )]
+    Man {
+        /// Write `ecs-doctor.1` and one page per subcommand (`ecs-doctor-task.1`, …) to DIR,
+        /// creating it if needed, instead of printing the top page.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 const SERVICE_EXAMPLES: &str = "\
@@ -122,8 +204,6 @@ diagnoses each one (shared evidence -- task definition, roles, images, network -
 once), and groups them by root cause: \"7 of 8 stopped tasks: image-not-found (...), since
 deployment ecs-svc/123 at 10:42\". The service's events and deployments are read too, so a
 service that never placed a task is diagnosed from what the scheduler said.
-
-Exit codes: 0 no failure, 1 a failure cause found, 2 bad usage, 3 could not run, 4 undecided.
 ";
 
 const CLUSTER_EXAMPLES: &str = "\
@@ -185,8 +265,8 @@ pub struct SweepArgs {
     /// Diagnose at most this many stopped tasks (the newest) per service or task group.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub limit: u32,
-    /// How many log lines to read per container.
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    /// How many log lines to read per container (0 reads none).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=1000))]
     pub log_lines: u32,
 }
 
@@ -224,8 +304,8 @@ pub struct EventArgs {
     /// A file of EventBridge events, or `-` for standard input.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// How many log lines to read per container.
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    /// How many log lines to read per container (0 reads none).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=1000))]
     pub log_lines: u32,
     #[command(flatten)]
     pub aws: AwsArgs,
@@ -244,8 +324,8 @@ pub struct TaskArgs {
     pub cluster: Option<String>,
     #[command(flatten)]
     pub aws: AwsArgs,
-    /// How many log lines to read per container.
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    /// How many log lines to read per container (0 reads none).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=1000))]
     pub log_lines: u32,
     /// Write the collected (redacted) evidence to FILE, for `ecs-doctor replay`.
     #[arg(long, value_name = "FILE")]
@@ -288,9 +368,9 @@ pub struct AwsArgs {
     /// Send every AWS call to this endpoint (LocalStack, moto).
     #[arg(long, env = "AWS_ENDPOINT_URL", hide_env_values = true)]
     pub endpoint_url: Option<String>,
-    /// A deadline for the whole diagnosis, in seconds: no AWS call starts after
-    /// it, and what was gathered by then is judged (the rest are gaps).
-    #[arg(long, default_value_t = 30)]
+    /// A deadline for the whole diagnosis, in seconds (1 to 600): no AWS call
+    /// starts after it, and what was gathered by then is judged (the rest are gaps).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,
 }
 
@@ -307,7 +387,7 @@ have a way out, the endpoints and security groups admit the traffic, the EFS vol
 the task definition's own mistakes -- and reports what will fail, with the same cause codes.
 FILE is the register-task-definition input (or a describe-task-definition output).
 
-Exit codes: 0 every check passed, 1 a start would fail, 4 a deciding fact could not be read.
+For preflight, 0 means every check passed, 1 a start would fail, 4 a deciding fact could not be read.
 ";
 
 #[derive(Debug, Args)]

@@ -131,6 +131,10 @@ pub enum DoctorError {
     },
     #[error("cluster {cluster} was not found in {region}: check the cluster name and --region")]
     ClusterNotFound { cluster: String, region: String },
+    /// What the user named and AWS does not know (a service, a task
+    /// definition): the diagnosis cannot run (exit 3), said in one line.
+    #[error("{0}")]
+    NotFound(String),
     #[error("no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or pass --profile")]
     NoCredentials,
     #[error("{0}")]

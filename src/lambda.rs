@@ -7,7 +7,7 @@
 //! The same binary runs as the function when Lambda starts it (as
 //! `bootstrap`, with `AWS_LAMBDA_RUNTIME_API` set and no arguments).
 
-use crate::cli::{AwsArgs, OutputFormat};
+use crate::cli::{AwsArgs, OutputFormat, Style};
 use crate::collect::event;
 use crate::{render, VERSION};
 use ecs_doctor_checks::{diagnose, redact};
@@ -62,9 +62,9 @@ async fn handle(invocation: LambdaEvent<Value>) -> Result<Value, lambda_runtime:
         region: None,
         profile: None,
         endpoint_url: std::env::var("AWS_ENDPOINT_URL").ok(),
-        timeout: env_number("ECS_DOCTOR_TIMEOUT", 30),
+        timeout: env_number("ECS_DOCTOR_TIMEOUT", 30).clamp(1, 600),
     };
-    let log_lines = env_number("ECS_DOCTOR_LOG_LINES", 20).clamp(1, 1000) as u32;
+    let log_lines = env_number("ECS_DOCTOR_LOG_LINES", 20).min(1000) as u32;
     let mut verdicts = Vec::new();
     for (arn, result) in event::collect_tasks(stopped, &aws, log_lines).await {
         match result {
@@ -78,7 +78,7 @@ async fn handle(invocation: LambdaEvent<Value>) -> Result<Value, lambda_runtime:
                     "cause": top.map(|c| c.code.to_string()),
                     "title": top.map(|c| redact::redact(&c.title)),
                     "report": redact::redact_serde(&report),
-                    "markdown": render::render(&report, OutputFormat::Markdown, false),
+                    "markdown": render::render(&report, Style::plain(OutputFormat::Markdown)),
                 }));
                 verdicts.push(json!({"task": arn, "verdict": report.verdict,
                     "cause": top.map(|c| c.code.to_string())}));

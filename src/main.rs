@@ -14,14 +14,13 @@ mod target;
 /// This build's version: what a report and a saved bundle say made them.
 pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let result = if lambda::wanted() {
         lambda::run()
     } else {
-        app::run(cli::Cli::parse())
+        app::run(cli::parse())
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

@@ -112,11 +112,16 @@ pub async fn service(
     let profile = args.aws.profile.as_deref();
     let service: &Service = collect::required(
         &described,
-        |detail| format!("{detail} in cluster {cluster} ({})", c.region),
+        |detail| collect::service_absent(detail, &cluster, &c.region),
         profile,
         "a service sweep starts from the service's events and deployments",
     )?
-    .ok_or_else(|| DoctorError::BadInput(format!("service {} not found", args.service)))?;
+    .ok_or_else(|| {
+        DoctorError::NotFound(format!(
+            "service {} was not found in cluster {cluster} ({})",
+            args.service, c.region
+        ))
+    })?;
     let account = c
         .account
         .clone()

@@ -293,10 +293,13 @@ fn several_tasks_give_an_array_and_the_worst_exit_code() {
         "one task could not be diagnosed"
     );
     let reports: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reports = reports.as_array().unwrap();
+    assert_eq!(reports.len(), 2, "one entry per input: {reports:#?}");
     assert_eq!(
-        reports.as_array().unwrap().len(),
-        1,
+        top_code(&reports[0]),
+        "image-not-found",
         "the other report is still printed"
     );
+    assert_eq!(reports[1]["input"], forgotten);
     assert!(String::from_utf8_lossy(&out.stderr).contains("11111111111111111111111111111111"));
 }

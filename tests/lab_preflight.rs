@@ -203,7 +203,7 @@ fn a_file_against_the_service_meets_its_load_balancer() {
 }
 
 #[test]
-fn bad_input_is_one_line_and_exit_2() {
+fn bad_input_is_one_line_and_exit_2_and_what_aws_does_not_know_exit_3() {
     let lab = Lab::start("preflight-ready");
     let garbage = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(garbage.path(), "{\"family\": \"web\"}").unwrap();
@@ -214,6 +214,17 @@ fn bad_input_is_one_line_and_exit_2() {
             "no containerDefinitions",
         ),
         (vec!["preflight", "--task-definition", "web:1"], "--subnet"),
+    ] {
+        let mut args = args;
+        args.extend(["--region", lab.get("region")]);
+        let out = lab.run(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    // What AWS does not know is not a usage mistake: the diagnosis cannot run (exit 3).
+    for (args, says) in [
         (
             vec!["preflight", "--service", "api", "--cluster", "prod"],
             "service api",
@@ -235,7 +246,7 @@ fn bad_input_is_one_line_and_exit_2() {
         args.extend(["--region", lab.get("region")]);
         let out = lab.run(&args);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {stderr}");
         assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
         assert!(stderr.contains(says), "{args:?}: {stderr}");
     }

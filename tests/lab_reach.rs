@@ -130,7 +130,8 @@ fn service_sweeps_refuse_bad_input_in_one_line() {
                 "--region",
                 "us-east-1",
             ],
-            2,
+            // AWS does not know the service: the diagnosis cannot run.
+            3,
             "service nope does not exist",
         ),
         (

@@ -91,6 +91,7 @@ pub fn diagnose(ev: &Evidence, version: &str) -> Report {
     Report {
         schema_version: SCHEMA_VERSION,
         purpose: ev.purpose,
+        kind: ev.purpose,
         next_step,
         verdict,
         ecs_doctor_version: version.to_string(),

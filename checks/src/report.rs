@@ -244,6 +244,10 @@ pub struct Report {
     /// What the report answers: `task` (why it stopped) or `exec` (can ECS Exec reach it).
     #[serde(default)]
     pub purpose: crate::question::Question,
+    /// The same as `purpose`, under the name sweeps use (`kind`: `task`,
+    /// `exec` or `preflight`).
+    #[serde(default)]
+    pub kind: crate::question::Question,
     /// For a task ECS Exec can reach: the command that opens a shell in it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_step: Option<String>,

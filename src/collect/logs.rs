@@ -73,6 +73,10 @@ pub async fn container_logs(
             };
         };
         let stream = stream_name(&prefix, &cd.name, &task.id);
+        if limit == 0 {
+            // `--log-lines 0`: no log events are read at all.
+            return ContainerLogs { container: cd.name.clone(), driver: log.driver.clone(), group, stream: Some(stream), region: Some(region), lines: Fact::not_applicable("--log-lines 0: no log lines were read") };
+        }
         c.log_reads.wait(&region).await;
         let result = c
             .logs_in(&region)

@@ -26,6 +26,9 @@ use futures::future::{BoxFuture, FutureExt, Shared};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use super::call_log;
 
 /// What identifies a request: method, URI, operation (JSON protocols name it
 /// in `X-Amz-Target`) and body. Signatures and dates differ per attempt and
@@ -74,6 +77,28 @@ impl Outcome {
             FailureKind::Other(e.as_other())
         };
         Outcome::Failed(kind, Arc::from(DisplayErrorContext(e).to_string()))
+    }
+
+    /// What `--debug` says of it: the HTTP status and AWS's error code, or
+    /// the kind of connection failure (never a body).
+    fn describe(&self) -> String {
+        match self {
+            Outcome::Answered(stored) => {
+                match call_log::error_code(stored.status, &stored.headers, &stored.body) {
+                    Some(code) => format!("{} {code}", stored.status),
+                    None => stored.status.to_string(),
+                }
+            }
+            Outcome::Failed(kind, _) => format!(
+                "connection failed ({})",
+                match kind {
+                    FailureKind::Timeout => "timeout",
+                    FailureKind::Io => "I/O error",
+                    FailureKind::User => "request error",
+                    FailureKind::Other(_) => "other",
+                }
+            ),
+        }
     }
 
     fn into_result(self) -> Result<HttpResponse, ConnectorError> {
@@ -216,10 +241,23 @@ impl std::fmt::Debug for MemoConnector {
 impl HttpConnector for MemoConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let operation = operation(&request);
+        // `--debug`: each request sent is named on stderr when it completes.
+        let logged = call_log::enabled().then(|| call_log::name(&request));
         let Some(body) = request.body().bytes() else {
             // A streaming body cannot be compared: send it as it is.
             self.counts.sent(operation);
-            return self.inner.call(request);
+            let sent = self.inner.call(request);
+            let Some(name) = logged else { return sent };
+            let started = Instant::now();
+            return HttpConnectorFuture::new(async move {
+                let answer = sent.await;
+                let outcome = match &answer {
+                    Ok(response) => response.status().as_u16().to_string(),
+                    Err(e) => Outcome::failed(e).describe(),
+                };
+                call_log::print(&name, &outcome, started.elapsed());
+                answer
+            });
         };
         let key = Key {
             method: request.method().to_string(),
@@ -239,7 +277,13 @@ impl HttpConnector for MemoConnector {
             }
             None => {
                 self.counts.sent(operation);
-                let flight = ask(self.inner.clone(), request, self.slots.clone(), key.clone());
+                let flight = ask(
+                    self.inner.clone(),
+                    request,
+                    self.slots.clone(),
+                    key.clone(),
+                    logged,
+                );
                 slots.insert(key, Slot::InFlight(flight.clone()));
                 flight
             }
@@ -251,12 +295,23 @@ impl HttpConnector for MemoConnector {
 
 /// Send one request; whoever drives it to the end records whether its
 /// answer is kept for later askers or asked again.
-fn ask(inner: SharedHttpConnector, request: HttpRequest, slots: Arc<Slots>, key: Key) -> Flight {
+/// `logged`: the call's name, to print when it completes (`--debug`).
+fn ask(
+    inner: SharedHttpConnector,
+    request: HttpRequest,
+    slots: Arc<Slots>,
+    key: Key,
+    logged: Option<String>,
+) -> Flight {
     async move {
+        let started = Instant::now();
         let outcome = match inner.call(request).await {
             Ok(response) => read(response).await,
             Err(e) => Outcome::failed(&e),
         };
+        if let Some(name) = &logged {
+            call_log::print(name, &outcome.describe(), started.elapsed());
+        }
         let mut slots = slots.lock().expect("memo lock");
         match &outcome {
             Outcome::Answered(stored) if lasting(stored) => {

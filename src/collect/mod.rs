@@ -10,6 +10,7 @@
 //!
 //! [`Gap`]: ecs_doctor_checks::evidence::Gap
 
+pub mod call_log;
 mod collector;
 mod connect;
 mod deadline;
@@ -47,8 +48,8 @@ use ecs_doctor_checks::evidence::Fact;
 
 /// A fact a preflight cannot do without: its value (none when not
 /// applicable), or the one-line error that ends the run. What the user named
-/// and AWS does not know is bad input (`absent` words it); a refused or
-/// failed call is the run failing (exit 3), or the credentials refused.
+/// and AWS does not know is not found (`absent` words it), a refused or
+/// failed call the run failing, or the credentials refused: all exit 3.
 pub fn required<'f, T>(
     fact: &'f Fact<T>,
     absent: impl FnOnce(&str) -> String,
@@ -58,7 +59,7 @@ pub fn required<'f, T>(
     match fact {
         Fact::Gathered { value } => Ok(Some(value)),
         Fact::NotApplicable { .. } => Ok(None),
-        Fact::Absent { detail } => Err(DoctorError::BadInput(absent(detail))),
+        Fact::Absent { detail } => Err(DoctorError::NotFound(absent(detail))),
         Fact::Denied { action, error } | Fact::Failed { action, error } => Err(
             credentials_rejected(error, profile).unwrap_or_else(|| DoctorError::Unreadable {
                 action: action.to_string(),
@@ -66,6 +67,16 @@ pub fn required<'f, T>(
                 needed_for: needed_for.to_string(),
             }),
         ),
+    }
+}
+
+/// What a service AWS does not know is, in one line: the service, or the
+/// cluster it was looked for in.
+pub fn service_absent(detail: &str, cluster: &str, region: &str) -> String {
+    if detail.contains("ClusterNotFound") {
+        format!("cluster {cluster} was not found in {region}: check the cluster name and --region")
+    } else {
+        format!("{detail} in cluster {cluster} ({region})")
     }
 }
 

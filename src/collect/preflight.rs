@@ -95,7 +95,7 @@ async fn service(
     let service = ecs::service_named(collector, cluster, name).await;
     let found = required(
         &service,
-        |detail| format!("{detail} in cluster {cluster} ({})", collector.region),
+        |detail| super::service_absent(detail, cluster, &collector.region),
         args.aws.profile.as_deref(),
         "a preflight of a service needs its task definition and network configuration",
     )?;

@@ -5,7 +5,7 @@ mod json;
 mod markdown;
 mod table;
 
-use crate::cli::OutputFormat;
+use crate::cli::{OutputFormat, Style};
 use ecs_doctor_checks::logs::excerpt::ExcerptLine;
 use ecs_doctor_checks::question::Subject;
 use ecs_doctor_checks::sweep::{ClusterReport, ServiceReport};
@@ -20,12 +20,12 @@ pub trait Renderer {
     fn cluster(&self, report: &ClusterReport) -> String;
 }
 
-fn renderer(format: OutputFormat, color: bool) -> Box<dyn Renderer> {
-    match format {
+fn renderer(style: Style) -> Box<dyn Renderer> {
+    match style.format {
         OutputFormat::Table => Box::new(table::TableRenderer {
-            color,
+            color: style.color,
             width: table::terminal_width(),
-            verbose: false,
+            verbose: style.verbose,
         }),
         OutputFormat::Json => Box::new(json::JsonRenderer),
         OutputFormat::Markdown => Box::new(markdown::MarkdownRenderer),
@@ -33,13 +33,13 @@ fn renderer(format: OutputFormat, color: bool) -> Box<dyn Renderer> {
 }
 
 /// Render a service sweep, redacted.
-pub fn render_service(report: &ServiceReport, format: OutputFormat, color: bool) -> String {
-    renderer(format, color).service(&redact::redact_serde(report))
+pub fn render_service(report: &ServiceReport, style: Style) -> String {
+    renderer(style).service(&redact::redact_serde(report))
 }
 
 /// Render a cluster sweep, redacted.
-pub fn render_cluster(report: &ClusterReport, format: OutputFormat, color: bool) -> String {
-    renderer(format, color).cluster(&redact::redact_serde(report))
+pub fn render_cluster(report: &ClusterReport, style: Style) -> String {
+    renderer(style).cluster(&redact::redact_serde(report))
 }
 
 /// The verdict of a sweep in one sentence.
@@ -52,25 +52,25 @@ pub(crate) fn sweep_verdict(verdict: Conclusion) -> &'static str {
 }
 
 /// Render `report` in `format`, redacting every credential-looking string first.
-pub fn render(report: &Report, format: OutputFormat, color: bool) -> String {
-    renderer(format, color).render(&redact::redact_serde(report))
+pub fn render(report: &Report, style: Style) -> String {
+    renderer(style).render(&redact::redact_serde(report))
 }
 
 /// Render several reports: a JSON array, or the reports one after another.
-pub fn render_many(reports: &[Report], format: OutputFormat, color: bool) -> String {
-    if format == OutputFormat::Json {
+pub fn render_many(reports: &[Report], style: Style) -> String {
+    if style.format == OutputFormat::Json {
         let redacted: Vec<Report> = reports.iter().map(redact::redact_serde).collect();
         let mut out = serde_json::to_string_pretty(&redacted).expect("reports serialise");
         out.push('\n');
         return out;
     }
-    let separator = match format {
+    let separator = match style.format {
         OutputFormat::Markdown => "\n---\n\n",
         _ => "\n────────────────────────────────────────────────────────────────────────\n\n",
     };
     reports
         .iter()
-        .map(|r| render(r, format, color))
+        .map(|r| render(r, style))
         .collect::<Vec<_>>()
         .join(separator)
 }
@@ -182,7 +182,7 @@ mod tests {
     fn each_question_reads_as_its_own_report() {
         let ready = diagnose(&testkit::exec::ready(), "test");
         for format in [OutputFormat::Table, OutputFormat::Markdown] {
-            let text = render(&ready, format, false);
+            let text = render(&ready, Style::plain(format));
             let command = text.rfind("aws ecs execute-command").expect("the command");
             assert!(
                 text[command..].lines().count() <= 4,
@@ -191,7 +191,7 @@ mod tests {
             assert!(text.contains("ECS Exec can reach this task"), "{text}");
         }
         let preflight = diagnose(&testkit::preflight::clean(), "test");
-        let text = render(&preflight, OutputFormat::Markdown, false);
+        let text = render(&preflight, Style::plain(OutputFormat::Markdown));
         assert!(text.contains("**Checked** `task definition arn:aws:ecs:us-east-1:123456789012:task-definition/web:7 (preflight, service web, cluster prod, us-east-1)`"), "{text}");
         assert!(text.contains("Preflight passed"), "{text}");
     }

@@ -471,6 +471,9 @@ pub struct ClusterReport {
     pub kind: String,
     pub verdict: Conclusion,
     pub ecs_doctor_version: String,
+    /// One line that says what is wrong, for the top of the ticket.
+    #[serde(default)]
+    pub headline: String,
     pub cluster: String,
     pub region: String,
     pub window: Window,
@@ -575,6 +578,7 @@ pub fn summarize_cluster(
         kind: "cluster".into(),
         verdict,
         ecs_doctor_version: version.to_string(),
+        headline: cluster_headline(&rows, &window),
         cluster: cluster.rsplit('/').next().unwrap_or(cluster).to_string(),
         region: region.to_string(),
         window,
@@ -582,6 +586,31 @@ pub fn summarize_cluster(
         quiet,
         gaps,
     }
+}
+
+/// A cluster sweep in one line: its worst row, and how many more there are.
+fn cluster_headline(rows: &[ClusterRow], window: &Window) -> String {
+    let since = short_time(&window.since);
+    let Some(worst) = rows.first() else {
+        return format!(
+            "No failure since {since}: {} stopped task{}, none failed",
+            window.stopped_tasks,
+            if window.stopped_tasks == 1 { "" } else { "s" }
+        );
+    };
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let tasks = match worst.count {
+        0 => format!(" ({})", worst.cause),
+        n if worst.cause.starts_with("event:") => format!(" ({n} event{})", plural(n)),
+        n => format!(" ({}, {n} of {} stopped tasks)", worst.cause, worst.of),
+    };
+    let more = match rows.len() - 1 {
+        0 => String::new(),
+        1 => "; and 1 more finding".to_string(),
+        n => format!("; and {n} more findings"),
+    };
+    let title = worst.title.replace('\n', " ");
+    format!("{}: {title}{tasks}{more}", worst.name)
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ fn swept(id: &str, code: Option<Cause>, verdict: Conclusion, stopped_at: &str, b
         report: Report {
             schema_version: SCHEMA_VERSION,
             purpose: Default::default(),
+            kind: Default::default(),
             next_step: None,
             verdict,
             ecs_doctor_version: "test".into(),
