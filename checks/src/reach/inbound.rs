@@ -218,63 +218,35 @@ fn lb_path(net: &Net<'_>, subnet_id: &str, s: &LbSource<'_>) -> PathEval {
         ));
     }
     steps.push(nacl_server_step(net, subnet_id, &peer, port, "task subnet"));
-    steps.push(match &net.groups {
-        Err(why) => Step::unknown(
-            "task security groups",
-            &[Cause::SecurityGroupIngressClosed],
-            why.clone(),
-        ),
-        Ok(groups) => {
-            let ids: Vec<&str> = groups.iter().map(|g| g.id.as_str()).collect();
-            let step_label = format!("{} ingress tcp/{port}", ids.join(", "));
-            let d = sg_decide(groups, false, port, &peer, net.prefix_lists);
-            match d.allowed {
-                Some(true) => {
-                    Step::ok(step_label, &[Cause::SecurityGroupIngressClosed]).fact(d.detail)
-                }
-                None => Step::unknown(step_label, &[Cause::SecurityGroupIngressClosed], d.detail),
-                Some(false) => {
-                    let task_sg = ids.first().copied().unwrap_or("<sg-…>");
-                    let mut step = Step::blocked(
-                        step_label,
-                        Cause::SecurityGroupIngressClosed,
-                        d.detail.clone(),
-                    )
-                    .fact(d.detail);
-                    if lb.security_groups.is_empty() {
-                        let cidrs: Vec<String> = lb_nets.iter().map(|n| n.to_string()).collect();
-                        step = step.fact(format!(
-                            "load balancer {} has no security group: its nodes send from its subnets {}",
-                            lb.name,
-                            cidrs.join(", ")
-                        ));
-                        for c in &cidrs {
-                            step = step.fix(format!(
-                                "aws ec2 authorize-security-group-ingress --group-id {task_sg} --protocol tcp --port {port} --cidr {c}"
-                            ));
-                        }
-                    } else {
-                        step = step.fact(format!(
-                            "load balancer {} sends to container {} on tcp/{port} from its security group{} {}",
-                            lb.name,
-                            s.container,
-                            if lb.security_groups.len() == 1 { "" } else { "s" },
-                            lb.security_groups.join(", ")
-                        ));
-                        for g in &lb.security_groups {
-                            step = step.fix(format!(
-                                "aws ec2 authorize-security-group-ingress --group-id {task_sg} --protocol tcp --port {port} --source-group {g}"
-                            ));
-                        }
-                    }
-                    if let Some(n) = &net.groups_note {
-                        step = step.fact(n.clone());
-                    }
-                    step
-                }
+    steps.push(task_groups_step(net, port, &peer, |mut step, task_sg| {
+        if lb.security_groups.is_empty() {
+            let cidrs: Vec<String> = lb_nets.iter().map(|n| n.to_string()).collect();
+            step = step.fact(format!(
+                "load balancer {} has no security group: its nodes send from its subnets {}",
+                lb.name,
+                cidrs.join(", ")
+            ));
+            for c in &cidrs {
+                step = step.fix(format!(
+                    "aws ec2 authorize-security-group-ingress --group-id {task_sg} --protocol tcp --port {port} --cidr {c}"
+                ));
+            }
+        } else {
+            step = step.fact(format!(
+                "load balancer {} sends to container {} on tcp/{port} from its security group{} {}",
+                lb.name,
+                s.container,
+                if lb.security_groups.len() == 1 { "" } else { "s" },
+                lb.security_groups.join(", ")
+            ));
+            for g in &lb.security_groups {
+                step = step.fix(format!(
+                    "aws ec2 authorize-security-group-ingress --group-id {task_sg} --protocol tcp --port {port} --source-group {g}"
+                ));
             }
         }
-    });
+        step
+    }));
     steps.push(container_step(net, &s.container, port));
     PathEval {
         direction: Direction::Inbound {
@@ -291,6 +263,44 @@ fn lb_path(net: &Net<'_>, subnet_id: &str, s: &LbSource<'_>) -> PathEval {
         steps,
         observed: None,
         title: format!("inbound tcp/{port} to {} from {label}", s.container),
+    }
+}
+
+/// The hop every inbound path ends with: the task's security groups
+/// admitting `port` from `peer`. A refusal's facts and fixes depend on
+/// where the traffic comes from: `blocked` adds them, given the task's
+/// first group; the groups' own note follows.
+fn task_groups_step(
+    net: &Net<'_>,
+    port: u16,
+    peer: &Peer,
+    blocked: impl FnOnce(Step, &str) -> Step,
+) -> Step {
+    let groups = match &net.groups {
+        Err(why) => {
+            return Step::unknown(
+                "task security groups",
+                &[Cause::SecurityGroupIngressClosed],
+                why.clone(),
+            )
+        }
+        Ok(groups) => groups,
+    };
+    let ids: Vec<&str> = groups.iter().map(|g| g.id.as_str()).collect();
+    let label = format!("{} ingress tcp/{port}", ids.join(", "));
+    let d = sg_decide(groups, false, port, peer, net.prefix_lists);
+    match d.allowed {
+        Some(true) => Step::ok(label, &[Cause::SecurityGroupIngressClosed]).fact(d.detail),
+        None => Step::unknown(label, &[Cause::SecurityGroupIngressClosed], d.detail),
+        Some(false) => {
+            let step = Step::blocked(label, Cause::SecurityGroupIngressClosed, d.detail.clone())
+                .fact(d.detail);
+            let mut step = blocked(step, ids.first().copied().unwrap_or("<sg-…>"));
+            if let Some(n) = &net.groups_note {
+                step = step.fact(n.clone());
+            }
+            step
+        }
     }
 }
 
@@ -436,41 +446,17 @@ fn cidr_path(
         "task subnet",
     ));
     // The task's security groups must admit the port from --from.
-    steps.push(match &net.groups {
-        Err(why) => Step::unknown(
-            "task security groups",
-            &[Cause::SecurityGroupIngressClosed],
-            why.clone(),
-        ),
-        Ok(groups) => {
-            let ids: Vec<&str> = groups.iter().map(|g| g.id.as_str()).collect();
-            let label = format!("{} ingress tcp/{port}", ids.join(", "));
-            let d = sg_decide(groups, false, port, &from_peer, net.prefix_lists);
-            match d.allowed {
-                Some(true) => Step::ok(label, &[Cause::SecurityGroupIngressClosed]).fact(d.detail),
-                None => Step::unknown(label, &[Cause::SecurityGroupIngressClosed], d.detail),
-                Some(false) => {
-                    let command = format!(
-                        "aws ec2 authorize-security-group-ingress --group-id {} --protocol tcp --port {port} --cidr {from}",
-                        ids.first().copied().unwrap_or("<sg-…>")
-                    );
-                    let fix = match exposure(from) {
-                        Some(warning) => format!(
-                            "{command} — {warning}; behind a load balancer, admit its security group instead (--source-group sg-…)"
-                        ),
-                        None => command,
-                    };
-                    let mut s = Step::blocked(label, Cause::SecurityGroupIngressClosed, d.detail.clone())
-                        .fact(d.detail)
-                        .fix(fix);
-                    if let Some(n) = &net.groups_note {
-                        s = s.fact(n.clone());
-                    }
-                    s
-                }
-            }
-        }
-    });
+    steps.push(task_groups_step(net, port, &from_peer, |step, task_sg| {
+        let command = format!(
+            "aws ec2 authorize-security-group-ingress --group-id {task_sg} --protocol tcp --port {port} --cidr {from}"
+        );
+        step.fix(match exposure(from) {
+            Some(warning) => format!(
+                "{command} — {warning}; behind a load balancer, admit its security group instead (--source-group sg-…)"
+            ),
+            None => command,
+        })
+    }));
     steps.push(container_step(net, container, port));
     PathEval {
         direction: Direction::Inbound {
