@@ -115,3 +115,32 @@ fn an_endpoint_that_does_not_answer_is_said_plainly() {
         "{line}"
     );
 }
+
+#[test]
+fn a_profile_without_credentials_says_so_and_not_pass_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = ecs_doctor();
+    with_profiles(&mut cmd, dir.path());
+    // `prod` exists but holds only a Region; the environment's keys must
+    // not stand in for it.
+    let out = cmd
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .args([
+            "task",
+            TASK,
+            "--profile",
+            "prod",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let line = one_plain_line(&out.stderr);
+    assert!(
+        line.contains("profile prod gave no usable credentials")
+            && !line.contains("pass --profile"),
+        "{line}"
+    );
+}

@@ -158,6 +158,12 @@ async fn sdk_config(
                         "the credentials could not be loaded ({text}): for an SSO profile, run `{login}`"
                     )));
                 }
+                // The profile was named: say what it lacks, not "pass --profile".
+                if let Some(p) = &args.profile {
+                    return Err(DoctorError::CredentialsRejected(format!(
+                        "profile {p} gave no usable credentials ({text}): check its keys, role or SSO settings in ~/.aws/config and ~/.aws/credentials"
+                    )));
+                }
                 return Err(DoctorError::NoCredentials);
             }
         }
