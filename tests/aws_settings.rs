@@ -20,18 +20,22 @@ fn one_plain_line(stderr: &[u8]) -> String {
     text
 }
 
+/// Environment credentials (AWS's documented example keys).
+fn with_keys(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    cmd.env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE").env(
+        "AWS_SECRET_ACCESS_KEY",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    )
+}
+
 /// A profile file with one profile, and environment credentials that a
 /// mistyped `--profile` must not fall back to.
 fn with_profiles(cmd: &mut std::process::Command, dir: &std::path::Path) {
     let config = dir.join("config");
     std::fs::write(&config, "[profile prod]\nregion = us-east-1\n").unwrap();
-    cmd.env("AWS_CONFIG_FILE", &config)
+    with_keys(cmd)
+        .env("AWS_CONFIG_FILE", &config)
         .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"))
-        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-        .env(
-            "AWS_SECRET_ACCESS_KEY",
-            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        )
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_SESSION_TOKEN");
 }
@@ -64,12 +68,7 @@ fn a_mistyped_profile_is_refused_even_with_environment_credentials() {
 
 #[test]
 fn a_region_that_cannot_be_one_is_bad_input() {
-    let out = ecs_doctor()
-        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-        .env(
-            "AWS_SECRET_ACCESS_KEY",
-            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        )
+    let out = with_keys(&mut ecs_doctor())
         .args([
             "task",
             "0123456789abcdef0123456789abcdef",
@@ -92,12 +91,7 @@ fn a_region_that_cannot_be_one_is_bad_input() {
 
 #[test]
 fn an_endpoint_that_does_not_answer_is_said_plainly() {
-    let out = ecs_doctor()
-        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-        .env(
-            "AWS_SECRET_ACCESS_KEY",
-            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        )
+    let out = with_keys(&mut ecs_doctor())
         .args([
             "task",
             TASK,

@@ -180,21 +180,22 @@ fn every_command_exits_3_when_aws_does_not_know_what_was_named() {
     }
 }
 
+/// The commands that print a report (and take the render flags).
+const REPORT_COMMANDS: &[&str] = &[
+    "task",
+    "exec",
+    "preflight",
+    "service",
+    "cluster",
+    "event",
+    "replay",
+];
+
 /// Every command's help ends with the same exit codes.
 #[test]
 fn every_subcommand_help_states_the_exit_codes() {
-    for command in [
-        "task",
-        "exec",
-        "preflight",
-        "service",
-        "cluster",
-        "event",
-        "replay",
-        "explain",
-        "completions",
-        "man",
-    ] {
+    let others = ["explain", "completions", "man"];
+    for command in REPORT_COMMANDS.iter().chain(&others) {
         let out = ecs_doctor().args([command, "--help"]).output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{command}");
         let help = String::from_utf8_lossy(&out.stdout);
@@ -471,15 +472,7 @@ fn verbose_lists_the_passed_checks() {
         assert!(listed.contains("✓ log-group-missing:"), "{listed}");
     }
     // The flag is every report command's.
-    for command in [
-        "task",
-        "exec",
-        "preflight",
-        "service",
-        "cluster",
-        "event",
-        "replay",
-    ] {
+    for command in REPORT_COMMANDS {
         let out = ecs_doctor().args([command, "--help"]).output().unwrap();
         assert!(
             String::from_utf8_lossy(&out.stdout).contains("-v, --verbose"),
