@@ -18,9 +18,13 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             let evidence = runtime::start()?.block_on(collect::preflight(&args))?;
             report(&evidence, &args.render)
         }
-        Command::Replay { file, render } => {
+        Command::Replay {
+            file,
+            assume,
+            render,
+        } => {
             let (text, name) = read_input(&file)?;
-            let bundle = parse_bundle(&text).map_err(|why| {
+            let mut bundle = parse_bundle(&text).map_err(|why| {
                 DoctorError::BadInput(format!(
                     "{name} is not an ecs-doctor evidence bundle: {why}"
                 ))
@@ -30,6 +34,13 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                     "note: bundle collected by ecs-doctor {}, replayed by {VERSION}",
                     bundle.ecs_doctor_version
                 );
+            }
+            let inputs = &mut bundle.evidence.inputs;
+            if assume.assign_public_ip.is_some() {
+                inputs.assign_public_ip = assume.assign_public_ip;
+            }
+            if assume.from_cidr.is_some() {
+                inputs.from_cidr = assume.from_cidr;
             }
             report(&bundle.evidence, &render)
         }

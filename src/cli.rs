@@ -155,12 +155,14 @@ pub enum Command {
     Event(Box<EventArgs>),
     /// Diagnose a saved evidence bundle offline (no AWS account needed).
     #[command(
-        after_help = "Examples:\n  ecs-doctor replay examples/app-exit-error.json -o markdown\n  gunzip -c evidence.json.gz | ecs-doctor replay -"
+        after_help = "Examples:\n  ecs-doctor replay examples/app-exit-error.json -o markdown\n  ecs-doctor replay examples/no-public-ip.json --assign-public-ip ENABLED\n  gunzip -c evidence.json.gz | ecs-doctor replay -"
     )]
     Replay {
         /// A file written by `ecs-doctor task … --save-evidence FILE`, or `-` for standard input.
         #[arg(value_name = "FILE")]
         file: PathBuf,
+        #[command(flatten)]
+        assume: ReplayAssumptions,
         #[command(flatten)]
         render: RenderArgs,
     },
@@ -354,6 +356,19 @@ pub struct PlacementArgs {
     /// Whether the task has a public IP: ENABLED or DISABLED (AWS's default).
     #[arg(long, value_parser = parse_enabled)]
     pub assign_public_ip: Option<bool>,
+}
+
+/// What a replay may assume beyond the bundle: the inputs that change how
+/// the saved facts are judged, not which facts were read (a subnet or a
+/// security group needs AWS, and `task` takes those).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ReplayAssumptions {
+    /// Whether the task had a public IP: ENABLED or DISABLED (marked as assumed).
+    #[arg(long, value_parser = parse_enabled)]
+    pub assign_public_ip: Option<bool>,
+    /// For a running task: the network its clients come from (as for `task`).
+    #[arg(long = "from", value_name = "CIDR", value_parser = parse_cidr)]
+    pub from_cidr: Option<String>,
 }
 
 /// How to reach AWS, as the AWS CLI takes it.

@@ -71,6 +71,60 @@ fn every_example_renders_as_table_and_markdown() {
     }
 }
 
+/// No rendered report carries a Rust debug structure: every example in
+/// every format, every golden report of the lab and the renderers (each is a
+/// real run's output), and a replay with assumptions.
+#[test]
+fn no_rendered_output_carries_a_debug_structure() {
+    for file in examples() {
+        for format in ["table", "markdown", "json"] {
+            let out = ecs_doctor()
+                .args(["replay", file.to_str().unwrap(), "-o", format, "-v"])
+                .output()
+                .unwrap();
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            if let Some(debug) = common::debug_structure(&text) {
+                panic!("{} -o {format}: …{debug}…", file.display());
+            }
+        }
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut goldens = 0;
+    for dir in [
+        "tests/snapshots",
+        "src/render/table/snapshots",
+        "checks/src/snapshots",
+        "checks/src/reach/snapshots",
+    ] {
+        for entry in std::fs::read_dir(root.join(dir)).expect("a snapshot directory") {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|x| x != "snap") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            // Past insta's header (its `source:` line names the test file).
+            let body = text
+                .strip_prefix("---\n")
+                .and_then(|t| t.split_once("\n---\n"))
+                .map_or(text.as_str(), |(_, body)| body);
+            if let Some(debug) = common::debug_structure(body) {
+                panic!("{}: …{debug}…", path.display());
+            }
+            goldens += 1;
+        }
+    }
+    assert!(goldens > 50, "the goldens were found: {goldens}");
+    // The detector itself: the connection error a user once saw is caught.
+    assert!(common::debug_structure(
+        "dispatch failure: io error: (ConnectorError { kind: Io, source: hyper_util::client::legacy::Error(Connect, …"
+    )
+    .is_some());
+}
+
 #[test]
 fn bundles_hold_no_environment_values() {
     for file in examples() {

@@ -58,15 +58,12 @@ fn top(report: &Value) -> &str {
     report["candidates"][0]["code"].as_str().unwrap_or("")
 }
 
+/// The actions of the gaps the fault made (not the lab's own simulator gap).
 fn gaps(report: &Value) -> Vec<String> {
-    report["gaps"]
-        .as_array()
-        .map(|g| {
-            g.iter()
-                .filter_map(|g| g["action"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
+    common::gaps_beyond_the_lab(report)
+        .iter()
+        .filter_map(|g| g["action"].as_str().map(str::to_string))
+        .collect()
 }
 
 /// The calls everything hangs on in a scenario: `DescribeTasks` for a
@@ -90,6 +87,22 @@ fn judge(
     refused: Option<&str>,
     essential: &[String],
 ) -> (Outcome, String) {
+    // An error AWS or the network gave is told in words, never as a Rust value.
+    let printed = format!(
+        "{}\n{}",
+        faulted
+            .report
+            .as_ref()
+            .map(Value::to_string)
+            .unwrap_or_default(),
+        faulted.stderr
+    );
+    if let Some(debug) = common::debug_structure(&printed) {
+        return (
+            Outcome::Wrong,
+            format!("a Rust debug structure reached the user: …{debug}…"),
+        );
+    }
     let Some(report) = &faulted.report else {
         // Only a call everything hangs on may end the run, with one line.
         let first_call = refused.is_none_or(|a| essential.iter().any(|e| e == a));

@@ -137,7 +137,9 @@ pub fn placement(
         p.assign_public_ip_source = NetworkSource::User;
     }
     if p.subnet_ids.is_empty() {
-        return Fact::not_applicable("no subnet is known for the task (pass --subnet)");
+        return Fact::not_applicable(
+            "no subnet is known for the task (name it with `ecs-doctor task … --subnet`)",
+        );
     }
     Fact::gathered(p)
 }

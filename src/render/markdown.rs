@@ -317,7 +317,7 @@ impl Renderer for MarkdownRenderer {
                     }
                     None => {
                         let _ = writeln!(o, "\n\n````text");
-                        let show_time = !super::has_own_times(&l.lines);
+                        let show_time = !ecs_doctor_checks::logs::excerpt::has_own_times(&l.lines);
                         for line in &l.lines {
                             let _ = writeln!(o, "{}", super::log_line(line, show_time));
                         }

@@ -143,7 +143,7 @@ pub(crate) fn candidates_heading(report: &Report) -> &'static str {
 
 /// One log line of an excerpt: `▶` marks the lines that matter, with why.
 /// `show_time` adds the CloudWatch timestamp (left out when the application
-/// writes its own, see [`has_own_times`]).
+/// writes its own, see [`ecs_doctor_checks::logs::excerpt::has_own_times`]).
 pub(crate) fn log_line(line: &ExcerptLine, show_time: bool) -> String {
     let time = match (&line.timestamp, show_time) {
         (Some(t), true) => format!("{t} "),
@@ -156,25 +156,46 @@ pub(crate) fn log_line(line: &ExcerptLine, show_time: bool) -> String {
     }
 }
 
-/// Whether most lines start with the application's own date, so printing
-/// CloudWatch's timestamp as well would only repeat it.
-pub(crate) fn has_own_times(lines: &[ExcerptLine]) -> bool {
-    let dated = lines
-        .iter()
-        .filter(|l| {
-            let m = l.message.trim_start().trim_start_matches('[');
-            m.len() >= 10
-                && m.as_bytes()[..4].iter().all(u8::is_ascii_digit)
-                && matches!(m.as_bytes()[4], b'-' | b'/')
-        })
-        .count();
-    dated * 2 >= lines.len() && dated > 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use ecs_doctor_checks::{diagnose, testkit};
+
+    /// A line that carries its own time is not given CloudWatch's as well,
+    /// whatever the logger's format.
+    #[test]
+    fn own_times_are_not_repeated() {
+        let line = |m: &str| ExcerptLine {
+            message: m.to_string(),
+            timestamp: Some("2024-05-01T12:00:00.123Z".into()),
+            highlight: None,
+        };
+        // Go's log, logrus, glog, a JSON logger, Kafka's log4j. An epoch
+        // number (pino) is no time a reader can read: CloudWatch's is kept.
+        for own in [
+            "2024/05/01 12:00:00 listen tcp :8080: bind: address already in use",
+            "time=\"2024-05-01T12:00:00Z\" level=fatal msg=\"failed to connect\"",
+            "E0501 12:00:00.000000       1 main.go:42] failed to start",
+            "{\"time\":\"2024-05-01T12:00:00.000Z\",\"level\":\"error\",\"msg\":\"boom\"}",
+            "[2024-05-01 12:00:00,000] ERROR Exiting Kafka.",
+        ] {
+            assert!(
+                ecs_doctor_checks::logs::excerpt::has_own_times(&[line(own)]),
+                "{own}"
+            );
+        }
+        for plain in [
+            "Error: Cannot find module '/app/server.js'",
+            "panic: runtime error: invalid memory address or nil pointer dereference",
+            "{\"level\":50,\"time\":1714564800000,\"msg\":\"boom\"}",
+        ] {
+            assert!(
+                !ecs_doctor_checks::logs::excerpt::has_own_times(&[line(plain)]),
+                "{plain}"
+            );
+            assert!(log_line(&line(plain), true).contains("2024-05-01T12:00:00.123Z"));
+        }
+    }
 
     /// A ready task's report ends with the command to run, in every text format,
     /// and a preflight says what it checked rather than naming a task.

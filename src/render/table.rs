@@ -343,7 +343,7 @@ impl Renderer for TableRenderer {
                 if let Some(note) = &l.note {
                     self.para(&mut o, "      ", "      ", note);
                 }
-                let show_time = !super::has_own_times(&l.lines);
+                let show_time = !ecs_doctor_checks::logs::excerpt::has_own_times(&l.lines);
                 for line in &l.lines {
                     let text = super::log_line(line, show_time);
                     if line.highlight.is_some() && self.color {

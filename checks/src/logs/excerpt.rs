@@ -281,6 +281,25 @@ pub fn log_hint(ev: &Evidence, container: &str) -> String {
     }
 }
 
+/// Whether most lines carry the application's own time near their start
+/// (`2024-05-01T12:00:00Z`, `2024/05/01 12:00:00`, `[12:00:00]`,
+/// `{"time":"…"`, logrus's `time="…"`, glog's `I0501 12:00:00`), so
+/// printing CloudWatch's timestamp as well would only repeat it.
+pub fn has_own_times(lines: &[ExcerptLine]) -> bool {
+    static OWN_TIME: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let own_time = OWN_TIME.get_or_init(|| {
+        regex::Regex::new(r"\d{4}[-/]\d{2}[-/]\d{2}|\b\d{2}:\d{2}:\d{2}").expect("a valid pattern")
+    });
+    let dated = lines
+        .iter()
+        .filter(|l| {
+            let head: String = l.message.trim_start().chars().take(48).collect();
+            own_time.is_match(&head)
+        })
+        .count();
+    dated * 2 >= lines.len() && dated > 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,7 +56,7 @@ impl<'a> Net<'a> {
                         .is_some_and(|m| m == "awsvpc");
                 return Err(if awsvpc {
                     Scope::Unknown(format!(
-                        "the task's subnet is unknown ({why}); pass --subnet"
+                        "the task's subnet is unknown ({why}); name it with `ecs-doctor task … --subnet`"
                     ))
                 } else {
                     Scope::Skipped(format!("no awsvpc network placement: {why}"))
@@ -112,7 +112,7 @@ impl<'a> Net<'a> {
                 }
                 if ids.is_empty() {
                     Err(
-                        "the task's security groups are unknown (pass --security-group)"
+                        "the task's security groups are unknown (name them with `ecs-doctor task … --security-group`)"
                             .to_string(),
                     )
                 } else {

@@ -95,7 +95,22 @@ pub async fn simulation(
     };
     let account = c.account.clone().unwrap_or_default();
     let needed = permissions::required_with_secrets(td, secrets, &c.region, &account);
-    simulate(&c.iam(), &c.simulator, arn, &needed).await
+    let simulation = simulate(&c.iam(), &c.simulator, arn, &needed).await;
+    simulator_gap(
+        c,
+        &simulation,
+        "the execution role's permissions were decided by ecs-doctor's own evaluation of its policies, which does not see service control policies or resource control policies",
+    );
+    simulation
+}
+
+/// A simulator that did not answer is a gap like any other call: the
+/// permission checks still decide (by evaluating the policies), and the
+/// gap says what that evaluation cannot see.
+fn simulator_gap(c: &Collector, simulation: &Fact<Vec<SimulationResult>>, impact: &str) {
+    if let Fact::Failed { action, error } | Fact::Denied { action, error } = simulation {
+        c.gap(action, error, impact);
+    }
 }
 
 async fn role(c: &Collector, arn: &str, whose: Whose) -> Fact<Role> {
@@ -185,6 +200,11 @@ pub async fn caller(c: &Collector, task_arn: &str) -> Fact<Caller> {
         &permissions::exec_caller(task_arn),
     )
     .await;
+    simulator_gap(
+        c,
+        &simulation,
+        "your permission to start an ECS Exec session was decided by ecs-doctor's own evaluation of your policies, which does not see service control policies or resource control policies",
+    );
     Fact::gathered(Caller {
         arn: identity,
         principal_arn: Some(principal),

@@ -96,16 +96,29 @@ pub(crate) async fn simulate(
             Err(err) => {
                 // Not a gap worth alarming about when the policies can be read instead; the
                 // permission check says which method decided.
-                let (class, message) = error_class(&err);
-                let server_error = err
-                    .raw_response()
-                    .is_some_and(|r| r.status().is_server_error());
+                let (class, mut message) = error_class(&err);
+                let status = err.raw_response().map(|r| r.status());
+                let server_error = status.is_some_and(|s| s.is_server_error());
+                if server_error && message == "Unknown" {
+                    // An answer with no error code: say what came back.
+                    message = format!(
+                        "HTTP {} with no error code",
+                        status.map_or(0, |s| s.as_u16())
+                    );
+                }
                 if server_error || matches!(class, ErrorClass::Throttled | ErrorClass::Network) {
                     outage.record(&message);
                 }
-                return Fact::Failed {
-                    action: "iam:SimulatePrincipalPolicy".into(),
-                    error: message,
+                let action = "iam:SimulatePrincipalPolicy".to_string();
+                return match class {
+                    ErrorClass::Denied => Fact::Denied {
+                        action,
+                        error: message,
+                    },
+                    _ => Fact::Failed {
+                        action,
+                        error: message,
+                    },
                 };
             }
         }
@@ -202,7 +215,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn refused_simulation_is_a_failed_fact_not_an_abort() {
+    async fn refused_simulation_is_a_refused_fact_not_an_abort() {
         let denied =
             mock!(aws_sdk_iam::Client::simulate_principal_policy).then_http_response(|| {
                 Response::new(
@@ -215,7 +228,7 @@ mod tests {
         let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&denied]);
         let outage = SimulatorOutage::default();
         match simulate(&iam, &outage, ROLE, &needed()).await {
-            Fact::Failed { action, error } => {
+            Fact::Denied { action, error } => {
                 assert_eq!(action, "iam:SimulatePrincipalPolicy");
                 assert!(error.starts_with("AccessDenied"), "{error}");
             }
@@ -235,10 +248,10 @@ mod tests {
             });
         let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&unimplemented]);
         let outage = SimulatorOutage::default();
-        assert!(matches!(
-            simulate(&iam, &outage, ROLE, &needed()).await,
-            Fact::Failed { .. }
-        ));
+        match simulate(&iam, &outage, ROLE, &needed()).await {
+            Fact::Failed { error, .. } => assert_eq!(error, "HTTP 500 with no error code"),
+            other => panic!("{other:?}"),
+        }
         assert_eq!(unimplemented.num_calls(), 1);
         // The service failed: the rest of the run does not wait on it again,
         // and still says the simulator was not used, and why.
