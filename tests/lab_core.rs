@@ -37,6 +37,54 @@ fn image_not_found_names_the_missing_tag() {
     );
     snapshot_settings()
         .bind(|| insta::assert_snapshot!("core_image_not_found", lab.diagnose_markdown()));
+    // The lab's IAM has no policy simulator (HTTP 500): the permission check
+    // decides by evaluating the policies, and the report lists the simulator
+    // as a gap instead of saying every call was answered.
+    let simulator = report["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["action"] == "iam:SimulatePrincipalPolicy")
+        .unwrap_or_else(|| panic!("no simulator gap: {:#}", report["gaps"]));
+    assert!(
+        simulator["error"]
+            .as_str()
+            .unwrap()
+            .starts_with(common::LAB_SIMULATOR_ERROR),
+        "{simulator}"
+    );
+    assert!(
+        simulator["impact"]
+            .as_str()
+            .unwrap()
+            .contains("service control policies"),
+        "{simulator}"
+    );
+    let table = String::from_utf8(lab.run(&["task", lab.task_arn()]).stdout).unwrap();
+    assert!(
+        table.contains("iam:SimulatePrincipalPolicy") && !table.contains("every AWS call"),
+        "{table}"
+    );
+}
+
+/// The tag the pull could not find was pushed after the task stopped: the
+/// observed error ranks first, with what changed since, not `unknown`.
+#[test]
+fn a_tag_pushed_after_the_stop_still_explains_it() {
+    let lab = Lab::start("image-pushed-after-stop");
+    let (code, report) = lab.diagnose_json(&[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(top_code(&report), "image-not-found", "{report:#}");
+    let title = report["candidates"][0]["title"].as_str().unwrap();
+    assert!(title.contains("minutes after this task stopped"), "{title}");
+    assert!(
+        report["candidates"][0]["fix"][0]
+            .as_str()
+            .unwrap()
+            .contains("a new deployment should start"),
+        "{report:#}"
+    );
+    common::assert_contract(&report);
 }
 
 #[test]

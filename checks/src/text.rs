@@ -46,3 +46,28 @@ mod tests {
         ));
     }
 }
+
+/// A span of whole seconds as a reader says it: `45 seconds`, `12 minutes`,
+/// `3 hours`, `2 days`.
+pub fn duration(seconds: i32) -> String {
+    let s = seconds.max(0);
+    let (n, unit) = match s {
+        0..=119 => (s, "second"),
+        120..=7199 => (s / 60, "minute"),
+        7200..=172_799 => (s / 3600, "hour"),
+        _ => (s / 86_400, "day"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod duration_tests {
+    #[test]
+    fn spans_read_as_people_say_them() {
+        assert_eq!(super::duration(1), "1 second");
+        assert_eq!(super::duration(75), "75 seconds");
+        assert_eq!(super::duration(12 * 60 + 5), "12 minutes");
+        assert_eq!(super::duration(3 * 3600), "3 hours");
+        assert_eq!(super::duration(3 * 86_400), "3 days");
+    }
+}

@@ -654,7 +654,7 @@ fn no_check_reads_a_stop_text_itself() {
     }
     assert!(
         wrong.is_empty(),
-        "checks that read a stop text themselves (add its fragments to stops/catalogue.rs \
+        "checks that read a stop text themselves (add its fragments to stops/catalogue/ \
          as a Detail or a StopKind and read ctx.stops):\n{}",
         wrong.join("\n")
     );

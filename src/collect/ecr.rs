@@ -79,7 +79,7 @@ async fn ecr_image(
     // Every read of the image names only the repository and the reference,
     // so they start together rather than one after another: the image, its
     // manifest, the repository's recent tags and its policy.
-    let (described, platforms, (tags, policy)) = tokio::join!(
+    let (described, platforms, (tags, policy), (tag_now, lifecycle_policy)) = tokio::join!(
         ecr.describe_images()
             .registry_id(account)
             .repository_name(&r.repository)
@@ -87,6 +87,7 @@ async fn ecr_image(
             .send(),
         platforms(c, &ecr, account, r),
         repository_context(c, &ecr, account, &r.repository),
+        digest_context(c, &ecr, account, r),
     );
     let mut image = EcrImage {
         registry_id: account.to_string(),
@@ -132,7 +133,77 @@ async fn ecr_image(
     }
     image.recent_tags = tags;
     image.repository_policy = policy;
+    image.tag_now = tag_now;
+    image.lifecycle_policy = lifecycle_policy;
     Fact::gathered(image)
+}
+
+/// For an image named by digest: what its tag names today, and the
+/// repository's lifecycle rules (which may have expired the digest). Read
+/// beside the image itself, so a missing digest costs no extra round trip.
+async fn digest_context(
+    c: &Collector,
+    ecr: &aws_sdk_ecr::Client,
+    account: &str,
+    r: &image_ref::ImageRef,
+) -> (Fact<EcrImageDetail>, Fact<serde_json::Value>) {
+    let Some(digest) = &r.digest else {
+        let why = "the image is not named by digest";
+        return (Fact::not_applicable(why), Fact::not_applicable(why));
+    };
+    let tag_now = async {
+        let Some(tag) = &r.tag else {
+            return Fact::not_applicable("the image names a digest and no tag");
+        };
+        let out = ecr
+            .describe_images()
+            .registry_id(account)
+            .repository_name(&r.repository)
+            .image_ids(ImageIdentifier::builder().image_tag(tag).build())
+            .send()
+            .await;
+        match out {
+            Ok(out) => match out.image_details().first() {
+                Some(d) => Fact::gathered(EcrImageDetail {
+                    digest: d.image_digest().map(str::to_string),
+                    tags: d.image_tags().to_vec(),
+                    pushed_at: super::ts(d.image_pushed_at()),
+                    manifest_media_type: d.image_manifest_media_type().map(str::to_string),
+                    platforms: Fact::not_applicable("not read for the tag's current image"),
+                    size_bytes: d.image_size_in_bytes(),
+                }),
+                None => Fact::absent(format!("tag {tag} names no image")),
+            },
+            Err(err) => c.fact_from_error(
+                "ecr:DescribeImages",
+                &format!("what tag {tag} names today, beside digest {digest}"),
+                &err,
+            ),
+        }
+    };
+    let lifecycle = async {
+        let out = ecr
+            .get_lifecycle_policy()
+            .registry_id(account)
+            .repository_name(&r.repository)
+            .send()
+            .await;
+        match c.fact(
+            "ecr:GetLifecyclePolicy",
+            &format!("whether a lifecycle rule expired digest {digest}"),
+            out,
+        ) {
+            Fact::Gathered { value } => match value
+                .lifecycle_policy_text()
+                .and_then(|t| serde_json::from_str(t).ok())
+            {
+                Some(v) => Fact::gathered(v),
+                None => Fact::absent("the repository has no lifecycle policy"),
+            },
+            other => other.map(|_| serde_json::Value::Null),
+        }
+    };
+    tokio::join!(tag_now, lifecycle)
 }
 
 /// The most repository names kept for "did you mean".

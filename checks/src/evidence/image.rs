@@ -32,6 +32,15 @@ pub struct EcrImage {
     /// The repository policy, for cross-account pulls.
     #[serde(default)]
     pub repository_policy: Fact<serde_json::Value>,
+    /// For an image named by tag and digest (`repo:v3@sha256:…`, what ECS
+    /// records once it resolved a tag): what the tag names today (absent
+    /// when the tag is gone). Not applicable for other references.
+    #[serde(default)]
+    pub tag_now: Fact<EcrImageDetail>,
+    /// The repository's lifecycle policy (its rules), read for an image
+    /// named by digest: a rule may have expired it.
+    #[serde(default)]
+    pub lifecycle_policy: Fact<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

@@ -48,7 +48,7 @@ const PATTERNS: &[(LineKind, &str)] = &[
     ),
     (
         LineKind::MissingFile,
-        r"(?i)ENOENT|no such file or directory|cannot find module|module ?not ?found|file not found",
+        r"(?i)ENOENT|no such file|cannot find module|module ?not ?found|file not found",
     ),
     (
         LineKind::OutOfMemory,

@@ -8,6 +8,8 @@
 //! normalising apostrophes and white space, never on one exact sentence.
 
 pub mod catalogue;
+pub mod chain;
+pub mod refusal;
 #[cfg(test)]
 mod tests;
 
@@ -216,7 +218,8 @@ impl StopKind {
 /// A specific fact a stop text states (a row of [`catalogue::DETAILS`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter)]
 pub enum Detail {
-    /// The image, its tag or its repository does not exist.
+    /// The image, its tag or its repository does not exist: the innermost
+    /// link of a pull failure says "not found".
     ImageMissing,
     /// The image pull failed (whatever the reason).
     ImagePullFailed,
@@ -236,8 +239,11 @@ pub enum Detail {
     EfsAccessDenied,
     /// The EFS mount target could not be resolved or reached.
     EfsUnreachable,
-    /// The awslogs log group does not exist, or the driver failed to start.
+    /// The awslogs log group does not exist (the innermost link of a
+    /// logging failure says "not found").
     LogGroupMissing,
+    /// The logging driver failed to start, whatever the reason.
+    LogDriverFailed,
     /// The logging driver refused its options.
     LogDriverRefused,
     /// The agent had no credentials to pull or to read secrets.
@@ -254,12 +260,6 @@ pub enum Detail {
     ConnectionFailed,
     /// A host name did not resolve.
     DnsFailed,
-    /// The text says outright that something was not found, and names no
-    /// refusal (with an image pull failure: the image does not exist).
-    ImageNotFoundOutright,
-    /// The text says outright that something does not exist (with a logging
-    /// failure: the log group).
-    LogGroupMissingOutright,
     /// The command exists but is not executable (permission denied).
     NotExecutable,
     /// The command's interpreter (its `#!` line) could not be run.
@@ -276,6 +276,11 @@ pub enum Detail {
     AboutKms,
     /// The load balancer's health checks got an HTTP code they do not accept.
     HealthCheckCodeMismatch,
+    /// The storage bucket behind a registry refused a layer download (403).
+    LayerRefused,
+    /// The runtime cannot pull what the image's manifest lists (an
+    /// attestation, an unknown media type).
+    UnsupportedManifest,
 }
 
 impl Detail {
@@ -311,8 +316,8 @@ impl Detail {
             Detail::ResourceRetrievalFailed => &[ExecutionRolePermissions],
             Detail::NoFreeAddresses => &[SubnetIpExhausted],
             Detail::EniProvisioning => &[EniProvisioningTimeout],
-            Detail::ImageNotFoundOutright => &[ImageNotFound],
-            Detail::LogGroupMissingOutright => &[LogGroupMissing],
+            Detail::LogDriverFailed => &[LogGroupMissing],
+            Detail::LayerRefused | Detail::UnsupportedManifest => &[Unknown],
             Detail::NotExecutable | Detail::BadInterpreter => &[AppCommandNotFound],
             Detail::HealthCheckCodeMismatch => &[LbHealthCheckFailed],
             Detail::AboutImages
@@ -339,6 +344,9 @@ pub struct Classified {
     pub kinds: Vec<StopKind>,
     /// Every detail the text states.
     pub details: Vec<Detail>,
+    /// What the text's structure says: its innermost outcome, the area of
+    /// the failing step, the action refused, whether it was cut.
+    pub reading: chain::Reading,
 }
 
 impl Classified {
@@ -369,6 +377,11 @@ impl Classified {
     pub fn is_recognised(&self) -> bool {
         !self.kinds.is_empty() || !self.details.is_empty()
     }
+
+    /// Was the text cut short (ECS's `...`)? It states nothing after the cut.
+    pub fn is_cut(&self) -> bool {
+        self.reading.cut
+    }
 }
 
 /// Classify one text against the catalogue: the one way to read a stop text.
@@ -377,11 +390,13 @@ pub fn classify(text: &str) -> Classified {
     let matches = |any: &[&str], with: &[&str]| {
         any.iter().any(|n| t.contains(n)) && (with.is_empty() || with.iter().any(|n| t.contains(n)))
     };
+    let reading = chain::read(text);
     let mut details = Vec::new();
-    for p in DETAILS
-        .iter()
-        .filter(|p| matches(p.any, p.with) && !p.without.iter().any(|n| t.contains(n)))
-    {
+    for p in DETAILS.iter().filter(|p| {
+        (p.any.is_empty() || matches(p.any, p.with))
+            && !p.without.iter().any(|n| t.contains(n))
+            && p.gate.holds(&reading)
+    }) {
         if !details.contains(&p.detail) {
             details.push(p.detail);
         }
@@ -391,8 +406,14 @@ pub fn classify(text: &str) -> Classified {
             .iter()
             .filter(|p| matches(p.any, p.with))
             .map(|p| p.kind)
+            .chain(
+                catalogue::RUNTASK_REASONS
+                    .contains(&t.as_str())
+                    .then_some(StopKind::Placement),
+            )
             .collect(),
         details,
+        reading,
     }
 }
 
@@ -413,10 +434,18 @@ pub struct StopText {
 
 impl StopText {
     /// `stoppedReason = "…"` or `` container `web` reason = "…" ``.
+    /// A cut text says so: it states nothing after the cut.
     pub fn quote(&self) -> String {
+        let cut = if self.class.is_cut() {
+            " (cut short by ECS: what followed is not known)"
+        } else {
+            ""
+        };
         match &self.source {
-            Source::Task => format!("stoppedReason = \"{}\"", self.text),
-            Source::Container(name) => format!("container `{name}` reason = \"{}\"", self.text),
+            Source::Task => format!("stoppedReason = \"{}\"{cut}", self.text),
+            Source::Container(name) => {
+                format!("container `{name}` reason = \"{}\"{cut}", self.text)
+            }
         }
     }
 

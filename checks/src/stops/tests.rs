@@ -129,8 +129,9 @@ mod kinds {
             ImagePull,
         ),
         (
+            // A secret, not an image: the wrapper names neither.
             "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): AccessDeniedException",
-            ImagePull,
+            TaskResources,
         ),
         ("ResourceInitializationError: failed to initialize logging driver: <reason>", TaskResources),
         ("Timeout waiting for network interface provisioning to complete.", Network),

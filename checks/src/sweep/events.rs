@@ -152,6 +152,7 @@ const ROWS: &[Row] = &[
             "unable to assume the role",
             "ecs was unable to assume",
             "role could not be assumed",
+            "trust relationship has been misconfigured",
         ],
     },
     Row {
@@ -173,6 +174,12 @@ const ROWS: &[Row] = &[
             "rolled back",
         ],
     },
+    // A placement attempt that failed pulling the image: the tasks fail to
+    // start, whatever "unable to place" says.
+    Row {
+        kind: EventKind::FailingToStart,
+        any: &["reason: cannotpullcontainer", "reason: cannotpullimage"],
+    },
     Row {
         kind: EventKind::CannotPlaceTask,
         any: &[
@@ -181,6 +188,11 @@ const ROWS: &[Row] = &[
             "capacity is unavailable",
             "no container instance met",
             "no container instances were found",
+            "closest matching container-instance",
+            "could not launch",
+            "resource:fargate",
+            "resource:cpu",
+            "resource:memory",
         ],
     },
     Row {
@@ -196,6 +208,8 @@ const ROWS: &[Row] = &[
         any: &[
             "is unhealthy in target-group",
             "is unhealthy in (target-group",
+            "is unhealthy in (elb",
+            "is not healthy in target-group",
             "health checks failed",
             "failed elb health checks",
         ],

@@ -106,6 +106,8 @@ pub fn ecr_image(reference: &str, found: bool) -> EcrImage {
         }),
         recent_tags: Fact::gathered(vec!["v2".into(), "v1".into()]),
         repository_policy: Fact::absent("the repository has no policy"),
+        tag_now: Fact::not_applicable("the image is not named by digest"),
+        lifecycle_policy: Fact::not_applicable("the image is not named by digest"),
     }
 }
 

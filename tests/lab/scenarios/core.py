@@ -178,6 +178,42 @@ def image_not_found(lab: Lab) -> dict:
     }
 
 
+@scenario("image-pushed-after-stop",
+          summary="the pull failed on tag v3, pushed 15 minutes after the task stopped")
+def image_pushed_after_stop(lab: Lab) -> dict:
+    """The same pull failure as image-not-found, but CI pushed v3 after the task
+    stopped: today's DescribeImages finds the tag that the stop text says was
+    missing (its imagePushedAt is the push made here, now)."""
+    stack = lab.build_web_stack(network_opts={"public": True}, tags=("v1", "v2"), image_tag="v3")
+    task = lab.run_task(stack.cluster, stack.task_definition_arn, stack.network, assign_public_ip=True)
+    lab.build_ecr_image("web", "v3")  # pushed now, after the stop below
+    ref = stack.image_uri
+    # The text AWS documents for a missing tag (task_cannot_pull_image.html).
+    reason = (
+        f"CannotPullContainerError: pull image manifest has been retried 5 time(s): "
+        f"failed to resolve ref {ref}: {ref}: not found"
+    )
+    containers = [{"name": "web", "exit_code": None, "reason": reason, "last_status": "STOPPED"}]
+    lab.set_outcome(
+        task,
+        stop_code="TaskFailedToStart",
+        stopped_reason=reason,
+        timeline=pull_failure_timeline(stopped=lab.ago(minutes=15)),
+        containers=containers,
+    )
+    lab.verify_stopped_task(task, containers)
+    return {"cluster": stack.cluster, "task_arn": task.arn, "log_group": stack.log_group, "image": ref}
+
+
+@image_pushed_after_stop.check
+def _(p: Probe) -> None:
+    t = p.task()
+    p.equal(t.get("stopCode"), "TaskFailedToStart", "stopCode")
+    images = p.client("ecr").describe_images(repositoryName="web", imageIds=[{"imageTag": "v3"}])
+    pushed = images["imageDetails"][0]["imagePushedAt"]
+    p.expect(pushed > t["stoppedAt"], "v3 was pushed after the task stopped")
+
+
 @image_not_found.check
 def _check_image_not_found(p: Probe) -> None:
     t = p.task()

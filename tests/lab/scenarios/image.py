@@ -229,6 +229,54 @@ def _filled(rows: Recorded, **values: str) -> Recorded:
 # --------------------------------------------------------------------------------------
 
 
+# AWS's documented example of a rule that expires untagged images
+# (AmazonECR/latest/userguide/lifecycle_policy_examples.html).
+_EXPIRE_UNTAGGED = {
+    "rules": [{
+        "rulePriority": 1,
+        "description": "Expire images older than 14 days",
+        "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed",
+                      "countUnit": "days", "countNumber": 14},
+        "action": {"type": "expire"},
+    }]
+}
+
+
+@scenario("image-digest-expired",
+          summary="the task definition pins web:v3@<digest>; v3 moved on and a lifecycle rule expired the digest")
+def image_digest_expired(lab: Lab) -> dict:
+    """ECS records the digest a tag resolved to. Twenty days later CI pushed a new
+    v3 (a multi-arch index), the old image became untagged, and the repository's
+    lifecycle rule expired it. moto does not run lifecycle rules: the lab deletes the
+    old digest with BatchDeleteImage, as the rule would have."""
+    old = lab.build_ecr_image("web", "v3", pushed_at=lab.ago(days=20))
+    lab.build_ecr_image("web", "v3", platform=("linux/amd64", "linux/arm64"), pushed_at=lab.ago(days=2))
+    ecr = lab.client("ecr")
+    ecr.put_lifecycle_policy(repositoryName="web", lifecyclePolicyText=json.dumps(_EXPIRE_UNTAGGED))
+    ecr.batch_delete_image(repositoryName="web", imageIds=[{"imageDigest": old.digest}])
+    pinned = f"{REGISTRY}/web:v3@{old.digest}"
+    stack = _public_stack(lab, tags=(), image_uri=pinned)
+    task = _run(lab, stack)
+    # The form AWS documents for a missing image (task_cannot_pull_image.html),
+    # with the digest reference ECS pulls.
+    _stop(lab, task,
+          f"CannotPullContainerError: pull image manifest has been retried 5 time(s): "
+          f"failed to resolve ref {pinned}: {pinned}: not found",
+          pull_failure_timeline(stopped=lab.ago(minutes=3)))
+    return _info(stack, task, image=pinned, digest=old.digest)
+
+
+@image_digest_expired.check
+def _(p: Probe) -> None:
+    ecr = p.client("ecr")
+    now = ecr.describe_images(repositoryName="web", imageIds=[{"imageTag": "v3"}])["imageDetails"]
+    p.expect(now and now[0]["imageDigest"] != p.info["digest"], "v3 names a newer image")
+    gone = ecr.batch_get_image(repositoryName="web", imageIds=[{"imageDigest": p.info["digest"]}])
+    p.equal(gone["images"], [], "the pinned digest is gone")
+    p.expect("rules" in json.loads(ecr.get_lifecycle_policy(repositoryName="web")["lifecyclePolicyText"]),
+             "the repository has a lifecycle policy")
+
+
 @scenario("image-repository-not-found", summary="the image names repository web-app; ECR has web and web-api")
 def image_repository_not_found(lab: Lab) -> dict:
     lab.build_ecr_image("web-api", "v1", pushed_at=lab.ago(days=3))

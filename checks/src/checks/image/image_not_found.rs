@@ -5,7 +5,9 @@
 //! is missing and lists the most recently pushed tags that do exist (or,
 //! for a missing repository, the similarly named repositories the registry
 //! holds). A repository in another account that ecs-doctor may not read is
-//! reported as a gap, not as missing.
+//! reported as a gap, not as missing. When the pull failed with "not found"
+//! and the tag exists today because it was pushed after the task stopped,
+//! the observed error still ranks, and the report says when it was pushed.
 //!
 //! ## Why it matters
 //! The task can never start: every retry fails the same way
@@ -39,7 +41,7 @@ use crate::iam::access::arn_account;
 
 use crate::stops::StopCode;
 use crate::codes::Cause;
-use crate::evidence::{Fact, ImageEvidence};
+use crate::evidence::{EcrImage, Fact, ImageEvidence};
 use crate::image_ref::{self, Registry};
 use crate::report::{Finding, Strength, Verdict};
 
@@ -119,10 +121,9 @@ fn missing_image(img: &ImageEvidence) -> Option<Missing<'_>> {
             });
             let mut fixes = vec![format!("Push the image: docker push {}:{}", repo_of(&img.image), value.reference)];
             if parsed.digest.is_some() {
-                fixes = vec![format!(
-                    "The digest {} no longer exists (a lifecycle policy or an overwrite may have removed it): push the image again or reference an existing tag.",
-                    value.reference
-                )];
+                let (lines, digest_fixes) = digest_gone(value, parsed.tag.as_deref());
+                evidence.extend(lines);
+                fixes = digest_fixes;
             }
             fixes.push(match value.recent_tags.value().and_then(|t| t.first()) {
                 Some(t) => format!(
@@ -131,10 +132,14 @@ fn missing_image(img: &ImageEvidence) -> Option<Missing<'_>> {
                 ),
                 None => "Or register a task definition revision that names an image that exists, and redeploy.".to_string(),
             });
+            let named = match (&parsed.digest, &parsed.tag) {
+                (Some(_), Some(tag)) => format!(" (tag `{tag}`)"),
+                _ => String::new(),
+            };
             Some(Missing {
                 img,
                 title: format!(
-                    "{what} `{}` does not exist in ECR repository `{}` ({}, {}; container `{}`)",
+                    "{what} `{}`{named} does not exist in ECR repository `{}` ({}, {}; container `{}`)",
                     value.reference, value.repository, value.registry_id, value.region, img.container
                 ),
                 evidence,
@@ -185,15 +190,109 @@ fn missing_image(img: &ImageEvidence) -> Option<Missing<'_>> {
     }
 }
 
+/// A digest that is gone: what its tag names today, and the lifecycle rules
+/// that may have expired it (evidence lines and fixes).
+fn digest_gone(value: &EcrImage, tag: Option<&str>) -> (Vec<String>, Vec<String>) {
+    let mut lines = Vec::new();
+    let mut fixes = Vec::new();
+    match (&value.tag_now, tag) {
+        (Fact::Gathered { value: now }, Some(tag)) => {
+            let digest = now.digest.as_deref().unwrap_or("an image with no digest");
+            let pushed = now.pushed_at.as_deref().map(|p| format!(", pushed at {p}")).unwrap_or_default();
+            lines.push(format!("tag `{tag}` now names {digest}{pushed}: the tag moved on after the task definition recorded its digest"));
+            fixes.push(format!(
+                "Deploy again so ECS resolves `{tag}` to its current digest ({digest}): aws ecs update-service --cluster <cluster> --service <service> --force-new-deployment"
+            ));
+        }
+        (Fact::Absent { .. }, Some(tag)) => {
+            lines.push(format!("tag `{tag}` names no image any more either"));
+        }
+        (other, Some(tag)) => lines.push(format!(
+            "what tag `{tag}` names today could not be read: {}",
+            other.gap_reason().unwrap_or_default()
+        )),
+        (_, None) => {}
+    }
+    match &value.lifecycle_policy {
+        Fact::Gathered { value: policy } => {
+            let rules = policy["rules"].as_array().cloned().unwrap_or_default();
+            for rule in &rules {
+                let selection = &rule["selection"];
+                lines.push(format!(
+                    "lifecycle rule {} of `{}`{}: expires {} images beyond {} {}",
+                    rule["rulePriority"],
+                    value.repository,
+                    rule["description"].as_str().map(|d| format!(" (\"{d}\")")).unwrap_or_default(),
+                    selection["tagStatus"].as_str().unwrap_or("any"),
+                    selection["countNumber"],
+                    match selection["countType"].as_str() {
+                        Some("sinceImagePushed") => format!("{} since pushed", selection["countUnit"].as_str().unwrap_or("days")),
+                        _ => "in count".to_string(),
+                    }
+                ));
+            }
+            if !rules.is_empty() {
+                fixes.push(format!(
+                    "Keep images a service runs out of the lifecycle rules' reach: select by a tag prefix your deployments do not use, or raise the count (aws ecr get-lifecycle-policy --repository-name {})",
+                    value.repository
+                ));
+            }
+        }
+        Fact::Absent { .. } => lines.push(format!(
+            "repository `{}` has no lifecycle policy: the digest was deleted (aws ecr batch-delete-image) or never pushed to this repository",
+            value.repository
+        )),
+        other => lines.push(format!(
+            "the lifecycle policy could not be read: {}",
+            other.gap_reason().unwrap_or_default()
+        )),
+    }
+    (lines, fixes)
+}
+
+/// The pull failed with "not found", and the image exists today because it
+/// was pushed after the task stopped: the observed error still happened and
+/// ranks, and the report says what changed since.
+fn pushed_since_the_stop(ctx: &Ctx, images: &[&ImageEvidence]) -> Option<Finding> {
+    let text = ctx.stops.stating(Detail::ImageMissing)?;
+    let stopped = ctx.ev.task.timestamps.stopped_at.as_deref()?;
+    images.iter().find_map(|img| {
+        let ecr = img.ecr.value()?;
+        let found = ecr.found.as_ref()?;
+        let pushed = found.pushed_at.as_deref()?;
+        let later = crate::task::seconds_between(stopped, pushed).filter(|s| *s > 0)?;
+        if !text.names(&ecr.repository) {
+            return None;
+        }
+        let when = crate::text::duration(later);
+        Some(
+            Finding::new(
+                Cause::ImageNotFound,
+                Strength::Direct,
+                format!(
+                    "`{}:{}` did not exist when the task pulled it (container `{}`): it was pushed {when} after this task stopped",
+                    ecr.repository, ecr.reference, img.container
+                ),
+            )
+            .evidence(text.quote())
+            .evidence(format!(
+                "ecr:DescribeImages in account {} / {}: `{}` exists now, pushed at {pushed}; the task stopped at {stopped}",
+                ecr.registry_id, ecr.region, ecr.reference
+            ))
+            .fix("The image exists now: a new deployment should start (a service retries on its own; `aws ecs update-service --cluster <cluster> --service <service> --force-new-deployment` starts one at once).")
+            .fix("Push images before registering the task definition that names them, so a deployment never starts ahead of its image.")
+            .doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_cannot_pull_image.html"),
+        )
+    })
+}
+
 /// A pull failure that says an image ECR could not be asked about was not
 /// found: the stop text is the evidence, the refused lookup the caveat.
 fn stated_missing(ctx: &Ctx, images: &[&ImageEvidence]) -> Option<Finding> {
-    // Every pull failure says "failed to resolve ref": only a text that says
-    // "not found" and names no refusal states a missing image.
+    // Every pull failure says "failed to resolve ref": only a text whose
+    // innermost link says "not found" of an image states a missing image.
     let text = ctx.stops.all().iter().find(|t| {
-        t.class.states(Detail::ImagePullFailed)
-            && t.class.states(Detail::ImageMissing)
-            && t.class.states(Detail::ImageNotFoundOutright)
+        t.class.states(Detail::ImagePullFailed) && t.class.states(Detail::ImageMissing)
     })?;
     let img = images.iter().find(|i| {
         !matches!(i.ecr, Fact::Gathered { .. } | Fact::Absent { .. })
@@ -249,6 +348,9 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         })
         .collect();
     let Some(first) = missing.first() else {
+        if let Some(f) = pushed_since_the_stop(ctx, &ecr_images) {
+            return f.into_verdict();
+        }
         if let Some(f) = stated_missing(ctx, &ecr_images) {
             return f.into_verdict();
         }
@@ -338,6 +440,60 @@ mod tests {
         ev.images[0].image = image.into();
         *ecr_mut(&mut ev) = ecr_image("v3", false);
         ev
+    }
+
+    /// The tag was pushed 12 minutes after the task stopped: today's lookup
+    /// finds it, the stop text still says it was missing, and the report
+    /// ranks the observed error and says what changed.
+    #[test]
+    fn a_tag_pushed_after_the_stop_still_explains_it() {
+        let mut ev = missing_tag();
+        *ecr_mut(&mut ev) = ecr_image("v3", true);
+        ecr_mut(&mut ev).found.as_mut().unwrap().pushed_at = Some("2026-01-01T12:13:00Z".into());
+        let f = found(check(&ev));
+        assert_eq!(f.strength, Strength::Direct);
+        assert!(f.title.contains("pushed 12 minutes after this task stopped"), "{}", f.title);
+        assert!(f.fix[0].contains("a new deployment should start"), "{:?}", f.fix);
+        // Pushed before the stop: the image existed, and nothing is claimed.
+        ecr_mut(&mut ev).found.as_mut().unwrap().pushed_at = Some("2026-01-01T11:00:00Z".into());
+        assert!(!matches!(check(&ev), Verdict::Found(_)), "{:?}", check(&ev));
+        // A pull that timed out says nothing of a missing image, pushed later or not.
+        let mut timed_out = missing_tag();
+        *ecr_mut(&mut timed_out) = ecr_image("v3", true);
+        ecr_mut(&mut timed_out).found.as_mut().unwrap().pushed_at = Some("2026-01-01T12:13:00Z".into());
+        let text = "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v3: failed to do request: Head \"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/web/manifests/v3\": dial tcp 3.33.139.32:443: i/o timeout";
+        timed_out.task.stopped_reason = Some(text.into());
+        timed_out.task.containers[0].reason = Some(text.into());
+        assert!(!matches!(check(&timed_out), Verdict::Found(_)), "{:?}", check(&timed_out));
+    }
+
+    /// ECS records `repo:tag@digest`; the digest expired while the tag moved
+    /// on: name the digest, what the tag names now, and the lifecycle rule.
+    #[test]
+    fn an_expired_digest_names_the_tag_now_and_the_lifecycle_rule() {
+        let mut ev = missing_tag();
+        let image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v3@sha256:0ld";
+        td_mut(&mut ev).containers[0].image = image.into();
+        ev.images[0].image = image.into();
+        let ecr = ecr_mut(&mut ev);
+        ecr.reference = "sha256:0ld".into();
+        ecr.tag_now = Fact::gathered(ecr_image("v3", true).found.unwrap());
+        ecr.lifecycle_policy = Fact::gathered(serde_json::json!({"rules": [{
+            "rulePriority": 1,
+            "description": "Keep last 10 images",
+            "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 10},
+            "action": {"type": "expire"}
+        }]}));
+        let f = found(check(&ev));
+        assert!(f.title.starts_with("Digest `sha256:0ld` (tag `v3`) does not exist"), "{}", f.title);
+        assert!(f.evidence.iter().any(|e| e.starts_with("tag `v3` now names sha256:5f2a9c")), "{:?}", f.evidence);
+        assert!(f.evidence.iter().any(|e| e.contains("lifecycle rule 1 of `web` (\"Keep last 10 images\"): expires any images beyond 10 in count")), "{:?}", f.evidence);
+        assert!(f.fix[0].contains("--force-new-deployment"), "{:?}", f.fix);
+        assert!(f.fix.iter().any(|x| x.contains("lifecycle rules' reach")), "{:?}", f.fix);
+        // The lifecycle policy refused: said, not guessed.
+        ecr_mut(&mut ev).lifecycle_policy = Fact::Denied { action: "ecr:GetLifecyclePolicy".into(), error: "AccessDeniedException".into() };
+        let f = found(check(&ev));
+        assert!(f.evidence.iter().any(|e| e.starts_with("the lifecycle policy could not be read: ecr:GetLifecyclePolicy was denied")), "{:?}", f.evidence);
     }
 
     #[test]

@@ -42,11 +42,10 @@ use crate::report::{Finding, Strength, Verdict};
 /// up does not exist, says the stop text: the text is the evidence.
 fn stated_missing(ctx: &Ctx, unread: &[(String, String, String)]) -> Option<Finding> {
     let text = ctx.stops.stating(Detail::LogGroupMissing)?;
-    let says_missing = text.class.states(Detail::LogGroupMissingOutright);
     let (container, group, gap) = unread
         .iter()
-        .find(|(_, group, _)| says_missing && text.names(group))
-        .or_else(|| unread.first().filter(|_| says_missing))?;
+        .find(|(_, group, _)| text.names(group))
+        .or_else(|| unread.first())?;
     Some(
         Finding::stated_not_confirmed(
             Cause::LogGroupMissing,
@@ -125,7 +124,12 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         }
         return Verdict::Pass(detail);
     };
-    let text = ctx.stops.stating(Detail::LogGroupMissing).map(|t| t.text.clone());
+    // A driver that failed to start is direct evidence once the group is
+    // known to be missing, whatever reason the text gives or lacks.
+    let text = ctx
+        .stops
+        .stating_any(&[Detail::LogGroupMissing, Detail::LogDriverFailed])
+        .map(|t| t.text.clone());
     let strength = if text.is_some() { Strength::Direct } else { Strength::Corroborating };
     let mut finding = Finding::new(
         Cause::LogGroupMissing,

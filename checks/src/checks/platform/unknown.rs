@@ -38,7 +38,7 @@ use crate::stops::StopCode;
 use crate::codes::Cause;
 use crate::evidence::Evidence;
 use crate::report::{CheckRecord, CheckStatus, Finding, Strength, Verdict};
-use crate::stops::{self, StopKind};
+use crate::stops::{self, Detail, StopKind};
 use crate::task::dependency_failure;
 
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
@@ -177,6 +177,8 @@ pub(crate) fn unexplained_failure(
             }
         )
     };
+    let specific = specific_reading(ctx);
+    let title = specific.as_ref().map_or(title, |s| s.title.to_string());
     let mut f = Finding::new(Cause::Unknown, Strength::Circumstantial, title).evidence(why);
     for line in undecided.iter().take(6) {
         f = f.evidence(format!("could not decide: {line}"));
@@ -190,12 +192,49 @@ pub(crate) fn unexplained_failure(
         }
     }
     let mut f = facts(ev, f, ctx.stops.all());
+    if let Some(s) = specific {
+        for fix in s.fixes {
+            f = f.fix(*fix);
+        }
+        f = f.doc(s.doc);
+    }
     if !ev.gaps.is_empty() {
         f = f.fix(
             "Grant the read permissions the gaps name (docs/iam-policy.json is the least-privilege policy) and run ecs-doctor again for a full verdict.",
         );
     }
     Some(f)
+}
+
+/// What a stop text states precisely that no cause code covers: said as
+/// the text says it, with what to do, while the cause stays `unknown`.
+struct Specific {
+    title: &'static str,
+    fixes: &'static [&'static str],
+    doc: &'static str,
+}
+
+fn specific_reading(ctx: &Ctx) -> Option<Specific> {
+    if ctx.stops.stating(Detail::LayerRefused).is_some() {
+        return Some(Specific {
+            title: "The image pull failed: the storage bucket behind the registry refused a layer download (HTTP 403), which is not the registry refusing your credentials",
+            fixes: &[
+                "If the task reaches Amazon S3 through a gateway VPC endpoint, its policy must allow s3:GetObject on arn:aws:s3:::prod-<region>-starport-layer-bucket/* (ECR stores image layers there).",
+                "If traffic leaves through a proxy or firewall, allow the bucket's host prod-<region>-starport-layer-bucket.s3.<region>.amazonaws.com.",
+            ],
+            doc: "https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html",
+        });
+    }
+    if ctx.stops.stating(Detail::UnsupportedManifest).is_some() {
+        return Some(Specific {
+            title: "The image pull failed: the container runtime cannot pull a media type the image's manifest lists (an attestation manifest, for example)",
+            fixes: &[
+                "Rebuild and push the image without attestation manifests (docker buildx build --provenance=false --sbom=false), or with a runtime that knows them (Fargate platform version 1.4.0, a current ECS-optimized AMI), and redeploy.",
+            ],
+            doc: "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_cannot_pull_image.html",
+        });
+    }
+    None
 }
 
 /// Quote every stop text, exit code and the service's latest events; add the next steps.
