@@ -681,4 +681,15 @@ pub const DETAILS: &[DetailPattern] = &[
         with: &[],
         without: &[],
     },
+    // A port a container binds is taken (Docker's text in a container reason).
+    DetailPattern {
+        detail: Detail::PortAllocated,
+        any: &[
+            "port is already allocated",
+            "address already in use",
+            "eaddrinuse",
+        ],
+        with: &[],
+        without: &[],
+    },
 ];

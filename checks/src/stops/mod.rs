@@ -276,6 +276,8 @@ pub enum Detail {
     AboutKms,
     /// The load balancer's health checks got an HTTP code they do not accept.
     HealthCheckCodeMismatch,
+    /// A port the container binds is taken (Docker's `port is already allocated`).
+    PortAllocated,
 }
 
 impl Detail {
@@ -315,6 +317,7 @@ impl Detail {
             Detail::LogGroupMissingOutright => &[LogGroupMissing],
             Detail::NotExecutable | Detail::BadInterpreter => &[AppCommandNotFound],
             Detail::HealthCheckCodeMismatch => &[LbHealthCheckFailed],
+            Detail::PortAllocated => &[PortConflict],
             Detail::AboutImages
             | Detail::AboutLogs
             | Detail::AboutSecretsManager
