@@ -16,7 +16,7 @@
 //! `… assumed-role/<role>/<task-id> is not authorized to perform: <action> on
 //! resource: <arn> because no identity-based policy allows …`.
 
-use crate::evidence::{Evidence, Fact, Role, SimulationResult};
+use crate::evidence::{ContainerLogs, Evidence, Fact, Role, SimulationResult};
 use crate::iam::permissions::{self, Requirement};
 use crate::iam::policy::{self, Context, Decision, Policy, Principal, Request};
 use crate::stops::StopTexts;
@@ -538,6 +538,8 @@ pub struct DeniedCall {
     pub text: String,
     pub action: String,
     pub resource: Option<String>,
+    /// The principal refused, as the text names it (`arn:aws:sts::…:assumed-role/web-task/…`).
+    pub principal: Option<String>,
     /// The role of the `assumed-role/<role>/<session>` principal.
     pub role: Option<String>,
     /// The session name: ECS uses the task id.
@@ -560,6 +562,7 @@ pub fn denied_call(text: &str) -> Option<DeniedCall> {
     static RESOURCE: OnceLock<Regex> = OnceLock::new();
     static EXPLICIT: OnceLock<Regex> = OnceLock::new();
     static IMPLICIT: OnceLock<Regex> = OnceLock::new();
+    static WHO: OnceLock<Regex> = OnceLock::new();
     let action_re = re(
         &ACTION,
         r"(?i)is not authori[sz]ed to perform:?\s*([a-z0-9-]+:[a-z0-9*]+)",
@@ -590,15 +593,34 @@ pub fn denied_call(text: &str) -> Option<DeniedCall> {
         (None, Some(c)) => (Some(c[1].to_ascii_lowercase()), Some(false)),
         _ => (None, None),
     };
+    let who = re(
+        &WHO,
+        r#"(arn:aws[a-z-]*:(?:sts|iam)::[^:\s]*:[^\s"',]+)\s+is not authori[sz]ed"#,
+    )
+    .captures(text)
+    .map(|c| c[1].to_string());
     Some(DeniedCall {
         text: text.to_string(),
         action,
         resource,
+        principal: who,
         role: principal.as_ref().map(|c| c[1].to_string()),
         session: principal.as_ref().map(|c| c[2].to_string()),
         policy_kind,
         explicit,
     })
+}
+
+/// Was a line of these logs refused as the role `role_arn` (`…:assumed-role/<its
+/// name>/…`)? The collector reads the task role's policies when one was, so
+/// the check of the task role's permissions can judge the refusal.
+pub fn refused_as_role(role_arn: &str, logs: &[ContainerLogs]) -> bool {
+    let name = crate::arn::name(role_arn);
+    logs.iter()
+        .filter_map(|l| l.lines.value())
+        .flatten()
+        .filter_map(|l| denied_call(&l.message))
+        .any(|d| d.role.as_deref() == Some(name))
 }
 
 /// Every `AccessDenied … is not authorized to perform` in the task's stop texts.
@@ -622,6 +644,10 @@ mod tests {
         let d = denied_call(t).unwrap();
         assert_eq!(d.action, "ecr:GetAuthorizationToken");
         assert_eq!(d.resource.as_deref(), Some("*"));
+        assert_eq!(
+            d.principal.as_deref(),
+            Some("arn:aws:sts::123456789012:assumed-role/ecsTaskExecutionRole/0123456789abcdef0123456789abcdef")
+        );
         assert_eq!(d.role.as_deref(), Some("ecsTaskExecutionRole"));
         assert_eq!(
             d.session.as_deref(),
