@@ -231,13 +231,13 @@ fn exit_finding(ev: &Evidence, container: &Container, stop: StopCode) -> Finding
             l.message.trim()
         ));
     }
-    if let Some(l) = lines.iter().find(|l| crate::iam::access::denied_call(&l.message).is_some()) {
+    if let Some(l) = lines.iter().rev().find(|l| crate::iam::access::denied_call(&l.message).is_some()) {
         f = f.against(format!(
             "a more specific cause explains this exit: \"{}\" is an AWS call the app was refused (task-role-permissions)",
             l.message.trim()
         ));
     }
-    if let Some(l) = lines.iter().find(|l| crate::logs::port_in_use(&l.message).is_some()) {
+    if let Some(l) = lines.iter().rev().find(|l| crate::logs::port_in_use(&l.message).is_some()) {
         f = f.against(format!(
             "a more specific cause explains this exit: \"{}\" means the port was taken (port-conflict)",
             l.message.trim()
@@ -249,6 +249,7 @@ fn exit_finding(ev: &Evidence, container: &Container, stop: StopCode) -> Finding
         .is_some_and(|d| d.readonly_root_filesystem == Some(true));
     if let Some(l) = lines
         .iter()
+        .rev()
         .find(|l| read_only && line_kind(&l.message) == Some(LineKind::ReadOnlyFilesystem))
     {
         f = f.against(format!(
