@@ -164,14 +164,12 @@ fn ended_the_task(ev: &Evidence, name: &str) -> bool {
 
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let ev = ctx.ev;
-    let found = symptoms(ctx);
+    // Without the task definition, neither the ports nor the logs (read
+    // from its log configuration) are known.
     let Some(td) = ev.task_def() else {
-        return if found.is_empty() {
-            Verdict::Skipped("no log line or stop text says a port is in use".into())
-        } else {
-            crate::task::unknown_task_definition(ev)
-        };
+        return crate::task::unknown_task_definition(ev);
     };
+    let found = symptoms(ctx);
     let (mode, mode_name) = Mode::of(td);
     let shared = shared_ports(td, mode);
     let lb = load_balanced(ev);

@@ -118,9 +118,14 @@ fn other_principal(call: &DeniedCall) -> String {
 
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let ev = ctx.ev;
+    // Without the task definition, neither the task role nor the logs (read
+    // from its log configuration) are known.
+    let Some(td) = ev.task_def() else {
+        return unknown_task_definition(ev);
+    };
     let Some((container, call)) = refusal(ev) else {
         let unread = failed_essential_container(ev)
-            .filter(|_| ev.task_def().is_some_and(|td| td.task_role_arn.is_some()))
+            .filter(|_| td.task_role_arn.is_some())
             .and_then(|c| ev.log_gap(&c.name).map(|why| format!("`{}`: {why}", c.name)));
         return match unread {
             Some(gap) => Verdict::Inconclusive(format!(
@@ -128,9 +133,6 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
             )),
             None => Verdict::Skipped("no app log line says an AWS call was refused (`is not authorized to perform`)".into()),
         };
-    };
-    let Some(td) = ev.task_def() else {
-        return unknown_task_definition(ev);
     };
     let strength = if ended_the_task(ev, &container) { Strength::Direct } else { Strength::Corroborating };
     let line = format!("container `{container}` log line: \"{}\"", call.text);

@@ -78,16 +78,10 @@ fn ended_the_task(ev: &Evidence, name: &str) -> bool {
 
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
     let ev = ctx.ev;
+    // Without the task definition, neither the setting nor the logs (read
+    // from its log configuration) are known.
     let Some(td) = ev.task_def() else {
-        let refused = ev
-            .logs
-            .iter()
-            .any(|l| ev.log_lines(&l.container).iter().any(|m| line_kind(&m.message) == Some(LineKind::ReadOnlyFilesystem)));
-        return if refused {
-            unknown_task_definition(ev)
-        } else {
-            Verdict::Skipped("no log line says a write was refused by a read-only file system".into())
-        };
+        return unknown_task_definition(ev);
     };
     let read_only: Vec<&ContainerDefinition> = td
         .containers
