@@ -229,3 +229,70 @@ fn exec_format_error_from_an_image_that_pulled_fine() {
     assert!(top_evidence(&report).contains("exec format error"));
     assert!(top_lines(&report, "fix").contains("--platform linux/amd64"));
 }
+
+#[test]
+fn an_app_refused_by_its_task_role() {
+    let (lab, report) = diagnose("task-role-permissions", "task-role-permissions");
+    let t = title(&report);
+    assert!(
+        t.contains("Task role web-task does not allow ecs:GetTaskProtection")
+            && t.contains(lab.task_arn()),
+        "{t}"
+    );
+    let ev = top_evidence(&report);
+    assert!(ev.contains(lab.get("decisive_line")), "{ev}");
+    assert!(
+        ev.contains("no statement of inline policy web-s3 allows it"),
+        "{ev}"
+    );
+    let fix = top_lines(&report, "fix");
+    assert!(
+        fix.contains("put-role-policy --role-name web-task")
+            && fix.contains(&format!(
+                "\"Action\": \"ecs:GetTaskProtection\", \"Resource\": \"{}\"",
+                lab.task_arn()
+            )),
+        "{fix}"
+    );
+    assert!(!fix.contains("\"*\""), "never a wildcard: {fix}");
+    // The generic exit is listed below, with the reason it ranks lower.
+    assert_eq!(codes(&report)[1], "app-exit-error", "{:?}", codes(&report));
+}
+
+#[test]
+fn two_containers_on_one_port() {
+    let (lab, report) = diagnose("port-conflict", "port-conflict");
+    assert_eq!(
+        title(&report),
+        "Containers `web` and `status` of the task both bind port 80"
+    );
+    let ev = top_evidence(&report);
+    assert!(ev.contains(lab.get("decisive_line")), "{ev}");
+    assert!(ev.contains("one network namespace"), "{ev}");
+    assert!(
+        top_lines(&report, "fix").contains("Move container `status` to port 81"),
+        "{}",
+        top_lines(&report, "fix")
+    );
+}
+
+#[test]
+fn a_read_only_root_file_system_the_app_writes_to() {
+    let (lab, report) = diagnose("read-only-filesystem", "read-only-filesystem");
+    assert!(
+        title(&report).ends_with(&format!("could not write in {}", lab.get("writable_path"))),
+        "{}",
+        title(&report)
+    );
+    let ev = top_evidence(&report);
+    assert!(ev.contains(lab.get("decisive_line")), "{ev}");
+    assert!(
+        ev.contains("readonlyRootFilesystem = true; mountPoints: none"),
+        "{ev}"
+    );
+    let fix = top_lines(&report, "fix");
+    assert!(
+        fix.contains("\"containerPath\": \"/var/cache/nginx\", \"readOnly\": false"),
+        "{fix}"
+    );
+}

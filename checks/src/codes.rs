@@ -55,6 +55,8 @@ macro_rules! causes {
                 HealthCheckGraceTooShort => health_check_grace_too_short: "The load balancer judged the app before it had finished starting",
                 SidecarFailed => sidecar_failed: "An essential sidecar (log router, Service Connect or App Mesh proxy, agent) stopped the task",
                 TaskDefinitionInvalid => task_definition_invalid: "The task definition has a mistake ECS reports only at registration, deployment or start (memory, dependsOn, load balancer container, port)",
+                TaskRolePermissions => task_role_permissions: "The app was refused an AWS call: its task role does not allow the action on the resource",
+                PortConflict => port_conflict: "Two containers of the task (or a task and its host) bind the same port",
             }
             image / Image {
                 ImageNotFound => image_not_found: "The image repository, tag or digest does not exist",
@@ -83,6 +85,7 @@ macro_rules! causes {
             storage / Storage {
                 EfsMountFailed => efs_mount_failed: "An EFS volume could not be mounted",
                 EphemeralStorageExhausted => ephemeral_storage_exhausted: "The task's ephemeral storage filled up (no space left on device)",
+                ReadOnlyFilesystem => read_only_filesystem: "The container's root file system is read-only and the app had to write to it",
             }
             platform / Platform {
                 EniProvisioningTimeout => eni_provisioning_timeout: "The task's network interface was not provisioned in time",

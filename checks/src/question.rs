@@ -84,7 +84,8 @@ pub struct Needs {
     pub logs: bool,
     /// The task role's policies, whatever the volumes (ECS Exec's agent runs
     /// with them). Without this, they are read only when an EFS volume uses
-    /// IAM authorization.
+    /// IAM authorization, or when an app's log line says it was refused an
+    /// AWS call as the task role (`task-role-permissions`).
     pub task_role: bool,
     /// The cluster's exec configuration and the caller's identity.
     pub exec: bool,

@@ -154,6 +154,7 @@ mod reading {
             "text-cut" => c.is_cut(),
             "s3-layer-refused" | "layer-refused" => c.states(D::LayerRefused),
             "unsupported-media-type" => c.states(D::UnsupportedManifest),
+            "port-conflict" => c.states(D::PortAllocated),
             _ => return None,
         })
     }
@@ -177,6 +178,9 @@ mod reading {
         use LineKind as L;
         Some(match label {
             "port-conflict" => kind == Some(L::AddressInUse),
+            "read-only-filesystem" => kind == Some(L::ReadOnlyFilesystem),
+            // An ordinary start-up line states no failure of any kind.
+            "starting" => kind.is_none(),
             "exec-format-error" => kind == Some(L::ExecFormat),
             "file-not-found" => kind == Some(L::MissingFile),
             "connection-failed" => matches!(kind, Some(L::ConnectionRefused | L::Timeout)),

@@ -15,6 +15,7 @@ use ecs_doctor_checks::evidence::{
     Evidence, ExecEvidence, Fact, Inputs, NetworkInterface, Question, Service, Task,
     TaskDefinition, TaskPlacement,
 };
+use ecs_doctor_checks::iam::access;
 use futures::future::BoxFuture;
 use std::future::Future;
 
@@ -160,15 +161,19 @@ pub(super) async fn gather(
 fn pieces<'a>(k: &'a Known<'a>, evidence: &mut Evidence) -> Vec<Piece<'a>> {
     let Known { c, task, td, .. } = *k;
     let needs = k.purpose.needs();
-    let mut pieces = vec![
-        piece(
-            network::network(c, k.placement.clone(), k.eni.clone()),
-            |e, n| e.network = n,
-        ),
-        piece(iam::task_role(c, td, needs.task_role), |e, r| {
+    let mut pieces = vec![piece(
+        network::network(c, k.placement.clone(), k.eni.clone()),
+        |e, n| e.network = n,
+    )];
+    // The task role is read beside the logs when the question or an EFS
+    // volume needs it; otherwise only after them, when a line says the app
+    // was refused an AWS call as the task role (task-role-permissions).
+    let role_first = needs.task_role || !needs.logs || td.is_some_and(iam::uses_efs_iam);
+    if role_first {
+        pieces.push(piece(iam::task_role(c, td, needs.task_role), |e, r| {
             e.task_role = r
-        }),
-    ];
+        }));
+    }
     if needs.exec {
         pieces.push(piece(exec(c, task), |e, exec| {
             e.exec = Fact::gathered(exec)
@@ -176,10 +181,24 @@ fn pieces<'a>(k: &'a Known<'a>, evidence: &mut Evidence) -> Vec<Piece<'a>> {
     } else {
         evidence.exec = Fact::not_applicable("not an ECS Exec diagnosis");
     }
-    if needs.logs {
+    if needs.logs && role_first {
         pieces.push(piece(
             logs::container_logs(c, task, td, k.log_lines),
             |e, logs| e.logs = logs,
+        ));
+    } else if needs.logs {
+        pieces.push(piece(
+            async move {
+                let logs = logs::container_logs(c, task, td, k.log_lines).await;
+                let refused = td
+                    .and_then(|td| td.task_role_arn.as_deref())
+                    .is_some_and(|arn| access::refused_as_role(arn, &logs));
+                (logs, iam::task_role(c, td, refused).await)
+            },
+            |e, (logs, role)| {
+                e.logs = logs;
+                e.task_role = role;
+            },
         ));
     }
     if needs.start_up {

@@ -16,7 +16,7 @@
 //! `… assumed-role/<role>/<task-id> is not authorized to perform: <action> on
 //! resource: <arn> because no identity-based policy allows …`.
 
-use crate::evidence::{Evidence, Fact, Role, SimulationResult};
+use crate::evidence::{ContainerLogs, Evidence, Fact, Role, SimulationResult};
 use crate::iam::permissions::{self, Requirement};
 use crate::iam::policy::{self, Context, Decision, Policy, Principal, Request};
 use crate::stops::StopTexts;
@@ -531,6 +531,18 @@ pub fn decide(
 
 pub use crate::stops::refusal::{denied_call, DeniedCall};
 
+/// Was a line of these logs refused as the role `role_arn` (`…:assumed-role/<its
+/// name>/…`)? The collector reads the task role's policies when one was, so
+/// the check of the task role's permissions can judge the refusal.
+pub fn refused_as_role(role_arn: &str, logs: &[ContainerLogs]) -> bool {
+    let name = crate::arn::name(role_arn);
+    logs.iter()
+        .filter_map(|l| l.lines.value())
+        .flatten()
+        .filter_map(|l| denied_call(&l.message))
+        .any(|d| d.role.as_deref() == Some(name))
+}
+
 /// Every `AccessDenied … is not authorized to perform` in the task's stop texts.
 pub fn denied_calls(stops: &StopTexts) -> Vec<DeniedCall> {
     let mut out: Vec<DeniedCall> = stops
@@ -552,6 +564,10 @@ mod tests {
         let d = denied_call(t).unwrap();
         assert_eq!(d.action, "ecr:GetAuthorizationToken");
         assert_eq!(d.resource.as_deref(), Some("*"));
+        assert_eq!(
+            d.principal.as_deref(),
+            Some("arn:aws:sts::123456789012:assumed-role/ecsTaskExecutionRole/0123456789abcdef0123456789abcdef")
+        );
         assert_eq!(d.role.as_deref(), Some("ecsTaskExecutionRole"));
         assert_eq!(
             d.session.as_deref(),

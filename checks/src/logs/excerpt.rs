@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 pub fn kind_label(kind: LineKind) -> &'static str {
     match kind {
         LineKind::Panic => "panic / crash",
+        LineKind::ReadOnlyFilesystem => "read-only file system",
         LineKind::Exception => "exception",
         LineKind::AddressInUse => "port already in use",
         LineKind::ExecFormat => "exec format error (wrong CPU architecture)",

@@ -9,6 +9,8 @@ use std::sync::OnceLock;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LineKind {
     Panic,
+    /// A write refused by a read-only file system (`EROFS`, no usable temp directory).
+    ReadOnlyFilesystem,
     Exception,
     AddressInUse,
     ExecFormat,
@@ -26,12 +28,16 @@ const PATTERNS: &[(LineKind, &str)] = &[
         r"(?i)\bpanic(?:ked)?\b|\bfatal error:|\bsegmentation fault\b|\bSIGSEGV\b|\bcore dumped\b",
     ),
     (
+        LineKind::ReadOnlyFilesystem,
+        r"(?i)read-only file ?system|\bEROFS\b|no usable temporary directory",
+    ),
+    (
         LineKind::Exception,
         r"(?i)\btraceback \(most recent call last\)|\bexception\b|\bunhandled\b|^\s*at [\w$.<>]+ ?\(|caused by:|^\s*[A-Za-z_][\w.$]*(?:Error|Exception)\b",
     ),
     (
         LineKind::AddressInUse,
-        r"(?i)EADDRINUSE|address already in use",
+        r"(?i)EADDRINUSE|address already in use|port is already allocated",
     ),
     (LineKind::ExecFormat, r"(?i)exec format error"),
     (
@@ -217,6 +223,54 @@ pub fn announced(lines: &[LogLine]) -> Option<Listen> {
     })
 }
 
+/// The port a line says could not be bound (`listen EADDRINUSE: address
+/// already in use :::80`, `bind() to 0.0.0.0:80 failed (98: Address already
+/// in use)`, `Bind for 0.0.0.0:80 failed: port is already allocated`).
+pub fn port_in_use(line: &str) -> Option<i32> {
+    if line_kind(line) != Some(LineKind::AddressInUse) {
+        return None;
+    }
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(
+            r"(?i)(?:(?:\d{1,3}\.){3}\d{1,3}|\[[0-9a-f:]*\]|::|localhost|\*):(\d{1,5})\b|\bport\s+(\d{1,5})\b",
+        )
+        .expect("valid port regex")
+    });
+    re.captures_iter(line)
+        .filter_map(|c| c.get(1).or_else(|| c.get(2)))
+        .filter_map(|m| m.as_str().parse::<i32>().ok())
+        .find(|p| (1..=65535).contains(p))
+}
+
+/// The directory a line of kind [`LineKind::ReadOnlyFilesystem`] could not
+/// write in: the parent of what it tried to create (`mkdir()
+/// "/var/cache/nginx/client_temp" failed (30: Read-only file system)` →
+/// `/var/cache/nginx`), or, for Python's `No usable temporary directory
+/// found in ['/tmp', …]`, the first directory it tried.
+pub fn unwritable_dir(line: &str) -> Option<String> {
+    if line_kind(line) != Some(LineKind::ReadOnlyFilesystem) {
+        return None;
+    }
+    static TEMP: OnceLock<regex::Regex> = OnceLock::new();
+    static PATH: OnceLock<regex::Regex> = OnceLock::new();
+    let temp = TEMP.get_or_init(|| {
+        regex::Regex::new(r#"(?i)no usable temporary directory found in \[\s*['"](/[^'"]*)['"]"#)
+            .expect("valid temp regex")
+    });
+    if let Some(c) = temp.captures(line) {
+        return Some(c[1].trim_end_matches('/').to_string()).filter(|p| !p.is_empty());
+    }
+    let path = PATH.get_or_init(|| {
+        regex::Regex::new(r#"(?:^|[\s"'(\[=])(/[^\s"',:;)\]]+)"#).expect("valid path regex")
+    });
+    let found = path.captures(line)?[1].trim_end_matches('/').to_string();
+    match found.rsplit_once('/') {
+        Some(("", _)) | None => Some(found).filter(|p| !p.is_empty()),
+        Some((parent, _)) => Some(parent.to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,5 +357,49 @@ mod tests {
             line_kind(&decisive_line(&l).unwrap().message),
             Some(LineKind::Panic)
         );
+    }
+
+    // https://github.com/caprover/caprover/issues/560
+    const NODE_IN_USE: &str = "Error: listen EADDRINUSE: address already in use :::80";
+    // https://github.com/bitrixdock/bitrixdock/issues/228
+    const DOCKER_ALLOCATED: &str = "Error response from daemon: driver failed programming external connectivity on endpoint web_server (3e506b7472216f49c47051b740ff26a7e6e97402148dfc4a4d8e183ae1e50e83): Bind for 0.0.0.0:80 failed: port is already allocated";
+    // https://github.com/kfei/docktorrent/issues/13
+    const NGINX_IN_USE: &str = "bind() to 0.0.0.0:80 failed (98: Address already in use)";
+    // https://github.com/namespacelabs/foundation/issues/47
+    const NGINX_READ_ONLY: &str = "2022/03/04 17:05:32 [emerg] 1#1: mkdir() \"/var/cache/nginx/client_temp\" failed (30: Read-only file system)";
+    // https://github.com/aws/containers-roadmap/issues/736
+    const APACHE_READ_ONLY: &str =
+        "(30)Read-only file system: AH00099: could not create /run/apache2/httpd.pid";
+    // https://github.com/NVIDIA/pix2pixHD/issues/67
+    const PYTHON_NO_TEMP: &str = "FileNotFoundError: [Errno 2] No usable temporary directory found in ['/tmp', '/var/tmp', '/usr/tmp', '/home/zking/pix2pixHD']";
+
+    #[test]
+    fn ports_in_use_are_read_from_every_runtime() {
+        assert_eq!(port_in_use(NODE_IN_USE), Some(80));
+        assert_eq!(port_in_use(DOCKER_ALLOCATED), Some(80));
+        assert_eq!(port_in_use(NGINX_IN_USE), Some(80));
+        assert_eq!(port_in_use("listening on 0.0.0.0:8080"), None);
+    }
+
+    #[test]
+    fn unwritable_directories_are_read_from_the_line() {
+        assert_eq!(
+            line_kind(NGINX_READ_ONLY),
+            Some(LineKind::ReadOnlyFilesystem)
+        );
+        assert_eq!(
+            line_kind(PYTHON_NO_TEMP),
+            Some(LineKind::ReadOnlyFilesystem)
+        );
+        assert_eq!(
+            unwritable_dir(NGINX_READ_ONLY).as_deref(),
+            Some("/var/cache/nginx")
+        );
+        assert_eq!(
+            unwritable_dir(APACHE_READ_ONLY).as_deref(),
+            Some("/run/apache2")
+        );
+        assert_eq!(unwritable_dir(PYTHON_NO_TEMP).as_deref(), Some("/tmp"));
+        assert_eq!(unwritable_dir(NODE_IN_USE), None);
     }
 }

@@ -281,6 +281,8 @@ pub enum Detail {
     /// The runtime cannot pull what the image's manifest lists (an
     /// attestation, an unknown media type).
     UnsupportedManifest,
+    /// A port the container binds is taken (Docker's `port is already allocated`).
+    PortAllocated,
 }
 
 impl Detail {
@@ -320,6 +322,7 @@ impl Detail {
             Detail::LayerRefused | Detail::UnsupportedManifest => &[Unknown],
             Detail::NotExecutable | Detail::BadInterpreter => &[AppCommandNotFound],
             Detail::HealthCheckCodeMismatch => &[LbHealthCheckFailed],
+            Detail::PortAllocated => &[PortConflict],
             Detail::AboutImages
             | Detail::AboutLogs
             | Detail::AboutSecretsManager

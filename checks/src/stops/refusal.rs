@@ -13,6 +13,8 @@ pub struct DeniedCall {
     pub text: String,
     pub action: String,
     pub resource: Option<String>,
+    /// The principal refused, as the text names it (`arn:aws:sts::…:assumed-role/web-task/…`).
+    pub principal: Option<String>,
     /// The role of the `assumed-role/<role>/<session>` principal.
     pub role: Option<String>,
     /// The session name: ECS uses the task id.
@@ -35,6 +37,7 @@ pub fn denied_call(text: &str) -> Option<DeniedCall> {
     static RESOURCE: OnceLock<Regex> = OnceLock::new();
     static EXPLICIT: OnceLock<Regex> = OnceLock::new();
     static IMPLICIT: OnceLock<Regex> = OnceLock::new();
+    static WHO: OnceLock<Regex> = OnceLock::new();
     let action_re = re(
         &ACTION,
         r"(?i)is not authori[sz]ed to perform:?\s*([a-z0-9-]+:[a-z0-9*]+)",
@@ -65,10 +68,17 @@ pub fn denied_call(text: &str) -> Option<DeniedCall> {
         (None, Some(c)) => (Some(c[1].to_ascii_lowercase()), Some(false)),
         _ => (None, None),
     };
+    let who = re(
+        &WHO,
+        r#"(arn:aws[a-z-]*:(?:sts|iam)::[^:\s]*:[^\s"',]+)\s+is not authori[sz]ed"#,
+    )
+    .captures(text)
+    .map(|c| c[1].to_string());
     Some(DeniedCall {
         text: text.to_string(),
         action,
         resource,
+        principal: who,
         role: principal.as_ref().map(|c| c[1].to_string()),
         session: principal.as_ref().map(|c| c[2].to_string()),
         policy_kind,

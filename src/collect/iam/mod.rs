@@ -31,25 +31,29 @@ pub async fn execution_role(c: &Collector, td: Option<&TaskDefinition>) -> Fact<
 }
 
 /// The task role, when a check needs its permissions: EFS IAM authorization
-/// mounts with the task role's credentials, and the ECS Exec agent runs with them.
+/// mounts with the task role's credentials, the ECS Exec agent runs with
+/// them, and an app refused an AWS call as the task role calls with them.
 /// `always`: the question reads the task role's permissions whatever the
 /// volumes (see `Needs::task_role`).
 pub async fn task_role(c: &Collector, td: Option<&TaskDefinition>, always: bool) -> Fact<Role> {
     let Some(td) = td else {
         return Fact::not_applicable("the task definition could not be read");
     };
-    let efs_iam = td
-        .volumes
-        .iter()
-        .filter_map(|v| v.efs.as_ref())
-        .any(EfsVolume::uses_iam);
-    if !efs_iam && !always {
+    if !uses_efs_iam(td) && !always {
         return Fact::not_applicable("no check needs the task role's permissions");
     }
     let Some(arn) = td.task_role_arn.clone() else {
         return Fact::not_applicable("the task definition has no taskRoleArn");
     };
     role(c, &arn, Whose::Task).await
+}
+
+/// Does an EFS volume of the task definition mount with the task role (IAM authorization)?
+pub fn uses_efs_iam(td: &TaskDefinition) -> bool {
+    td.volumes
+        .iter()
+        .filter_map(|v| v.efs.as_ref())
+        .any(EfsVolume::uses_iam)
 }
 
 /// Which of the task's two roles, for the impact of a gap.
@@ -72,7 +76,7 @@ impl Whose {
         match self {
             Whose::Execution => "the execution role checks (exists, trusted, permissions)",
             Whose::Task => {
-                "the checks of the task role's permissions (EFS IAM authorization, ECS Exec)"
+                "the checks of the task role's permissions (EFS IAM authorization, ECS Exec, the app's refused AWS calls)"
             }
             Whose::Caller => "the caller's ecs:ExecuteCommand check",
         }

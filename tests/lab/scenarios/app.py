@@ -654,6 +654,78 @@ def sidecar_failed(lab: Lab) -> dict:
                   decisive_line=ROUTER_ERROR.format(task=task.id))
 
 
+# AWS's own example of the refusal an app gets from the task protection endpoint, with the
+# lab's account, role, task id and task ARN in place of the example's:
+# https://github.com/awsdocs/amazon-ecs-developer-guide/blob/49232cf2/doc_source/task-scale-in-protection-endpoint.md
+TASK_PROTECTION_DENIED = (
+    "User: arn:aws:sts::{account}:assumed-role/web-task/{task_id} is not authorized to perform: "
+    "ecs:GetTaskProtection on resource: {task_arn} because no identity-based policy allows the "
+    "ecs:GetTaskProtection action"
+)
+
+
+@scenario("task-role-permissions", summary="the app reads its scale-in protection; its task role allows S3 only")
+def task_role_permissions(lab: Lab) -> dict:
+    task_role = lab.build_role("web-task", description="the web app's own permissions", inline={
+        "web-s3": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::web-assets/*"}]}})
+    stack = lab.build_web_stack(task_definition_opts={"taskRoleArn": task_role})
+    task = _service_task(lab, stack)
+    tl = app_exit_timeline(stopped=lab.ago(minutes=3), ran_for=timedelta(seconds=2))
+    stream = lab.log_stream_for(stack, task)
+    denied = TASK_PROTECTION_DENIED.format(account=lab.account, task_id=task.id, task_arn=task.arn)
+    lab.write_logs(stack.log_group, stream, [(tl.started + timedelta(seconds=1), denied)])
+    containers = [{"name": "web", "exit_code": 1}]
+    _stop(lab, task, "EssentialContainerExited", "Essential container in task exited", tl, containers)
+    return _ready(stack, task, log_stream=stream, task_role_arn=task_role, decisive_line=denied,
+                  action="ecs:GetTaskProtection")
+
+
+@task_role_permissions.check
+def _check_task_role(p: Probe) -> None:
+    iam = p.client("iam")
+    p.equal(iam.list_role_policies(RoleName="web-task")["PolicyNames"], ["web-s3"], "the task role's one policy")
+    td = p.task_definition(p.task()["taskDefinitionArn"])
+    p.equal(td.get("taskRoleArn"), p.info["task_role_arn"], "task role")
+
+
+# A Node.js sidecar that finds its port taken, as a user quoted it:
+# https://github.com/caprover/caprover/issues/560
+EADDRINUSE_80 = "Error: listen EADDRINUSE: address already in use :::80"
+# nginx's entrypoint, as the official image prints it (quoted in
+# https://github.com/namespacelabs/foundation/issues/47).
+NGINX_START = [
+    "/docker-entrypoint.sh: Launching /docker-entrypoint.d/30-tune-worker-processes.sh",
+    "/docker-entrypoint.sh: Configuration complete; ready for start up",
+]
+
+
+@scenario("port-conflict", summary="nginx and a status-page sidecar both listen on port 80 of one awsvpc task")
+def port_conflict(lab: Lab) -> dict:
+    status = lab.container_def("status", "public.ecr.aws/docker/library/node:20-alpine", port=80,
+                               log_group="/ecs/web")
+    stack = lab.build_web_stack(extra_containers=[status], container_opts={"port": 80})
+    task = _service_task(lab, stack)
+    tl = app_exit_timeline(stopped=lab.ago(minutes=3), ran_for=timedelta(seconds=2))
+    web_stream = lab.log_stream_for(stack, task)
+    lab.write_logs(stack.log_group, web_stream, [
+        (tl.started + timedelta(milliseconds=10 * i), line) for i, line in enumerate(NGINX_START)])
+    status_stream = lab.log_stream_for(stack, task, "status")
+    lab.write_logs(stack.log_group, status_stream, [(tl.started + timedelta(seconds=1), EADDRINUSE_80)])
+    containers = [{"name": "web", "exit_code": 143}, {"name": "status", "exit_code": 1}]
+    _stop(lab, task, "EssentialContainerExited", "Essential container in task exited", tl, containers)
+    return _ready(stack, task, log_stream=status_stream, decisive_line=EADDRINUSE_80, port=80, mover="status",
+                  free_port=81)
+
+
+@port_conflict.check
+def _check_port_conflict(p: Probe) -> None:
+    td = p.task_definition(p.task()["taskDefinitionArn"])
+    ports = {c["name"]: [m["containerPort"] for m in c.get("portMappings", [])] for c in td["containerDefinitions"]}
+    p.equal(ports, {"web": [80], "status": [80]}, "both containers map port 80")
+    p.equal(td.get("networkMode"), "awsvpc", "one network namespace")
+
+
 @scenario("app-depends-on-unhealthy", summary="web waits for db-proxy to be HEALTHY; it never is")
 def app_depends_on_unhealthy(lab: Lab) -> dict:
     proxy = lab.container_def(

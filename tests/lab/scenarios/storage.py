@@ -161,3 +161,45 @@ def ephemeral_storage_exhausted(lab: Lab) -> dict:
 def _(p: Probe) -> None:
     td = p.task_definition(p.task()["taskDefinitionArn"])
     p.equal(td.get("ephemeralStorage"), {"sizeInGiB": 21}, "ephemeral storage")
+
+
+# nginx's start under a read-only root file system, as a user quoted it (the official image's
+# entrypoint, then the refused mkdir): https://github.com/namespacelabs/foundation/issues/47
+NGINX_READ_ONLY = [
+    "/docker-entrypoint.sh: /docker-entrypoint.d/ is not empty, will attempt to perform configuration",
+    "/docker-entrypoint.sh: Looking for shell scripts in /docker-entrypoint.d/",
+    "/docker-entrypoint.sh: Launching /docker-entrypoint.d/10-listen-on-ipv6-by-default.sh",
+    "10-listen-on-ipv6-by-default.sh: info: can not modify /etc/nginx/conf.d/default.conf (read-only file system?)",
+    "/docker-entrypoint.sh: Launching /docker-entrypoint.d/20-envsubst-on-templates.sh",
+    "/docker-entrypoint.sh: Launching /docker-entrypoint.d/30-tune-worker-processes.sh",
+    "/docker-entrypoint.sh: Configuration complete; ready for start up",
+    "2022/03/04 17:05:32 [emerg] 1#1: mkdir() \"/var/cache/nginx/client_temp\" failed (30: Read-only file system)",
+    "nginx: [emerg] mkdir() \"/var/cache/nginx/client_temp\" failed (30: Read-only file system)",
+]
+
+
+@scenario("read-only-filesystem", summary="nginx with readonlyRootFilesystem cannot create /var/cache/nginx/client_temp")
+def read_only_filesystem(lab: Lab) -> dict:
+    net = lab.build_vpc(public=False, nat=True)
+    stack = lab.build_web_stack(network=net, container_opts={"readonlyRootFilesystem": True, "port": 80})
+    task = _service_task(lab, stack)
+    tl = app_exit_timeline(stopped=lab.ago(minutes=3), ran_for=timedelta(seconds=1))
+    stream = lab.log_stream_for(stack, task)
+    lab.write_logs(stack.log_group, stream, [
+        (tl.started + timedelta(milliseconds=20 * i), line) for i, line in enumerate(NGINX_READ_ONLY)])
+    containers = [{"name": "web", "exit_code": 1}]
+    lab.set_outcome(task, stop_code="EssentialContainerExited", stopped_reason="Essential container in task exited",
+                    timeline=tl, containers=containers)
+    lab.verify_stopped_task(task, containers)
+    return {"cluster": stack.cluster, "task_arn": task.arn, "log_group": stack.log_group, "log_stream": stream,
+            "decisive_line": NGINX_READ_ONLY[-1], "writable_path": "/var/cache/nginx"}
+
+
+@read_only_filesystem.check
+def _(p: Probe) -> None:
+    td = p.task_definition(p.task()["taskDefinitionArn"])
+    p.equal(td["containerDefinitions"][0].get("readonlyRootFilesystem"), True, "read-only root file system")
+    p.equal(td["containerDefinitions"][0].get("mountPoints"), [], "no writable volume")
+    events = p.client("logs").get_log_events(logGroupName=p.info["log_group"], logStreamName=p.info["log_stream"],
+                                             startFromHead=True)["events"]
+    p.equal(events[-1]["message"], p.info["decisive_line"], "the refused write is the last line")

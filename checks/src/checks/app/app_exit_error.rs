@@ -231,6 +231,32 @@ fn exit_finding(ev: &Evidence, container: &Container, stop: StopCode) -> Finding
             l.message.trim()
         ));
     }
+    if let Some(l) = lines.iter().rev().find(|l| crate::iam::access::denied_call(&l.message).is_some()) {
+        f = f.against(format!(
+            "a more specific cause explains this exit: \"{}\" is an AWS call the app was refused (task-role-permissions)",
+            l.message.trim()
+        ));
+    }
+    if let Some(l) = lines.iter().rev().find(|l| crate::logs::port_in_use(&l.message).is_some()) {
+        f = f.against(format!(
+            "a more specific cause explains this exit: \"{}\" means the port was taken (port-conflict)",
+            l.message.trim()
+        ));
+    }
+    let read_only = ev
+        .task_def()
+        .and_then(|td| td.container(&container.name))
+        .is_some_and(|d| d.readonly_root_filesystem == Some(true));
+    if let Some(l) = lines
+        .iter()
+        .rev()
+        .find(|l| read_only && line_kind(&l.message) == Some(LineKind::ReadOnlyFilesystem))
+    {
+        f = f.against(format!(
+            "a more specific cause explains this exit: \"{}\" is a write the read-only root file system refused (read-only-filesystem)",
+            l.message.trim()
+        ));
+    }
     if let Some(line) = decisive(ev, &container.name) {
         if let Some(fix) = line_kind(&line.message).and_then(|k| fix_for_line(k, &line.message)) {
             f = f.fix(fix);

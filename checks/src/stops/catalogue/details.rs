@@ -445,4 +445,16 @@ pub const DETAILS: &[DetailPattern] = &[
         without: &[],
         gate: Gate::ANY,
     },
+    // A port a container binds is taken (Docker's text in a container reason).
+    DetailPattern {
+        detail: Detail::PortAllocated,
+        any: &[
+            "port is already allocated",
+            "address already in use",
+            "eaddrinuse",
+        ],
+        with: &[],
+        without: &[],
+        gate: Gate::ANY,
+    },
 ];
