@@ -580,3 +580,51 @@ fn debug_prints_each_call_and_no_secret() {
     let out = lab.run(&["task", lab.task_arn()]);
     assert!(!stderr(&out).contains("debug:"), "{}", stderr(&out));
 }
+
+/// `replay` takes the assumptions its reports advise (`--assign-public-ip`,
+/// `--from`), marks them as assumed, and refuses the ones that need AWS.
+#[test]
+fn replay_takes_the_assumptions_its_reports_advise() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/no-public-ip.json");
+    let out = ecs_doctor()
+        .args([
+            "replay",
+            example,
+            "--assign-public-ip",
+            "ENABLED",
+            "--from",
+            "203.0.113.0/24",
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    common::assert_contract(&report);
+    let out = ecs_doctor()
+        .args(["replay", example, "--security-group", "sg-0123"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("error: unexpected argument '--security-group'"),
+        "{err}"
+    );
+    assert!(common::debug_structure(&err).is_none(), "{err}");
+    // No replayed example advises a flag replay lacks.
+    for name in [
+        "app-exit-error",
+        "image-not-found",
+        "no-public-ip",
+        "stopped-by-deployment",
+    ] {
+        let file = format!("{}/examples/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        let out = ecs_doctor().args(["replay", &file, "-v"]).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        for flag in ["pass --subnet", "pass --security-group"] {
+            assert!(!text.contains(flag), "{name}: {flag}: {text}");
+        }
+    }
+}

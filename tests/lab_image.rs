@@ -41,6 +41,34 @@ fn image_repository_not_found_suggests_the_repository_that_exists() {
     assert!(evidence.contains(lab.get("image")), "{evidence}");
 }
 
+/// A task definition that pins `web:v3@<digest>`: the digest expired while
+/// the tag moved on. The report names the digest, what the tag names now and
+/// the lifecycle rule, read through the real ECR APIs.
+#[test]
+fn an_expired_digest_names_the_tag_now_and_the_lifecycle_rule() {
+    let (lab, report) = diagnose("image-digest-expired", "image-not-found");
+    let digest = lab.get("digest");
+    assert!(
+        top_title(&report).starts_with(&format!("Digest `{digest}` (tag `v3`) does not exist")),
+        "{}",
+        top_title(&report)
+    );
+    let evidence = top_evidence(&report);
+    assert!(
+        evidence.contains("tag `v3` now names sha256:"),
+        "{evidence}"
+    );
+    assert!(
+        evidence.contains(
+            "lifecycle rule 1 of `web` (\"Expire images older than 14 days\"): expires untagged images beyond 14 days since pushed"
+        ),
+        "{evidence}"
+    );
+    let fixes = report["candidates"][0]["fix"].to_string();
+    assert!(fixes.contains("--force-new-deployment"), "{fixes}");
+    common::assert_contract(&report);
+}
+
 #[test]
 fn image_platform_mismatch_reads_the_image_index() {
     let (_lab, report) = diagnose("image-platform-mismatch", "image-platform-mismatch");

@@ -23,6 +23,10 @@ pub struct AttachedPolicy {
     pub name: String,
     /// The default version's document.
     pub document: Fact<serde_json::Value>,
+    /// When its newest version was created (`GetPolicy`'s `UpdateDate`):
+    /// a policy changed after a task stopped no longer shows what refused it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

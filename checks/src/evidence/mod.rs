@@ -133,6 +133,18 @@ pub struct Gap {
     pub impact: String,
 }
 
+impl Gap {
+    /// Would granting the call help? Every refusal would; of the failures,
+    /// all but the policy simulator's, whose answer ecs-doctor replaces by
+    /// evaluating the policies itself (the gap says what that cannot see).
+    pub fn needs_a_grant(&self) -> bool {
+        self.action != "iam:SimulatePrincipalPolicy"
+            || ["AccessDenied", "not authorized"]
+                .iter()
+                .any(|w| self.error.contains(w))
+    }
+}
+
 /// Everything collected about one task.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Evidence {
@@ -256,4 +268,26 @@ where
         Listed::Fact(f) => f,
         Listed::Bare(list) => Fact::gathered(list),
     })
+}
+
+#[cfg(test)]
+mod gap_tests {
+    use super::Gap;
+
+    #[test]
+    fn only_a_grant_that_would_help_is_advised() {
+        let gap = |action: &str, error: &str| Gap {
+            action: action.into(),
+            error: error.into(),
+            impact: String::new(),
+        };
+        assert!(gap("ecr:DescribeImages", "AccessDeniedException: no").needs_a_grant());
+        assert!(gap("ecs:DescribeServices", "HTTP 503").needs_a_grant());
+        assert!(gap(
+            "iam:SimulatePrincipalPolicy",
+            "AccessDenied: User: x is not authorized"
+        )
+        .needs_a_grant());
+        assert!(!gap("iam:SimulatePrincipalPolicy", "HTTP 500 with no error code").needs_a_grant());
+    }
 }

@@ -315,6 +315,7 @@ pub fn observed(stops: &StopTexts, dest: &Destination) -> Option<Observed> {
     let failures: Vec<(String, bool)> = stops
         .all()
         .iter()
+        .filter(|t| !about_a_mount(t))
         .filter_map(|t| {
             if t.class.states(Detail::DnsFailed) {
                 Some((t.text.clone(), true))
@@ -339,9 +340,21 @@ pub fn observed(stops: &StopTexts, dest: &Destination) -> Option<Observed> {
     })
 }
 
-/// Any network or DNS failure in the stop texts, whatever it names.
+/// A failure of an EFS mount concerns the mount target, which
+/// `efs-mount-failed` judges, not a path to an AWS service endpoint.
+fn about_a_mount(t: &crate::stops::StopText) -> bool {
+    t.class
+        .reading
+        .areas
+        .contains(&crate::stops::chain::Domain::Efs)
+}
+
+/// Any network or DNS failure in the stop texts but an EFS mount's, whatever it names.
 pub fn any_network_failure(stops: &StopTexts) -> Option<String> {
     stops
-        .stating_any(&[Detail::ConnectionFailed, Detail::DnsFailed])
+        .all()
+        .iter()
+        .filter(|t| !about_a_mount(t))
+        .find(|t| t.class.states(Detail::ConnectionFailed) || t.class.states(Detail::DnsFailed))
         .map(|t| t.text.clone())
 }

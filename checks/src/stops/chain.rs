@@ -127,7 +127,8 @@ const OUTCOMES: &[(Outcome, &str)] = &[
         Outcome::NotFoundOrDenied,
         r"does not exist or no pull access|does not exist or may require|requested access to the resource is denied",
     ),
-    (Outcome::Killed, r"signal: killed"),
+    // `signal: killed` is split into links: its last link is `killed`.
+    (Outcome::Killed, r"^killed$|signal: killed"),
     (
         Outcome::DnsFailed,
         r#"no such host|server misbehaving|temporary failure in name resolution|name resolution|dns resolution|failed to resolve (?:<q>|")|could not resolve|no host found|name or service not known|\blookup \S+ on \S|lookup mount target ip"#,
@@ -318,6 +319,16 @@ mod tests {
         assert_eq!(r.domain, Some(Domain::Image));
         let r = read("CannotPullContainerError: Error response from daemon: manifest for nginx:0f6b3cdf5e24f0da3dd932acd84fd90e9786a522 not found");
         assert_eq!(r.outcome, Some(Outcome::NotFound));
+        assert_eq!(r.domain, Some(Domain::Image));
+    }
+
+    /// AWS's documented symptom of no network path, not missing credentials
+    /// (the wrapper names "registry auth" and "secrets" for every start-up).
+    #[test]
+    fn a_killed_pull_is_the_network() {
+        let r = read("ResourceInitializationError: unable to pull secrets or registry auth: pull command failed: : signal: killed");
+        assert_eq!(r.outcome, Some(Outcome::Killed));
+        assert!(r.outcome.is_some_and(Outcome::is_network));
         assert_eq!(r.domain, Some(Domain::Image));
     }
 

@@ -69,6 +69,7 @@ pub fn role() -> Role {
             arn: "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy".into(),
             name: "AmazonECSTaskExecutionRolePolicy".into(),
             document: Fact::gathered(execution_role_policy()),
+            updated_at: None,
         }]),
         inline_policies: Fact::gathered(Vec::new()),
         permissions_boundary_arn: None,

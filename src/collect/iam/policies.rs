@@ -138,13 +138,17 @@ pub(super) async fn attached_policies(
         Err(gap) => return gap,
     };
     let futures = listed.into_iter().map(|(arn, name)| async move {
+        let mut updated_at = None;
         let document = async {
             let policy = iam.get_policy().policy_arn(&arn).send().await;
             let version = match c.fact("iam:GetPolicy", impact, policy) {
-                Fact::Gathered { value } => value
-                    .policy()
-                    .and_then(|p| p.default_version_id())
-                    .map(str::to_string),
+                Fact::Gathered { value } => {
+                    updated_at = super::super::ts(value.policy().and_then(|p| p.update_date()));
+                    value
+                        .policy()
+                        .and_then(|p| p.default_version_id())
+                        .map(str::to_string)
+                }
                 other => return other.map(|_| serde_json::Value::Null),
             };
             let Some(version) = version else {
@@ -173,6 +177,7 @@ pub(super) async fn attached_policies(
             arn,
             name,
             document,
+            updated_at,
         }
     });
     Fact::gathered(futures::future::join_all(futures).await)

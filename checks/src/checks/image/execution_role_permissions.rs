@@ -19,7 +19,9 @@
 //! Manager and KMS key policies. An `AccessDenied … is not authorized to
 //! perform: <action>` in the stop reason is read for the action and the role
 //! session (`assumed-role/<role>/<task-id>`) and confirmed against the
-//! role's policies.
+//! role's policies. When today's policies allow what AWS refused and a
+//! managed policy of the role was changed after the task stopped, the
+//! report says so: the refusal happened, and a new deployment should start.
 //!
 //! ## Why it matters
 //! The agent uses the execution role, not the task role, to pull the image,
@@ -370,6 +372,13 @@ impl Refusal<'_> {
             for a in matched {
                 match &a.outcome {
                     Permission::Allowed => {
+                        if let Some(change) = self.changed_since_the_stop() {
+                            finding.evidence.push(format!(
+                                "the role's policies allow {} on {} today ({}), but {change}: the refusal happened, and a new deployment should start",
+                                a.requirement.action, a.requirement.resource, a.detail
+                            ));
+                            continue;
+                        }
                         let beyond = match call.policy_kind.as_deref() {
                             Some(k) if !k.starts_with("identity") => format!("the error blames a {k}, "),
                             _ => String::new(),
@@ -389,6 +398,28 @@ impl Refusal<'_> {
                 }
             }
         }
+    }
+
+    /// The role's managed policies changed after the task stopped: today's
+    /// documents no longer show what refused it then.
+    fn changed_since_the_stop(&self) -> Option<String> {
+        let stopped = self.ev.task.timestamps.stopped_at.as_deref()?;
+        let role = self.ev.execution_role.value()?;
+        let changed: Vec<String> = role
+            .attached_policies
+            .value()?
+            .iter()
+            .filter_map(|p| {
+                let at = p.updated_at.as_deref()?;
+                let later = crate::task::seconds_between(stopped, at).filter(|s| *s > 0)?;
+                Some(format!(
+                    "policy {} was changed {} after this task stopped (at {at})",
+                    p.name,
+                    crate::text::duration(later)
+                ))
+            })
+            .collect();
+        (!changed.is_empty()).then(|| changed.join("; "))
     }
 
     /// Each denied requirement, how it was decided, and what was not seen.
@@ -621,6 +652,33 @@ mod tests {
                 other => panic!("a role whose policies could not be listed was judged: {other:?}"),
             }
         }
+    }
+
+    /// AWS refused the secret at start, and the managed policy that allows it
+    /// today was changed after the task stopped: the refusal still ranks,
+    /// with what changed, instead of blaming a policy nobody can see.
+    #[test]
+    fn a_policy_changed_after_the_stop_does_not_hide_the_refusal() {
+        let mut ev = secret_task();
+        let role = role_mut(&mut ev);
+        if let Fact::Gathered { value } = &mut role.attached_policies {
+            value[0].document = Fact::gathered(serde_json::json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "*", "Resource": "*"}
+            ]}));
+            value[0].updated_at = Some("2026-01-01T12:13:00Z".into());
+        }
+        let f = found(check(&ev));
+        assert_eq!(f.strength, Strength::Direct);
+        let all = f.evidence.join("\n");
+        assert!(all.contains("policy AmazonECSTaskExecutionRolePolicy was changed 12 minutes after this task stopped"), "{all}");
+        assert!(f.against.iter().all(|a| !a.contains("service control policy")), "{:?}", f.against);
+        // Changed before the stop: the documents read today were in force
+        // then, so something they do not show refused (the caveat stays).
+        if let Fact::Gathered { value } = &mut role_mut(&mut ev).attached_policies {
+            value[0].updated_at = Some("2025-12-01T00:00:00Z".into());
+        }
+        let f = found(check(&ev));
+        assert!(f.against.iter().any(|a| a.contains("service control policy")), "{:?}", f.against);
     }
 
     #[test]

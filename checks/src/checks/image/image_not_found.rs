@@ -85,7 +85,11 @@ fn similar(wanted: &str, names: &[String]) -> Vec<String> {
 fn repo_of(image: &str) -> String {
     let r = image_ref::parse(image);
     match (&r.digest, &r.tag) {
-        (Some(_), _) => image.split('@').next().unwrap_or(image).to_string(),
+        (Some(_), Some(t)) => {
+            let named = image.split('@').next().unwrap_or(image);
+            named.strip_suffix(&format!(":{t}")).unwrap_or(named).to_string()
+        }
+        (Some(_), None) => image.split('@').next().unwrap_or(image).to_string(),
         (None, Some(t)) => image.strip_suffix(&format!(":{t}")).unwrap_or(image).to_string(),
         (None, None) => image.to_string(),
     }
@@ -490,6 +494,7 @@ mod tests {
         assert!(f.evidence.iter().any(|e| e.contains("lifecycle rule 1 of `web` (\"Keep last 10 images\"): expires any images beyond 10 in count")), "{:?}", f.evidence);
         assert!(f.fix[0].contains("--force-new-deployment"), "{:?}", f.fix);
         assert!(f.fix.iter().any(|x| x.contains("lifecycle rules' reach")), "{:?}", f.fix);
+        assert!(f.fix.iter().any(|x| x.contains("(newest: `123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v2`)")), "{:?}", f.fix);
         // The lifecycle policy refused: said, not guessed.
         ecr_mut(&mut ev).lifecycle_policy = Fact::Denied { action: "ecr:GetLifecyclePolicy".into(), error: "AccessDeniedException".into() };
         let f = found(check(&ev));

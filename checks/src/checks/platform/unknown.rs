@@ -36,7 +36,7 @@
 use crate::context::Ctx;
 use crate::stops::StopCode;
 use crate::codes::Cause;
-use crate::evidence::Evidence;
+use crate::evidence::{Evidence, Gap};
 use crate::report::{CheckRecord, CheckStatus, Finding, Strength, Verdict};
 use crate::stops::{self, Detail, StopKind};
 use crate::task::dependency_failure;
@@ -198,7 +198,7 @@ pub(crate) fn unexplained_failure(
         }
         f = f.doc(s.doc);
     }
-    if !ev.gaps.is_empty() {
+    if ev.gaps.iter().any(Gap::needs_a_grant) {
         f = f.fix(
             "Grant the read permissions the gaps name (docs/iam-policy.json is the least-privilege policy) and run ecs-doctor again for a full verdict.",
         );
