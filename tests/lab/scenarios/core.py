@@ -149,10 +149,14 @@ def _check_app_exit_error(p: Probe) -> None:
 # --------------------------------------------------------------------------------------
 
 
-@scenario("image-not-found", summary="task definition names tag v3, ECR has only v1 and v2")
-def image_not_found(lab: Lab) -> dict:
+def _missing_tag_stop(lab: Lab, stopped: datetime, pushed_later: bool = False):
+    """Tag v3 could not be pulled (ECR holds v1 and v2): the text AWS documents
+    for a missing tag (task_cannot_pull_image.html). With `pushed_later`, CI
+    pushes v3 now, after the stop."""
     stack = lab.build_web_stack(network_opts={"public": True}, tags=("v1", "v2"), image_tag="v3")
     task = lab.run_task(stack.cluster, stack.task_definition_arn, stack.network, assign_public_ip=True)
+    if pushed_later:
+        lab.build_ecr_image("web", "v3")
     ref = stack.image_uri
     reason = (
         f"CannotPullContainerError: pull image manifest has been retried 5 time(s): "
@@ -163,10 +167,16 @@ def image_not_found(lab: Lab) -> dict:
         task,
         stop_code="TaskFailedToStart",
         stopped_reason=reason,
-        timeline=pull_failure_timeline(stopped=lab.ago(minutes=3)),
+        timeline=pull_failure_timeline(stopped=stopped),
         containers=containers,
     )
     lab.verify_stopped_task(task, containers)
+    return stack, task, ref
+
+
+@scenario("image-not-found", summary="task definition names tag v3, ECR has only v1 and v2")
+def image_not_found(lab: Lab) -> dict:
+    stack, task, ref = _missing_tag_stop(lab, lab.ago(minutes=3))
     return {
         "cluster": stack.cluster,
         "task_arn": task.arn,
@@ -184,24 +194,7 @@ def image_pushed_after_stop(lab: Lab) -> dict:
     """The same pull failure as image-not-found, but CI pushed v3 after the task
     stopped: today's DescribeImages finds the tag that the stop text says was
     missing (its imagePushedAt is the push made here, now)."""
-    stack = lab.build_web_stack(network_opts={"public": True}, tags=("v1", "v2"), image_tag="v3")
-    task = lab.run_task(stack.cluster, stack.task_definition_arn, stack.network, assign_public_ip=True)
-    lab.build_ecr_image("web", "v3")  # pushed now, after the stop below
-    ref = stack.image_uri
-    # The text AWS documents for a missing tag (task_cannot_pull_image.html).
-    reason = (
-        f"CannotPullContainerError: pull image manifest has been retried 5 time(s): "
-        f"failed to resolve ref {ref}: {ref}: not found"
-    )
-    containers = [{"name": "web", "exit_code": None, "reason": reason, "last_status": "STOPPED"}]
-    lab.set_outcome(
-        task,
-        stop_code="TaskFailedToStart",
-        stopped_reason=reason,
-        timeline=pull_failure_timeline(stopped=lab.ago(minutes=15)),
-        containers=containers,
-    )
-    lab.verify_stopped_task(task, containers)
+    stack, task, ref = _missing_tag_stop(lab, lab.ago(minutes=15), pushed_later=True)
     return {"cluster": stack.cluster, "task_arn": task.arn, "log_group": stack.log_group, "image": ref}
 
 
