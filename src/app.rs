@@ -35,12 +35,15 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                     bundle.ecs_doctor_version
                 );
             }
-            let inputs = &mut bundle.evidence.inputs;
+            let ev = &mut bundle.evidence;
             if assume.assign_public_ip.is_some() {
-                inputs.assign_public_ip = assume.assign_public_ip;
+                ev.inputs.assign_public_ip = assume.assign_public_ip;
+                if let Some(p) = ev.network.placement.value_mut() {
+                    p.assume_public_ip(assume.assign_public_ip);
+                }
             }
             if assume.from_cidr.is_some() {
-                inputs.from_cidr = assume.from_cidr;
+                ev.inputs.from_cidr = assume.from_cidr;
             }
             report(&bundle.evidence, &render)
         }

@@ -64,8 +64,12 @@ fn an_expired_digest_names_the_tag_now_and_the_lifecycle_rule() {
         ),
         "{evidence}"
     );
+    // The task definition pins the digest: redeploying it would pull it again.
     let fixes = report["candidates"][0]["fix"].to_string();
-    assert!(fixes.contains("--force-new-deployment"), "{fixes}");
+    assert!(
+        fixes.contains("Register a task definition revision that names `web:v3`"),
+        "{fixes}"
+    );
     common::assert_contract(&report);
 }
 

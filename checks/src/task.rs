@@ -119,6 +119,20 @@ pub fn failed_essential_container(ev: &Evidence) -> Option<&Container> {
         .min_by_key(|c| (rank(c), depended_on(c), last_log(c)))
 }
 
+/// The essential container that failed with an error: a non-zero exit
+/// that is not ECS tearing the task down.
+pub fn failed_with_an_error(ev: &Evidence) -> Option<&Container> {
+    failed_essential_container(ev).filter(|c| {
+        c.exit_code
+            .is_some_and(|code| code != 0 && !is_teardown_exit(code))
+    })
+}
+
+/// Did container `name` end the task with an error?
+pub fn ended_the_task(ev: &Evidence, name: &str) -> bool {
+    failed_with_an_error(ev).is_some_and(|c| c.name == name)
+}
+
 /// An RFC 3339 UTC timestamp as a key that sorts in time order, whatever
 /// its fractional seconds (`…:05Z` and `…:05.250Z`).
 pub fn timestamp_key(ts: &str) -> String {

@@ -117,9 +117,7 @@ mod reading {
         }
         Some(match label {
             "image-pull-failed" => c.is(K::ImagePull) || c.states(D::ImagePullFailed),
-            "image-missing" => {
-                c.states(D::ImageMissing) || c.reports_missing() && c.is(K::ImagePull)
-            }
+            "image-missing" => c.states(D::ImageMissing),
             "registry-auth-refused" => c.states(D::RegistryAuthRefused),
             "connection-failed" => c.states(D::ConnectionFailed),
             "dns-failed" => c.states(D::DnsFailed),
@@ -482,6 +480,26 @@ const NOT_READ: &[(&str, &str, &str)] = &[
         "permission-denied",
         "a scheduler event is read as its kind",
     ),
+    ("app-log", "disk-full", "the log classifier has no such kind: a log line is never read as it"),
+    ("app-log", "placement-failed", "the log classifier has no such kind: a log line is never read as it"),
+    ("app-log", "image-pull-failed", "the log classifier has no such kind: a log line is never read as it"),
+    ("app-log", "command-not-found", "the log classifier has no such kind: a log line is never read as it"),
+    ("app-log", "image-missing", "the log classifier has no such kind: a log line is never read as it"),
+    ("app-log", "secret-retrieval-failed", "the log classifier has no such kind: a log line is never read as it"),
+    ("app-log", "role-assume-failed", "the log classifier has no such kind: a log line is never read as it"),
+    ("app-log", "app-exit-error", "the log classifier has no such kind: a log line is never read as it"),
+    ("service-event", "container-health-check-failed", "the events catalogue has no such kind: an event is never read as it"),
+    ("service-event", "out-of-memory", "the events catalogue has no such kind: an event is never read as it"),
+    ("service-event", "task-failed-to-start", "the events catalogue has no such kind: an event is never read as it"),
+    ("service-event", "image-missing", "the events catalogue has no such kind: an event is never read as it"),
+    ("service-event", "user-stopped", "the events catalogue has no such kind: an event is never read as it"),
+    ("service-event", "s3-layer-refused", "the events catalogue has no such kind: an event is never read as it"),
+    ("service-event", "runtime-timeout", "the events catalogue has no such kind: an event is never read as it"),
+    ("service-event", "rate-limited", "the events catalogue has no such kind: an event is never read as it"),
+    ("service-event", "host-stopped", "the events catalogue has no such kind: an event is never read as it"),
+    ("service-event", "benign-deployment", "the events catalogue has no such kind: an event is never read as it"),
+    ("runtask-failure", "deployment-failed", "a RunTask failure is never read as a deployment"),
+    ("stoppedReason", "deployment-failed", "a stop text is never read as a failed deployment (scaling by a deployment is the benign kind)"),
 ];
 
 /// The catalogue holds every row: each label it reads is read as the row
@@ -491,7 +509,6 @@ const NOT_READ: &[(&str, &str, &str)] = &[
 fn the_catalogue_reads_every_row_as_labelled() {
     let rows = rows();
     let mut wrong = Vec::new();
-    let mut unread = BTreeSet::new();
     let mut judged = 0;
     for (i, row) in rows.iter().enumerate() {
         let text = row["text"].as_str().unwrap();
@@ -518,10 +535,9 @@ fn the_catalogue_reads_every_row_as_labelled() {
                     let listed = NOT_READ
                         .iter()
                         .any(|(f, l, _)| (*f == "*" || *f == field) && (*l == base || *l == label));
-                    if want && !listed {
+                    if !listed {
                         wrong.push(format!("row {}: label `{label}` is neither read nor listed as not read ({field})", i + 1));
                     }
-                    unread.insert(base);
                 }
             }
         }

@@ -32,11 +32,25 @@ pub async fn images(c: &Collector, td: Option<&TaskDefinition>, task: &Task) -> 
             .collect(),
     };
     wanted.retain(|(_, image)| !image.is_empty());
-    let futures = wanted.into_iter().map(|(container, image)| async move {
-        let parsed = image_ref::parse(&image);
-        let (ecr, registry_repositories) = match &parsed.registry {
+    let futures = wanted.into_iter().map(|(container, mut image)| async move {
+        // The platform is read from the reference the task definition names
+        // (a tag's schema 1 form names it; a digest's does not).
+        let named = image_ref::parse(&image);
+        // ECS resolves a tag to a digest when it deploys, and pulls that
+        // digest: whether the image exists is asked of what the task pulled.
+        let resolved = task
+            .containers
+            .iter()
+            .find(|ct| ct.name == container)
+            .and_then(|ct| ct.image_digest.clone())
+            .filter(|_| named.digest.is_none());
+        if let Some(digest) = &resolved {
+            image = format!("{image}@{digest}");
+        }
+        let pulled = image_ref::parse(&image);
+        let (ecr, registry_repositories) = match &pulled.registry {
             Registry::EcrPrivate { account, region } => {
-                let ecr = ecr_image(c, account, region, &parsed).await;
+                let ecr = ecr_image(c, account, region, &pulled, &named).await;
                 let repositories = if ecr.is_absent() {
                     repositories(c, account, region).await
                 } else {
@@ -68,26 +82,28 @@ fn identifier(r: &image_ref::ImageRef) -> ImageIdentifier {
     }
 }
 
+/// `r` is what the task pulled (with the digest ECS resolved, if any);
+/// `named` is what the task definition names, read for the platform.
 async fn ecr_image(
     c: &Collector,
     account: &str,
     region: &str,
     r: &image_ref::ImageRef,
+    named: &image_ref::ImageRef,
 ) -> Fact<EcrImage> {
     let ecr = c.ecr_in(region);
     let impact = format!("whether image {}:{} exists", r.repository, r.reference());
     // Every read of the image names only the repository and the reference,
     // so they start together rather than one after another: the image, its
     // manifest, the repository's recent tags and its policy.
-    let (described, platforms, (tags, policy), (tag_now, lifecycle_policy)) = tokio::join!(
+    let (described, platforms, (tags, policy)) = tokio::join!(
         ecr.describe_images()
             .registry_id(account)
             .repository_name(&r.repository)
             .image_ids(identifier(r))
             .send(),
-        platforms(c, &ecr, account, r),
+        platforms(c, &ecr, account, named),
         repository_context(c, &ecr, account, &r.repository),
-        digest_context(c, &ecr, account, r),
     );
     let mut image = EcrImage {
         registry_id: account.to_string(),
@@ -133,14 +149,20 @@ async fn ecr_image(
     }
     image.recent_tags = tags;
     image.repository_policy = policy;
-    image.tag_now = tag_now;
-    image.lifecycle_policy = lifecycle_policy;
+    if image.found.is_none() && r.digest.is_some() {
+        // Only a digest that is gone needs its tag's today and the lifecycle rules.
+        (image.tag_now, image.lifecycle_policy) = digest_context(c, &ecr, account, r).await;
+    } else {
+        let why = "the image is not a missing digest";
+        image.tag_now = Fact::not_applicable(why);
+        image.lifecycle_policy = Fact::not_applicable(why);
+    }
     Fact::gathered(image)
 }
 
-/// For an image named by digest: what its tag names today, and the
+/// For an image whose digest is gone: what its tag names today, and the
 /// repository's lifecycle rules (which may have expired the digest). Read
-/// beside the image itself, so a missing digest costs no extra round trip.
+/// only then, so a healthy task costs no extra request.
 async fn digest_context(
     c: &Collector,
     ecr: &aws_sdk_ecr::Client,

@@ -14,15 +14,8 @@ pub enum ErrorClass {
     Other,
 }
 
-const DENIED_CODES: &[&str] = &[
-    "AccessDenied",
-    "AccessDeniedException",
-    "UnauthorizedOperation",
-    "UnauthorizedException",
-    "AuthorizationError",
-    "NotAuthorized",
-    "AuthFailure",
-];
+/// Refusals: the one list, shared with the report's gaps.
+use ecs_doctor_checks::evidence::REFUSAL_CODES as DENIED_CODES;
 const THROTTLED_CODES: &[&str] = &[
     "Throttling",
     "ThrottlingException",

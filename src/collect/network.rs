@@ -132,10 +132,7 @@ pub fn placement(
         p.security_group_ids = inputs.security_groups.clone();
         p.security_groups_source = NetworkSource::User;
     }
-    if let (Some(flag), None) = (inputs.assign_public_ip, p.assign_public_ip) {
-        p.assign_public_ip = Some(flag);
-        p.assign_public_ip_source = NetworkSource::User;
-    }
+    p.assume_public_ip(inputs.assign_public_ip);
     if p.subnet_ids.is_empty() {
         return Fact::not_applicable(
             "no subnet is known for the task (name it with `ecs-doctor task … --subnet`)",

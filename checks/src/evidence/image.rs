@@ -32,13 +32,14 @@ pub struct EcrImage {
     /// The repository policy, for cross-account pulls.
     #[serde(default)]
     pub repository_policy: Fact<serde_json::Value>,
-    /// For an image named by tag and digest (`repo:v3@sha256:…`, what ECS
-    /// records once it resolved a tag): what the tag names today (absent
-    /// when the tag is gone). Not applicable for other references.
+    /// For an image named by tag and digest (`repo:v3@sha256:…`, in the task
+    /// definition, or as ECS resolved the tag when it deployed) whose digest
+    /// is gone: what the tag names today (absent when the tag is gone). Not
+    /// applicable otherwise.
     #[serde(default)]
     pub tag_now: Fact<EcrImageDetail>,
-    /// The repository's lifecycle policy (its rules), read for an image
-    /// named by digest: a rule may have expired it.
+    /// The repository's lifecycle policy (its rules), read for a digest
+    /// that is gone: a rule may have expired it.
     #[serde(default)]
     pub lifecycle_policy: Fact<serde_json::Value>,
 }

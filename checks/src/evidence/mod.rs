@@ -133,15 +133,24 @@ pub struct Gap {
     pub impact: String,
 }
 
+/// The error codes with which AWS refuses a caller an action.
+pub const REFUSAL_CODES: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "UnauthorizedException",
+    "AuthorizationError",
+    "NotAuthorized",
+    "AuthFailure",
+];
+
 impl Gap {
-    /// Would granting the call help? Every refusal would; of the failures,
-    /// all but the policy simulator's, whose answer ecs-doctor replaces by
-    /// evaluating the policies itself (the gap says what that cannot see).
+    /// Would granting the call help? Only when AWS refused it (the gap's
+    /// error starts with a refusal code); a throttle, an outage or a
+    /// service that does not answer is not fixed by a grant.
     pub fn needs_a_grant(&self) -> bool {
-        self.action != "iam:SimulatePrincipalPolicy"
-            || ["AccessDenied", "not authorized"]
-                .iter()
-                .any(|w| self.error.contains(w))
+        let code = self.error.split(':').next().unwrap_or_default().trim();
+        REFUSAL_CODES.contains(&code)
     }
 }
 
@@ -281,13 +290,28 @@ mod gap_tests {
             error: error.into(),
             impact: String::new(),
         };
-        assert!(gap("ecr:DescribeImages", "AccessDeniedException: no").needs_a_grant());
-        assert!(gap("ecs:DescribeServices", "HTTP 503").needs_a_grant());
-        assert!(gap(
-            "iam:SimulatePrincipalPolicy",
-            "AccessDenied: User: x is not authorized"
-        )
-        .needs_a_grant());
-        assert!(!gap("iam:SimulatePrincipalPolicy", "HTTP 500 with no error code").needs_a_grant());
+        for refused in [
+            gap(
+                "ecr:DescribeImages",
+                "AccessDeniedException: User: x is not authorized",
+            ),
+            gap(
+                "iam:SimulatePrincipalPolicy",
+                "AccessDenied: User: x is not authorized",
+            ),
+            gap(
+                "ec2:DescribeSubnets",
+                "UnauthorizedOperation: You are not authorized",
+            ),
+        ] {
+            assert!(refused.needs_a_grant(), "{refused:?}");
+        }
+        for failed in [
+            gap("ecs:DescribeServices", "ServiceUnavailable: HTTP 503"),
+            gap("logs:GetLogEvents", "ThrottlingException: Rate exceeded"),
+            gap("iam:SimulatePrincipalPolicy", "HTTP 500 with no error code"),
+        ] {
+            assert!(!failed.needs_a_grant(), "{failed:?}");
+        }
     }
 }

@@ -33,6 +33,17 @@ pub struct TaskPlacement {
     pub public_ip: Option<String>,
 }
 
+impl TaskPlacement {
+    /// `--assign-public-ip`, where AWS no longer says: marked as assumed.
+    /// What AWS says always wins.
+    pub fn assume_public_ip(&mut self, flag: Option<bool>) {
+        if let (Some(flag), None) = (flag, self.assign_public_ip) {
+            self.assign_public_ip = Some(flag);
+            self.assign_public_ip_source = NetworkSource::User;
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Network {
     /// Not applicable for tasks outside `awsvpc`.

@@ -32,12 +32,12 @@ const PATTERNS: &[(LineKind, &str)] = &[
         r"(?i)read-only file ?system|\bEROFS\b|no usable temporary directory",
     ),
     (
-        LineKind::Exception,
-        r"(?i)\btraceback \(most recent call last\)|\bexception\b|\bunhandled\b|^\s*at [\w$.<>]+ ?\(|caused by:|^\s*[A-Za-z_][\w.$]*(?:Error|Exception)\b",
-    ),
-    (
         LineKind::AddressInUse,
         r"(?i)EADDRINUSE|address already in use|port is already allocated",
+    ),
+    (
+        LineKind::Exception,
+        r"(?i)\btraceback \(most recent call last\)|\bexception\b|\bunhandled\b|^\s*at [\w$.<>]+ ?\(|caused by:|^\s*[A-Za-z_][\w.$]*(?:Error|Exception)\b",
     ),
     (LineKind::ExecFormat, r"(?i)exec format error"),
     (
@@ -225,7 +225,9 @@ pub fn announced(lines: &[LogLine]) -> Option<Listen> {
 
 /// The port a line says could not be bound (`listen EADDRINUSE: address
 /// already in use :::80`, `bind() to 0.0.0.0:80 failed (98: Address already
-/// in use)`, `Bind for 0.0.0.0:80 failed: port is already allocated`).
+/// in use)`, `Bind for 0.0.0.0:80 failed: port is already allocated`, Go's
+/// `listen tcp :8080: bind: address already in use`, uvicorn's `… on
+/// address ('0.0.0.0', 8000): address already in use`).
 pub fn port_in_use(line: &str) -> Option<i32> {
     if line_kind(line) != Some(LineKind::AddressInUse) {
         return None;
@@ -233,12 +235,12 @@ pub fn port_in_use(line: &str) -> Option<i32> {
     static RE: OnceLock<regex::Regex> = OnceLock::new();
     let re = RE.get_or_init(|| {
         regex::Regex::new(
-            r"(?i)(?:(?:\d{1,3}\.){3}\d{1,3}|\[[0-9a-f:]*\]|::|localhost|\*):(\d{1,5})\b|\bport\s+(\d{1,5})\b",
+            r"(?i)(?:(?:\d{1,3}\.){3}\d{1,3}|\[[0-9a-f:]*\]|::|localhost|\*|(?:^|\s)):(\d{1,5})\b|\bport\s+(\d{1,5})\b|\('[^']*',\s*(\d{1,5})\)",
         )
         .expect("valid port regex")
     });
     re.captures_iter(line)
-        .filter_map(|c| c.get(1).or_else(|| c.get(2)))
+        .filter_map(|c| c.get(1).or_else(|| c.get(2)).or_else(|| c.get(3)))
         .filter_map(|m| m.as_str().parse::<i32>().ok())
         .find(|p| (1..=65535).contains(p))
 }
@@ -379,6 +381,32 @@ mod tests {
         assert_eq!(port_in_use(DOCKER_ALLOCATED), Some(80));
         assert_eq!(port_in_use(NGINX_IN_USE), Some(80));
         assert_eq!(port_in_use("listening on 0.0.0.0:8080"), None);
+        // Go, with its log's own time first (the time is no port):
+        // https://github.com/bluenviron/mediamtx/issues/939
+        assert_eq!(
+            port_in_use("2022/05/06 18:13:12 ERR listen tcp :8888: bind: address already in use"),
+            Some(8888)
+        );
+        // glog: https://github.com/ARwMq9b6/dnsproxy/issues/8
+        assert_eq!(
+            port_in_use("E0811 09:56:00.630759   39164 main.go:26] listen tcp :53: bind: address already in use"),
+            Some(53)
+        );
+        // uvicorn: https://github.com/wandb/openui/issues/226
+        assert_eq!(
+            port_in_use("ERROR (uvicorn.error):  [Errno 98] error while attempting to bind on address ('0.0.0.0', 7878): address already in use"),
+            Some(7878)
+        );
+        // Java names no port, and is still a taken port, not an exception:
+        // https://github.com/stanford-futuredata/macrobase/issues/170
+        assert_eq!(
+            line_kind("! java.net.BindException: Address already in use"),
+            Some(LineKind::AddressInUse)
+        );
+        assert_eq!(
+            line_kind("OSError: [Errno 98] error while attempting to bind on address ('0.0.0.0', 52415): address already in use"),
+            Some(LineKind::AddressInUse)
+        );
     }
 
     #[test]

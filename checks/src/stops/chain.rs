@@ -193,7 +193,7 @@ const DOMAINS: &[(Domain, &str)] = &[
     ),
     (
         Domain::Image,
-        r"pull image|failed to resolve ref|manifest|\bimage\b|repository|\btag\b|pull access|ref pull|cannotpullcontainer|pulling|\bpull\b",
+        r"<image>|pull image|failed to resolve ref|manifest|\bimage\b|repository|\btag\b|pull access|ref pull|cannotpullcontainer|pulling|\bpull\b",
     ),
 ];
 
@@ -224,12 +224,16 @@ fn domain_res() -> &'static [Regex] {
 /// Mask what a text quotes or names: URLs (a storage bucket's kept as
 /// `<layer-url>`), ARNs, double-quoted strings and absolute paths.
 fn mask(text: &str) -> String {
-    static RES: OnceLock<[Regex; 5]> = OnceLock::new();
-    let [layer_url, url, arn, quoted, path] = RES.get_or_init(|| {
+    static RES: OnceLock<[Regex; 6]> = OnceLock::new();
+    let [layer_url, url, arn, image, quoted, path] = RES.get_or_init(|| {
         [
             Regex::new(r#"https?://[^\s"']*starport-layer-bucket[^\s"']*"#).expect("valid"),
             Regex::new(r#"https?://[^\s"']+"#).expect("valid"),
             Regex::new(r"arn:aws[\w-]*:[^\s,;)]+").expect("valid"),
+            // An image reference with its registry host: `<host>/<repo>[:tag][@digest]`
+            // (a repository named `logger` or `secret-rotator` names no area).
+            Regex::new(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?/[a-z0-9._/-]+(?::[\w.-]+)?(?:@sha256:[0-9a-f]+)?")
+                .expect("valid"),
             Regex::new(r#"\\?"[^"\\]*\\?"|'[^'\s]+'"#).expect("valid"),
             Regex::new(r"(?:^|\s)/[\w.$/+-]+").expect("valid"),
         ]
@@ -237,7 +241,16 @@ fn mask(text: &str) -> String {
     let t = layer_url.replace_all(text, "<layer-url>");
     let t = url.replace_all(&t, "<url>");
     let t = arn.replace_all(&t, "<arn>");
-    let t = quoted.replace_all(&t, "<q>");
+    let t = image.replace_all(&t, "<image>");
+    // A quoted name states nothing; a quoted message (Docker's `caused "exec:
+    // …: executable file not found"`) is a chain of its own and is kept.
+    let t = quoted.replace_all(&t, |c: &regex::Captures| {
+        if c[0].contains(": ") {
+            c[0].to_string()
+        } else {
+            "<q>".to_string()
+        }
+    });
     let t = path.replace_all(&t, " <path>");
     let mut t = t.into_owned();
     for w in WRAPPERS {
@@ -256,16 +269,12 @@ fn links(masked: &str) -> Vec<&str> {
         .collect()
 }
 
-/// Does the text end where ECS cut it: its `...` marker, the 255 characters
-/// a stopped reason holds, or a link left open (a trailing `:` or `,`)? A
-/// text cut without a marker cannot be told from a whole one.
+/// Does the text end where ECS cut it: its `...` marker, or the 255
+/// characters a stopped reason holds? A text cut without a marker cannot be
+/// told from a whole one (`… stdout: stderr:` is whole).
 fn is_cut(original: &str) -> bool {
     let t = original.trim_end();
-    t.ends_with("...")
-        || t.ends_with('…')
-        || t.chars().count() == 255
-        || t.ends_with(':')
-        || t.ends_with(',')
+    t.ends_with("...") || t.ends_with('…') || t.chars().count() == 255
 }
 
 /// Read one text (as written; it is normalised here).
@@ -330,6 +339,25 @@ mod tests {
         assert_eq!(r.outcome, Some(Outcome::Killed));
         assert!(r.outcome.is_some_and(Outcome::is_network));
         assert_eq!(r.domain, Some(Domain::Image));
+    }
+
+    /// A repository's name is no area: `logger`, `kms-proxy` or
+    /// `secret-rotator` are images that were not found.
+    #[test]
+    fn an_image_name_names_no_area() {
+        for repo in ["logger", "kms-proxy", "team/secret-rotator"] {
+            let r = read(&format!("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 123456789012.dkr.ecr.us-east-1.amazonaws.com/{repo}:v3: 123456789012.dkr.ecr.us-east-1.amazonaws.com/{repo}:v3: not found"));
+            assert_eq!(
+                (r.outcome, r.domain),
+                (Some(Outcome::NotFound), Some(Domain::Image)),
+                "{repo}"
+            );
+            assert_eq!(r.areas, vec![Domain::Image], "{repo}");
+        }
+        // Docker's older form quotes the whole inner message: it is still read.
+        let r = read("CannotStartContainerError: API error (500): oci runtime error: container_linux.go:247: starting container process caused \"exec: \\\"gunicorn\\\": executable file not found in $PATH\"");
+        assert_eq!(r.outcome, Some(Outcome::NotFound));
+        assert_eq!(r.domain, Some(Domain::Command));
     }
 
     #[test]

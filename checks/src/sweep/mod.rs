@@ -202,10 +202,15 @@ fn cause_group(
                 .iter()
                 .map(|g| format!("{} ({})", g.action, g.error))
                 .collect();
+            let fix = if newest.gaps.iter().any(crate::evidence::Gap::needs_a_grant) {
+                "Grant the calls the gaps name (docs/iam-policy.json) and run again"
+            } else {
+                "Run again once AWS answers the calls the gaps name (they failed; none was refused)"
+            };
             (
                 "No cause could be decided: facts were missing".to_string(),
                 missing,
-                vec!["Grant the calls the gaps name (docs/iam-policy.json) and run again".into()],
+                vec![fix.into()],
             )
         }
         None => (

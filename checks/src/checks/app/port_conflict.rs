@@ -35,10 +35,9 @@
 use crate::codes::Cause;
 use crate::context::Ctx;
 use crate::evidence::{Evidence, TaskDefinition};
-use crate::logs::port_in_use;
+use crate::logs::{line_kind, port_in_use, LineKind};
 use crate::report::{Finding, Strength, Verdict};
 use crate::stops::{Detail, Source};
-use crate::task::{failed_essential_container, is_teardown_exit};
 
 const DOC: &str = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_portmappings";
 
@@ -142,24 +141,19 @@ fn symptoms(ctx: &Ctx) -> Vec<Symptom> {
             .log_lines(&logs.container)
             .iter()
             .rev()
-            .find_map(|l| port_in_use(&l.message).map(|p| (p, l.message.trim().to_string())));
+            .find(|l| line_kind(&l.message) == Some(LineKind::AddressInUse))
+            .map(|l| (port_in_use(&l.message), l.message.trim().to_string()));
+        // A line that names no port (Java's `BindException: Address already
+        // in use`) is still a taken port.
         if let Some((port, line)) = line {
             out.push(Symptom {
                 container: logs.container.clone(),
-                port: Some(port),
+                port,
                 quote: format!("container `{}` log line: \"{line}\"", logs.container),
             });
         }
     }
     out
-}
-
-/// Did this container end the task with an error, or did the task fail to start?
-fn ended_the_task(ev: &Evidence, name: &str) -> bool {
-    crate::stops::StopCode::of(ev) == crate::stops::StopCode::TaskFailedToStart
-        || failed_essential_container(ev).is_some_and(|c| {
-            c.name == name && c.exit_code.is_some_and(|code| code != 0 && !is_teardown_exit(code))
-        })
 }
 
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
@@ -179,7 +173,10 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         let conflict = shared.iter().find(|(port, names)| {
             s.port.map_or(names.contains(&s.container), |p| p == *port)
         });
-        let strength = if ended_the_task(ev, &s.container) { Strength::Direct } else { Strength::Corroborating };
+        // The task never started, or this container's failure ended it.
+        let ended = crate::stops::StopCode::of(ev) == crate::stops::StopCode::TaskFailedToStart
+            || crate::task::ended_the_task(ev, &s.container);
+        let strength = if ended { Strength::Direct } else { Strength::Corroborating };
         let who = if s.container.is_empty() { "A container".to_string() } else { format!("Container `{}`", s.container) };
         let Some((port, names)) = conflict else {
             let port = s.port.map(|p| format!("port {p}")).unwrap_or_else(|| "its port".into());
@@ -240,11 +237,19 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         return f.doc(DOC).into_verdict();
     }
     let Some((port, names)) = shared.first() else {
+        // A port taken by something the task definition does not declare is
+        // seen only in the logs: unread logs decide nothing.
+        if let Some((name, why)) = crate::task::failed_with_an_error(ev)
+            .and_then(|c| ev.log_gap(&c.name).map(|why| (c.name.clone(), why)))
+        {
+            return Verdict::Inconclusive(format!(
+                "no two containers declare the same port, and the log of `{name}`, which failed, could not be read to see whether a port was in use ({why})"
+            ));
+        }
         return Verdict::Skipped("no two containers bind the same port, and no log line or stop text says a port is in use".into());
     };
     let list = names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" and ");
-    let failed = failed_essential_container(ev)
-        .filter(|c| c.exit_code.is_some_and(|code| code != 0 && !is_teardown_exit(code)));
+    let failed = crate::task::failed_with_an_error(ev);
     let Some(failed) = failed else {
         return Verdict::Skipped(format!(
             "containers {list} both declare port {port}, but no container failed"

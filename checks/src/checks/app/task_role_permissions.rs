@@ -43,7 +43,7 @@ use crate::evidence::{Evidence, Fact};
 use crate::iam::access::{decide, denied_call, DeniedCall, Permission};
 use crate::iam::permissions::Requirement;
 use crate::report::{Finding, Strength, Verdict};
-use crate::task::{failed_essential_container, is_teardown_exit, sidecar_role, unknown_task_definition};
+use crate::task::{failed_essential_container, sidecar_role, unknown_task_definition};
 
 const DOC: &str = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html";
 
@@ -77,13 +77,6 @@ fn policy_name(action: &str) -> String {
     format!("allow-{}", action.replace([':', '*'], "-"))
 }
 
-/// Did this container end the task with an error?
-fn ended_the_task(ev: &Evidence, name: &str) -> bool {
-    failed_essential_container(ev).is_some_and(|c| {
-        c.name == name && c.exit_code.is_some_and(|code| code != 0 && !is_teardown_exit(code))
-    })
-}
-
 /// The refusal that matters: the last one in the log of the container that
 /// ended the task, else the last one of any app container (not a sidecar).
 fn refusal(ev: &Evidence) -> Option<(String, DeniedCall)> {
@@ -99,7 +92,7 @@ fn refusal(ev: &Evidence) -> Option<(String, DeniedCall)> {
                 .map(|d| (l.container.clone(), d))
         })
         .collect();
-    let first = found.iter().position(|(c, _)| ended_the_task(ev, c)).unwrap_or(0);
+    let first = found.iter().position(|(c, _)| crate::task::ended_the_task(ev, c)).unwrap_or(0);
     (!found.is_empty()).then(|| found.swap_remove(first))
 }
 
@@ -134,7 +127,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
             None => Verdict::Skipped("no app log line says an AWS call was refused (`is not authorized to perform`)".into()),
         };
     };
-    let strength = if ended_the_task(ev, &container) { Strength::Direct } else { Strength::Corroborating };
+    let strength = if crate::task::ended_the_task(ev, &container) { Strength::Direct } else { Strength::Corroborating };
     let line = format!("container `{container}` log line: \"{}\"", call.text);
     let on = call.resource.as_deref().map(|r| format!(" on {r}")).unwrap_or_default();
     let credentials: Vec<String> = td

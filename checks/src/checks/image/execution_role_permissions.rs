@@ -372,7 +372,7 @@ impl Refusal<'_> {
             for a in matched {
                 match &a.outcome {
                     Permission::Allowed => {
-                        if let Some(change) = self.changed_since_the_stop() {
+                        if let Some(change) = self.changed_since_the_start(&a.detail) {
                             finding.evidence.push(format!(
                                 "the role's policies allow {} on {} today ({}), but {change}: the refusal happened, and a new deployment should start",
                                 a.requirement.action, a.requirement.resource, a.detail
@@ -400,23 +400,32 @@ impl Refusal<'_> {
         }
     }
 
-    /// The role's managed policies changed after the task stopped: today's
-    /// documents no longer show what refused it then.
-    fn changed_since_the_stop(&self) -> Option<String> {
-        let stopped = self.ev.task.timestamps.stopped_at.as_deref()?;
+    /// The managed policy that allows a refused call today (named in the
+    /// decision's `detail`) changed after the task began starting: today's
+    /// document no longer shows what refused it then.
+    fn changed_since_the_start(&self, detail: &str) -> Option<String> {
+        let times = &self.ev.task.timestamps;
+        let started = times.pull_started_at.as_deref().or(times.created_at.as_deref())?;
         let role = self.ev.execution_role.value()?;
         let changed: Vec<String> = role
             .attached_policies
             .value()?
             .iter()
+            .filter(|p| detail.contains(&p.name))
             .filter_map(|p| {
                 let at = p.updated_at.as_deref()?;
-                let later = crate::task::seconds_between(stopped, at).filter(|s| *s > 0)?;
-                Some(format!(
-                    "policy {} was changed {} after this task stopped (at {at})",
-                    p.name,
-                    crate::text::duration(later)
-                ))
+                crate::task::seconds_between(started, at).filter(|s| *s > 0)?;
+                let when = match times
+                    .stopped_at
+                    .as_deref()
+                    .and_then(|stopped| crate::task::seconds_between(stopped, at))
+                {
+                    Some(after) if after > 0 => {
+                        format!("{} after this task stopped", crate::text::duration(after))
+                    }
+                    _ => "while this task was starting".to_string(),
+                };
+                Some(format!("policy {} was changed {when} (at {at})", p.name))
             })
             .collect();
         (!changed.is_empty()).then(|| changed.join("; "))

@@ -95,7 +95,9 @@ fn repo_of(image: &str) -> String {
     }
 }
 
-fn missing_image(img: &ImageEvidence) -> Option<Missing<'_>> {
+/// `pinned`: the task definition itself names the digest (else ECS
+/// resolved the tag to it when it deployed).
+fn missing_image(img: &ImageEvidence, pinned: bool) -> Option<Missing<'_>> {
     let parsed = image_ref::parse(&img.image);
     let Registry::EcrPrivate { account, region } = &parsed.registry else { return None };
     let untagged = parsed.tag.is_none() && parsed.digest.is_none();
@@ -125,7 +127,7 @@ fn missing_image(img: &ImageEvidence) -> Option<Missing<'_>> {
             });
             let mut fixes = vec![format!("Push the image: docker push {}:{}", repo_of(&img.image), value.reference)];
             if parsed.digest.is_some() {
-                let (lines, digest_fixes) = digest_gone(value, parsed.tag.as_deref());
+                let (lines, digest_fixes) = digest_gone(value, parsed.tag.as_deref(), pinned);
                 evidence.extend(lines);
                 fixes = digest_fixes;
             }
@@ -196,17 +198,25 @@ fn missing_image(img: &ImageEvidence) -> Option<Missing<'_>> {
 
 /// A digest that is gone: what its tag names today, and the lifecycle rules
 /// that may have expired it (evidence lines and fixes).
-fn digest_gone(value: &EcrImage, tag: Option<&str>) -> (Vec<String>, Vec<String>) {
+fn digest_gone(value: &EcrImage, tag: Option<&str>, pinned: bool) -> (Vec<String>, Vec<String>) {
     let mut lines = Vec::new();
     let mut fixes = Vec::new();
     match (&value.tag_now, tag) {
         (Fact::Gathered { value: now }, Some(tag)) => {
             let digest = now.digest.as_deref().unwrap_or("an image with no digest");
             let pushed = now.pushed_at.as_deref().map(|p| format!(", pushed at {p}")).unwrap_or_default();
-            lines.push(format!("tag `{tag}` now names {digest}{pushed}: the tag moved on after the task definition recorded its digest"));
-            fixes.push(format!(
-                "Deploy again so ECS resolves `{tag}` to its current digest ({digest}): aws ecs update-service --cluster <cluster> --service <service> --force-new-deployment"
-            ));
+            if pinned {
+                lines.push(format!("tag `{tag}` now names {digest}{pushed}: the tag moved on, and the task definition pins the old digest"));
+                fixes.push(format!(
+                    "Register a task definition revision that names `{}:{tag}` (or its current digest {digest}) and deploy it: redeploying this revision pulls the missing digest again.",
+                    value.repository
+                ));
+            } else {
+                lines.push(format!("tag `{tag}` now names {digest}{pushed}: the tag moved on after ECS resolved it for this deployment"));
+                fixes.push(format!(
+                    "Deploy again so ECS resolves `{tag}` to its current digest ({digest}): aws ecs update-service --cluster <cluster> --service <service> --force-new-deployment"
+                ));
+            }
         }
         (Fact::Absent { .. }, Some(tag)) => {
             lines.push(format!("tag `{tag}` names no image any more either"));
@@ -259,28 +269,40 @@ fn digest_gone(value: &EcrImage, tag: Option<&str>) -> (Vec<String>, Vec<String>
 /// ranks, and the report says what changed since.
 fn pushed_since_the_stop(ctx: &Ctx, images: &[&ImageEvidence]) -> Option<Finding> {
     let text = ctx.stops.stating(Detail::ImageMissing)?;
-    let stopped = ctx.ev.task.timestamps.stopped_at.as_deref()?;
+    let times = &ctx.ev.task.timestamps;
+    // The pull failed between its start and the stop: a push after the pull
+    // started is one the pull could not see.
+    let pulled = times.pull_started_at.as_deref().or(times.created_at.as_deref())?;
     images.iter().find_map(|img| {
         let ecr = img.ecr.value()?;
         let found = ecr.found.as_ref()?;
         let pushed = found.pushed_at.as_deref()?;
-        let later = crate::task::seconds_between(stopped, pushed).filter(|s| *s > 0)?;
+        crate::task::seconds_between(pulled, pushed).filter(|s| *s > 0)?;
         if !text.names(&ecr.repository) {
             return None;
         }
-        let when = crate::text::duration(later);
+        let when = match times
+            .stopped_at
+            .as_deref()
+            .and_then(|stopped| crate::task::seconds_between(stopped, pushed))
+        {
+            Some(after) if after > 0 => {
+                format!("{} after this task stopped", crate::text::duration(after))
+            }
+            _ => "after the pull started, before the task stopped".to_string(),
+        };
         Some(
             Finding::new(
                 Cause::ImageNotFound,
                 Strength::Direct,
                 format!(
-                    "`{}:{}` did not exist when the task pulled it (container `{}`): it was pushed {when} after this task stopped",
+                    "`{}:{}` did not exist when the task pulled it (container `{}`): it was pushed {when}",
                     ecr.repository, ecr.reference, img.container
                 ),
             )
             .evidence(text.quote())
             .evidence(format!(
-                "ecr:DescribeImages in account {} / {}: `{}` exists now, pushed at {pushed}; the task stopped at {stopped}",
+                "ecr:DescribeImages in account {} / {}: `{}` exists now, pushed at {pushed}; the pull started at {pulled}",
                 ecr.registry_id, ecr.region, ecr.reference
             ))
             .fix("The image exists now: a new deployment should start (a service retries on its own; `aws ecs update-service --cluster <cluster> --service <service> --force-new-deployment` starts one at once).")
@@ -336,7 +358,12 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         return Verdict::Skipped("no container uses an ECR private image".into());
     }
     let caller_account = ev.account.clone().or_else(|| arn_account(&ev.task.arn).map(str::to_string));
-    let missing: Vec<Missing> = ecr_images.iter().filter_map(|i| missing_image(i)).collect();
+    let pinned = |i: &ImageEvidence| {
+        ev.task_def()
+            .and_then(|td| td.container(&i.container))
+            .is_some_and(|cd| cd.image.contains('@'))
+    };
+    let missing: Vec<Missing> = ecr_images.iter().filter_map(|i| missing_image(i, pinned(i))).collect();
     let unknown: Vec<String> = ecr_images
         .iter()
         .filter(|i| !matches!(i.ecr, Fact::Gathered { .. } | Fact::Absent { .. }))
@@ -360,6 +387,19 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         }
         if !unknown.is_empty() {
             return Verdict::Inconclusive(format!("could not look up {}", unknown.join("; ")));
+        }
+        if let Some(t) = ctx
+            .stops
+            .stating(Detail::ImageMissing)
+            .filter(|t| ecr_images.iter().any(|i| t.names(&image_ref::parse(&i.image).repository)))
+        {
+            // The text says "not found" of an image that exists and was there
+            // before the pull: the two disagree, and neither is dropped.
+            return Verdict::Inconclusive(format!(
+                "{} says the image was not found, but every ECR image exists and was pushed before the pull ({}): another account or Region, or a registry replicating late?",
+                t.quote(),
+                ecr_images.iter().map(|i| i.image.as_str()).collect::<Vec<_>>().join(", ")
+            ));
         }
         return Verdict::Pass(format!(
             "every ECR image exists: {}",
@@ -458,9 +498,18 @@ mod tests {
         assert_eq!(f.strength, Strength::Direct);
         assert!(f.title.contains("pushed 12 minutes after this task stopped"), "{}", f.title);
         assert!(f.fix[0].contains("a new deployment should start"), "{:?}", f.fix);
-        // Pushed before the stop: the image existed, and nothing is claimed.
+        // Pushed after the pull started and before the stop: still not there for the pull.
+        ev.task.timestamps.pull_started_at = Some("2026-01-01T12:00:00Z".into());
+        ecr_mut(&mut ev).found.as_mut().unwrap().pushed_at = Some("2026-01-01T12:00:30Z".into());
+        let f = found(check(&ev));
+        assert!(f.title.ends_with("pushed after the pull started, before the task stopped"), "{}", f.title);
+        // Pushed before the pull: the text and today's lookup disagree, and
+        // the check says so rather than passing.
         ecr_mut(&mut ev).found.as_mut().unwrap().pushed_at = Some("2026-01-01T11:00:00Z".into());
-        assert!(!matches!(check(&ev), Verdict::Found(_)), "{:?}", check(&ev));
+        match check(&ev) {
+            Verdict::Inconclusive(d) => assert!(d.contains("says the image was not found, but every ECR image exists"), "{d}"),
+            other => panic!("{other:?}"),
+        }
         // A pull that timed out says nothing of a missing image, pushed later or not.
         let mut timed_out = missing_tag();
         *ecr_mut(&mut timed_out) = ecr_image("v3", true);
@@ -492,7 +541,14 @@ mod tests {
         assert!(f.title.starts_with("Digest `sha256:0ld` (tag `v3`) does not exist"), "{}", f.title);
         assert!(f.evidence.iter().any(|e| e.starts_with("tag `v3` now names sha256:5f2a9c")), "{:?}", f.evidence);
         assert!(f.evidence.iter().any(|e| e.contains("lifecycle rule 1 of `web` (\"Keep last 10 images\"): expires any images beyond 10 in count")), "{:?}", f.evidence);
+        // The task definition pins the digest: redeploying it pulls it again.
+        assert!(f.fix[0].starts_with("Register a task definition revision that names `web:v3`"), "{:?}", f.fix);
+        // ECS resolved the tag when it deployed: a new deployment resolves it again.
+        let mut resolved = ev.clone();
+        td_mut(&mut resolved).containers[0].image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v3".into();
+        let f = found(check(&resolved));
         assert!(f.fix[0].contains("--force-new-deployment"), "{:?}", f.fix);
+        assert!(f.evidence.iter().any(|e| e.contains("after ECS resolved it for this deployment")), "{:?}", f.evidence);
         assert!(f.fix.iter().any(|x| x.contains("lifecycle rules' reach")), "{:?}", f.fix);
         assert!(f.fix.iter().any(|x| x.contains("(newest: `123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v2`)")), "{:?}", f.fix);
         // The lifecycle policy refused: said, not guessed.

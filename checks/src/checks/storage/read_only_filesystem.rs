@@ -37,10 +37,10 @@
 
 use crate::codes::Cause;
 use crate::context::Ctx;
-use crate::evidence::{ContainerDefinition, Evidence};
+use crate::evidence::ContainerDefinition;
 use crate::logs::{line_kind, unwritable_dir, LineKind};
 use crate::report::{Finding, Strength, Verdict};
-use crate::task::{failed_essential_container, is_teardown_exit, unknown_task_definition};
+use crate::task::unknown_task_definition;
 
 const DOC: &str = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html";
 
@@ -67,13 +67,6 @@ fn mount_for<'a>(def: &'a ContainerDefinition, dir: &str) -> Option<&'a crate::e
             dir == root || dir.strip_prefix(root).is_some_and(|rest| rest.starts_with('/'))
         })
         .max_by_key(|m| m.container_path.len())
-}
-
-/// Did this container end the task with an error?
-fn ended_the_task(ev: &Evidence, name: &str) -> bool {
-    failed_essential_container(ev).is_some_and(|c| {
-        c.name == name && c.exit_code.is_some_and(|code| code != 0 && !is_teardown_exit(code))
-    })
 }
 
 pub(crate) fn check(ctx: &Ctx) -> Verdict {
@@ -118,7 +111,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
             ));
             continue;
         }
-        let strength = if ended_the_task(ev, &def.name) { Strength::Direct } else { Strength::Corroborating };
+        let strength = if crate::task::ended_the_task(ev, &def.name) { Strength::Direct } else { Strength::Corroborating };
         let title = match &dir {
             Some(d) => format!("Container `{}` has a read-only root file system and could not write in {d}", def.name),
             None => format!("Container `{}` has a read-only root file system and could not write to it", def.name),
