@@ -2,10 +2,10 @@
 
 use crate::cli::{Cli, Command, EventArgs, OutputFormat, RenderArgs, TaskArgs};
 use crate::error::{exit, DoctorError};
-use crate::{collect, render, runtime, sweep, target, VERSION};
+use crate::{collect, explain, render, runtime, sweep, target, VERSION};
 use anyhow::Context;
 use ecs_doctor_checks::question::Question;
-use ecs_doctor_checks::{checks, diagnose, Bundle, Cause, Evidence, Report, BUNDLE_FORMAT};
+use ecs_doctor_checks::{diagnose, Bundle, Cause, Evidence, Report, BUNDLE_FORMAT};
 use std::io::Write;
 use strum::IntoEnumIterator;
 
@@ -63,6 +63,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(exit::of(report.verdict))
         }
         Command::Event(args) => run_event(&args),
+        Command::Mcp(args) => crate::mcp::run(*args),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut crate::cli::command(), "ecs-doctor", &mut out);
@@ -331,79 +332,13 @@ fn explain(code: Option<&str>, list: bool) -> anyhow::Result<i32> {
         }
         return Ok(exit::OK);
     }
-    let code = code.unwrap_or_default();
-    let wanted = code.trim().to_ascii_lowercase().replace('_', "-");
-    let cause = Cause::iter()
-        .find(|c| c.as_str() == wanted)
-        .ok_or_else(|| {
-            let near = match nearest_codes(&wanted).as_slice() {
-                [] => String::new(),
-                [one] => format!("; did you mean {one}?"),
-                [rest @ .., last] => format!("; did you mean {} or {last}?", rest.join(", ")),
-            };
-            DoctorError::BadInput(format!(
-                "unknown cause code {}{near} (`ecs-doctor explain --list` lists them)",
-                crate::error::echo(code)
-            ))
-        })?;
-    let docs = checks::for_code(cause).docs();
-    println!(
-        "# {} ({} family)\n\n{}\n\n{}",
-        cause,
-        cause.family(),
-        cause.description(),
-        docs
-    );
+    println!("{}", explain::explain_code(code.unwrap_or_default())?);
     Ok(exit::OK)
-}
-
-/// The cause codes nearest to an unknown one, best first (at most three):
-/// those within a few edits of it, or that contain it.
-fn nearest_codes(wanted: &str) -> Vec<&'static str> {
-    let most = (wanted.chars().count() / 3).max(2);
-    let mut near: Vec<(usize, &'static str)> = Cause::iter()
-        .map(|c| c.as_str())
-        .filter_map(|code| {
-            let d = edit_distance(wanted, code);
-            let contains = wanted.len() >= 4 && code.contains(wanted);
-            (d <= most || contains).then_some((d, code))
-        })
-        .collect();
-    near.sort();
-    near.into_iter().take(3).map(|(_, code)| code).collect()
-}
-
-/// Levenshtein distance: the fewest insertions, deletions and substitutions.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (diagonal + usize::from(ca != *cb))
-                .min(above + 1)
-                .min(row[j] + 1);
-            diagonal = above;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]
 mod tests {
     use super::parse_bundle;
-
-    #[test]
-    fn near_misses_of_a_cause_code_are_suggested() {
-        assert_eq!(super::edit_distance("kitten", "sitting"), 3);
-        assert_eq!(super::edit_distance("", "abc"), 3);
-        assert_eq!(super::edit_distance("same", "same"), 0);
-        assert_eq!(super::nearest_codes("imge-not-found")[0], "image-not-found");
-        assert!(super::nearest_codes("public-ip").contains(&"no-public-ip"));
-        assert!(super::nearest_codes("zzzzzzzzzzzzzzzzzzzzzz").is_empty());
-    }
 
     proptest::proptest! {
         /// Whatever file is replayed, it is a bundle or a one-line refusal.

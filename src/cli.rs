@@ -178,6 +178,9 @@ pub enum Command {
         #[arg(long)]
         list: bool,
     },
+    /// Serve the diagnoses to an AI assistant: an MCP server on standard input and output.
+    #[command(after_help = MCP_EXAMPLES)]
+    Mcp(Box<McpArgs>),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(
         after_help = "Examples:\n  ecs-doctor completions bash > /etc/bash_completion.d/ecs-doctor\n  ecs-doctor completions zsh > \"${fpath[1]}/_ecs-doctor\""
@@ -240,7 +243,7 @@ impl Since {
     }
 }
 
-fn parse_since(s: &str) -> Result<Since, String> {
+pub(crate) fn parse_since(s: &str) -> Result<Since, String> {
     let now = std::time::SystemTime::now();
     if let Ok(d) = humantime::parse_duration(s) {
         return now
@@ -345,7 +348,7 @@ pub struct TaskArgs {
 
 /// Where a task ran (when AWS no longer holds it) or would run (preflight
 /// without a service); values given here are marked as assumed.
-#[derive(Debug, Args, Clone)]
+#[derive(Debug, Args, Clone, Default)]
 pub struct PlacementArgs {
     /// The task's subnet (repeatable).
     #[arg(long = "subnet", value_name = "SUBNET_ID")]
@@ -387,6 +390,29 @@ pub struct AwsArgs {
     /// starts after it, and what was gathered by then is judged (the rest are gaps).
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,
+    /// A long-lived session's AWS configurations (`ecs-doctor mcp`), reused
+    /// by its calls; none for a command run once.
+    #[arg(skip)]
+    pub session: Option<std::sync::Arc<crate::session::Session>>,
+}
+
+const MCP_EXAMPLES: &str = "\
+Examples:
+  ecs-doctor mcp --profile readonly --region eu-west-1
+  claude mcp add ecs-doctor -- ecs-doctor mcp --profile readonly
+
+Speaks the Model Context Protocol on standard input and output (logs go to stderr): one tool
+per question (diagnose_task, diagnose_service, diagnose_cluster, diagnose_event, preflight,
+exec_readiness, explain_code, list_codes), each answering with the JSON report as structured
+content and the Markdown report as text. The flags set the session's AWS configuration; a call
+may name another Region or profile. Every tool only reads (describe, get, list).
+";
+
+/// `ecs-doctor mcp`: the session's AWS settings, as for every command.
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 const PREFLIGHT_EXAMPLES: &str = "\
@@ -428,7 +454,7 @@ pub struct PreflightArgs {
 }
 
 /// An IPv4 CIDR (`203.0.113.0/24`, `0.0.0.0/0`); a bare address is one host.
-fn parse_cidr(s: &str) -> Result<String, String> {
+pub(crate) fn parse_cidr(s: &str) -> Result<String, String> {
     let (ip, len) = s.split_once('/').unwrap_or((s, "32"));
     match (ip.parse::<std::net::Ipv4Addr>(), len.parse::<u8>()) {
         (Ok(_), Ok(n)) if n <= 32 => Ok(format!("{ip}/{n}")),

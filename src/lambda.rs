@@ -63,6 +63,7 @@ async fn handle(invocation: LambdaEvent<Value>) -> Result<Value, lambda_runtime:
         profile: None,
         endpoint_url: std::env::var("AWS_ENDPOINT_URL").ok(),
         timeout: env_number("ECS_DOCTOR_TIMEOUT", 30).clamp(1, 600),
+        session: None,
     };
     let log_lines = env_number("ECS_DOCTOR_LOG_LINES", 20).min(1000) as u32;
     let mut verdicts = Vec::new();

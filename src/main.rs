@@ -5,9 +5,12 @@ mod app;
 mod cli;
 mod collect;
 mod error;
+mod explain;
 mod lambda;
+mod mcp;
 mod render;
 mod runtime;
+mod session;
 mod sweep;
 mod target;
 

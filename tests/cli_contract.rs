@@ -194,7 +194,7 @@ const REPORT_COMMANDS: &[&str] = &[
 /// Every command's help ends with the same exit codes.
 #[test]
 fn every_subcommand_help_states_the_exit_codes() {
-    let others = ["explain", "completions", "man"];
+    let others = ["explain", "mcp", "completions", "man"];
     for command in REPORT_COMMANDS.iter().chain(&others) {
         let out = ecs_doctor().args([command, "--help"]).output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{command}");
@@ -418,6 +418,7 @@ fn man_writes_a_page_per_subcommand() {
         "-event",
         "-replay",
         "-explain",
+        "-mcp",
         "-completions",
         "-man",
     ]

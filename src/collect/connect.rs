@@ -6,10 +6,12 @@ use super::deadline::Deadline;
 use super::{memo, Collector};
 use crate::cli::AwsArgs;
 use crate::error::DoctorError;
+use crate::session::Session;
 use aws_config::profile::ProfileFileCredentialsProvider;
 use aws_config::provider_config::ProviderConfig;
 use aws_config::{retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_runtime_api::client::http::HttpClient;
 use aws_types::os_shim_internal::{Env, Fs};
 use std::time::Duration;
 
@@ -70,27 +72,36 @@ pub(super) fn checked_endpoint(url: &str) -> Result<&str, DoctorError> {
     Ok(url)
 }
 
-/// The one shared SDK configuration: region, profile, endpoint, retries, timeouts.
-/// `arn_region` is the Region of the ARN the user gave, if any.
-async fn sdk_config(
+/// The Region asked for: the ARN's, or `--region`; both, only when they agree.
+fn region_asked(
     arn_region: Option<&String>,
     args: &AwsArgs,
-    memo: &memo::Memo,
-) -> Result<SdkConfig, DoctorError> {
-    let region = match (arn_region, &args.region) {
+) -> Result<Option<String>, DoctorError> {
+    match (arn_region, &args.region) {
         (Some(arn_region), Some(flag)) if arn_region != flag => {
-            return Err(DoctorError::BadInput(format!(
+            Err(DoctorError::BadInput(format!(
                 "the ARN is in {arn_region} but --region says {flag}: drop --region or fix the ARN"
             )))
         }
-        (Some(r), _) | (None, Some(r)) => Some(Region::new(r.clone())),
-        (None, None) => None,
-    };
+        (Some(r), _) | (None, Some(r)) => Ok(Some(r.clone())),
+        (None, None) => Ok(None),
+    }
+}
+
+/// The one shared SDK configuration: region, profile, endpoint, retries, timeouts.
+/// `arn_region` is the Region of the ARN the user gave, if any; `http` sends
+/// every request, the credential providers' too.
+async fn sdk_config(
+    arn_region: Option<&String>,
+    args: &AwsArgs,
+    http: impl HttpClient + Clone + 'static,
+) -> Result<SdkConfig, DoctorError> {
+    let region = region_asked(arn_region, args)?.map(Region::new);
     // One call may use half of --timeout: with no call starting after the
     // deadline, the whole diagnosis ends within about 1.5 × --timeout.
     let per_call = Duration::from_millis(args.timeout.clamp(1, 600) * 500);
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(memo.clone())
+        .http_client(http.clone())
         .retry_config(RetryConfig::standard().with_max_attempts(3))
         .timeout_config(
             TimeoutConfig::builder()
@@ -132,7 +143,7 @@ async fn sdk_config(
         // worse than none.
         let config = ProviderConfig::without_region()
             .with_region(sdk.region().cloned())
-            .with_http_client(memo.clone());
+            .with_http_client(http);
         let provider = ProfileFileCredentialsProvider::builder()
             .configure(&config)
             .profile_name(p)
@@ -206,6 +217,8 @@ async fn profile_exists(name: &str) -> Result<(), DoctorError> {
 }
 
 /// A collector for one run: the shared SDK configuration and the deadline.
+/// In a session (`ecs-doctor mcp`), the configuration is the session's for
+/// that Region and profile; the run's requests still go through its own memo.
 pub async fn connect(
     arn_region: Option<&String>,
     account: Option<String>,
@@ -213,8 +226,35 @@ pub async fn connect(
 ) -> Result<Collector, DoctorError> {
     let deadline = Deadline::after(Duration::from_secs(args.timeout.clamp(1, 600)));
     let memo = memo::Memo::new();
-    let sdk = sdk_config(arn_region, args, &memo).await?;
+    let sdk = match &args.session {
+        None => sdk_config(arn_region, args, memo.clone()).await?,
+        Some(session) => session_config(session, arn_region, args)
+            .await?
+            .into_builder()
+            .http_client(memo.clone())
+            .build(),
+    };
     Ok(Collector::new(sdk, deadline, account, memo))
+}
+
+/// The configuration of `session` for the Region and profile `args` (and
+/// the ARN) ask for, loaded on first use. Its credential providers use a
+/// client that keeps nothing, so refreshed credentials are never an old
+/// answer. A configuration that could not be loaded is not kept: the next
+/// call tries again (after `aws sso login`, say).
+async fn session_config(
+    session: &Session,
+    arn_region: Option<&String>,
+    args: &AwsArgs,
+) -> Result<SdkConfig, DoctorError> {
+    let key = (region_asked(arn_region, args)?, args.profile.clone());
+    let mut configs = session.configs.lock().await;
+    if let Some(sdk) = configs.get(&key) {
+        return Ok(sdk.clone());
+    }
+    let sdk = sdk_config(arn_region, args, memo::https_client()).await?;
+    configs.insert(key, sdk.clone());
+    Ok(sdk)
 }
 
 #[cfg(test)]

@@ -186,7 +186,7 @@ impl std::fmt::Debug for Memo {
 impl Memo {
     pub fn new() -> Self {
         Memo {
-            inner: default_https_client(),
+            inner: https_client(),
             slots: Arc::default(),
             counts: Arc::default(),
         }
@@ -196,7 +196,7 @@ impl Memo {
 /// The client `aws-config` would build (hyper 1, rustls, proxy settings
 /// from the environment), with ring as rustls' cryptography: it builds
 /// without a C toolchain, where the default (aws-lc) is a long C build.
-fn default_https_client() -> SharedHttpClient {
+pub(super) fn https_client() -> SharedHttpClient {
     use aws_smithy_http_client::proxy::ProxyConfig;
     use aws_smithy_http_client::{tls, Builder, ConnectorBuilder};
     Builder::new().build_with_connector_fn(move |settings, components| {

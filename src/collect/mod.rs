@@ -31,7 +31,7 @@ mod pace;
 mod pagination;
 mod preflight;
 mod secrets;
-mod td_file;
+pub mod td_file;
 #[cfg(test)]
 mod tests;
 
@@ -41,7 +41,7 @@ pub use ecs::{cluster_of_service_arn, service_named};
 pub use error_class::{error_class, ErrorClass};
 pub use gather::{collect, collect_found};
 pub use listing::{cluster_services, stopped_tasks};
-pub use preflight::preflight;
+pub use preflight::{preflight, preflight_of};
 
 use crate::error::DoctorError;
 use ecs_doctor_checks::evidence::Fact;

@@ -18,6 +18,15 @@ pub async fn preflight(args: &PreflightArgs) -> Result<Evidence, DoctorError> {
         Some(path) => Some(td_file::read(path)?),
         None => None,
     };
+    preflight_of(args, file).await
+}
+
+/// Collect what a preflight judges, with the task definition of a file
+/// (or given inline) already read, if there is one.
+pub async fn preflight_of(
+    args: &PreflightArgs,
+    file: Option<TaskDefinition>,
+) -> Result<Evidence, DoctorError> {
     let arn_region = args
         .cluster
         .as_deref()

@@ -203,6 +203,15 @@ impl Lab {
     /// enforced caller's keys for a lab started with a policy).
     pub fn run(&self, args: &[&str]) -> Output {
         let mut cmd = ecs_doctor();
+        self.as_caller(&mut cmd);
+        cmd.args(args).arg("--endpoint-url").arg(self.endpoint());
+        cmd.output().expect("run ecs-doctor")
+    }
+
+    /// Give `cmd` the keys ecs-doctor runs with against this lab: the
+    /// enforced caller's for a lab started with a policy (or a scenario's
+    /// on-call caller), else those of [`ecs_doctor`].
+    pub fn as_caller(&self, cmd: &mut Command) {
         if let Some((id, secret)) = self.caller_keys() {
             cmd.env("AWS_ACCESS_KEY_ID", id)
                 .env("AWS_SECRET_ACCESS_KEY", secret);
@@ -216,8 +225,6 @@ impl Lab {
                 }
             }
         }
-        cmd.args(args).arg("--endpoint-url").arg(self.endpoint());
-        cmd.output().expect("run ecs-doctor")
     }
 
     /// `ecs-doctor task <arn> -o json [extra]`: the exit code and the parsed report.
@@ -298,6 +305,13 @@ impl Drop for Lab {
 /// no profile, no config files, no instance metadata.
 pub fn ecs_doctor() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecs-doctor"));
+    clean_aws_env(&mut cmd);
+    cmd
+}
+
+/// The clean AWS environment of [`ecs_doctor`], for another program that
+/// starts ecs-doctor (an MCP client).
+pub fn clean_aws_env(cmd: &mut Command) {
     for var in [
         "AWS_PROFILE",
         "AWS_DEFAULT_PROFILE",
@@ -317,7 +331,6 @@ pub fn ecs_doctor() -> Command {
             "/nonexistent/ecs-doctor-test-credentials",
         )
         .env("AWS_EC2_METADATA_DISABLED", "true");
-    cmd
 }
 
 /// The first candidate's code, or "" when there is none.
