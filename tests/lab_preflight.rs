@@ -49,23 +49,7 @@ fn codes(report: &Value) -> Vec<&str> {
 /// The lab's task definition, as a register-task-definition input: its
 /// image and execution role, changed by `edit`, written to a file.
 fn td_file(lab: &Lab, edit: impl FnOnce(&mut Value)) -> tempfile::NamedTempFile {
-    let mut td = json!({
-        "family": "web",
-        "networkMode": "awsvpc",
-        "requiresCompatibilities": ["FARGATE"],
-        "cpu": "256",
-        "memory": "512",
-        "executionRoleArn": lab.get("execution_role_arn"),
-        "runtimePlatform": {"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"},
-        "containerDefinitions": [{
-            "name": "web",
-            "image": lab.get("image"),
-            "essential": true,
-            "portMappings": [{"containerPort": 3000, "protocol": "tcp"}],
-            "logConfiguration": {"logDriver": "awslogs", "options": {
-                "awslogs-group": "/ecs/web", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs"}}
-        }]
-    });
+    let mut td = common::lab_task_definition(lab);
     edit(&mut td);
     let file = tempfile::NamedTempFile::new().expect("a temporary file");
     std::fs::write(file.path(), td.to_string()).expect("write the task definition");

@@ -266,23 +266,8 @@ fn service_and_cluster_sweeps_through_mcp_are_the_clis() {
 #[test]
 fn preflight_through_mcp_is_the_clis_for_a_service_and_an_inline_task_definition() {
     let lab = Lab::start("preflight-ready");
-    let td = json!({
-        "family": "web",
-        "networkMode": "awsvpc",
-        "requiresCompatibilities": ["FARGATE"],
-        "cpu": "256",
-        "memory": "512",
-        "executionRoleArn": lab.get("execution_role_arn"),
-        "runtimePlatform": {"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"},
-        "containerDefinitions": [{
-            "name": "web",
-            "image": lab.get("image"),
-            "essential": true,
-            "portMappings": [{"containerPort": 3000, "protocol": "tcp"}],
-            "logConfiguration": {"logDriver": "awslogs", "options": {
-                "awslogs-group": "/ecs/web", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs"}}
-        }]
-    });
+    let mut td = common::lab_task_definition(&lab);
+    td["runtimePlatform"]["cpuArchitecture"] = json!("ARM64");
     let seen = session(
         &lab,
         json!([

@@ -133,6 +133,27 @@ pub fn ended_the_task(ev: &Evidence, name: &str) -> bool {
     failed_with_an_error(ev).is_some_and(|c| c.name == name)
 }
 
+/// When something changed in AWS (`at`), against the task's start (the
+/// pull, else its creation): `None` before the start, else when.
+pub enum Changed {
+    /// After the task stopped, by this long (`12 minutes`).
+    AfterTheStop(String),
+    /// After the start, before the stop (or no stop is known).
+    WhileStarting,
+}
+
+pub fn changed_since_the_start(ev: &Evidence, at: &str) -> Option<Changed> {
+    let t = &ev.task.timestamps;
+    let started = t.pull_started_at.as_deref().or(t.created_at.as_deref())?;
+    seconds_between(started, at).filter(|s| *s > 0)?;
+    Some(
+        match t.stopped_at.as_deref().and_then(|s| seconds_between(s, at)) {
+            Some(after) if after > 0 => Changed::AfterTheStop(crate::text::duration(after)),
+            _ => Changed::WhileStarting,
+        },
+    )
+}
+
 /// An RFC 3339 UTC timestamp as a key that sorts in time order, whatever
 /// its fractional seconds (`…:05Z` and `…:05.250Z`).
 pub fn timestamp_key(ts: &str) -> String {

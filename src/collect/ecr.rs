@@ -122,14 +122,7 @@ async fn ecr_image(
     match described {
         Ok(out) => {
             if let Some(d) = out.image_details().first() {
-                image.found = Some(EcrImageDetail {
-                    digest: d.image_digest().map(str::to_string),
-                    tags: d.image_tags().to_vec(),
-                    pushed_at: super::ts(d.image_pushed_at()),
-                    manifest_media_type: d.image_manifest_media_type().map(str::to_string),
-                    platforms,
-                    size_bytes: d.image_size_in_bytes(),
-                });
+                image.found = Some(detail(d, platforms));
             }
         }
         Err(err) => {
@@ -160,6 +153,18 @@ async fn ecr_image(
     Fact::gathered(image)
 }
 
+/// What ECR says of one image, with its platforms read apart.
+fn detail(d: &aws_sdk_ecr::types::ImageDetail, platforms: Fact<Vec<Platform>>) -> EcrImageDetail {
+    EcrImageDetail {
+        digest: d.image_digest().map(str::to_string),
+        tags: d.image_tags().to_vec(),
+        pushed_at: super::ts(d.image_pushed_at()),
+        manifest_media_type: d.image_manifest_media_type().map(str::to_string),
+        platforms,
+        size_bytes: d.image_size_in_bytes(),
+    }
+}
+
 /// For an image whose digest is gone: what its tag names today, and the
 /// repository's lifecycle rules (which may have expired the digest). Read
 /// only then, so a healthy task costs no extra request.
@@ -186,14 +191,10 @@ async fn digest_context(
             .await;
         match out {
             Ok(out) => match out.image_details().first() {
-                Some(d) => Fact::gathered(EcrImageDetail {
-                    digest: d.image_digest().map(str::to_string),
-                    tags: d.image_tags().to_vec(),
-                    pushed_at: super::ts(d.image_pushed_at()),
-                    manifest_media_type: d.image_manifest_media_type().map(str::to_string),
-                    platforms: Fact::not_applicable("not read for the tag's current image"),
-                    size_bytes: d.image_size_in_bytes(),
-                }),
+                Some(d) => Fact::gathered(detail(
+                    d,
+                    Fact::not_applicable("not read for the tag's current image"),
+                )),
                 None => Fact::absent(format!("tag {tag} names no image")),
             },
             Err(err) => c.fact_from_error(

@@ -452,6 +452,28 @@ pub fn debug_structure(text: &str) -> Option<String> {
     })
 }
 
+/// The task definition of the `preflight-ready` scenario, as a
+/// register-task-definition input: its image and execution role.
+pub fn lab_task_definition(lab: &Lab) -> Value {
+    serde_json::json!({
+        "family": "web",
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        "cpu": "256",
+        "memory": "512",
+        "executionRoleArn": lab.get("execution_role_arn"),
+        "runtimePlatform": {"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"},
+        "containerDefinitions": [{
+            "name": "web",
+            "image": lab.get("image"),
+            "essential": true,
+            "portMappings": [{"containerPort": 3000, "protocol": "tcp"}],
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": "/ecs/web", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs"}}
+        }]
+    })
+}
+
 /// The top candidate's title.
 pub fn top_title(report: &Value) -> &str {
     report["candidates"][0]["title"].as_str().unwrap_or("")

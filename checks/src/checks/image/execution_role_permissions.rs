@@ -59,6 +59,7 @@ use crate::context::Ctx;
 use crate::task::unknown_task_definition;
 use crate::stops::{Detail, StopText};
 use crate::evidence::Evidence;
+use crate::task::Changed;
 use crate::iam::access::{self, Access, Assessment, DeniedCall, Permission};
 use crate::iam::permissions::REGISTRY_CREDENTIALS;
 
@@ -404,8 +405,6 @@ impl Refusal<'_> {
     /// decision's `detail`) changed after the task began starting: today's
     /// document no longer shows what refused it then.
     fn changed_since_the_start(&self, detail: &str) -> Option<String> {
-        let times = &self.ev.task.timestamps;
-        let started = times.pull_started_at.as_deref().or(times.created_at.as_deref())?;
         let role = self.ev.execution_role.value()?;
         let changed: Vec<String> = role
             .attached_policies
@@ -414,16 +413,9 @@ impl Refusal<'_> {
             .filter(|p| detail.contains(&p.name))
             .filter_map(|p| {
                 let at = p.updated_at.as_deref()?;
-                crate::task::seconds_between(started, at).filter(|s| *s > 0)?;
-                let when = match times
-                    .stopped_at
-                    .as_deref()
-                    .and_then(|stopped| crate::task::seconds_between(stopped, at))
-                {
-                    Some(after) if after > 0 => {
-                        format!("{} after this task stopped", crate::text::duration(after))
-                    }
-                    _ => "while this task was starting".to_string(),
+                let when = match crate::task::changed_since_the_start(self.ev, at)? {
+                    Changed::AfterTheStop(after) => format!("{after} after this task stopped"),
+                    Changed::WhileStarting => "while this task was starting".to_string(),
                 };
                 Some(format!("policy {} was changed {when} (at {at})", p.name))
             })

@@ -40,6 +40,7 @@ use crate::stops::Detail;
 use crate::iam::access::arn_account;
 
 use crate::stops::StopCode;
+use crate::task::Changed;
 use crate::codes::Cause;
 use crate::evidence::{EcrImage, Fact, ImageEvidence};
 use crate::image_ref::{self, Registry};
@@ -270,27 +271,20 @@ fn digest_gone(value: &EcrImage, tag: Option<&str>, pinned: bool) -> (Vec<String
 fn pushed_since_the_stop(ctx: &Ctx, images: &[&ImageEvidence]) -> Option<Finding> {
     let text = ctx.stops.stating(Detail::ImageMissing)?;
     let times = &ctx.ev.task.timestamps;
-    // The pull failed between its start and the stop: a push after the pull
-    // started is one the pull could not see.
     let pulled = times.pull_started_at.as_deref().or(times.created_at.as_deref())?;
     images.iter().find_map(|img| {
         let ecr = img.ecr.value()?;
         let found = ecr.found.as_ref()?;
         let pushed = found.pushed_at.as_deref()?;
-        crate::task::seconds_between(pulled, pushed).filter(|s| *s > 0)?;
+        // The pull failed between its start and the stop: a push after the
+        // pull started is one the pull could not see.
+        let when = match crate::task::changed_since_the_start(ctx.ev, pushed)? {
+            Changed::AfterTheStop(after) => format!("{after} after this task stopped"),
+            Changed::WhileStarting => "after the pull started, before the task stopped".to_string(),
+        };
         if !text.names(&ecr.repository) {
             return None;
         }
-        let when = match times
-            .stopped_at
-            .as_deref()
-            .and_then(|stopped| crate::task::seconds_between(stopped, pushed))
-        {
-            Some(after) if after > 0 => {
-                format!("{} after this task stopped", crate::text::duration(after))
-            }
-            _ => "after the pull started, before the task stopped".to_string(),
-        };
         Some(
             Finding::new(
                 Cause::ImageNotFound,
