@@ -62,6 +62,15 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             write_out(&render::render_cluster(&report, args.render.style()))?;
             Ok(exit::of(report.verdict))
         }
+        Command::Deployment(args) => {
+            let progress = crate::deployment::Progress::new();
+            let report =
+                runtime::start()?.block_on(crate::deployment::deployment(&args, &progress));
+            progress.finish();
+            let report = report?;
+            write_out(&render::render_deployment(&report, args.render.style()))?;
+            Ok(crate::deployment::exit_code(&report))
+        }
         Command::Event(args) => run_event(&args),
         Command::Mcp(args) => crate::mcp::run(*args),
         Command::Completions { shell } => {

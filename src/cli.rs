@@ -150,6 +150,9 @@ pub enum Command {
     /// Every service and task group of a cluster with failures in the window, worst first.
     #[command(after_help = CLUSTER_EXAMPLES)]
     Cluster(Box<ClusterArgs>),
+    /// A service's newest deployment: completed, failed or rolled back, and why (a CI gate with --wait).
+    #[command(after_help = DEPLOYMENT_EXAMPLES)]
+    Deployment(Box<DeploymentArgs>),
     /// Diagnose tasks from EventBridge "ECS Task State Change" events (for tasks AWS has forgotten).
     #[command(after_help = EVENT_EXAMPLES)]
     Event(Box<EventArgs>),
@@ -220,6 +223,25 @@ One line per service (or standalone task group) and cause, with how many of its 
 stopped for it and when the latest did, worst first.
 ";
 
+const DEPLOYMENT_EXAMPLES: &str = "\
+Examples:
+  ecs-doctor deployment web --cluster prod
+  ecs-doctor deployment web --cluster prod --wait --wait-timeout 20m -o markdown >> \"$GITHUB_STEP_SUMMARY\"
+
+Reads the service's newest deployment (ListServiceDeployments, DescribeServiceDeployments,
+DescribeServiceRevisions): its state and ECS's reason, the circuit breaker, alarms and lifecycle
+hooks that watched it, the task definitions it went from and to, and its own stopped tasks,
+diagnosed and grouped by cause as `service` does. With no task to diagnose, the scheduler's
+events say why.
+
+--wait follows the deployment until it completes, fails or rolls back. It polls every 5 s at
+first, then 1.5 times longer each time up to every 30 s, with at most 3 requests a poll (at most
+36 requests a minute); progress goes to stderr.
+
+Exit codes: 0 completed; 1 failed, stopped or rolled back; 2 bad usage; 3 could not run;
+4 could not tell (the gaps say why); 5 still in progress (with --wait: --wait-timeout ran out).
+";
+
 const EVENT_EXAMPLES: &str = "\
 Examples:
   ecs-doctor event stopped-task-event.json
@@ -285,6 +307,42 @@ pub struct ServiceArgs {
     pub cluster: Option<String>,
     #[command(flatten)]
     pub sweep: SweepArgs,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+/// `--wait-timeout`: a duration (`90s`, `20m`, `1h`), at most a day.
+pub(crate) fn parse_wait(s: &str) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(s)
+        .map_err(|_| format!("{s:?} is not a duration (90s, 20m, 1h)"))?;
+    if d.is_zero() || d > std::time::Duration::from_secs(24 * 3600) {
+        return Err(format!("{s} is not between 1 second and 24 hours"));
+    }
+    Ok(d)
+}
+
+#[derive(Debug, Args)]
+pub struct DeploymentArgs {
+    /// The service: a name (with --cluster) or a service ARN.
+    #[arg(value_name = "SERVICE")]
+    pub service: String,
+    /// The service's cluster (name or ARN); a service ARN that names its cluster needs none.
+    #[arg(long)]
+    pub cluster: Option<String>,
+    /// Follow the deployment until it completes, fails or rolls back (or --wait-timeout runs out).
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait follows the deployment (90s, 20m, 1h).
+    #[arg(long, default_value = "30m", value_parser = parse_wait, requires = "wait")]
+    pub wait_timeout: std::time::Duration,
+    /// Diagnose at most this many of the deployment's stopped tasks (the newest).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub limit: u32,
+    /// How many log lines to read per container (0 reads none).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub log_lines: u32,
     #[command(flatten)]
     pub aws: AwsArgs,
     #[command(flatten)]

@@ -15,6 +15,9 @@ pub mod exit {
     /// Report produced, no failure cause found, but a check that could have
     /// found one lacked a fact (the gaps say which).
     pub const INCONCLUSIVE: i32 = 4;
+    /// `deployment`: the deployment was still in progress (with `--wait`,
+    /// when `--wait-timeout` ran out).
+    pub const IN_PROGRESS: i32 = 5;
 
     /// The exit code of a report's conclusion.
     pub fn of(conclusion: ecs_doctor_checks::Conclusion) -> i32 {

@@ -4,6 +4,7 @@
 mod app;
 mod cli;
 mod collect;
+mod deployment;
 mod error;
 mod explain;
 mod lambda;

@@ -40,7 +40,7 @@ pub fn progress(what: &'static str) -> ProgressBar {
 }
 
 /// Diagnose each task (newest first, a few at a time), ticking `progress`.
-async fn diagnose_each(
+pub(crate) async fn diagnose_each(
     c: &Collector,
     tasks: Vec<Task>,
     cluster: &str,
@@ -65,8 +65,54 @@ async fn diagnose_each(
     .await
 }
 
+/// The cluster of a service given by name (with `--cluster`) or by ARN.
+pub(crate) fn cluster_of(service: &str, cluster: Option<&str>) -> Result<String, DoctorError> {
+    match (cluster, collect::cluster_of_service_arn(service)) {
+        (Some(c), _) => Ok(c.to_string()),
+        (None, Some(c)) => Ok(c.to_string()),
+        (None, None) => Err(DoctorError::BadInput(
+            "give --cluster, or the service's ARN (arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME)"
+                .into(),
+        )),
+    }
+}
+
+/// What names the Region and account of a service's run: its ARN, else the cluster's.
+pub(crate) fn named_by<'a>(service: &'a str, cluster: &'a str) -> &'a str {
+    if service.starts_with("arn:") {
+        service
+    } else {
+        cluster
+    }
+}
+
+/// The described service a run starts from, or the one line that ends it
+/// (not found, refused, failed: exit 3).
+pub(crate) fn the_service(
+    c: &Collector,
+    described: Fact<Service>,
+    service: &str,
+    cluster: &str,
+    aws: &AwsArgs,
+    needed_for: &str,
+) -> Result<Service, DoctorError> {
+    collect::required(
+        &described,
+        |detail| collect::service_absent(detail, cluster, &c.region),
+        aws.profile.as_deref(),
+        needed_for,
+    )?
+    .cloned()
+    .ok_or_else(|| {
+        DoctorError::NotFound(format!(
+            "service {service} was not found in cluster {cluster} ({})",
+            c.region
+        ))
+    })
+}
+
 /// A collector in the Region and account `named_by` names, when it is an ARN.
-async fn connect_for(named_by: &str, aws: &AwsArgs) -> Result<Collector, DoctorError> {
+pub(crate) async fn connect_for(named_by: &str, aws: &AwsArgs) -> Result<Collector, DoctorError> {
     let region = arn::region(named_by).map(str::to_string);
     let account = arn::account(named_by).map(str::to_string);
     collect::connect(region.as_ref(), account, aws).await
@@ -86,21 +132,8 @@ pub async fn service(
     args: &ServiceArgs,
     progress: &ProgressBar,
 ) -> Result<ServiceReport, DoctorError> {
-    let cluster = match (&args.cluster, collect::cluster_of_service_arn(&args.service)) {
-        (Some(c), _) => c.clone(),
-        (None, Some(c)) => c.to_string(),
-        (None, None) => {
-            return Err(DoctorError::BadInput(
-                "give --cluster, or the service's ARN (arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME)".into(),
-            ))
-        }
-    };
-    let named_by = if args.service.starts_with("arn:") {
-        &args.service
-    } else {
-        &cluster
-    };
-    let c = connect_for(named_by, &args.aws).await?;
+    let cluster = cluster_of(&args.service, args.cluster.as_deref())?;
+    let c = connect_for(named_by(&args.service, &cluster), &args.aws).await?;
     // The service's name is all ListTasks needs: the listing does not wait
     // on the service's description.
     let name = arn::name(&args.service);
@@ -109,19 +142,14 @@ pub async fn service(
         collect::service_named(&c, &cluster, &args.service),
         collect::stopped_tasks(&c, &cluster, Some(name), &since),
     );
-    let profile = args.aws.profile.as_deref();
-    let service: &Service = collect::required(
-        &described,
-        |detail| collect::service_absent(detail, &cluster, &c.region),
-        profile,
+    let service = &the_service(
+        &c,
+        described,
+        &args.service,
+        &cluster,
+        &args.aws,
         "a service sweep starts from the service's events and deployments",
-    )?
-    .ok_or_else(|| {
-        DoctorError::NotFound(format!(
-            "service {} was not found in cluster {cluster} ({})",
-            args.service, c.region
-        ))
-    })?;
+    )?;
     let account = c
         .account
         .clone()

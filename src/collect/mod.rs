@@ -14,6 +14,7 @@ pub mod call_log;
 mod collector;
 mod connect;
 mod deadline;
+pub mod deployments;
 mod ecr;
 mod ecs;
 mod efs;

@@ -1,4 +1,5 @@
 use super::Renderer;
+use ecs_doctor_checks::sweep::deployment::DeploymentReport;
 use ecs_doctor_checks::sweep::{ClusterReport, ServiceReport};
 use ecs_doctor_checks::Report;
 
@@ -13,6 +14,9 @@ impl Renderer for JsonRenderer {
         pretty(report)
     }
     fn cluster(&self, report: &ClusterReport) -> String {
+        pretty(report)
+    }
+    fn deployment(&self, report: &DeploymentReport) -> String {
         pretty(report)
     }
 }

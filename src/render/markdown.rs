@@ -1,25 +1,34 @@
+mod deployment;
+
 use super::{candidates_heading, short_verdict, sweep_verdict, task_line, verdict_line, Renderer};
-use ecs_doctor_checks::sweep::{short_time, ClusterReport, ServiceReport, Source};
-use ecs_doctor_checks::{CheckStatus, Report};
+use ecs_doctor_checks::sweep::deployment::DeploymentReport;
+use ecs_doctor_checks::sweep::{
+    short_time, CauseGroup, ClusterReport, ServiceIssue, ServiceReport, Source,
+};
+use ecs_doctor_checks::{CheckStatus, Gap, Report};
 use std::fmt::Write;
 
 /// Markdown for pasting into a ticket.
 pub struct MarkdownRenderer;
 
 /// Escape text for a Markdown table cell (AWS messages can contain `|`).
-fn cell(text: &str) -> String {
+pub(super) fn cell(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace('\n', " ")
 }
 
 /// Inline code that survives backticks inside the text.
-fn code(text: &str) -> String {
+pub(super) fn code(text: &str) -> String {
     let fence = if text.contains('`') { "``" } else { "`" };
     format!("{fence}{}{fence}", text.replace('\n', " "))
 }
 
 impl Renderer for MarkdownRenderer {
+    fn deployment(&self, r: &DeploymentReport) -> String {
+        deployment::deployment(r)
+    }
+
     fn service(&self, r: &ServiceReport) -> String {
         let mut o = String::new();
         let svc = &r.service;
@@ -51,89 +60,8 @@ impl Renderer for MarkdownRenderer {
             if r.window.stopped_tasks == 1 { "" } else { "s" },
             r.window.diagnosed
         );
-        if !r.groups.is_empty() {
-            let _ = writeln!(o, "### Stopped tasks by cause\n");
-            let _ = writeln!(
-                o,
-                "| tasks | cause | since | latest stop | finding |\n|---|---|---|---|---|"
-            );
-            for g in &r.groups {
-                let benign = if g.benign { " (benign)" } else { "" };
-                let _ = writeln!(
-                    o,
-                    "| {} of {} | `{}`{benign} | {} | {} | {} |",
-                    g.count,
-                    r.window.stopped_tasks,
-                    g.cause,
-                    cell(g.since.as_deref().unwrap_or("")),
-                    g.latest_stopped_at
-                        .as_deref()
-                        .map(short_time)
-                        .unwrap_or_default(),
-                    cell(&g.title)
-                );
-            }
-            o.push('\n');
-            for (i, g) in r.groups.iter().enumerate() {
-                let plural = if g.count == 1 { "" } else { "s" };
-                let _ = writeln!(
-                    o,
-                    "#### {}. `{}` — {} task{plural}\n",
-                    i + 1,
-                    g.cause,
-                    g.count
-                );
-                let _ = writeln!(o, "{}\n", g.title);
-                if !g.evidence.is_empty() {
-                    let newest = g.tasks.first().map(String::as_str).unwrap_or_default();
-                    let _ = writeln!(o, "Evidence (newest task, {}):\n", code(newest));
-                    for e in &g.evidence {
-                        let _ = writeln!(o, "- {e}");
-                    }
-                    o.push('\n');
-                }
-                if !g.fix.is_empty() {
-                    let _ = writeln!(o, "Fix:\n");
-                    for f in &g.fix {
-                        let _ = writeln!(o, "1. {f}");
-                    }
-                    o.push('\n');
-                }
-                let tasks: Vec<String> = g.tasks.iter().map(|t| code(t)).collect();
-                let _ = writeln!(
-                    o,
-                    "Tasks: {}; task definition{}: {}\n",
-                    tasks.join(", "),
-                    if g.task_definitions.len() == 1 {
-                        ""
-                    } else {
-                        "s"
-                    },
-                    g.task_definitions.join(", ")
-                );
-            }
-        }
-        if !r.issues.is_empty() {
-            let _ = writeln!(o, "### What the scheduler's events say\n");
-            for issue in &r.issues {
-                let plural = if issue.count == 1 { "" } else { "s" };
-                let _ = writeln!(
-                    o,
-                    "#### `{}` — {} ({} event{plural})\n",
-                    issue.kind.as_str(),
-                    issue.title,
-                    issue.count
-                );
-                for e in &issue.evidence {
-                    let _ = writeln!(o, "- {e}");
-                }
-                let _ = writeln!(o, "\nFix:\n");
-                for f in &issue.fix {
-                    let _ = writeln!(o, "1. {f}");
-                }
-                o.push('\n');
-            }
-        }
+        cause_groups(&mut o, &r.groups, r.window.stopped_tasks);
+        scheduler_issues(&mut o, &r.issues);
         if !r.deployments.is_empty() {
             let _ = writeln!(o, "### Deployments\n");
             let _ = writeln!(
@@ -164,13 +92,7 @@ impl Renderer for MarkdownRenderer {
             }
             o.push('\n');
         }
-        if !r.gaps.is_empty() {
-            let _ = writeln!(o, "### Gaps (calls refused or failed)\n");
-            for g in &r.gaps {
-                let _ = writeln!(o, "- `{}`: {} — {}", g.action, cell(&g.error), g.impact);
-            }
-            o.push('\n');
-        }
+        gaps(&mut o, &r.gaps);
         if let Some(task) = r.groups.first().and_then(|g| g.tasks.first()) {
             let _ = writeln!(
                 o,
@@ -387,6 +309,108 @@ impl Renderer for MarkdownRenderer {
         }
         let _ = writeln!(o, "<sub>ecs-doctor {}</sub>", report.ecs_doctor_version);
         o
+    }
+}
+
+/// Stopped tasks grouped by cause: a table, then each group's evidence, fix and tasks.
+pub(super) fn cause_groups(o: &mut String, groups: &[CauseGroup], total: usize) {
+    if !groups.is_empty() {
+        let _ = writeln!(o, "### Stopped tasks by cause\n");
+        let _ = writeln!(
+            o,
+            "| tasks | cause | since | latest stop | finding |\n|---|---|---|---|---|"
+        );
+        for g in groups {
+            let benign = if g.benign { " (benign)" } else { "" };
+            let _ = writeln!(
+                o,
+                "| {} of {} | `{}`{benign} | {} | {} | {} |",
+                g.count,
+                total,
+                g.cause,
+                cell(g.since.as_deref().unwrap_or("")),
+                g.latest_stopped_at
+                    .as_deref()
+                    .map(short_time)
+                    .unwrap_or_default(),
+                cell(&g.title)
+            );
+        }
+        o.push('\n');
+        for (i, g) in groups.iter().enumerate() {
+            let plural = if g.count == 1 { "" } else { "s" };
+            let _ = writeln!(
+                o,
+                "#### {}. `{}` — {} task{plural}\n",
+                i + 1,
+                g.cause,
+                g.count
+            );
+            let _ = writeln!(o, "{}\n", g.title);
+            if !g.evidence.is_empty() {
+                let newest = g.tasks.first().map(String::as_str).unwrap_or_default();
+                let _ = writeln!(o, "Evidence (newest task, {}):\n", code(newest));
+                for e in &g.evidence {
+                    let _ = writeln!(o, "- {e}");
+                }
+                o.push('\n');
+            }
+            if !g.fix.is_empty() {
+                let _ = writeln!(o, "Fix:\n");
+                for f in &g.fix {
+                    let _ = writeln!(o, "1. {f}");
+                }
+                o.push('\n');
+            }
+            let tasks: Vec<String> = g.tasks.iter().map(|t| code(t)).collect();
+            let _ = writeln!(
+                o,
+                "Tasks: {}; task definition{}: {}\n",
+                tasks.join(", "),
+                if g.task_definitions.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                },
+                g.task_definitions.join(", ")
+            );
+        }
+    }
+}
+
+/// What the scheduler's events say, kind by kind.
+pub(super) fn scheduler_issues(o: &mut String, issues: &[ServiceIssue]) {
+    if !issues.is_empty() {
+        let _ = writeln!(o, "### What the scheduler's events say\n");
+        for issue in issues {
+            let plural = if issue.count == 1 { "" } else { "s" };
+            let _ = writeln!(
+                o,
+                "#### `{}` — {} ({} event{plural})\n",
+                issue.kind.as_str(),
+                issue.title,
+                issue.count
+            );
+            for e in &issue.evidence {
+                let _ = writeln!(o, "- {e}");
+            }
+            let _ = writeln!(o, "\nFix:\n");
+            for f in &issue.fix {
+                let _ = writeln!(o, "1. {f}");
+            }
+            o.push('\n');
+        }
+    }
+}
+
+/// The calls refused or failed.
+pub(super) fn gaps(o: &mut String, gaps: &[Gap]) {
+    if !gaps.is_empty() {
+        let _ = writeln!(o, "### Gaps (calls refused or failed)\n");
+        for g in gaps {
+            let _ = writeln!(o, "- `{}`: {} — {}", g.action, cell(&g.error), g.impact);
+        }
+        o.push('\n');
     }
 }
 

@@ -8,6 +8,7 @@ mod table;
 use crate::cli::{OutputFormat, Style};
 use ecs_doctor_checks::logs::excerpt::ExcerptLine;
 use ecs_doctor_checks::question::Subject;
+use ecs_doctor_checks::sweep::deployment::DeploymentReport;
 use ecs_doctor_checks::sweep::{ClusterReport, ServiceReport};
 use ecs_doctor_checks::{redact, CheckStatus, Conclusion, Report};
 
@@ -18,6 +19,8 @@ pub trait Renderer {
     fn service(&self, report: &ServiceReport) -> String;
     /// A cluster sweep: one line per failing service or task group and cause.
     fn cluster(&self, report: &ClusterReport) -> String;
+    /// A deployment: its state and why, its revisions, its stopped tasks by cause.
+    fn deployment(&self, report: &DeploymentReport) -> String;
 }
 
 fn renderer(style: Style) -> Box<dyn Renderer> {
@@ -35,6 +38,11 @@ fn renderer(style: Style) -> Box<dyn Renderer> {
 /// Render a service sweep, redacted.
 pub fn render_service(report: &ServiceReport, style: Style) -> String {
     renderer(style).service(&redact::redact_serde(report))
+}
+
+/// Render a deployment report, redacted.
+pub fn render_deployment(report: &DeploymentReport, style: Style) -> String {
+    renderer(style).deployment(&redact::redact_serde(report))
 }
 
 /// Render a cluster sweep, redacted.

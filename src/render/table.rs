@@ -1,6 +1,11 @@
+mod deployment;
+
 use super::{sweep_verdict, task_line, verdict_line, Renderer};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, Color, ContentArrangement, Table};
-use ecs_doctor_checks::sweep::{short_time, ClusterReport, ServiceReport, Source};
+use ecs_doctor_checks::sweep::deployment::DeploymentReport;
+use ecs_doctor_checks::sweep::{
+    short_time, CauseGroup, ClusterReport, ServiceIssue, ServiceReport, Source,
+};
 use ecs_doctor_checks::Conclusion;
 use ecs_doctor_checks::{CheckStatus, Report};
 use owo_colors::OwoColorize;
@@ -112,7 +117,70 @@ impl TableRenderer {
     }
 }
 
+impl TableRenderer {
+    /// Stopped tasks grouped by cause: one row per group, then each failing group's fix.
+    fn cause_groups(&self, o: &mut String, groups: &[CauseGroup], total: usize) {
+        if !groups.is_empty() {
+            let mut table = self.table(vec!["tasks", "cause", "since", "latest stop", "finding"]);
+            for g in groups {
+                let cause = if g.benign {
+                    format!("{} (benign)", g.cause)
+                } else {
+                    g.cause.clone()
+                };
+                table.add_row(vec![
+                    Cell::new(format!("{} of {}", g.count, total)),
+                    self.verdict_cell(cause, g.verdict),
+                    Cell::new(g.since.as_deref().unwrap_or_default()),
+                    Cell::new(
+                        g.latest_stopped_at
+                            .as_deref()
+                            .map(short_time)
+                            .unwrap_or_default(),
+                    ),
+                    Cell::new(&g.title),
+                ]);
+            }
+            let _ = writeln!(o, "{table}\n");
+            for g in groups.iter().filter(|g| !g.benign && !g.fix.is_empty()) {
+                let _ = writeln!(o, "{} {}", self.heading("Fix"), g.cause);
+                for f in &g.fix {
+                    self.para(o, "  → ", "    ", f);
+                }
+                self.para(o, "  tasks: ", "    ", &g.tasks.join(", "));
+                o.push('\n');
+            }
+        }
+    }
+
+    /// What the scheduler's events say, with the first fix of each kind.
+    fn scheduler_issues(&self, o: &mut String, issues: &[ServiceIssue]) {
+        for issue in issues {
+            let _ = writeln!(
+                o,
+                "{} {} — {} ({} event{})",
+                self.heading("Scheduler"),
+                issue.kind.as_str(),
+                issue.title,
+                issue.count,
+                if issue.count == 1 { "" } else { "s" }
+            );
+            for e in &issue.evidence {
+                self.para(o, "  ", "    ", e);
+            }
+            for f in &issue.fix {
+                self.para(o, "  → ", "    ", f);
+            }
+            o.push('\n');
+        }
+    }
+}
+
 impl Renderer for TableRenderer {
+    fn deployment(&self, r: &DeploymentReport) -> String {
+        self.deployment_report(r)
+    }
+
     fn service(&self, r: &ServiceReport) -> String {
         let mut o = String::new();
         let svc = &r.service;
@@ -142,55 +210,8 @@ impl Renderer for TableRenderer {
             &format!("{}: {}", sweep_verdict(r.verdict), r.headline),
         );
         let _ = writeln!(o, "\n{}", self.heading(&headline));
-        if !r.groups.is_empty() {
-            let mut table = self.table(vec!["tasks", "cause", "since", "latest stop", "finding"]);
-            for g in &r.groups {
-                let cause = if g.benign {
-                    format!("{} (benign)", g.cause)
-                } else {
-                    g.cause.clone()
-                };
-                table.add_row(vec![
-                    Cell::new(format!("{} of {}", g.count, r.window.stopped_tasks)),
-                    self.verdict_cell(cause, g.verdict),
-                    Cell::new(g.since.as_deref().unwrap_or_default()),
-                    Cell::new(
-                        g.latest_stopped_at
-                            .as_deref()
-                            .map(short_time)
-                            .unwrap_or_default(),
-                    ),
-                    Cell::new(&g.title),
-                ]);
-            }
-            let _ = writeln!(o, "{table}\n");
-            for g in r.groups.iter().filter(|g| !g.benign && !g.fix.is_empty()) {
-                let _ = writeln!(o, "{} {}", self.heading("Fix"), g.cause);
-                for f in &g.fix {
-                    self.para(&mut o, "  → ", "    ", f);
-                }
-                self.para(&mut o, "  tasks: ", "    ", &g.tasks.join(", "));
-                o.push('\n');
-            }
-        }
-        for issue in &r.issues {
-            let _ = writeln!(
-                o,
-                "{} {} — {} ({} event{})",
-                self.heading("Scheduler"),
-                issue.kind.as_str(),
-                issue.title,
-                issue.count,
-                if issue.count == 1 { "" } else { "s" }
-            );
-            for e in &issue.evidence {
-                self.para(&mut o, "  ", "    ", e);
-            }
-            for f in &issue.fix {
-                self.para(&mut o, "  → ", "    ", f);
-            }
-            o.push('\n');
-        }
+        self.cause_groups(&mut o, &r.groups, r.window.stopped_tasks);
+        self.scheduler_issues(&mut o, &r.issues);
         if !r.deployments.is_empty() {
             let mut table = self.table(vec![
                 "deployment",

@@ -24,6 +24,7 @@ import logging
 import os
 import random
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta, timezone
@@ -842,6 +843,39 @@ class Lab:
         dep["platformFamily"] = "Linux"
         svc.events = []
         return arn
+
+    def service_revision(self, cluster: str, service: str, task_definition: str,
+                         created: datetime) -> str:
+        """A service revision of `service` running `task_definition` (what ECS records
+        when a deployment starts); its ARN."""
+        rev_id = str(self.rng.randint(10**18, 10**19 - 1))
+        arn = f"arn:aws:ecs:{self.region}:{self.account}:service-revision/{cluster}/{service}/{rev_id}"
+        svc = self.ecs_service(cluster, service)
+        SERVICE_REVISIONS[(self.account, self.region, arn)] = {
+            "serviceRevisionArn": arn, "serviceArn": svc.arn,
+            "clusterArn": f"arn:aws:ecs:{self.region}:{self.account}:cluster/{cluster}",
+            "taskDefinition": task_definition, "launchType": "FARGATE", "platformVersion": "1.4.0",
+            "platformFamily": "Linux", "networkConfiguration": svc.network_configuration,
+            "createdAt": created,
+        }
+        return arn
+
+    def set_service_deployments(self, cluster: str, service: str, deployments: Sequence[dict]) -> list[str]:
+        """The service's deployments as ECS's service deployments API shows them (the
+        lab's own model, served by the moto patches), newest first. Each is a
+        ServiceDeployment in the API's shape without its ARNs, which are made here;
+        `timeline` may hold (seconds after first read, fields) steps. Their ARNs."""
+        svc = self.ecs_service(cluster, service)
+        arns = []
+        for d in deployments:
+            dep_id = "".join(self.rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+                             for _ in range(21))
+            arn = f"arn:aws:ecs:{self.region}:{self.account}:service-deployment/{cluster}/{service}/{dep_id}"
+            d.update({"serviceDeploymentArn": arn, "serviceArn": svc.arn,
+                      "clusterArn": f"arn:aws:ecs:{self.region}:{self.account}:cluster/{cluster}"})
+            arns.append(arn)
+        SERVICE_DEPLOYMENTS[(self.account, self.region, cluster, service)] = list(deployments)
+        return arns
 
     def primary_deployment(self, cluster: str, service: str) -> dict:
         svc = self.ecs_service(cluster, service)
@@ -1710,4 +1744,78 @@ def _install_moto_patches() -> None:
         return ActionResult({"images": images, "failures": result.result.get("failures", [])})
 
     ECRResponse.batch_get_image = batch_get_image
+
+    # The service deployments API (ListServiceDeployments,
+    # DescribeServiceDeployments, DescribeServiceRevisions): moto has none of
+    # it. The lab serves it from its own model, `SERVICE_DEPLOYMENTS` and
+    # `SERVICE_REVISIONS`, which scenarios fill through
+    # `Lab.set_service_deployments` (as ECS's scheduler would). A deployment's
+    # `timeline` steps (seconds after it was first read, fields) let a
+    # scenario's deployment move on while `--wait` follows it. IAM
+    # enforcement and the fault proxy see these actions as any other.
+    from moto.ecs.exceptions import ServiceNotFoundException
+
+    def deployment_now(d: dict) -> dict:
+        first = d.setdefault("_first_read", time.monotonic())
+        view = {k: v for k, v in d.items() if not k.startswith("_") and k != "timeline"}
+        for after, fields in d.get("timeline", ()):
+            if time.monotonic() - first >= after:
+                view.update(fields)
+        return view
+
+    def list_service_deployments(self):
+        backend = self.ecs_backend
+        cluster = backend._get_cluster(self._get_param("cluster", "default"))
+        name = self._get_param("service").rsplit("/", 1)[-1]
+        if f"{cluster.name}:{name}" not in backend.services:
+            raise ServiceNotFoundException()
+        after = (self._get_param("createdAt") or {}).get("after")
+        briefs = []
+        for d in SERVICE_DEPLOYMENTS.get((backend.account_id, backend.region_name, cluster.name, name), []):
+            view = deployment_now(d)
+            created = view["createdAt"].timestamp()
+            if after is not None and created < (after.timestamp() if hasattr(after, "timestamp") else float(after)):
+                continue
+            briefs.append({k: view[k] for k in (
+                "serviceDeploymentArn", "serviceArn", "clusterArn", "startedAt", "createdAt",
+                "finishedAt", "status", "statusReason") if k in view}
+                | {"targetServiceRevisionArn": view["targetServiceRevision"]["arn"]})
+        briefs.sort(key=lambda b: b["createdAt"], reverse=True)
+        return ActionResult({"serviceDeployments": briefs})
+
+    def describe_service_deployments(self):
+        backend = self.ecs_backend
+        wanted = self._get_param("serviceDeploymentArns") or []
+        found, failures = [], []
+        every = [d for (acct, region, _, _), ds in SERVICE_DEPLOYMENTS.items()
+                 if (acct, region) == (backend.account_id, backend.region_name) for d in ds]
+        for arn in wanted:
+            d = next((d for d in every if d["serviceDeploymentArn"] == arn), None)
+            if d is None:
+                failures.append({"arn": arn, "reason": "MISSING"})
+            else:
+                found.append(deployment_now(d))
+        return ActionResult({"serviceDeployments": found, "failures": failures})
+
+    def describe_service_revisions(self):
+        backend = self.ecs_backend
+        found, failures = [], []
+        for arn in self._get_param("serviceRevisionArns") or []:
+            r = SERVICE_REVISIONS.get((backend.account_id, backend.region_name, arn))
+            if r is None:
+                failures.append({"arn": arn, "reason": "MISSING"})
+            else:
+                found.append(r)
+        return ActionResult({"serviceRevisions": found, "failures": failures})
+
+    EC2ContainerServiceResponse.list_service_deployments = list_service_deployments
+    EC2ContainerServiceResponse.describe_service_deployments = describe_service_deployments
+    EC2ContainerServiceResponse.describe_service_revisions = describe_service_revisions
     _PATCHED = True
+
+
+# The lab's model of ECS's service deployments API (see _install_moto_patches):
+# (account, region, cluster, service) -> deployments, newest first; and
+# (account, region, revision ARN) -> service revision.
+SERVICE_DEPLOYMENTS: dict[tuple[str, str, str, str], list[dict]] = {}
+SERVICE_REVISIONS: dict[tuple[str, str, str], dict] = {}

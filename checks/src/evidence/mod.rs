@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+mod deployment;
 mod efs;
 mod exec;
 mod iam;
@@ -18,6 +19,10 @@ mod service;
 mod task;
 mod task_definition;
 
+pub use deployment::{
+    AlarmsState, CircuitBreakerState, DeploymentStatus, LifecycleHook, Revision, Rollback,
+    ServiceDeployment,
+};
 pub use efs::{AccessPoint, EfsEvidence, FileSystem, MountTarget};
 pub use exec::{Caller, ExecConfiguration, ExecEvidence};
 pub use iam::{AttachedPolicy, InlinePolicy, Role, SimulationResult};

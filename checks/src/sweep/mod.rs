@@ -6,6 +6,7 @@
 //! Pure functions over task reports and the service's evidence, like the
 //! checks: the collector decides which tasks are in the window.
 
+pub mod deployment;
 pub mod events;
 
 use crate::codes::Cause;

@@ -1,0 +1,248 @@
+//! `ecs-doctor deployment`: a service's newest deployment, followed until it
+//! settles with `--wait`, then judged with its own stopped tasks diagnosed
+//! (`ecs_doctor_checks::sweep::deployment`). The reads are `collect`'s
+//! (`deployments`, `stopped_tasks`); the judging is the checks crate's.
+
+use crate::cli::{AwsArgs, DeploymentArgs};
+use crate::collect::{self, deployments};
+use crate::error::{exit, DoctorError};
+use crate::session::Session;
+use crate::sweep::{self, cluster_of, connect_for, named_by, the_service};
+use crate::VERSION;
+use ecs_doctor_checks::arn;
+use ecs_doctor_checks::evidence::{Fact, ServiceDeployment, Task};
+use ecs_doctor_checks::sweep::deployment::{
+    self as judge, DeploymentFacts, DeploymentReport, DeploymentState, Waited,
+};
+use ecs_doctor_checks::sweep::Window;
+use indicatif::ProgressBar;
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The first pause between two polls of `--wait`.
+const FIRST_PAUSE: Duration = Duration::from_secs(5);
+/// The longest pause between two polls.
+const LONGEST_PAUSE: Duration = Duration::from_secs(30);
+/// How far back the stopped tasks are read when the deployment's start is not known.
+const FALLBACK_WINDOW: Duration = Duration::from_secs(2 * 3600);
+
+/// The exit code of a deployment report: 0 completed, 1 failed or rolled
+/// back, 4 could not tell, 5 still in progress.
+pub fn exit_code(report: &DeploymentReport) -> i32 {
+    match report.state {
+        DeploymentState::Completed => exit::OK,
+        DeploymentState::InProgress => exit::IN_PROGRESS,
+        DeploymentState::Unknown => exit::INCONCLUSIVE,
+        DeploymentState::Failed
+        | DeploymentState::Stopped
+        | DeploymentState::RollingBack
+        | DeploymentState::RolledBack
+        | DeploymentState::RollbackFailed => exit::FAILURE_FOUND,
+    }
+}
+
+/// Progress of `--wait` on stderr: a spinner on a terminal, else one line
+/// per change of state.
+pub struct Progress {
+    spinner: Option<ProgressBar>,
+    last: std::sync::Mutex<String>,
+}
+
+impl Progress {
+    pub fn new() -> Progress {
+        let spinner = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Progress {
+            spinner,
+            last: std::sync::Mutex::new(String::new()),
+        }
+    }
+
+    /// Say where the deployment stands after `waited`, unless that did not change.
+    fn say(&self, waited: Duration, line: String) {
+        let mut last = self.last.lock().expect("progress lock");
+        if *last == line {
+            return;
+        }
+        match &self.spinner {
+            Some(bar) => bar.set_message(line.clone()),
+            None => eprintln!("ecs-doctor: {}s: {line}", waited.as_secs()),
+        }
+        *last = line;
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.spinner {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// One line of where the deployment stands.
+fn state_line(d: &ServiceDeployment) -> String {
+    let mut line = format!("deployment {} {}", d.id(), d.status.as_str());
+    if let Some(stage) = &d.lifecycle_stage {
+        line.push_str(&format!(" ({stage})"));
+    }
+    if let Some(t) = &d.target {
+        line.push_str(&format!(", {} of {} running", t.running, t.requested));
+    }
+    if let Some(cb) = d.circuit_breaker.as_ref().filter(|cb| cb.failure_count > 0) {
+        line.push_str(&format!(
+            ", {} of {} failed tasks",
+            cb.failure_count, cb.threshold
+        ));
+    }
+    line
+}
+
+/// Follow the newest deployment until it settles or `timeout` runs out.
+/// Each poll is a run of its own (fresh answers, its own deadline) on one
+/// AWS configuration. A poll that fails is tried again at the next pause;
+/// a deployment that cannot be read at all ends the wait (the report then
+/// says why).
+async fn wait(
+    args: &DeploymentArgs,
+    cluster: &str,
+    progress: &Progress,
+) -> Result<Waited, DoctorError> {
+    let aws = AwsArgs {
+        session: Some(Arc::new(Session::default())),
+        ..args.aws.clone()
+    };
+    let name = arn::name(&args.service);
+    let started = Instant::now();
+    let mut pause = FIRST_PAUSE;
+    let mut polls = 0;
+    loop {
+        let c = connect_for(named_by(&args.service, cluster), &aws).await?;
+        polls += 1;
+        let elapsed = started.elapsed();
+        match deployments::newest_deployment_state(&c, cluster, name).await {
+            Fact::Gathered { value } => {
+                progress.say(elapsed, state_line(&value));
+                if DeploymentState::of(&value.status).is_settled() {
+                    return Ok(settled(elapsed, polls, false));
+                }
+            }
+            Fact::Failed { action, error } => {
+                progress.say(elapsed, format!("{action} failed ({error}); trying again"));
+            }
+            // Refused, or nothing on record: waiting will not change it.
+            _ => return Ok(settled(elapsed, polls, false)),
+        }
+        let left = args.wait_timeout.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return Ok(settled(started.elapsed(), polls, true));
+        }
+        tokio::time::sleep(pause.min(left)).await;
+        pause = (pause * 3 / 2).min(LONGEST_PAUSE);
+    }
+}
+
+fn settled(elapsed: Duration, polls: u32, timed_out: bool) -> Waited {
+    Waited {
+        seconds: elapsed.as_secs(),
+        polls,
+        timed_out,
+    }
+}
+
+/// `ecs-doctor deployment`.
+pub async fn deployment(
+    args: &DeploymentArgs,
+    progress: &Progress,
+) -> Result<DeploymentReport, DoctorError> {
+    let cluster = cluster_of(&args.service, args.cluster.as_deref())?;
+    // A service that does not exist ends the run before any wait.
+    let c = connect_for(named_by(&args.service, &cluster), &args.aws).await?;
+    let name = arn::name(&args.service);
+    let described = collect::service_named(&c, &cluster, name).await;
+    the_service(
+        &c,
+        described,
+        &args.service,
+        &cluster,
+        &args.aws,
+        "a deployment is read from its service",
+    )?;
+    let waited = match args.wait {
+        true => Some(wait(args, &cluster, progress).await?),
+        false => None,
+    };
+    // The judgement's run: fresh answers after the wait.
+    let c = connect_for(named_by(&args.service, &cluster), &args.aws).await?;
+    let (described, deployment) = tokio::join!(
+        collect::service_named(&c, &cluster, name),
+        deployments::newest_deployment(&c, &cluster, name),
+    );
+    let service = the_service(
+        &c,
+        described,
+        &args.service,
+        &cluster,
+        &args.aws,
+        "a deployment is read from its service",
+    )?;
+    let account = c
+        .account
+        .clone()
+        .or_else(|| arn::account(&service.arn).map(str::to_string));
+    let c = c
+        .with_account(account)
+        .with_described_services(vec![service.clone()]);
+    let since = deployment
+        .value()
+        .and_then(|d| d.created_at.clone().or(d.started_at.clone()))
+        .unwrap_or_else(|| {
+            humantime::format_rfc3339_seconds(std::time::SystemTime::now() - FALLBACK_WINDOW)
+                .to_string()
+        });
+    let stopped = collect::stopped_tasks(&c, &cluster, Some(name), &since).await;
+    let (window, tasks) = match stopped {
+        Fact::Gathered { value } => {
+            let mine: Vec<Task> = match deployment.value() {
+                Some(d) => value.into_iter().filter(|t| judge::belongs(t, d)).collect(),
+                None => value,
+            };
+            let total = mine.len();
+            let chosen: Vec<Task> = mine.into_iter().take(args.limit as usize).collect();
+            let bar = ProgressBar::hidden();
+            let swept = sweep::diagnose_each(&c, chosen, &cluster, args.log_lines, &bar).await;
+            let window = Window {
+                since: since.clone(),
+                limit: args.limit as usize,
+                stopped_tasks: total,
+                diagnosed: swept.len(),
+            };
+            (window, Fact::gathered(swept))
+        }
+        other => (
+            Window {
+                since: since.clone(),
+                limit: args.limit as usize,
+                stopped_tasks: 0,
+                diagnosed: 0,
+            },
+            other.map(|_| Vec::new()),
+        ),
+    };
+    c.print_stats();
+    Ok(judge::summarize_deployment(
+        DeploymentFacts {
+            service,
+            cluster,
+            region: c.region.clone(),
+            deployment,
+            window,
+            tasks,
+            waited,
+            gaps: c.gaps(),
+        },
+        VERSION,
+    ))
+}
