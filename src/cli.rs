@@ -460,9 +460,9 @@ Examples:
   claude mcp add ecs-doctor -- ecs-doctor mcp --profile readonly
 
 Speaks the Model Context Protocol on standard input and output (logs go to stderr): one tool
-per question (diagnose_task, diagnose_service, diagnose_cluster, diagnose_event, preflight,
-exec_readiness, explain_code, list_codes), each answering with the JSON report as structured
-content and the Markdown report as text. The flags set the session's AWS configuration; a call
+per question (diagnose_task, diagnose_service, diagnose_deployment, diagnose_cluster,
+diagnose_event, preflight, exec_readiness, explain_code, list_codes), each answering with the
+JSON report as structured content and the Markdown report as text. The flags set the session's AWS configuration; a call
 may name another Region or profile. Every tool only reads (describe, get, list).
 ";
 

@@ -75,6 +75,14 @@ impl Progress {
         *last = line;
     }
 
+    /// No progress at all (an MCP call, where stderr is the server's log).
+    pub fn hidden() -> Progress {
+        Progress {
+            spinner: Some(ProgressBar::hidden()),
+            last: std::sync::Mutex::new(String::new()),
+        }
+    }
+
     pub fn finish(&self) {
         if let Some(bar) = &self.spinner {
             bar.finish_and_clear();
@@ -102,9 +110,9 @@ fn state_line(d: &ServiceDeployment) -> String {
 
 /// Follow the newest deployment until it settles or `timeout` runs out.
 /// Each poll is a run of its own (fresh answers, its own deadline) on one
-/// AWS configuration. A poll that fails is tried again at the next pause;
-/// a deployment that cannot be read at all ends the wait (the report then
-/// says why).
+/// AWS configuration. A poll that fails is tried again at the next pause.
+/// When the deployments API is refused (or lists nothing yet), the PRIMARY
+/// deployment's rollout state in `DescribeServices` is followed instead.
 async fn wait(
     args: &DeploymentArgs,
     cluster: &str,
@@ -118,22 +126,31 @@ async fn wait(
     let started = Instant::now();
     let mut pause = FIRST_PAUSE;
     let mut polls = 0;
+    let mut api_unreadable = false;
     loop {
         let c = connect_for(named_by(&args.service, cluster), &aws).await?;
         polls += 1;
         let elapsed = started.elapsed();
-        match deployments::newest_deployment_state(&c, cluster, name).await {
-            Fact::Gathered { value } => {
-                progress.say(elapsed, state_line(&value));
-                if DeploymentState::of(&value.status).is_settled() {
-                    return Ok(settled(elapsed, polls, false));
+        let settled_now = if api_unreadable {
+            rollout_settled(&c, cluster, name, progress, elapsed).await
+        } else {
+            match deployments::newest_deployment_state(&c, cluster, name).await {
+                Fact::Gathered { value } => {
+                    progress.say(elapsed, state_line(&value));
+                    Some(DeploymentState::of(&value.status).is_settled())
+                }
+                Fact::Failed { action, error } => {
+                    progress.say(elapsed, format!("{action} failed ({error}); trying again"));
+                    None
+                }
+                _ => {
+                    api_unreadable = true;
+                    rollout_settled(&c, cluster, name, progress, elapsed).await
                 }
             }
-            Fact::Failed { action, error } => {
-                progress.say(elapsed, format!("{action} failed ({error}); trying again"));
-            }
-            // Refused, or nothing on record: waiting will not change it.
-            _ => return Ok(settled(elapsed, polls, false)),
+        };
+        if settled_now == Some(true) {
+            return Ok(settled(elapsed, polls, false));
         }
         let left = args.wait_timeout.saturating_sub(started.elapsed());
         if left.is_zero() {
@@ -141,6 +158,40 @@ async fn wait(
         }
         tokio::time::sleep(pause.min(left)).await;
         pause = (pause * 3 / 2).min(LONGEST_PAUSE);
+    }
+}
+
+/// Whether the PRIMARY deployment in `DescribeServices` is done rolling
+/// out (none when the service could not be read this time).
+async fn rollout_settled(
+    c: &collect::Collector,
+    cluster: &str,
+    name: &str,
+    progress: &Progress,
+    elapsed: Duration,
+) -> Option<bool> {
+    match collect::service_named(c, cluster, name).await {
+        Fact::Gathered { value } => {
+            let primary = value
+                .deployments
+                .iter()
+                .find(|d| d.status.as_deref() == Some("PRIMARY"));
+            let rollout = primary.and_then(|d| d.rollout_state.clone());
+            progress.say(
+                elapsed,
+                format!(
+                    "DescribeServices: PRIMARY deployment {} {}",
+                    primary.map(|d| d.id.as_str()).unwrap_or("(none)"),
+                    rollout.as_deref().unwrap_or("(no rollout state)")
+                ),
+            );
+            Some(rollout.as_deref() != Some("IN_PROGRESS"))
+        }
+        Fact::Failed { action, error } => {
+            progress.say(elapsed, format!("{action} failed ({error}); trying again"));
+            None
+        }
+        _ => Some(true),
     }
 }
 
@@ -205,9 +256,15 @@ pub async fn deployment(
     let stopped = collect::stopped_tasks(&c, &cluster, Some(name), &since).await;
     let (window, tasks) = match stopped {
         Fact::Gathered { value } => {
-            let mine: Vec<Task> = match deployment.value() {
-                Some(d) => value.into_iter().filter(|t| judge::belongs(t, d)).collect(),
-                None => value,
+            let by_id = judge::deployment_id_from_service(&service);
+            let mine: Vec<Task> = match (deployment.value(), by_id) {
+                (Some(d), _) => value.into_iter().filter(|t| judge::belongs(t, d)).collect(),
+                // Without the deployments API: the tasks its `ecs-svc/…` id started.
+                (None, Some(id)) => value
+                    .into_iter()
+                    .filter(|t| t.started_by.as_deref() == Some(id.as_str()))
+                    .collect(),
+                (None, None) => value,
             };
             let total = mine.len();
             let chosen: Vec<Task> = mine.into_iter().take(args.limit as usize).collect();

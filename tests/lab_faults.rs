@@ -123,6 +123,9 @@ fn judge(
     match report["kind"].as_str() {
         Some("service") => return judge_service(clean, clean_code, faulted.code, report, refused),
         Some("cluster") => return judge_cluster(clean, clean_code, faulted.code, report),
+        Some("deployment") => {
+            return judge_deployment(clean, clean_code, faulted.code, report, refused)
+        }
         _ => {}
     }
     let verdict = report["verdict"].as_str().unwrap_or("");
@@ -255,6 +258,61 @@ fn judge_service(
         );
     }
     (outcome, detail)
+}
+
+/// A deployment: the same state and exit code, or an undecided one (exit 4)
+/// that names what was missing. A state read from `DescribeServices` when
+/// the deployments API failed must agree with the clean one. Its tasks are
+/// judged as a service sweep's.
+fn judge_deployment(
+    clean: &Value,
+    clean_code: i32,
+    code: i32,
+    report: &Value,
+    refused: Option<&str>,
+) -> (Outcome, String) {
+    let detail = format!(
+        "exit {code} state {} from {} groups {:?} gaps {:?}",
+        report["state"],
+        report["state_source"],
+        report["groups"]
+            .as_array()
+            .map(|g| g
+                .iter()
+                .map(|g| format!("{}×{}", g["cause"], g["count"]))
+                .collect::<Vec<_>>())
+            .unwrap_or_default(),
+        gaps(report)
+    );
+    let gapped = !gaps(report).is_empty();
+    if report["state"] == "unknown" {
+        return if code == 4 && gapped {
+            (Outcome::Undecided, detail)
+        } else {
+            (Outcome::Wrong, format!("{detail}: unknown without a gap"))
+        };
+    }
+    if report["state"] != clean["state"] || code != clean_code {
+        return (
+            Outcome::Wrong,
+            format!(
+                "{detail}: another state than the clean run's {}",
+                clean["state"]
+            ),
+        );
+    }
+    // The tasks, as a service sweep's: each one the clean run's, or undecided with a gap.
+    let (outcome, why) = judge_service(clean, clean_code, code, report, refused);
+    if outcome == Outcome::Wrong {
+        return (Outcome::Wrong, format!("{detail}: {why}"));
+    }
+    if outcome == Outcome::Same && report["state_source"] == clean["state_source"] {
+        (Outcome::Same, detail)
+    } else if gapped {
+        (Outcome::Undecided, detail)
+    } else {
+        (Outcome::Wrong, format!("{detail}: changed without a gap"))
+    }
 }
 
 /// A cluster sweep: every row is one the clean run had, or says it could

@@ -13,9 +13,10 @@ use common::{clean_aws_env, ecs_doctor, lab_python, top_code, Lab, LAB_SIMULATOR
 use serde_json::{json, Value};
 use std::process::Command;
 
-const TOOLS: [&str; 8] = [
+const TOOLS: [&str; 9] = [
     "diagnose_task",
     "diagnose_service",
+    "diagnose_deployment",
     "diagnose_cluster",
     "diagnose_event",
     "preflight",
@@ -261,6 +262,20 @@ fn service_and_cluster_sweeps_through_mcp_are_the_clis() {
     assert_eq!(seen["results"][0]["structured"]["kind"], "service");
     assert_same(structured(&seen["results"][1]), &cluster);
     assert_eq!(seen["results"][1]["structured"]["kind"], "cluster");
+}
+
+#[test]
+fn a_deployment_through_mcp_is_the_clis() {
+    let lab = Lab::start("deployment-rolled-back");
+    let seen = session(
+        &lab,
+        json!([{"tool": "diagnose_deployment", "arguments": {"service": "web", "cluster": "prod"}}]),
+    );
+    let region = lab.get("region");
+    let (code, cli) = lab.json_run(&["deployment", "web", "--cluster", "prod", "--region", region]);
+    assert_eq!(code, 1, "{cli:#}");
+    assert_same(structured(&seen["results"][0]), &cli);
+    assert_eq!(seen["results"][0]["structured"]["state"], "rolled-back");
 }
 
 #[test]

@@ -4,8 +4,8 @@
 
 use super::{answer, aws_for, refusal, report_answer};
 use crate::cli::{
-    AwsArgs, ClusterArgs, OutputFormat, PlacementArgs, PreflightArgs, RenderArgs, ServiceArgs,
-    Style, SweepArgs, TaskArgs,
+    AwsArgs, ClusterArgs, DeploymentArgs, OutputFormat, PlacementArgs, PreflightArgs, RenderArgs,
+    ServiceArgs, Style, SweepArgs, TaskArgs,
 };
 use crate::error::DoctorError;
 use crate::{collect, render, sweep, target, VERSION};
@@ -77,6 +77,25 @@ pub struct ServiceInput {
     /// Tasks that stopped since then: a duration back from now (90m, 2h, 1d) or an RFC 3339 time (default 2h).
     pub since: Option<String>,
     /// Diagnose at most this many stopped tasks, the newest (1 to 1000, default 100).
+    #[schemars(range(min = 1, max = 1000))]
+    pub limit: Option<u32>,
+    /// How many log lines to read per container (0 to 1000, default 20).
+    #[schemars(range(max = 1000))]
+    pub log_lines: Option<u32>,
+    /// AWS Region for this call (default: the ARN's Region, then the server's).
+    pub region: Option<String>,
+    /// Named AWS profile for this call (default: the server's).
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeploymentInput {
+    /// The service: a name (with `cluster`) or a service ARN.
+    pub service: String,
+    /// The service's cluster (name or ARN); a service ARN that names its cluster needs none.
+    pub cluster: Option<String>,
+    /// Diagnose at most this many of the deployment's stopped tasks, the newest (1 to 1000, default 100).
     #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<u32>,
     /// How many log lines to read per container (0 to 1000, default 20).
@@ -255,6 +274,18 @@ impl Doctor {
         finish(service(&self.aws, input).await)
     }
 
+    #[doc = concat!("Where a service's newest deployment stands: completed, in progress, failed or rolled back; what stopped it (the circuit breaker, a CloudWatch alarm, a lifecycle hook); the task definitions it went from and to; and its own stopped tasks diagnosed and grouped by cause. Reads the state once (it does not wait). The same report as `ecs-doctor deployment SERVICE -o json`.", data_warning!())]
+    #[tool(
+        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
+        output_schema = deployment_schema()
+    )]
+    async fn diagnose_deployment(
+        &self,
+        Parameters(input): Parameters<DeploymentInput>,
+    ) -> Result<CallToolResult, ErrorData> {
+        finish(deployment(&self.aws, input).await)
+    }
+
     #[doc = concat!("Diagnose an Amazon ECS cluster: every service and task group with failures among the tasks that stopped in the window, worst first, one row per cause. The same report as `ecs-doctor cluster CLUSTER -o json`.", data_warning!())]
     #[tool(
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true),
@@ -374,6 +405,31 @@ async fn service(session: &AwsArgs, input: ServiceInput) -> Result<CallToolResul
     Ok(answer(
         &render::render_service(&report, Style::plain(OutputFormat::Json)),
         &render::render_service(&report, Style::plain(OutputFormat::Markdown)),
+    ))
+}
+
+/// `diagnose_deployment`: the report of `ecs-doctor deployment`, without `--wait`.
+async fn deployment(
+    session: &AwsArgs,
+    input: DeploymentInput,
+) -> Result<CallToolResult, DoctorError> {
+    let named = input.cluster.as_deref().unwrap_or(&input.service);
+    let aws = aws_for(session, named, input.region, input.profile);
+    let args = DeploymentArgs {
+        service: input.service,
+        cluster: input.cluster,
+        wait: false,
+        wait_timeout: std::time::Duration::from_secs(1800),
+        limit: within(input.limit, 100, 1, 1000, "limit")?,
+        log_lines: within(input.log_lines, 20, 0, 1000, "log_lines")?,
+        aws,
+        render: json_render(),
+    };
+    let report =
+        crate::deployment::deployment(&args, &crate::deployment::Progress::hidden()).await?;
+    Ok(answer(
+        &render::render_deployment(&report, Style::plain(OutputFormat::Json)),
+        &render::render_deployment(&report, Style::plain(OutputFormat::Markdown)),
     ))
 }
 
@@ -576,6 +632,35 @@ fn service_schema() -> Arc<JsonObject> {
     object(json!({
         "type": "object",
         "required": ["schema_version", "kind", "verdict", "headline", "service", "window", "groups", "issues", "deployments", "gaps", "tasks"],
+        "properties": properties
+    }))
+}
+
+/// A deployment's report.
+fn deployment_schema() -> Arc<JsonObject> {
+    let mut properties = verdict_properties();
+    merge(
+        &mut properties,
+        json!({
+            "kind": {"const": "deployment"},
+            "state": {"enum": ["completed", "in-progress", "failed", "stopped", "rolling-back", "rolled-back", "rollback-failed", "unknown"]},
+            "state_source": {"enum": ["service-deployments", "describe-services", "none"]},
+            "headline": {"type": "string"},
+            "service": {"type": "object"},
+            "deployment": {"type": ["object", "null"]},
+            "triggers": {"type": "array"},
+            "evidence": {"type": "array", "items": {"type": "string"}, "description": FROM_THE_ACCOUNT},
+            "revisions": {"type": "object"},
+            "groups": {"type": "array", "description": FROM_THE_ACCOUNT},
+            "issues": {"type": "array", "description": FROM_THE_ACCOUNT},
+            "next_steps": {"type": "array", "items": {"type": "string"}},
+            "window": {"type": "object"},
+            "tasks": {"type": "array", "items": {"type": "object"}}
+        }),
+    );
+    object(json!({
+        "type": "object",
+        "required": ["schema_version", "kind", "verdict", "state", "state_source", "headline", "service", "triggers", "evidence", "revisions", "groups", "issues", "next_steps", "window", "gaps", "tasks"],
         "properties": properties
     }))
 }

@@ -860,18 +860,24 @@ class Lab:
         }
         return arn
 
-    def set_service_deployments(self, cluster: str, service: str, deployments: Sequence[dict]) -> list[str]:
+    def set_service_deployments(self, cluster: str, service: str, deployments: Sequence[dict],
+                                service_timeline: Sequence[tuple[float, dict]] = ()) -> list[str]:
         """The service's deployments as ECS's service deployments API shows them (the
         lab's own model, served by the moto patches), newest first. Each is a
         ServiceDeployment in the API's shape without its ARNs, which are made here;
-        `timeline` may hold (seconds after first read, fields) steps. Their ARNs."""
+        `timeline` may hold (seconds after the service's first read, fields) steps,
+        and `service_timeline` what DescribeServices shows on the same clock
+        ({"deployments", "running", "pending"}). Their ARNs."""
+        key = (self.account, self.region, cluster, service)
+        if service_timeline:
+            SERVICE_TIMELINES[key] = list(service_timeline)
         svc = self.ecs_service(cluster, service)
         arns = []
         for d in deployments:
             dep_id = "".join(self.rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
                              for _ in range(21))
             arn = f"arn:aws:ecs:{self.region}:{self.account}:service-deployment/{cluster}/{service}/{dep_id}"
-            d.update({"serviceDeploymentArn": arn, "serviceArn": svc.arn,
+            d.update({"_key": key, "serviceDeploymentArn": arn, "serviceArn": svc.arn,
                       "clusterArn": f"arn:aws:ecs:{self.region}:{self.account}:cluster/{cluster}"})
             arns.append(arn)
         SERVICE_DEPLOYMENTS[(self.account, self.region, cluster, service)] = list(deployments)
@@ -1755,13 +1761,39 @@ def _install_moto_patches() -> None:
     # enforcement and the fault proxy see these actions as any other.
     from moto.ecs.exceptions import ServiceNotFoundException
 
+    def since_first_read(key: tuple) -> float:
+        return time.monotonic() - TIMELINE_STARTS.setdefault(key, time.monotonic())
+
     def deployment_now(d: dict) -> dict:
-        first = d.setdefault("_first_read", time.monotonic())
+        elapsed = since_first_read(d["_key"])
         view = {k: v for k, v in d.items() if not k.startswith("_") and k != "timeline"}
         for after, fields in d.get("timeline", ()):
-            if time.monotonic() - first >= after:
+            if elapsed >= after:
                 view.update(fields)
         return view
+
+    # DescribeServices follows the same clock: the service's side of a step
+    # (its deployments and counts) applies once the step is due.
+    original_describe_services = EC2ContainerServiceResponse.describe_services
+
+    def describe_services(self):
+        backend = self.ecs_backend
+        cluster = self._get_param("cluster", "default").rsplit("/", 1)[-1]
+        for name in self._get_param("services", []):
+            key = (backend.account_id, backend.region_name, cluster, name.rsplit("/", 1)[-1])
+            steps = SERVICE_TIMELINES.get(key)
+            if not steps:
+                continue
+            elapsed = since_first_read(key)
+            svc = backend.services.get(f"{cluster}:{key[3]}")
+            while steps and svc is not None and elapsed >= steps[0][0]:
+                _, state = steps.pop(0)
+                svc.deployments = state["deployments"]
+                svc.running_count = state.get("running", svc.running_count)
+                svc.pending_count = state.get("pending", svc.pending_count)
+        return original_describe_services(self)
+
+    EC2ContainerServiceResponse.describe_services = describe_services
 
     def list_service_deployments(self):
         backend = self.ecs_backend
@@ -1819,3 +1851,8 @@ def _install_moto_patches() -> None:
 # (account, region, revision ARN) -> service revision.
 SERVICE_DEPLOYMENTS: dict[tuple[str, str, str, str], list[dict]] = {}
 SERVICE_REVISIONS: dict[tuple[str, str, str], dict] = {}
+# (account, region, cluster, service) -> steps (seconds after the first read,
+# the service's {"deployments", "running", "pending"}) DescribeServices shows,
+# on the clock of the service's first read (TIMELINE_STARTS).
+SERVICE_TIMELINES: dict[tuple[str, str, str, str], list[tuple[float, dict]]] = {}
+TIMELINE_STARTS: dict[tuple[str, str, str, str], float] = {}

@@ -208,6 +208,26 @@ pub fn belongs(task: &Task, d: &ServiceDeployment) -> bool {
     in_time && target.is_none_or(|td| td == task.task_definition_arn)
 }
 
+/// Without the deployments API, the `ecs-svc/…` id whose tasks are the
+/// deployment's: the one the newest "deployment failed" event since the
+/// PRIMARY deployment began names (a rollback makes the old deployment
+/// PRIMARY again), else the PRIMARY deployment's.
+pub fn deployment_id_from_service(service: &Service) -> Option<String> {
+    let primary = service
+        .deployments
+        .iter()
+        .find(|d| d.status.as_deref() == Some("PRIMARY"))?;
+    let since = primary.created_at.as_deref().unwrap_or("");
+    let failed = service.events.iter().find_map(|e| {
+        let named = e.message.split("(deployment ").nth(1)?.split(')').next()?;
+        (in_window(e.created_at.as_deref(), since)
+            && events::kind_of(&e.message) == EventKind::CircuitBreaker
+            && e.message.contains("deployment failed"))
+        .then(|| named.to_string())
+    });
+    failed.or_else(|| Some(primary.id.clone()))
+}
+
 /// The revisions a deployment went from and to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Revisions {
@@ -276,8 +296,11 @@ pub struct DeploymentReport {
 
 /// The state from `DescribeServices` alone, when the deployments API could
 /// not be read: the PRIMARY deployment's rollout state, and a rollback the
-/// scheduler's events announce since it began.
-fn state_from_service(service: &Service) -> DeploymentState {
+/// scheduler's events or the rollout reason announce since it began. A
+/// rollback leaves the PRIMARY deployment COMPLETED as a success does, so
+/// COMPLETED alone decides nothing: only what was read convicts, and
+/// nothing unread acquits.
+pub fn state_from_service(service: &Service) -> DeploymentState {
     let Some(primary) = service
         .deployments
         .iter()
@@ -295,7 +318,6 @@ fn state_from_service(service: &Service) -> DeploymentState {
         .is_some_and(|r| r.to_lowercase().contains("rolling back"));
     match (primary.rollout_state.as_deref(), rolled_back) {
         (Some("COMPLETED"), true) => DeploymentState::RolledBack,
-        (Some("COMPLETED"), false) => DeploymentState::Completed,
         (Some("IN_PROGRESS"), true) => DeploymentState::RollingBack,
         (Some("IN_PROGRESS"), false) => DeploymentState::InProgress,
         (Some("FAILED"), _) => DeploymentState::Failed,
@@ -425,6 +447,11 @@ pub fn summarize_deployment(facts: DeploymentFacts, version: &str) -> Deployment
     };
     if let Some(why) = deployment.gap_reason().filter(|_| d.is_none()) {
         evidence.push(format!("the service deployment could not be read: {why}"));
+        if state == DeploymentState::Unknown {
+            evidence.push(
+                "DescribeServices alone cannot tell a completed deployment from one rolled back: both leave the PRIMARY deployment COMPLETED".into(),
+            );
+        }
     }
     // Without the deployment, the service's task definition may be the one
     // rolled back to: the revisions are not guessed.

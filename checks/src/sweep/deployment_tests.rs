@@ -298,12 +298,21 @@ fn without_the_deployments_api_the_state_comes_from_describe_services_and_says_s
         .iter()
         .any(|e| e.contains("ecs:ListServiceDeployments was denied")));
 
-    // COMPLETED with no rollback since: completed.
+    // COMPLETED with no rollback seen: a rollback looks the same, so nothing is acquitted.
     let mut f = facts(denied.clone(), vec![]);
     f.service = with_primary("COMPLETED", &[]);
+    let report = summarize_deployment(f, "test");
+    assert_eq!(report.state, DeploymentState::Unknown);
+    assert!(report
+        .evidence
+        .iter()
+        .any(|e| e.contains("cannot tell a completed deployment")));
+    // Still rolling out, and no rollback announced: in progress.
+    let mut f = facts(denied.clone(), vec![]);
+    f.service = with_primary("IN_PROGRESS", &[]);
     assert_eq!(
         summarize_deployment(f, "test").state,
-        DeploymentState::Completed
+        DeploymentState::InProgress
     );
 
     // No PRIMARY deployment to read: unknown, and the grant is named.
@@ -339,4 +348,32 @@ fn a_task_belongs_to_the_deployment_by_its_revision_and_time() {
     let mut unknown_target = d.clone();
     unknown_target.target = None;
     assert!(belongs(&task(TD4, "2026-12-03T10:41:00Z"), &unknown_target));
+}
+
+#[test]
+fn without_the_api_the_failed_deployment_is_the_one_the_scheduler_named() {
+    let s = with_primary(
+        "COMPLETED",
+        &[
+            (
+                "2026-12-03T10:44:01Z",
+                "(service web) rolling back to deployment ecs-svc/4469935403432185616.",
+            ),
+            (
+                "2026-12-03T10:44:00Z",
+                "(service web) (deployment ecs-svc/1281894607538416024) deployment failed: tasks failed to start.",
+            ),
+        ],
+    );
+    assert_eq!(
+        deployment_id_from_service(&s).as_deref(),
+        Some("ecs-svc/1281894607538416024")
+    );
+    // No failure since it began: the PRIMARY deployment is the one.
+    let s = with_primary("COMPLETED", &[]);
+    assert_eq!(
+        deployment_id_from_service(&s).as_deref(),
+        Some("ecs-svc/4469935403432185616")
+    );
+    assert_eq!(deployment_id_from_service(&service()), None);
 }

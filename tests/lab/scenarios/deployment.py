@@ -298,11 +298,18 @@ def _in_progress(lab: Lab, settles_after: float | None = None) -> tuple[Stack, s
             "targetServiceRevision": _revision_summary(rev2, 2, 2),
             "deploymentCircuitBreaker": {"status": "MONITORING_COMPLETE", "failureCount": 0, "threshold": 3},
         })]
-    [arn, _] = lab.set_service_deployments(stack.cluster, "web", [current, _first_deployment(lab, rev1, lab.ago(days=2))])
     primary = {**lab.primary_deployment(stack.cluster, "web"), "id": new, "taskDefinition": td2,
                "createdAt": began, "updatedAt": lab.ago(minutes=1), "rolloutState": "IN_PROGRESS",
                "rolloutStateReason": f"ECS deployment {new} in progress.", "runningCount": 1}
     lab.set_service_state(stack.cluster, "web", deployments=[primary], running=3, pending=1)
+    service_timeline = ()
+    if settles_after is not None:
+        done = {**primary, "rolloutState": "COMPLETED", "rolloutStateReason": f"ECS deployment {new} completed.",
+                "runningCount": 2, "updatedAt": lab.ago(seconds=0)}
+        service_timeline = [(settles_after, {"deployments": [done], "running": 2, "pending": 0})]
+    [arn, _] = lab.set_service_deployments(stack.cluster, "web",
+                                           [current, _first_deployment(lab, rev1, lab.ago(days=2))],
+                                           service_timeline=service_timeline)
     return stack, arn
 
 
