@@ -40,6 +40,7 @@ Exit codes:
      AWS does not know what was named (a task, cluster, service or task definition)
   4  a report, no failure cause found, but a check that could have found one lacked a fact
      (the gaps say which)
+  5  `deployment` only: the deployment was still in progress (with --wait: --wait-timeout ran out)
 ";
 
 #[derive(Debug, Parser)]
@@ -235,11 +236,13 @@ diagnosed and grouped by cause as `service` does. With no task to diagnose, the 
 events say why.
 
 --wait follows the deployment until it completes, fails or rolls back. It polls every 5 s at
-first, then 1.5 times longer each time up to every 30 s, with at most 3 requests a poll (at most
-36 requests a minute); progress goes to stderr.
+first, then 1.5 times longer each time up to every 30 s; a poll is 2 requests for a deployment
+started in the last day (so at most 24 requests a minute), 1 when it follows DescribeServices
+because the deployments API is refused. Progress goes to stderr: a spinner on a terminal, else
+one line per change of state.
 
-Exit codes: 0 completed; 1 failed, stopped or rolled back; 2 bad usage; 3 could not run;
-4 could not tell (the gaps say why); 5 still in progress (with --wait: --wait-timeout ran out).
+For a deployment, 0 means it completed (steady state with the new revision), 1 that it failed,
+was stopped or rolled back, and 4 that its state could not be read (the gaps say why).
 ";
 
 const EVENT_EXAMPLES: &str = "\
