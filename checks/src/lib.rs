@@ -441,6 +441,7 @@ mod meta_tests {
                 c.family() == Family::Network
                     && *c != Cause::SubnetIpExhausted
                     && *c != Cause::SecurityGroupIngressClosed
+                    && *c != Cause::VpcEndpointPolicyDenied
             }));
         }
         readers.sort();

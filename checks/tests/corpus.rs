@@ -153,6 +153,7 @@ mod reading {
             "s3-layer-refused" | "layer-refused" => c.states(D::LayerRefused),
             "unsupported-media-type" => c.states(D::UnsupportedManifest),
             "port-conflict" => c.states(D::PortAllocated),
+            "vpce-policy-denied" => c.states(D::EndpointPolicyDenied),
             _ => return None,
         })
     }
@@ -439,11 +440,6 @@ const NOT_READ: &[(&str, &str, &str)] = &[
         "*",
         "text-cut-unmarked",
         "a text cut without ECS's marker cannot be told from a whole one",
-    ),
-    (
-        "*",
-        "vpce-policy-denied",
-        "VPC endpoint policies are not evaluated yet",
     ),
     (
         "*",

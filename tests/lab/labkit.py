@@ -294,6 +294,26 @@ class Lab:
             )
         return self._clients[key]
 
+    def client_as(self, service: str, account: str):
+        """A client that acts as another account of the lab (moto's
+        `x-moto-account-id` header): for what another team owns, such as a
+        shared ECR repository, built through the same APIs."""
+        import boto3
+        from botocore.config import Config
+
+        if self._session is None:
+            self._session = boto3.session.Session()
+        c = self._session.client(
+            service,
+            region_name=self.region,
+            endpoint_url=self.endpoint,
+            aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
+            config=Config(retries={"max_attempts": 1}),
+        )
+        c.meta.events.register("before-sign.*.*", lambda request, **_: request.headers.__setitem__("x-moto-account-id", account))
+        return c
+
     # ---- moto's backends (the in-process side) ------------------------------------
 
     def backend(self, service: str, region: str | None = None):
@@ -343,6 +363,7 @@ class Lab:
         azs: int = 2,
         explicit_association: bool = True,
         app_port: int = 3000,
+        endpoint_policies: dict[str, dict] | None = None,
     ) -> Network:
         """A VPC the way a user's IaC would lay it out.
 
@@ -354,6 +375,8 @@ class Lab:
         names in INTERFACE_ENDPOINTS, gateway endpoints on the task route tables for
         GATEWAY_ENDPOINTS. explicit_association=False puts the task subnets' routes
         in the VPC's main route table instead of an explicitly associated one.
+        `endpoint_policies` gives an endpoint (by name) its PolicyDocument at
+        CreateVpcEndpoint; the others get AWS's default full-access policy.
         """
         ec2 = self.client("ec2")
         net = ipaddress.ip_network(cidr)
@@ -469,8 +492,10 @@ class Lab:
         task_rtbs = sorted({route_tables.get(s, main_rtb) for s in task_subnets})
         for e in endpoints:
             service_name = f"com.amazonaws.{self.region}.{e}"
+            policy = {"PolicyDocument": json.dumps((endpoint_policies or {})[e])} if e in (endpoint_policies or {}) else {}
             if e in INTERFACE_ENDPOINTS:
                 vpce = ec2.create_vpc_endpoint(
+                    **policy,
                     VpcEndpointType="Interface",
                     VpcId=vpc_id,
                     ServiceName=service_name,
@@ -481,6 +506,7 @@ class Lab:
                 )
             elif e in GATEWAY_ENDPOINTS:
                 vpce = ec2.create_vpc_endpoint(
+                    **policy,
                     VpcEndpointType="Gateway",
                     VpcId=vpc_id,
                     ServiceName=service_name,
@@ -1843,6 +1869,7 @@ def _install_moto_patches() -> None:
     EC2ContainerServiceResponse.list_service_deployments = list_service_deployments
     EC2ContainerServiceResponse.describe_service_deployments = describe_service_deployments
     EC2ContainerServiceResponse.describe_service_revisions = describe_service_revisions
+    _serve_other_accounts_ecr_like_aws()
     _PATCHED = True
 
 
@@ -1856,3 +1883,92 @@ SERVICE_REVISIONS: dict[tuple[str, str, str], dict] = {}
 # on the clock of the service's first read (TIMELINE_STARTS).
 SERVICE_TIMELINES: dict[tuple[str, str, str, str], list[tuple[float, dict]]] = {}
 TIMELINE_STARTS: dict[tuple[str, str, str, str], float] = {}
+
+# ECR reads that name another account's registry, and the action each is authorised as.
+_ECR_CROSS_ACCOUNT_READS = {
+    "describe_images": "ecr:DescribeImages",
+    "batch_get_image": "ecr:BatchGetImage",
+    "get_repository_policy": "ecr:GetRepositoryPolicy",
+    "list_images": "ecr:ListImages",
+    "describe_repositories": "ecr:DescribeRepositories",
+    "get_lifecycle_policy": "ecr:GetLifecyclePolicy",
+}
+
+
+def _repository_policy_allows(policy_text: str | None, account: str, action: str) -> bool:
+    """Does a repository policy let (any principal of) `account` call `action`?
+    An explicit Deny wins; no policy shares nothing."""
+    import fnmatch
+
+    if not policy_text:
+        return False
+    statements = json.loads(policy_text).get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+
+    def listed(v):
+        return [v] if isinstance(v, str) else list(v or [])
+
+    def principal_matches(p) -> bool:
+        if p == "*":
+            return True
+        names = listed(p.get("AWS") if isinstance(p, dict) else None)
+        return any(n in ("*", account, f"arn:aws:iam::{account}:root") for n in names)
+
+    def action_matches(st) -> bool:
+        return any(fnmatch.fnmatch(action.lower(), a.lower()) for a in listed(st.get("Action")))
+
+    applies = [st for st in statements if principal_matches(st.get("Principal", {})) and action_matches(st)]
+    if any(st.get("Effect") == "Deny" for st in applies):
+        return False
+    return any(st.get("Effect") == "Allow" for st in applies)
+
+
+def _serve_other_accounts_ecr_like_aws() -> None:
+    """ECR reads of another account's repository, as ECR answers them.
+
+    moto keeps each account's repositories apart and answers a read that names
+    another account's registry (`registryId`) as "repository not found". ECR
+    serves it from the owning account when the repository policy shares the
+    action with the caller's account, and otherwise refuses it with
+    AccessDeniedException ("… because no resource-based policy allows …").
+    """
+    from moto.core.exceptions import JsonRESTError
+    from moto.ecr.models import ecr_backends
+    from moto.ecr.responses import ECRResponse
+
+    plain_backend = ECRResponse.ecr_backend
+
+    def ecr_backend(self):
+        owner = getattr(self, "_lab_registry_owner", None)
+        return ecr_backends[owner][self.region] if owner else plain_backend.fget(self)
+
+    ECRResponse.ecr_backend = property(ecr_backend)  # type: ignore[assignment]
+
+    def across(name: str, action: str):
+        plain = getattr(ECRResponse, name)
+
+        def handler(self):
+            registry = self._get_param("registryId")
+            caller = self.current_account
+            if not registry or registry == caller:
+                return plain(self)
+            repo_name = self._get_param("repositoryName") or (self._get_param("repositoryNames") or [""])[0]
+            repo = ecr_backends[registry][self.region].repositories.get(repo_name)
+            if repo is None or not _repository_policy_allows(repo.policy, caller, action):
+                arn = f"arn:aws:ecr:{self.region}:{registry}:repository/{repo_name}"
+                raise JsonRESTError(
+                    "AccessDeniedException",
+                    f"User: arn:aws:sts::{caller}:user/moto is not authorized to perform: {action} on "
+                    f"resource: {arn} because no resource-based policy allows the {action} action",
+                )
+            self._lab_registry_owner = registry
+            try:
+                return plain(self)
+            finally:
+                self._lab_registry_owner = None
+
+        setattr(ECRResponse, name, handler)
+
+    for name, action in _ECR_CROSS_ACCOUNT_READS.items():
+        across(name, action)

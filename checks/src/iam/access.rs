@@ -39,6 +39,14 @@ impl Method {
     }
 }
 
+/// Which policy decided a requirement: the role's own policies, or the ECR
+/// repository policy that refuses what the role's own policies allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecidedBy {
+    Role,
+    RepositoryPolicy,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Permission {
     Allowed,
@@ -64,6 +72,9 @@ pub struct Access {
     pub detail: String,
     /// What could not be evaluated for this decision.
     pub caveats: Vec<String>,
+    /// Whose refusal the outcome is. A role refused by its own policies is
+    /// `Role`, whatever the repository policy says too.
+    pub decided_by: DecidedBy,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,8 +92,18 @@ pub struct Assessment {
 }
 
 impl Assessment {
+    /// What the role's own policies refuse.
     pub fn denied(&self) -> impl Iterator<Item = &Access> {
-        self.accesses.iter().filter(|a| a.outcome.is_denied())
+        self.accesses
+            .iter()
+            .filter(|a| a.outcome.is_denied() && a.decided_by == DecidedBy::Role)
+    }
+
+    /// What an ECR repository policy refuses while the role's own policies allow it.
+    pub fn refused_by_repository(&self) -> impl Iterator<Item = &Access> {
+        self.accesses
+            .iter()
+            .filter(|a| a.outcome.is_denied() && a.decided_by == DecidedBy::RepositoryPolicy)
     }
 
     pub fn unknown(&self) -> impl Iterator<Item = &Access> {
@@ -300,7 +321,8 @@ fn from_policies(
     }
 }
 
-const REPOSITORY_ACTIONS: &[&str] = &[
+/// What a repository policy must allow a role of another account to pull.
+pub const REPOSITORY_ACTIONS: &[&str] = &[
     "ecr:BatchCheckLayerAvailability",
     "ecr:GetDownloadUrlForLayer",
     "ecr:BatchGetImage",
@@ -369,12 +391,19 @@ fn apply_repository_policy(ev: &Evidence, role_arn: &str, access: &mut Access) {
                 .collect::<Vec<_>>()
                 .join(", ");
             match eval.decision {
+                Decision::ExplicitDeny if access.outcome.is_denied() => {
+                    access
+                        .caveats
+                        .push(format!("the {by} of {repo_arn} denies it too"));
+                }
                 Decision::ExplicitDeny => {
                     access.outcome = Permission::ExplicitDeny;
+                    access.decided_by = DecidedBy::RepositoryPolicy;
                     access.detail = format!("explicitly denied by the {by} of {repo_arn}");
                 }
                 Decision::ImplicitDeny if cross_account && !access.outcome.is_denied() => {
                     access.outcome = Permission::ImplicitDeny;
+                    access.decided_by = DecidedBy::RepositoryPolicy;
                     access.detail = format!(
                         "the role's own policies allow it, but the repository is in account {repo_account} and its repository policy does not allow {role_arn}"
                     );
@@ -388,6 +417,7 @@ fn apply_repository_policy(ev: &Evidence, role_arn: &str, access: &mut Access) {
         }
         Fact::Absent { .. } if cross_account && !access.outcome.is_denied() => {
             access.outcome = Permission::ImplicitDeny;
+            access.decided_by = DecidedBy::RepositoryPolicy;
             access.detail = format!(
                 "the repository is in account {repo_account} and has no repository policy, so no role of account {role_account} may pull from it"
             );
@@ -499,6 +529,7 @@ pub fn decide(
             method,
             detail,
             caveats,
+            decided_by: DecidedBy::Role,
         });
     }
     let used_evaluation = accesses

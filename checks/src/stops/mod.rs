@@ -171,6 +171,8 @@ impl StopKind {
                 RegistryRateLimited,
                 ExecutionRoleMissing,
                 ExecutionRolePermissions,
+                EcrRepositoryPolicyDenied,
+                VpcEndpointPolicyDenied,
             ],
             TaskResources => &[
                 SecretNotFound,
@@ -181,6 +183,7 @@ impl StopKind {
                 ExecutionRoleNotFound,
                 ExecutionRoleUntrusted,
                 ExecutionRolePermissions,
+                VpcEndpointPolicyDenied,
             ],
             Network => &[
                 NoPublicIp,
@@ -283,6 +286,10 @@ pub enum Detail {
     UnsupportedManifest,
     /// A port the container binds is taken (Docker's `port is already allocated`).
     PortAllocated,
+    /// AWS refused a call and names a VPC endpoint policy as what refused it
+    /// (`… because no VPC endpoint policy allows the … action`, `… with an
+    /// explicit deny in a VPC endpoint policy`).
+    EndpointPolicyDenied,
 }
 
 impl Detail {
@@ -305,7 +312,7 @@ impl Detail {
         match self {
             Detail::ImageMissing | Detail::ImagePullFailed => &[ImageNotFound],
             Detail::PlatformMismatch => &[ImagePlatformMismatch],
-            Detail::RegistryAuthRefused => &[RegistryAuthFailed],
+            Detail::RegistryAuthRefused => &[RegistryAuthFailed, EcrRepositoryPolicyDenied],
             Detail::RateLimited => &[RegistryRateLimited],
             Detail::SecretMissing => &[SecretNotFound],
             Detail::SecretKeyMissing => &[SecretKeyMissing, SecretNotFound],
@@ -319,7 +326,9 @@ impl Detail {
             Detail::NoFreeAddresses => &[SubnetIpExhausted],
             Detail::EniProvisioning => &[EniProvisioningTimeout],
             Detail::LogDriverFailed => &[LogGroupMissing],
-            Detail::LayerRefused | Detail::UnsupportedManifest => &[Unknown],
+            Detail::LayerRefused => &[Unknown, VpcEndpointPolicyDenied],
+            Detail::UnsupportedManifest => &[Unknown],
+            Detail::EndpointPolicyDenied => &[VpcEndpointPolicyDenied],
             Detail::NotExecutable | Detail::BadInterpreter => &[AppCommandNotFound],
             Detail::HealthCheckCodeMismatch => &[LbHealthCheckFailed],
             Detail::PortAllocated => &[PortConflict],

@@ -26,6 +26,25 @@ pub struct DeniedCall {
     pub explicit: Option<bool>,
 }
 
+impl DeniedCall {
+    /// AWS blames a VPC endpoint policy.
+    pub fn blames_endpoint_policy(&self) -> bool {
+        self.policy_kind.as_deref() == Some("vpc endpoint policy")
+    }
+
+    /// AWS blames a resource's own policy (an ECR repository policy, a
+    /// bucket policy).
+    pub fn blames_resource_based_policy(&self) -> bool {
+        self.policy_kind.as_deref() == Some("resource-based policy")
+    }
+
+    /// AWS blames a policy other than the principal's own: a VPC endpoint
+    /// policy or a resource-based policy.
+    pub fn blames_a_resource_policy(&self) -> bool {
+        self.blames_endpoint_policy() || self.blames_resource_based_policy()
+    }
+}
+
 fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
     cell.get_or_init(|| Regex::new(pattern).expect("valid access-denied regex"))
 }
@@ -55,12 +74,12 @@ pub fn denied_call(text: &str) -> Option<DeniedCall> {
         .map(|c| c[1].trim_end_matches('.').to_string());
     let explicit = re(
         &EXPLICIT,
-        r"(?i)with an explicit deny in an? ((?:identity|resource)-based policy|service control policy|resource control policy|permissions boundary|session policy)",
+        r"(?i)with an explicit deny in an? ((?:identity|resource)-based policy|service control policy|resource control policy|permissions boundary|session policy|VPC endpoint policy)",
     )
     .captures(after);
     let implicit = re(
         &IMPLICIT,
-        r"(?i)because no ((?:identity|resource)-based policy|session policy|permissions boundary|service control policy|resource control policy) allows",
+        r"(?i)because no ((?:identity|resource)-based policy|session policy|permissions boundary|service control policy|resource control policy|VPC endpoint policy) allows",
     )
     .captures(after);
     let (policy_kind, explicit) = match (explicit, implicit) {

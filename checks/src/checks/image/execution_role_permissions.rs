@@ -7,8 +7,9 @@
 //! the awslogs group (and `logs:CreateLogGroup` when `awslogs-create-group`
 //! is set), `secretsmanager:GetSecretValue` / `ssm:GetParameters` on every
 //! referenced secret or parameter, and `kms:Decrypt` on a customer-managed
-//! key that encrypts one. For a pull from another account's repository, the
-//! repository policy must allow the role as well.
+//! key that encrypts one. A refusal by an ECR repository policy or a VPC
+//! endpoint policy, while the role's own policies allow the call, is
+//! ecr-repository-policy-denied or vpc-endpoint-policy-denied.
 //!
 //! Each action and resource is decided by IAM's policy simulator
 //! (`iam:SimulatePrincipalPolicy`) when AWS answers it; otherwise ecs-doctor
@@ -46,7 +47,8 @@
 //! ecs-task-start --policy-document '{…}'` (the report prints the document).
 //! Remove or narrow an explicit `Deny` that matches. For a cross-account
 //! repository, add a repository policy in the repository's account that
-//! allows the role to pull. For a secret under a customer-managed KMS key,
+//! allows the role to pull (ecr-repository-policy-denied says which
+//! statement). For a secret under a customer-managed KMS key,
 //! allow `kms:Decrypt` in the role and in the key policy.
 //!
 //! ## References
@@ -146,8 +148,12 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     }
     let exec_role = role_name(role_arn);
     let calls = access::denied_calls(&ctx.stops);
+    // A refusal AWS blames on a VPC endpoint policy or on a repository
+    // policy is another cause's (vpc-endpoint-policy-denied,
+    // ecr-repository-policy-denied), not the role's.
     let (own_calls, other_calls): (Vec<&DeniedCall>, Vec<&DeniedCall>) = calls
         .iter()
+        .filter(|c| !c.blames_a_resource_policy())
         .partition(|c| c.role.as_deref().is_none_or(|r| r == exec_role));
     let denied: Vec<&Access> = assessment.denied().collect();
     // KMS refused to decrypt while the role's own policies allow kms:Decrypt
@@ -273,8 +279,14 @@ fn nothing_denied(ev: &Evidence, assessment: &Assessment, exec_role: &str) -> Ve
     if !unknown.is_empty() {
         return crate::task::startup_undecided(ev, format!("could not decide {}", unknown.join("; ")));
     }
+    let by_repository = assessment.refused_by_repository().count();
+    let repository = if by_repository > 0 {
+        format!(" ({by_repository} refused by the ECR repository policy instead: ecr-repository-policy-denied)")
+    } else {
+        String::new()
+    };
     Verdict::Pass(format!(
-        "the execution role {exec_role} is allowed all {} action/resource pairs the task needs; {}",
+        "the execution role {exec_role} is allowed all {} action/resource pairs the task needs{repository}; {}",
         assessment.accesses.len(),
         assessment.method_line()
     ))
@@ -518,7 +530,7 @@ impl Refusal<'_> {
             .denied
             .iter()
             .copied()
-            .filter(|a| a.outcome == Permission::ImplicitDeny && !a.detail.contains("repository policy"))
+            .filter(|a| a.outcome == Permission::ImplicitDeny)
             .collect();
         if !implicit.is_empty() {
             finding.fix.push(format!(
@@ -531,13 +543,6 @@ impl Refusal<'_> {
                 "Remove or narrow the Deny that matches {} on {} ({}).",
                 a.requirement.action, a.requirement.resource, a.detail
             ));
-        }
-        let repo_denied = self
-            .denied
-            .iter()
-            .find(|a| a.detail.contains("repository policy") && a.outcome == Permission::ImplicitDeny);
-        if let Some(a) = repo_denied {
-            finding.fix.push(repository_policy_fix(a, &self.assessment.role_arn));
         }
         if self
             .denied
@@ -570,25 +575,6 @@ impl Refusal<'_> {
             ));
         }
     }
-}
-
-/// The repository policy that lets a role of another account pull.
-fn repository_policy_fix(a: &Access, role_arn: &str) -> String {
-    let repo = a.requirement.resource.rsplit("repository/").next().unwrap_or_default();
-    let account = access::arn_account(&a.requirement.resource).unwrap_or_default();
-    let region = access::arn_region(&a.requirement.resource).unwrap_or_default();
-    let policy = serde_json::json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "AllowEcsTaskPull",
-            "Effect": "Allow",
-            "Principal": {"AWS": role_arn},
-            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]
-        }]
-    });
-    format!(
-        "In account {account}, let the role pull: aws ecr set-repository-policy --region {region} --registry-id {account} --repository-name {repo} --policy-text '{policy}'"
-    )
 }
 
 #[cfg(test)]
@@ -772,7 +758,8 @@ mod tests {
     }
 
     #[test]
-    fn cross_account_repository_without_policy() {
+    fn a_repository_policy_refusing_what_the_role_allows_is_not_this() {
+        // The role's own policies allow the pull: ecr-repository-policy-denied explains it.
         let mut ev = failed_to_start("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 210987654321.dkr.ecr.us-east-1.amazonaws.com/shared/base:1: denied: User: arn:aws:sts::123456789012:assumed-role/ecsTaskExecutionRole/0123456789abcdef0123456789abcdef is not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:us-east-1:210987654321:repository/shared/base because no resource-based policy allows the ecr:BatchGetImage action");
         let image = "210987654321.dkr.ecr.us-east-1.amazonaws.com/shared/base:1";
         td_mut(&mut ev).containers[0].image = image.into();
@@ -782,18 +769,10 @@ mod tests {
         e.repository_arn = Some("arn:aws:ecr:us-east-1:210987654321:repository/shared/base".into());
         e.repository_policy = Fact::absent("no policy");
         ev.images[0].image = image.into();
-        let f = found(check(&ev));
-        assert_eq!(f.strength, Strength::Direct);
-        let all = f.evidence.join("\n");
-        assert!(all.contains("has no repository policy"), "{all}");
-        assert!(f.fix.iter().any(|x| x.contains("set-repository-policy") && x.contains("210987654321")), "{:?}", f.fix);
-        // With a repository policy that allows the role, the pull is fine.
-        ecr_mut(&mut ev).repository_policy = Fact::gathered(json!({"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"AWS": ROLE_ARN},
-            "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]}]}));
-        ev.task.stopped_reason = None;
-        ev.task.containers[0].reason = None;
-        assert!(matches!(check(&ev), Verdict::Pass(_)), "{:?}", check(&ev));
+        match check(&ev) {
+            Verdict::Pass(d) => assert!(d.contains("refused by the ECR repository policy instead"), "{d}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

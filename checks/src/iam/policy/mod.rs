@@ -222,6 +222,10 @@ pub enum Principal {
     Service(String),
     /// An IAM role (its ARN, e.g. `arn:aws:iam::123456789012:role/x`).
     Role { arn: String, account: String },
+    /// A request whose signer is not the task's (a URL a service presigned,
+    /// such as ECR's for a layer in its storage bucket): only statements for
+    /// any principal (`*`) apply to it.
+    Unidentified,
 }
 
 /// What is known about the request's context keys. A key mapped to `None`
@@ -467,6 +471,9 @@ fn principal_in(listed: &BTreeMap<String, Vec<String>>, who: &Principal) -> bool
                                 .is_some_and(|acct| acct == account)
                                 && v.ends_with(":root")
                     }))
+        }
+        Principal::Unidentified => {
+            kind == "*" || (kind.eq_ignore_ascii_case("AWS") && values.iter().any(|v| v == "*"))
         }
     })
 }

@@ -432,6 +432,18 @@ pub const DETAILS: &[DetailPattern] = &[
         without: &[],
         gate: Gate::ends(&[Outcome::Forbidden, Outcome::Denied], &[Domain::Layer]),
     },
+    // AWS names a VPC endpoint policy as what refused the call: the innermost
+    // link is a refusal, and the message's policy clause says which kind.
+    DetailPattern {
+        detail: Detail::EndpointPolicyDenied,
+        any: &[
+            "because no vpc endpoint policy allows",
+            "with an explicit deny in a vpc endpoint policy",
+        ],
+        with: &[],
+        without: &[],
+        gate: Gate::ends(&[Outcome::Denied], &[]),
+    },
     // The runtime cannot pull what the manifest lists (an attestation manifest, a
     // media type it does not know).
     DetailPattern {
