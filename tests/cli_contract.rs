@@ -415,6 +415,7 @@ fn man_writes_a_page_per_subcommand() {
         "-preflight",
         "-service",
         "-cluster",
+        "-deployment",
         "-event",
         "-replay",
         "-explain",
