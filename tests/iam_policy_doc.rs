@@ -127,7 +127,10 @@ fn the_deploy_templates_notifications_write_only_their_topic_and_table() {
     let (name, policy) = policies[0];
     assert_eq!(name, "NotificationPolicy");
     assert_eq!(policy["Type"], "AWS::IAM::RolePolicy");
-    assert_eq!(policy["Condition"], "Notify", "only when notifications are on");
+    assert_eq!(
+        policy["Condition"], "Notify",
+        "only when notifications are on"
+    );
     assert_eq!(
         policy["Properties"]["RoleName"],
         serde_json::json!({"Ref": "FunctionRole"})
@@ -142,15 +145,19 @@ fn the_deploy_templates_notifications_write_only_their_topic_and_table() {
     assert_eq!(statements[0]["Resource"], topic);
     assert_eq!(
         statements[1]["Action"],
-        serde_json::json!(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"])
+        serde_json::json!([
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem"
+        ])
     );
     assert_eq!(
         statements[1]["Resource"],
         serde_json::json!({"Fn::GetAtt": ["NoticeTable", "Arn"]})
     );
-    assert!(statements.iter().all(|s| s["Effect"] == "Allow"
-        && s["Resource"] != "*"
-        && s["Condition"].is_null()));
+    assert!(statements
+        .iter()
+        .all(|s| s["Effect"] == "Allow" && s["Resource"] != "*" && s["Condition"].is_null()));
 
     let table = &resources["NoticeTable"];
     assert_eq!(table["Condition"], "Notify");
