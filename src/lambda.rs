@@ -2,13 +2,16 @@
 //! "ECS Task State Change" events: each stopped task is diagnosed while AWS
 //! still holds it, and the report is written as one JSON log line (the
 //! Markdown inside it) to the function's own CloudWatch Logs. It reads what
-//! `ecs-doctor task` reads and writes nothing else.
+//! `ecs-doctor task` reads; with `ECS_DOCTOR_TOPIC_ARN` set, it also sends
+//! each failure to that SNS topic, without storms ([`crate::notify`]), and
+//! writes nothing else.
 //!
 //! The same binary runs as the function when Lambda starts it (as
 //! `bootstrap`, with `AWS_LAMBDA_RUNTIME_API` set and no arguments).
 
 use crate::cli::{AwsArgs, OutputFormat, Style};
 use crate::collect::event;
+use crate::notify::{Delivery, Notice, Notifier};
 use crate::{render, VERSION};
 use ecs_doctor_checks::{diagnose, redact};
 use lambda_runtime::{service_fn, LambdaEvent};
@@ -66,6 +69,13 @@ async fn handle(invocation: LambdaEvent<Value>) -> Result<Value, lambda_runtime:
         session: None,
     };
     let log_lines = env_number("ECS_DOCTOR_LOG_LINES", 20).min(1000) as u32;
+    let notifier = match Notifier::from_env(&aws).await {
+        Ok(n) => n,
+        Err(why) => {
+            log(&json!({"ecs_doctor": "notify-error", "action": "configuration", "error": why}));
+            None
+        }
+    };
     let mut verdicts = Vec::new();
     for (arn, result) in event::collect_tasks(stopped, &aws, log_lines).await {
         match result {
@@ -81,8 +91,17 @@ async fn handle(invocation: LambdaEvent<Value>) -> Result<Value, lambda_runtime:
                     "report": redact::redact_serde(&report),
                     "markdown": render::render(&report, Style::plain(OutputFormat::Markdown)),
                 }));
-                verdicts.push(json!({"task": arn, "verdict": report.verdict,
-                    "cause": top.map(|c| c.code.to_string())}));
+                let mut result = json!({"task": arn, "verdict": report.verdict,
+                    "cause": top.map(|c| c.code.to_string())});
+                let notice = Notice::for_task(&evidence, &report);
+                if let (Some(notifier), Some(notice)) = (&notifier, notice) {
+                    let delivery = notifier.send(&notice).await;
+                    if let Delivery::Failed(f) = &delivery {
+                        crate::notify::log_failure(f, &notice);
+                    }
+                    result["notification"] = delivery.to_json();
+                }
+                verdicts.push(result);
             }
             Err(err) => {
                 let error = redact::redact(&err.to_string());

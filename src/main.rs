@@ -9,6 +9,7 @@ mod error;
 mod explain;
 mod lambda;
 mod mcp;
+mod notify;
 mod render;
 mod runtime;
 mod session;

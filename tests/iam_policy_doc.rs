@@ -103,3 +103,87 @@ fn the_deploy_template_grants_the_documented_policy_and_nothing_else() {
     assert_eq!(statements.len(), 2, "no other statement: {statements:#?}");
     assert!(role["ManagedPolicyArns"].is_null(), "no managed policies");
 }
+
+/// Notifications are opt-in: their policy is created only with them, and
+/// grants `sns:Publish` on the one topic and three item calls on the one
+/// table, nothing else; the function's concurrency is capped.
+#[test]
+fn the_deploy_templates_notifications_write_only_their_topic_and_table() {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/ecs-doctor.template.json"),
+    )
+    .unwrap();
+    let template: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let resources = template["Resources"].as_object().unwrap();
+    let policies: Vec<(&String, &serde_json::Value)> = resources
+        .iter()
+        .filter(|(_, r)| {
+            r["Type"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("AWS::IAM::") && t != "AWS::IAM::Role")
+        })
+        .collect();
+    assert_eq!(policies.len(), 1, "one more policy, for notifications");
+    let (name, policy) = policies[0];
+    assert_eq!(name, "NotificationPolicy");
+    assert_eq!(policy["Type"], "AWS::IAM::RolePolicy");
+    assert_eq!(
+        policy["Condition"], "Notify",
+        "only when notifications are on"
+    );
+    assert_eq!(
+        policy["Properties"]["RoleName"],
+        serde_json::json!({"Ref": "FunctionRole"})
+    );
+    let topic = serde_json::json!({"Fn::If": ["UseExistingTopic",
+        {"Ref": "NotificationTopicArn"}, {"Ref": "NotificationTopic"}]});
+    let statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap();
+    assert_eq!(statements.len(), 2, "{statements:#?}");
+    assert_eq!(statements[0]["Action"], "sns:Publish");
+    assert_eq!(statements[0]["Resource"], topic);
+    assert_eq!(
+        statements[1]["Action"],
+        serde_json::json!([
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem"
+        ])
+    );
+    assert_eq!(
+        statements[1]["Resource"],
+        serde_json::json!({"Fn::GetAtt": ["NoticeTable", "Arn"]})
+    );
+    assert!(statements
+        .iter()
+        .all(|s| s["Effect"] == "Allow" && s["Resource"] != "*" && s["Condition"].is_null()));
+
+    let table = &resources["NoticeTable"];
+    assert_eq!(table["Condition"], "Notify");
+    assert_eq!(table["Properties"]["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(
+        table["Properties"]["TimeToLiveSpecification"],
+        serde_json::json!({"AttributeName": "expires_at", "Enabled": true})
+    );
+    assert_eq!(resources["NotificationTopic"]["Condition"], "CreateTopic");
+
+    let function = &resources["Function"]["Properties"];
+    assert_eq!(
+        function["ReservedConcurrentExecutions"],
+        serde_json::json!({"Ref": "ReservedConcurrency"})
+    );
+    let env = &function["Environment"]["Variables"];
+    assert_eq!(
+        env["ECS_DOCTOR_TOPIC_ARN"],
+        serde_json::json!({"Fn::If": ["Notify", topic, {"Ref": "AWS::NoValue"}]})
+    );
+    assert_eq!(
+        env["ECS_DOCTOR_DEDUP_TABLE"],
+        serde_json::json!({"Fn::If": ["Notify", {"Ref": "NoticeTable"}, {"Ref": "AWS::NoValue"}]})
+    );
+    assert_eq!(
+        env["ECS_DOCTOR_NOTIFY_WINDOW"],
+        serde_json::json!({"Ref": "NotificationWindowSeconds"})
+    );
+}

@@ -237,6 +237,13 @@ pub async fn connect(
     Ok(Collector::new(sdk, deadline, account, memo))
 }
 
+/// The shared SDK configuration over a client that keeps nothing: for
+/// the Lambda's own writes and the reads that decide them, each of which
+/// must reach AWS every time.
+pub async fn unmemoised_config(args: &AwsArgs) -> Result<SdkConfig, DoctorError> {
+    sdk_config(None, args, memo::https_client()).await
+}
+
 /// The configuration of `session` for the Region and profile `args` (and
 /// the ARN) ask for, loaded on first use. Its credential providers use a
 /// client that keeps nothing, so refreshed credentials are never an old

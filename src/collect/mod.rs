@@ -37,7 +37,7 @@ pub mod td_file;
 mod tests;
 
 pub use collector::Collector;
-pub use connect::{connect, credentials_rejected};
+pub use connect::{connect, credentials_rejected, unmemoised_config};
 pub use ecs::{cluster_of_service_arn, service_named};
 pub use error_class::{error_class, ErrorClass};
 pub use gather::{collect, collect_found};
