@@ -119,6 +119,15 @@ impl Style {
 }
 
 impl RenderArgs {
+    /// JSON without colour: what the Lambda and the MCP server render first.
+    pub fn json() -> RenderArgs {
+        RenderArgs {
+            output: OutputFormat::Json,
+            no_color: true,
+            verbose: false,
+        }
+    }
+
     /// The style these flags ask for: colour only for a table on a terminal,
     /// without `--no-color` or `NO_COLOR`.
     pub fn style(&self) -> Style {

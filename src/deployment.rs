@@ -203,6 +203,58 @@ fn settled(elapsed: Duration, polls: u32, timed_out: bool) -> Waited {
     }
 }
 
+/// An EventBridge "ECS Deployment State Change" event, as the Lambda reads it.
+/// Format: <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html>
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentEvent {
+    /// `resources[0]`: the service's ARN.
+    pub service_arn: String,
+    /// `detail.deploymentId` (`ecs-svc/…`).
+    pub deployment_id: String,
+    /// `detail.eventName`: `SERVICE_DEPLOYMENT_IN_PROGRESS`, `_COMPLETED` or `_FAILED`.
+    pub event_name: String,
+    pub reason: String,
+}
+
+/// The detail type of a deployment event.
+pub const DEPLOYMENT_EVENT: &str = "ECS Deployment State Change";
+
+impl DeploymentEvent {
+    /// The event, when `value` is an "ECS Deployment State Change" event
+    /// that names its service.
+    pub fn parse(value: &serde_json::Value) -> Option<DeploymentEvent> {
+        if value.get("detail-type")?.as_str()? != DEPLOYMENT_EVENT {
+            return None;
+        }
+        let detail = value.get("detail")?;
+        let text = |v: Option<&serde_json::Value>| {
+            v.and_then(|v| v.as_str()).unwrap_or_default().to_string()
+        };
+        let service_arn = value
+            .get("resources")?
+            .as_array()?
+            .iter()
+            .filter_map(|r| r.as_str())
+            .find(|r| collect::cluster_of_service_arn(r).is_some())?
+            .to_string();
+        Some(DeploymentEvent {
+            service_arn,
+            deployment_id: text(detail.get("deploymentId")),
+            event_name: text(detail.get("eventName")),
+            reason: text(detail.get("reason")),
+        })
+    }
+
+    /// Whether the event says the deployment failed: `SERVICE_DEPLOYMENT_FAILED`,
+    /// or a rollback starting (`IN_PROGRESS` with the circuit breaker's
+    /// "rolling back to deploymentId …" reason).
+    pub fn is_failure(&self) -> bool {
+        self.event_name == "SERVICE_DEPLOYMENT_FAILED"
+            || (self.event_name == "SERVICE_DEPLOYMENT_IN_PROGRESS"
+                && self.reason.to_lowercase().contains("rolling back"))
+    }
+}
+
 /// `ecs-doctor deployment`.
 pub async fn deployment(
     args: &DeploymentArgs,
@@ -302,4 +354,73 @@ pub async fn deployment(
         },
         VERSION,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DeploymentEvent;
+    use serde_json::json;
+
+    /// The ECS Developer Guide's examples ("Amazon ECS service deployment state change events").
+    fn event(name: &str, reason: &str) -> serde_json::Value {
+        json!({
+            "version": "0",
+            "id": "ddca6449-b258-46c0-8653-e0e3aEXAMPLE",
+            "detail-type": "ECS Deployment State Change",
+            "source": "aws.ecs",
+            "account": "111122223333",
+            "time": "2020-05-23T12:31:14Z",
+            "region": "us-west-2",
+            "resources": ["arn:aws:ecs:us-west-2:111122223333:service/default/servicetest"],
+            "detail": {
+                "eventType": "ERROR",
+                "eventName": name,
+                "deploymentId": "ecs-svc/123",
+                "updatedAt": "2020-05-23T11:11:11Z",
+                "reason": reason
+            }
+        })
+    }
+
+    #[test]
+    fn a_failure_or_a_rollback_is_a_failed_deployment_and_nothing_else_is() {
+        let failed = DeploymentEvent::parse(&event(
+            "SERVICE_DEPLOYMENT_FAILED",
+            "ECS deployment circuit breaker: task failed to start.",
+        ))
+        .expect("a deployment event");
+        assert_eq!(
+            failed.service_arn,
+            "arn:aws:ecs:us-west-2:111122223333:service/default/servicetest"
+        );
+        assert_eq!(failed.deployment_id, "ecs-svc/123");
+        assert!(failed.is_failure());
+        let rollback = DeploymentEvent::parse(&event(
+            "SERVICE_DEPLOYMENT_IN_PROGRESS",
+            "ECS deployment circuit breaker: rolling back to deploymentId deploymentID.",
+        ))
+        .unwrap();
+        assert!(rollback.is_failure());
+        for (name, reason) in [
+            (
+                "SERVICE_DEPLOYMENT_IN_PROGRESS",
+                "ECS deployment deploymentId in progress.",
+            ),
+            (
+                "SERVICE_DEPLOYMENT_COMPLETED",
+                "ECS deployment deploymentID completed.",
+            ),
+        ] {
+            assert!(!DeploymentEvent::parse(&event(name, reason))
+                .unwrap()
+                .is_failure());
+        }
+        // A task event, or one that names no service, is not one.
+        let mut task = event("SERVICE_DEPLOYMENT_FAILED", "");
+        task["detail-type"] = json!("ECS Task State Change");
+        assert_eq!(DeploymentEvent::parse(&task), None);
+        let mut nameless = event("SERVICE_DEPLOYMENT_FAILED", "");
+        nameless["resources"] = json!([]);
+        assert_eq!(DeploymentEvent::parse(&nameless), None);
+    }
 }

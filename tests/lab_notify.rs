@@ -365,3 +365,89 @@ fn a_failed_publish_or_table_call_is_logged_and_answered_never_a_crash() {
         assert_eq!(debug_structure(&e.to_string()), None, "{e}");
     }
 }
+
+#[test]
+fn a_rolled_back_deployment_is_reported_from_its_events_and_sent_once() {
+    let lab = Lab::start("deployment-rolled-back");
+    let events = lab.info["deployment_events"]
+        .as_array()
+        .expect("deployment events")
+        .clone();
+    let env = [
+        ("ECS_DOCTOR_TOPIC_ARN", lab.get("topic_arn")),
+        ("ECS_DOCTOR_DEDUP_TABLE", lab.get("table")),
+    ];
+    let log = Arc::new(Mutex::new(Vec::new()));
+    // SERVICE_DEPLOYMENT_FAILED, the rollback starting, and the rollback completing.
+    let api = RuntimeApi::start(events);
+    let child = function(&lab, &api, &env, &log);
+    let got = answers(&api, 3);
+    stop(vec![child]);
+
+    // The failure and the rollback are each reported as `deployment` reports them.
+    for answer in &got[..2] {
+        assert_eq!(answer.kind, "response", "{answer:?}");
+        let result = &answer.body["results"][0];
+        assert_eq!(result["state"], "rolled-back", "{answer:?}");
+        assert_eq!(result["verdict"], "failure");
+    }
+    assert_eq!(got[0].body["results"][0]["notification"]["notice"], "sent");
+    assert_eq!(
+        got[1].body["results"][0]["notification"]["notice"],
+        "counted"
+    );
+    // A completed deployment is noted and left.
+    assert_eq!(got[2].body["diagnosed"], 0, "{:?}", got[2]);
+
+    let lines = log.lock().unwrap().clone();
+    let reports: Vec<Value> = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["ecs_doctor"] == "deployment")
+        .collect();
+    assert_eq!(reports.len(), 2, "{lines:#?}");
+    assert_eq!(
+        reports[0]["report"]["groups"][0]["cause"],
+        "image-not-found"
+    );
+    assert!(reports[0]["markdown"]
+        .as_str()
+        .unwrap()
+        .starts_with("## ecs-doctor: deployment of web — failure"));
+    for line in &lines {
+        assert!(!line.contains(SECRET), "{line}");
+        assert!(debug_structure(line).is_none(), "{line}");
+    }
+
+    // One message for the failed deployment, however many events it made.
+    let queue = drain_queue(&lab);
+    assert_eq!(queue.len(), 1, "{queue:#?}");
+    let body = notification(&queue[0]);
+    let content = &body["content"];
+    assert_eq!(
+        content["title"],
+        "ecs-doctor: deployment-failed in prod/web"
+    );
+    let description = content["description"].as_str().unwrap();
+    assert!(
+        description.contains("failed and was rolled back")
+            && description.contains("image-not-found")
+            && description.contains(lab.get("new_deployment_id")),
+        "{description}"
+    );
+    let steps: Vec<&str> = content["nextSteps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(steps[0].starts_with("Push the image"), "{steps:?}");
+    assert!(
+        steps
+            .last()
+            .unwrap()
+            .contains("ecs-doctor deployment web --cluster prod --region us-east-1"),
+        "{steps:?}"
+    );
+    assert_eq!(body["metadata"]["eventType"], "ecs-doctor-deployment");
+}

@@ -186,14 +186,6 @@ fn within(
     }
 }
 
-fn json_render() -> RenderArgs {
-    RenderArgs {
-        output: OutputFormat::Json,
-        no_color: true,
-        verbose: false,
-    }
-}
-
 fn sweep_args(
     since: Option<String>,
     limit: Option<u32>,
@@ -383,7 +375,7 @@ async fn task(
             .from_cidr
             .map(|c| crate::cli::parse_cidr(&c).map_err(DoctorError::BadInput))
             .transpose()?,
-        render: json_render(),
+        render: RenderArgs::json(),
     };
     let target = target::parse(&args.tasks[0], args.cluster.as_deref())?;
     let evidence = collect::collect(&target, &args, purpose).await?;
@@ -399,7 +391,7 @@ async fn service(session: &AwsArgs, input: ServiceInput) -> Result<CallToolResul
         cluster: input.cluster,
         sweep: sweep_args(input.since, input.limit, input.log_lines)?,
         aws,
-        render: json_render(),
+        render: RenderArgs::json(),
     };
     let report = sweep::service(&args, &indicatif::ProgressBar::hidden()).await?;
     Ok(answer(
@@ -423,7 +415,7 @@ async fn deployment(
         limit: within(input.limit, 100, 1, 1000, "limit")?,
         log_lines: within(input.log_lines, 20, 0, 1000, "log_lines")?,
         aws,
-        render: json_render(),
+        render: RenderArgs::json(),
     };
     let report =
         crate::deployment::deployment(&args, &crate::deployment::Progress::hidden()).await?;
@@ -440,7 +432,7 @@ async fn cluster(session: &AwsArgs, input: ClusterInput) -> Result<CallToolResul
         cluster: input.cluster,
         sweep: sweep_args(input.since, input.limit, input.log_lines)?,
         aws,
-        render: json_render(),
+        render: RenderArgs::json(),
     };
     let report = sweep::cluster(&args, &indicatif::ProgressBar::hidden()).await?;
     Ok(answer(
@@ -514,7 +506,7 @@ async fn preflight(
             assign_public_ip: input.assign_public_ip,
         },
         aws,
-        render: json_render(),
+        render: RenderArgs::json(),
     };
     let evidence = collect::preflight_of(&args, inline).await?;
     Ok(report_answer(&diagnose(&evidence, VERSION)))

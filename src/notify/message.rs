@@ -100,10 +100,9 @@ pub fn render(notice: &Notice, earlier: Option<&Earlier>, now: i64) -> Message {
     }
     description.push_str(&format!("\n{}", notice.reference.sentence()));
     if let Some(e) = earlier.filter(|e| e.count > 0) {
-        let tasks = if e.count == 1 { "task" } else { "tasks" };
         description.push_str(&format!(
-            "\n…and {} more {tasks} since {}, with this cause (not sent one by one).",
-            e.count,
+            "\n…and {} since {}, with this cause (not sent one by one).",
+            notice.reference.counted(e.count),
             clock(e.since, now)
         ));
     }

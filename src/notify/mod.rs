@@ -25,6 +25,7 @@ pub mod message;
 use crate::cli::AwsArgs;
 use aws_smithy_runtime_api::client::result::SdkError;
 use ecs_doctor_checks::evidence::Evidence;
+use ecs_doctor_checks::sweep::deployment::DeploymentReport;
 use ecs_doctor_checks::{redact, Conclusion, Report};
 use serde_json::{json, Value};
 
@@ -40,7 +41,6 @@ pub enum Reference {
     },
     /// An ECS service deployment (`ecs-svc/…` or its ARN), of a service
     /// (its ARN): for the notices of "ECS Deployment State Change" events.
-    #[allow(dead_code)]
     Deployment {
         id: String,
         service: String,
@@ -62,6 +62,17 @@ impl Reference {
             Reference::Task { .. } => "ecs-doctor-task-stopped",
             Reference::Deployment { .. } => "ecs-doctor-deployment",
         }
+    }
+
+    /// `n` of what is counted between two messages of one scope and cause.
+    pub fn counted(&self, n: u64) -> String {
+        let noun = match (self, n) {
+            (Reference::Task { .. }, 1) => "task",
+            (Reference::Task { .. }, _) => "tasks",
+            (Reference::Deployment { .. }, 1) => "failed deployment",
+            (Reference::Deployment { .. }, _) => "failed deployments",
+        };
+        format!("{n} more {noun}")
     }
 
     /// One line naming it, for the message's description.
@@ -159,6 +170,47 @@ impl Notice {
             reference: Reference::Task {
                 arn: task.arn.clone(),
                 region,
+            },
+        })
+    }
+
+    /// The notice of a deployment that failed, stopped or rolled back: its
+    /// headline, ECS's words about it, and the next steps. Its cause is
+    /// `deployment-failed`, so the failed deployments of a service are one
+    /// message per window, apart from its stopped tasks' messages.
+    pub fn for_deployment(report: &DeploymentReport, deployment_id: &str) -> Option<Notice> {
+        if report.verdict != Conclusion::Failure {
+            return None;
+        }
+        let svc = &report.service;
+        let mut next_steps: Vec<String> =
+            report.next_steps.iter().take(FIX_STEPS).cloned().collect();
+        next_steps.push(format!(
+            "Full report: `ecs-doctor deployment {} --cluster {} --region {}`",
+            svc.name, svc.cluster, svc.region
+        ));
+        let mut description: Vec<String> = report
+            .groups
+            .iter()
+            .filter(|g| g.verdict == Conclusion::Failure)
+            .map(|g| g.summary.clone())
+            .take(1)
+            .collect();
+        description.extend(report.evidence.iter().take(EVIDENCE_LINES).cloned());
+        let cluster = match svc.arn.split(":service/").next() {
+            Some(head) if head != svc.arn => format!("{head}:cluster/{}", svc.cluster),
+            _ => svc.cluster.clone(),
+        };
+        Some(Notice {
+            cluster,
+            group: format!("service:{}", svc.name),
+            cause: "deployment-failed".into(),
+            title: report.headline.clone(),
+            description,
+            next_steps,
+            reference: Reference::Deployment {
+                id: deployment_id.to_string(),
+                service: svc.arn.clone(),
             },
         })
     }

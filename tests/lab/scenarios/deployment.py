@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from labkit import Lab, Probe, Stack, app_exit_timeline, running_timeline, scenario
+from scenarios.notify import _notification_targets
 from scenarios.reach import _missing_image_revision, _pull_failure, _replaced
 
 REGION = "us-east-1"
@@ -130,11 +131,36 @@ def deployment_rolled_back(lab: Lab) -> dict:
         },
         _first_deployment(lab, rev1, lab.ago(days=2)),
     ])
+    svc_arn = lab.ecs_service(stack.cluster, "web").arn
     return {
         "cluster": stack.cluster, "service": "web", "task_arn": failed[-1].arn,
         "args": _args(stack.cluster), "essential_calls": ["ecs:DescribeServices"],
         "deployment_arn": arn, "failed_tasks": [t.arn for t in failed],
         "new_deployment_id": new, "old_deployment_id": old,
+        # What EventBridge delivers to the Lambda, in the form the ECS Developer Guide
+        # shows ("Amazon ECS service deployment state change events"), and where the
+        # Lambda's notifications go.
+        "deployment_events": [
+            _deployment_event(lab, svc_arn, new, rollback, "ERROR", "SERVICE_DEPLOYMENT_FAILED",
+                              "ECS deployment circuit breaker: task failed to start."),
+            _deployment_event(lab, svc_arn, new, rollback, "INFO", "SERVICE_DEPLOYMENT_IN_PROGRESS",
+                              f"ECS deployment circuit breaker: rolling back to deploymentId {old}."),
+            _deployment_event(lab, svc_arn, old, lab.ago(minutes=5), "INFO", "SERVICE_DEPLOYMENT_COMPLETED",
+                              f"ECS deployment {old} completed."),
+        ],
+        **_notification_targets(lab),
+    }
+
+
+def _deployment_event(lab: Lab, service_arn: str, deployment: str, at: datetime, kind: str,
+                      name: str, reason: str) -> dict:
+    stamp = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "version": "0", "id": f"ddca6449-b258-46c0-8653-{lab.rng.randint(10**11, 10**12 - 1)}",
+        "detail-type": "ECS Deployment State Change", "source": "aws.ecs",
+        "account": lab.account, "time": stamp, "region": lab.region, "resources": [service_arn],
+        "detail": {"eventType": kind, "eventName": name, "deploymentId": deployment,
+                   "updatedAt": stamp, "reason": reason},
     }
 
 
