@@ -20,6 +20,8 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Why the service must be described, when it cannot be.
+const NEEDED_FOR: &str = "a deployment is read from its service";
 /// The first pause between two polls of `--wait`.
 const FIRST_PAUSE: Duration = Duration::from_secs(5);
 /// The longest pause between two polls.
@@ -261,21 +263,22 @@ pub async fn deployment(
     progress: &Progress,
 ) -> Result<DeploymentReport, DoctorError> {
     let cluster = cluster_of(&args.service, args.cluster.as_deref())?;
-    // A service that does not exist ends the run before any wait.
-    let c = connect_for(named_by(&args.service, &cluster), &args.aws).await?;
     let name = arn::name(&args.service);
-    let described = collect::service_named(&c, &cluster, name).await;
-    the_service(
-        &c,
-        described,
-        &args.service,
-        &cluster,
-        &args.aws,
-        "a deployment is read from its service",
-    )?;
-    let waited = match args.wait {
-        true => Some(wait(args, &cluster, progress).await?),
-        false => None,
+    let waited = if args.wait {
+        // A service that does not exist ends the run before any wait.
+        let c = connect_for(named_by(&args.service, &cluster), &args.aws).await?;
+        let described = collect::service_named(&c, &cluster, name).await;
+        the_service(
+            &c,
+            described,
+            &args.service,
+            &cluster,
+            &args.aws,
+            NEEDED_FOR,
+        )?;
+        Some(wait(args, &cluster, progress).await?)
+    } else {
+        None
     };
     // The judgement's run: fresh answers after the wait.
     let c = connect_for(named_by(&args.service, &cluster), &args.aws).await?;
@@ -289,15 +292,9 @@ pub async fn deployment(
         &args.service,
         &cluster,
         &args.aws,
-        "a deployment is read from its service",
+        NEEDED_FOR,
     )?;
-    let account = c
-        .account
-        .clone()
-        .or_else(|| arn::account(&service.arn).map(str::to_string));
-    let c = c
-        .with_account(account)
-        .with_described_services(vec![service.clone()]);
+    let c = sweep::for_service(c, &service);
     let since = deployment
         .value()
         .and_then(|d| d.created_at.clone().or(d.started_at.clone()))
@@ -306,6 +303,12 @@ pub async fn deployment(
                 .to_string()
         });
     let stopped = collect::stopped_tasks(&c, &cluster, Some(name), &since).await;
+    let window = |stopped_tasks: usize, diagnosed: usize| Window {
+        since: since.clone(),
+        limit: args.limit as usize,
+        stopped_tasks,
+        diagnosed,
+    };
     let (window, tasks) = match stopped {
         Fact::Gathered { value } => {
             let by_id = judge::deployment_id_from_service(&service);
@@ -322,23 +325,9 @@ pub async fn deployment(
             let chosen: Vec<Task> = mine.into_iter().take(args.limit as usize).collect();
             let bar = ProgressBar::hidden();
             let swept = sweep::diagnose_each(&c, chosen, &cluster, args.log_lines, &bar).await;
-            let window = Window {
-                since: since.clone(),
-                limit: args.limit as usize,
-                stopped_tasks: total,
-                diagnosed: swept.len(),
-            };
-            (window, Fact::gathered(swept))
+            (window(total, swept.len()), Fact::gathered(swept))
         }
-        other => (
-            Window {
-                since: since.clone(),
-                limit: args.limit as usize,
-                stopped_tasks: 0,
-                diagnosed: 0,
-            },
-            other.map(|_| Vec::new()),
-        ),
+        other => (window(0, 0), other.map(|_| Vec::new())),
     };
     c.print_stats();
     Ok(judge::summarize_deployment(

@@ -111,6 +111,17 @@ pub(crate) fn the_service(
     })
 }
 
+/// The run, for the tasks of `service`: its account (when the run did not
+/// know it) and the service as already described.
+pub(crate) fn for_service(c: Collector, service: &Service) -> Collector {
+    let account = c
+        .account
+        .clone()
+        .or_else(|| arn::account(&service.arn).map(str::to_string));
+    c.with_account(account)
+        .with_described_services(vec![service.clone()])
+}
+
 /// A collector in the Region and account `named_by` names, when it is an ARN.
 pub(crate) async fn connect_for(named_by: &str, aws: &AwsArgs) -> Result<Collector, DoctorError> {
     let region = arn::region(named_by).map(str::to_string);
@@ -150,13 +161,7 @@ pub async fn service(
         &args.aws,
         "a service sweep starts from the service's events and deployments",
     )?;
-    let account = c
-        .account
-        .clone()
-        .or_else(|| arn::account(&service.arn).map(str::to_string));
-    let c = c
-        .with_account(account)
-        .with_described_services(vec![service.clone()]);
+    let c = for_service(c, service);
     let (window, swept) = match stopped {
         Fact::Gathered { value: tasks } => {
             let total = tasks.len();

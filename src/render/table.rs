@@ -118,6 +118,18 @@ impl TableRenderer {
 }
 
 impl TableRenderer {
+    /// A sweep's verdict and headline, wrapped, in bold, after a blank line.
+    fn sweep_headline(&self, o: &mut String, verdict: Conclusion, headline: &str) {
+        let mut text = String::new();
+        self.para(
+            &mut text,
+            "",
+            "   ",
+            &format!("{}: {headline}", sweep_verdict(verdict)),
+        );
+        let _ = writeln!(o, "\n{}", self.heading(&text));
+    }
+
     /// Stopped tasks grouped by cause: one row per group, then each failing group's fix.
     fn cause_groups(&self, o: &mut String, groups: &[CauseGroup], total: usize) {
         if !groups.is_empty() {
@@ -202,14 +214,7 @@ impl Renderer for TableRenderer {
             r.window.stopped_tasks,
             r.window.diagnosed
         );
-        let mut headline = String::new();
-        self.para(
-            &mut headline,
-            "",
-            "   ",
-            &format!("{}: {}", sweep_verdict(r.verdict), r.headline),
-        );
-        let _ = writeln!(o, "\n{}", self.heading(&headline));
+        self.sweep_headline(&mut o, r.verdict, &r.headline);
         self.cause_groups(&mut o, &r.groups, r.window.stopped_tasks);
         self.scheduler_issues(&mut o, &r.issues);
         if !r.deployments.is_empty() {

@@ -2,7 +2,6 @@
 //! first, the verdict, then the stopped tasks by cause and the next steps.
 
 use super::TableRenderer;
-use crate::render::sweep_verdict;
 use ecs_doctor_checks::sweep::deployment::DeploymentReport;
 use ecs_doctor_checks::sweep::short_time;
 use std::fmt::Write;
@@ -57,14 +56,7 @@ impl TableRenderer {
                 ),
             );
         }
-        let mut headline = String::new();
-        self.para(
-            &mut headline,
-            "",
-            "   ",
-            &format!("{}: {}", sweep_verdict(r.verdict), r.headline),
-        );
-        let _ = writeln!(o, "\n{}", self.heading(&headline));
+        self.sweep_headline(&mut o, r.verdict, &r.headline);
         if !r.evidence.is_empty() {
             let _ = writeln!(o, "{}", self.heading("What ECS says"));
             for e in &r.evidence {

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from labkit import Lab, Probe, Stack, app_exit_timeline, running_timeline, scenario
+from labkit import Lab, Probe, Stack, running_timeline, scenario
 from scenarios.notify import _notification_targets
 from scenarios.reach import _missing_image_revision, _pull_failure, _replaced
 
@@ -72,16 +72,6 @@ def _base(lab: Lab, tags=("v1",)) -> tuple[Stack, str, str, list]:
     for task in running:
         lab.set_running(task, running_timeline(started=lab.ago(days=2)))
     return stack, old, rev1, running
-
-
-def _rolled_back(lab: Lab, task, deployment: str, stopped: datetime) -> None:
-    """A task of the new revision that ran ten minutes, replaced by the rollback."""
-    tl = app_exit_timeline(stopped=stopped, ran_for=timedelta(minutes=10))
-    containers = [{"name": "web", "exit_code": 0, "last_status": "STOPPED"}]
-    lab.set_outcome(task, stop_code="ServiceSchedulerInitiated",
-                    stopped_reason=f"Scaling activity initiated by (deployment {deployment})",
-                    timeline=tl, containers=containers)
-    lab.verify_stopped_task(task, containers)
 
 
 def _new_revision(lab: Lab, stack: Stack, tag: str) -> str:
@@ -202,7 +192,7 @@ def deployment_alarm_rolled_back(lab: Lab) -> dict:
     # web:2's tasks started, served errors, and were replaced by the rollback.
     ran = [lab.run_task(stack.cluster, td2, service="web", started_by=new) for _ in range(2)]
     for task, minutes in zip(ran, (7, 6)):
-        _rolled_back(lab, task, old, lab.ago(minutes=minutes))
+        _replaced(lab, task, old, lab.ago(minutes=minutes), ran_for=timedelta(minutes=10))
     rollback = lab.ago(minutes=8)
     primary = dict(lab.primary_deployment(stack.cluster, "web"))
     primary.update({"rolloutState": "COMPLETED", "rolloutStateReason": f"ECS deployment {old} completed.",

@@ -55,8 +55,10 @@ def _app_exit(lab: Lab, stack: Stack, task: TaskRef, stopped: datetime) -> None:
     lab.verify_stopped_task(task, containers)
 
 
-def _replaced(lab: Lab, task: TaskRef, deployment: str, stopped: datetime) -> None:
-    tl = app_exit_timeline(stopped=stopped, ran_for=timedelta(minutes=50))
+def _replaced(lab: Lab, task: TaskRef, deployment: str, stopped: datetime,
+              ran_for: timedelta = timedelta(minutes=50)) -> None:
+    """A task the service scheduler replaced: stopped by `deployment`, exit code 0."""
+    tl = app_exit_timeline(stopped=stopped, ran_for=ran_for)
     containers = [{"name": "web", "exit_code": 0, "last_status": "STOPPED"}]
     lab.set_outcome(task, stop_code="ServiceSchedulerInitiated",
                     stopped_reason=f"Scaling activity initiated by (deployment {deployment})",
