@@ -122,6 +122,9 @@ impl Trigger {
                 "the circuit breaker stopped it after {failures} failed task{} (threshold {threshold})",
                 if *failures == 1 { "" } else { "s" }
             ),
+            Trigger::Alarms { names } if names.is_empty() => {
+                "a CloudWatch alarm of the deployment went into ALARM (ECS did not name it)".into()
+            }
             Trigger::Alarms { names } => format!(
                 "alarm{} {} went into ALARM",
                 if names.len() == 1 { "" } else { "s" },
@@ -137,6 +140,9 @@ impl Trigger {
     fn next_steps(&self) -> Vec<String> {
         match self {
             Trigger::CircuitBreaker { .. } => Vec::new(),
+            Trigger::Alarms { names } if names.is_empty() => vec![
+                "See which of the deployment's alarms fired: `aws cloudwatch describe-alarms --state-value ALARM`".into(),
+            ],
             Trigger::Alarms { names } => names
                 .iter()
                 .map(|n| {

@@ -377,3 +377,23 @@ fn without_the_api_the_failed_deployment_is_the_one_the_scheduler_named() {
     );
     assert_eq!(deployment_id_from_service(&service()), None);
 }
+
+#[test]
+fn an_alarm_ecs_did_not_name_is_still_a_trigger_with_a_place_to_look() {
+    let mut d = rolled_back();
+    d.circuit_breaker = None;
+    d.alarms = Some(AlarmsState {
+        status: Some("TRIGGERED".into()),
+        alarm_names: vec!["web-5xx".into()],
+        triggered: vec![],
+    });
+    let report = summarize_deployment(facts(Fact::gathered(d), vec![]), "test");
+    assert_eq!(report.triggers, vec![Trigger::Alarms { names: vec![] }]);
+    assert!(report
+        .headline
+        .contains("a CloudWatch alarm of the deployment went into ALARM"));
+    assert!(report
+        .next_steps
+        .iter()
+        .any(|s| s.contains("describe-alarms --state-value ALARM")));
+}
