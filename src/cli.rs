@@ -359,6 +359,9 @@ pub struct DeploymentArgs {
     pub aws: AwsArgs,
     #[command(flatten)]
     pub render: RenderArgs,
+    /// The newest deployment as of this time (a deployment event's), not now.
+    #[arg(skip)]
+    pub as_of: Option<std::time::SystemTime>,
 }
 
 #[derive(Debug, Args)]

@@ -18,7 +18,7 @@ use ecs_doctor_checks::sweep::Window;
 use indicatif::ProgressBar;
 use std::io::IsTerminal;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Why the service must be described, when it cannot be.
 const NEEDED_FOR: &str = "a deployment is read from its service";
@@ -101,6 +101,16 @@ fn state_line(d: &ServiceDeployment) -> String {
     if let Some(t) = &d.target {
         line.push_str(&format!(", {} of {} running", t.running, t.requested));
     }
+    for hook in d
+        .hooks
+        .iter()
+        .filter(|h| h.status.as_deref() == Some("AWAITING_ACTION"))
+    {
+        line.push_str(&format!(
+            ", lifecycle hook {} awaits `aws ecs continue-service-deployment`",
+            hook.id.as_deref().unwrap_or("(unnamed)")
+        ));
+    }
     if let Some(cb) = d.circuit_breaker.as_ref().filter(|cb| cb.failure_count > 0) {
         line.push_str(&format!(
             ", {} of {} failed tasks",
@@ -118,6 +128,7 @@ fn state_line(d: &ServiceDeployment) -> String {
 async fn wait(
     args: &DeploymentArgs,
     cluster: &str,
+    primary_since: Option<SystemTime>,
     progress: &Progress,
 ) -> Result<Waited, DoctorError> {
     let aws = AwsArgs {
@@ -136,7 +147,20 @@ async fn wait(
         let settled_now = if api_unreadable {
             rollout_settled(&c, cluster, name, progress, elapsed).await
         } else {
-            match deployments::newest_deployment_state(&c, cluster, name).await {
+            match deployments::newest_deployment_state(&c, cluster, name, None).await {
+                // Older than the service's PRIMARY deployment: the one just
+                // started is not listed yet (a rollback's PRIMARY is older, so
+                // it never looks like this).
+                Fact::Gathered { value } if listed_before(&value, primary_since) => {
+                    progress.say(
+                        elapsed,
+                        format!(
+                            "the newest listed deployment, {}, is older than the service's; waiting for ECS to list it",
+                            value.id()
+                        ),
+                    );
+                    None
+                }
                 Fact::Gathered { value } => {
                     progress.say(elapsed, state_line(&value));
                     Some(DeploymentState::of(&value.status).is_settled())
@@ -197,6 +221,33 @@ async fn rollout_settled(
     }
 }
 
+/// How much earlier than the PRIMARY deployment in `DescribeServices` a
+/// service deployment may be created and still be the same one.
+const SAME_DEPLOYMENT: Duration = Duration::from_secs(60);
+
+/// An RFC 3339 time as ECS writes it.
+fn time_of(text: &str) -> Option<SystemTime> {
+    humantime::parse_rfc3339_weak(text.trim_end_matches('Z')).ok()
+}
+
+/// Whether `d` was created before the deployment `DescribeServices` shows
+/// as PRIMARY began (less a minute): then it is an earlier deployment.
+fn listed_before(d: &ServiceDeployment, primary_since: Option<SystemTime>) -> bool {
+    match (d.created_at.as_deref().and_then(time_of), primary_since) {
+        (Some(created), Some(primary)) => created + SAME_DEPLOYMENT < primary,
+        _ => false,
+    }
+}
+
+/// When the service's PRIMARY deployment began, as `DescribeServices` says.
+fn primary_since(service: &ecs_doctor_checks::evidence::Service) -> Option<SystemTime> {
+    let primary = service
+        .deployments
+        .iter()
+        .find(|d| d.status.as_deref() == Some("PRIMARY"))?;
+    time_of(primary.created_at.as_deref()?)
+}
+
 fn settled(elapsed: Duration, polls: u32, timed_out: bool) -> Waited {
     Waited {
         seconds: elapsed.as_secs(),
@@ -216,6 +267,8 @@ pub struct DeploymentEvent {
     /// `detail.eventName`: `SERVICE_DEPLOYMENT_IN_PROGRESS`, `_COMPLETED` or `_FAILED`.
     pub event_name: String,
     pub reason: String,
+    /// The event's `time`: the newest deployment then is the one it is about.
+    pub time: Option<SystemTime>,
 }
 
 /// The detail type of a deployment event.
@@ -244,6 +297,7 @@ impl DeploymentEvent {
             deployment_id: text(detail.get("deploymentId")),
             event_name: text(detail.get("eventName")),
             reason: text(detail.get("reason")),
+            time: value.get("time").and_then(|t| t.as_str()).and_then(time_of),
         })
     }
 
@@ -268,7 +322,7 @@ pub async fn deployment(
         // A service that does not exist ends the run before any wait.
         let c = connect_for(named_by(&args.service, &cluster), &args.aws).await?;
         let described = collect::service_named(&c, &cluster, name).await;
-        the_service(
+        let service = the_service(
             &c,
             described,
             &args.service,
@@ -276,7 +330,7 @@ pub async fn deployment(
             &args.aws,
             NEEDED_FOR,
         )?;
-        Some(wait(args, &cluster, progress).await?)
+        Some(wait(args, &cluster, primary_since(&service), progress).await?)
     } else {
         None
     };
@@ -284,7 +338,7 @@ pub async fn deployment(
     let c = connect_for(named_by(&args.service, &cluster), &args.aws).await?;
     let (described, deployment) = tokio::join!(
         collect::service_named(&c, &cluster, name),
-        deployments::newest_deployment(&c, &cluster, name),
+        deployments::newest_deployment(&c, &cluster, name, args.as_of),
     );
     let service = the_service(
         &c,

@@ -81,6 +81,16 @@ async fn handle(invocation: LambdaEvent<Value>) -> Result<Value, lambda_runtime:
     if let Some(event) = DeploymentEvent::parse(&invocation.payload) {
         return Ok(handle_deployment(event).await);
     }
+    if invocation
+        .payload
+        .get("detail-type")
+        .and_then(Value::as_str)
+        == Some(deployment::DEPLOYMENT_EVENT)
+    {
+        let why = "the deployment event names no service ARN with its cluster (arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME)";
+        log(&json!({"ecs_doctor": "skipped", "reason": why}));
+        return Ok(json!({"diagnosed": 0, "skipped": why}));
+    }
     let (events, _) = match event::parse(&invocation.payload.to_string()) {
         Ok(parsed) => parsed,
         Err(why) => {
@@ -157,6 +167,8 @@ async fn handle_deployment(event: DeploymentEvent) -> Value {
         log_lines: env_number("ECS_DOCTOR_LOG_LINES", 20).min(1000) as u32,
         aws: aws.clone(),
         render: RenderArgs::json(),
+        // The deployment the event is about, not one started since.
+        as_of: event.time,
     };
     let report = match deployment::deployment(&args, &deployment::Progress::hidden()).await {
         Ok(report) => report,
@@ -179,8 +191,8 @@ async fn handle_deployment(event: DeploymentEvent) -> Value {
     }));
     let mut result = json!({"service": event.service_arn, "state": report.state,
         "verdict": report.verdict});
-    let notice = Notice::for_deployment(&report, &event.deployment_id);
-    if let Some(sent) = notify(&notifier(&aws).await, notice).await {
+    let notice = Notice::for_deployment(&report, (&event.deployment_id, &event.reason));
+    if let Some(sent) = notify(&notifier(&aws).await, Some(notice)).await {
         result["notification"] = sent;
     }
     json!({"diagnosed": 1, "results": [result]})

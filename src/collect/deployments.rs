@@ -20,21 +20,36 @@ const IMPACT: &str = "the deployment's state, what stopped it and its revisions"
 /// Listing pages read at most when the last day holds no deployment (100 each).
 const MAX_PAGES: usize = 20;
 
-/// The ARN of the service's newest deployment: among those created in the
-/// last day when there are any (the listing can be long, a service keeps
-/// its deployments for months), else among all of them.
-async fn newest_arn(c: &Collector, cluster: &str, service: &str) -> Fact<Option<String>> {
-    let day_ago = SystemTime::now() - Duration::from_secs(24 * 3600);
-    for after in [Some(DateTime::from(day_ago)), None] {
+/// The ARN of the service's newest deployment (created before `as_of`,
+/// when given): among those created in the day before when there are any
+/// (the listing can be long, a service keeps its deployments for months),
+/// else among all of them. A listing longer than the pages read is a gap,
+/// never its first pages passed off as the whole.
+async fn newest_arn(
+    c: &Collector,
+    cluster: &str,
+    service: &str,
+    as_of: Option<SystemTime>,
+) -> Fact<Option<String>> {
+    let day_before = as_of.unwrap_or_else(SystemTime::now) - Duration::from_secs(24 * 3600);
+    let before = as_of.map(DateTime::from);
+    for after in [Some(DateTime::from(day_before)), None] {
+        let window = (after.is_some() || before.is_some()).then(|| {
+            ecs::CreatedAt::builder()
+                .set_after(after)
+                .set_before(before)
+                .build()
+        });
         let mut newest: Option<(Option<String>, String)> = None;
         let mut token: Option<String> = None;
-        for _ in 0..MAX_PAGES {
+        let mut pages = 0;
+        loop {
             let result = c
                 .ecs()
                 .list_service_deployments()
                 .cluster(cluster)
                 .service(service)
-                .set_created_at(after.map(|a| ecs::CreatedAt::builder().after(a).build()))
+                .set_created_at(window.clone())
                 .max_results(100)
                 .set_next_token(token.take())
                 .send()
@@ -43,6 +58,7 @@ async fn newest_arn(c: &Collector, cluster: &str, service: &str) -> Fact<Option<
                 Fact::Gathered { value } => value,
                 other => return other.map(|_| None),
             };
+            pages += 1;
             for brief in page.service_deployments() {
                 let (Some(arn), created) = (
                     brief.service_deployment_arn(),
@@ -55,8 +71,19 @@ async fn newest_arn(c: &Collector, cluster: &str, service: &str) -> Fact<Option<
                 }
             }
             token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                break;
+            match (&token, pages) {
+                (None, _) => break,
+                (Some(_), MAX_PAGES) => {
+                    let why = format!(
+                        "more than {MAX_PAGES} pages of deployments: the newest could not be told"
+                    );
+                    c.gap("ecs:ListServiceDeployments", &why, IMPACT);
+                    return Fact::Failed {
+                        action: "ecs:ListServiceDeployments".into(),
+                        error: why,
+                    };
+                }
+                (Some(_), _) => {}
             }
         }
         if let Some((_, arn)) = newest {
@@ -72,8 +99,9 @@ pub async fn newest_deployment(
     c: &Collector,
     cluster: &str,
     service: &str,
+    as_of: Option<SystemTime>,
 ) -> Fact<ServiceDeployment> {
-    let mut found = newest_deployment_state(c, cluster, service).await;
+    let mut found = newest_deployment_state(c, cluster, service, as_of).await;
     if let Some(d) = found.value_mut() {
         revisions(c, d).await;
     }
@@ -139,8 +167,9 @@ pub async fn newest_deployment_state(
     c: &Collector,
     cluster: &str,
     service: &str,
+    as_of: Option<SystemTime>,
 ) -> Fact<ServiceDeployment> {
-    let arn = match newest_arn(c, cluster, service).await {
+    let arn = match newest_arn(c, cluster, service, as_of).await {
         Fact::Gathered { value: Some(arn) } => arn,
         Fact::Gathered { value: None } => {
             return Fact::absent(format!(
@@ -216,6 +245,8 @@ fn convert(d: &ecs::ServiceDeployment) -> ServiceDeployment {
                 id: h.hook_id().map(str::to_string),
                 target_arn: h.target_arn().map(str::to_string),
                 status: h.status().map(|s| s.as_str().to_string()),
+                target_type: h.target_type().map(|t| t.as_str().to_string()),
+                timeout_action: h.timeout_action().map(|a| a.as_str().to_string()),
             })
             .collect(),
         rollback: d.rollback().map(|r| Rollback {

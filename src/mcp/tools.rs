@@ -416,6 +416,7 @@ async fn deployment(
         log_lines: within(input.log_lines, 20, 0, 1000, "log_lines")?,
         aws,
         render: RenderArgs::json(),
+        as_of: None,
     };
     let report =
         crate::deployment::deployment(&args, &crate::deployment::Progress::hidden()).await?;

@@ -44,13 +44,16 @@ use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
 
 /// What the table holds for one scope and cause.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seen {
     /// The last message sent (epoch seconds), 0 when none went out.
     pub notified_at: i64,
     pub counted_since: i64,
     pub suppressed: u64,
     pub revision: u64,
+    /// What was sent or counted last: the same thing again (a deployment's
+    /// second event) is not counted twice.
+    pub last_reference: Option<String>,
 }
 
 /// The tasks counted, not sent, since `since`.
@@ -67,13 +70,23 @@ pub enum Decision {
     Send { earlier: Option<Earlier> },
     /// Count it: a message for this cause went out less than a window ago.
     Count,
+    /// Leave it: it is what was sent or counted last (a deployment's second
+    /// event), already told.
+    Repeat,
 }
 
 /// The policy: send when nothing was sent for this scope and cause within
 /// `window` seconds before `now`, else count.
-pub fn decide(seen: Option<&Seen>, now: i64, window: i64) -> Decision {
+pub fn decide(seen: Option<&Seen>, reference: &str, now: i64, window: i64) -> Decision {
     match seen {
         None => Decision::Send { earlier: None },
+        Some(s)
+            if s.notified_at > 0
+                && now < s.notified_at.saturating_add(window)
+                && s.last_reference.as_deref() == Some(reference) =>
+        {
+            Decision::Repeat
+        }
         Some(s) if s.notified_at > 0 && now < s.notified_at.saturating_add(window) => {
             Decision::Count
         }
@@ -87,7 +100,7 @@ pub fn decide(seen: Option<&Seen>, now: i64, window: i64) -> Decision {
 }
 
 /// What the table did for one task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
     /// This invocation won the write: it sends.
     Send {
@@ -128,6 +141,10 @@ fn seen_of(item: &HashMap<String, AttributeValue>) -> Seen {
         counted_since: number(item, "counted_since").unwrap_or(0),
         suppressed: number(item, "suppressed").unwrap_or(0).max(0) as u64,
         revision: number(item, "revision").unwrap_or(0).max(0) as u64,
+        last_reference: item
+            .get("last_reference")
+            .and_then(|v| v.as_s().ok())
+            .cloned(),
     }
 }
 
@@ -174,9 +191,9 @@ impl Table {
         let expires = now + window + KEEP;
         for _ in 0..ATTEMPTS {
             let seen = self.read(scope, cause).await?;
-            match decide(seen.as_ref(), now, window) {
+            match decide(seen.as_ref(), reference, now, window) {
                 Decision::Send { earlier } => {
-                    let revision = seen.map_or(0, |s| s.revision) + 1;
+                    let revision = seen.as_ref().map_or(0, |s| s.revision) + 1;
                     let mut item = self.key(scope, cause);
                     item.extend([
                         ("notified_at".to_string(), n(now)),
@@ -192,7 +209,7 @@ impl Table {
                         .table_name(&self.name)
                         .set_item(Some(item))
                         .expression_attribute_names("#scope", "scope");
-                    let put = match seen {
+                    let put = match &seen {
                         None => put.condition_expression("attribute_not_exists(#scope)"),
                         Some(old) => put
                             .condition_expression(
@@ -214,6 +231,10 @@ impl Table {
                         Err(e) if lost(&e) => continue,
                         Err(e) => return Err(Failure::of("dynamodb:PutItem", &e)),
                     }
+                }
+                Decision::Repeat => {
+                    let count = seen.map_or(0, |s| s.suppressed);
+                    return Ok(Claim::Counted { count });
                 }
                 Decision::Count => {
                     let old = seen.expect("a count has an item");
@@ -310,19 +331,26 @@ mod tests {
             counted_since: notified_at,
             suppressed,
             revision: 3,
+            last_reference: Some("arn:aws:ecs:us-east-1:123456789012:task/prod/a".into()),
         }
     }
 
     #[test]
     fn the_first_task_of_a_cause_is_sent() {
-        assert_eq!(decide(None, T, HOUR), Decision::Send { earlier: None });
+        assert_eq!(
+            decide(None, "task-b", T, HOUR),
+            Decision::Send { earlier: None }
+        );
     }
 
     #[test]
     fn within_the_window_a_task_is_counted() {
-        assert_eq!(decide(Some(&seen(T, 0)), T, HOUR), Decision::Count);
         assert_eq!(
-            decide(Some(&seen(T, 48)), T + HOUR - 1, HOUR),
+            decide(Some(&seen(T, 0)), "task-b", T, HOUR),
+            Decision::Count
+        );
+        assert_eq!(
+            decide(Some(&seen(T, 48)), "task-b", T + HOUR - 1, HOUR),
             Decision::Count
         );
     }
@@ -330,7 +358,7 @@ mod tests {
     #[test]
     fn once_the_window_has_passed_the_next_is_sent_with_the_count() {
         assert_eq!(
-            decide(Some(&seen(T, 49)), T + HOUR, HOUR),
+            decide(Some(&seen(T, 49)), "task-b", T + HOUR, HOUR),
             Decision::Send {
                 earlier: Some(Earlier {
                     count: 49,
@@ -340,7 +368,7 @@ mod tests {
         );
         // Nothing counted in between: nothing to tell.
         assert_eq!(
-            decide(Some(&seen(T, 0)), T + 2 * HOUR, HOUR),
+            decide(Some(&seen(T, 0)), "task-b", T + 2 * HOUR, HOUR),
             Decision::Send { earlier: None }
         );
     }
@@ -353,9 +381,10 @@ mod tests {
             counted_since: T,
             suppressed: 2,
             revision: 2,
+            last_reference: None,
         };
         assert_eq!(
-            decide(Some(&undone), T + 5, HOUR),
+            decide(Some(&undone), "task-b", T + 5, HOUR),
             Decision::Send {
                 earlier: Some(Earlier { count: 2, since: T })
             }
@@ -364,9 +393,33 @@ mod tests {
 
     #[test]
     fn the_window_is_the_configured_one() {
-        assert_eq!(decide(Some(&seen(T, 5)), T + 10, 60), Decision::Count);
+        assert_eq!(
+            decide(Some(&seen(T, 5)), "task-b", T + 10, 60),
+            Decision::Count
+        );
         assert!(matches!(
-            decide(Some(&seen(T, 5)), T + 60, 60),
+            decide(Some(&seen(T, 5)), "task-b", T + 60, 60),
+            Decision::Send { .. }
+        ));
+    }
+
+    #[test]
+    fn the_same_thing_again_within_the_window_is_neither_sent_nor_counted() {
+        let sent = Seen {
+            notified_at: 100,
+            counted_since: 100,
+            suppressed: 0,
+            revision: 1,
+            last_reference: Some(
+                "arn:aws:ecs:us-east-1:123456789012:service-deployment/prod/web/x".into(),
+            ),
+        };
+        let same = "arn:aws:ecs:us-east-1:123456789012:service-deployment/prod/web/x";
+        assert_eq!(decide(Some(&sent), same, 160, 3600), Decision::Repeat);
+        assert_eq!(decide(Some(&sent), "another", 160, 3600), Decision::Count);
+        // After the window, it is news again.
+        assert!(matches!(
+            decide(Some(&sent), same, 3700, 3600),
             Decision::Send { .. }
         ));
     }

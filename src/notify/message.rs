@@ -96,7 +96,8 @@ pub fn render(notice: &Notice, earlier: Option<&Earlier>, now: i64) -> Message {
     let mut description = format!("*{}*", notice.title.trim());
     for line in &notice.description {
         description.push_str("\n• ");
-        description.push_str(&cut(line.trim(), 300));
+        // Redacted before it is cut: a secret cut in two no longer looks like one.
+        description.push_str(&cut(&redact::redact(line.trim()), 300));
     }
     description.push_str(&format!("\n{}", notice.reference.sentence()));
     if let Some(e) = earlier.filter(|e| e.count > 0) {

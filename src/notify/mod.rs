@@ -174,14 +174,16 @@ impl Notice {
         })
     }
 
-    /// The notice of a deployment that failed, stopped or rolled back: its
-    /// headline, ECS's words about it, and the next steps. Its cause is
-    /// `deployment-failed`, so the failed deployments of a service are one
-    /// message per window, apart from its stopped tasks' messages.
-    pub fn for_deployment(report: &DeploymentReport, deployment_id: &str) -> Option<Notice> {
-        if report.verdict != Conclusion::Failure {
-            return None;
-        }
+    /// The notice of a deployment ECS said failed (`said`: its event's
+    /// deployment id and reason): the report's headline, ECS's words about
+    /// it and the next steps. When the report could not confirm the failure
+    /// (its reads were refused, or the deployment moved on before the event
+    /// was read), the notice says what ECS said and what was read. Its cause
+    /// is `deployment-failed`, so the failed deployments of a service are
+    /// one message per window, apart from its stopped tasks' messages; the
+    /// deployment's ARN is its reference, so its several events count once.
+    pub fn for_deployment(report: &DeploymentReport, said: (&str, &str)) -> Notice {
+        let (deployment_id, reason) = said;
         let svc = &report.service;
         let mut next_steps: Vec<String> =
             report.next_steps.iter().take(FIX_STEPS).cloned().collect();
@@ -196,23 +198,44 @@ impl Notice {
             .map(|g| g.summary.clone())
             .take(1)
             .collect();
+        let title = if report.verdict == Conclusion::Failure {
+            report.headline.clone()
+        } else {
+            description.push(format!(
+                "ecs-doctor read the service's newest deployment as {}: {}",
+                serde_json::to_value(report.state)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                report.headline
+            ));
+            format!(
+                "{}: ECS reported deployment {deployment_id} failed: {reason}",
+                svc.name
+            )
+        };
         description.extend(report.evidence.iter().take(EVIDENCE_LINES).cloned());
         let cluster = match svc.arn.split(":service/").next() {
             Some(head) if head != svc.arn => format!("{head}:cluster/{}", svc.cluster),
             _ => svc.cluster.clone(),
         };
-        Some(Notice {
+        let id = report
+            .deployment
+            .as_ref()
+            .filter(|_| report.verdict == Conclusion::Failure)
+            .map_or(deployment_id, |d| d.arn.as_str());
+        Notice {
             cluster,
             group: format!("service:{}", svc.name),
             cause: "deployment-failed".into(),
-            title: report.headline.clone(),
+            title,
             description,
             next_steps,
             reference: Reference::Deployment {
-                id: deployment_id.to_string(),
+                id: id.to_string(),
                 service: svc.arn.clone(),
             },
-        })
+        }
     }
 
     /// The cluster's name, as the message shows it.
@@ -471,5 +494,53 @@ mod tests {
         let report = diagnose(&ev, "test");
         let notice = Notice::for_task(&ev, &report).unwrap();
         assert_eq!(notice.group_label(), "family:web");
+    }
+
+    #[test]
+    fn a_failure_ecs_reported_is_told_even_when_the_deployment_read_otherwise() {
+        use ecs_doctor_checks::evidence::{Fact, Service};
+        use ecs_doctor_checks::sweep::deployment::{summarize_deployment, DeploymentFacts};
+        use ecs_doctor_checks::sweep::Window;
+        let service = Service {
+            name: "web".into(),
+            arn: "arn:aws:ecs:us-east-1:123456789012:service/prod/web".into(),
+            ..Default::default()
+        };
+        // The deployments API refused, and DescribeServices shows no PRIMARY deployment.
+        let report = summarize_deployment(
+            DeploymentFacts {
+                service,
+                cluster: "prod".into(),
+                region: "us-east-1".into(),
+                deployment: Fact::Denied {
+                    action: "ecs:ListServiceDeployments".into(),
+                    error: "AccessDeniedException".into(),
+                },
+                window: Window::default(),
+                tasks: Fact::gathered(Vec::new()),
+                waited: None,
+                gaps: Vec::new(),
+            },
+            "test",
+        );
+        let notice = Notice::for_deployment(
+            &report,
+            (
+                "ecs-svc/123",
+                "ECS deployment circuit breaker: task failed to start.",
+            ),
+        );
+        assert_eq!(notice.cause, "deployment-failed");
+        assert_eq!(
+            notice.title,
+            "web: ECS reported deployment ecs-svc/123 failed: ECS deployment circuit breaker: task failed to start."
+        );
+        assert!(notice.description[0]
+            .starts_with("ecs-doctor read the service's newest deployment as unknown"));
+        assert_eq!(notice.reference.id(), "ecs-svc/123");
+        assert_eq!(
+            notice.cluster,
+            "arn:aws:ecs:us-east-1:123456789012:cluster/prod"
+        );
     }
 }

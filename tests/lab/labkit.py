@@ -1827,12 +1827,15 @@ def _install_moto_patches() -> None:
         name = self._get_param("service").rsplit("/", 1)[-1]
         if f"{cluster.name}:{name}" not in backend.services:
             raise ServiceNotFoundException()
-        after = (self._get_param("createdAt") or {}).get("after")
+        window = self._get_param("createdAt") or {}
+        after, before = window.get("after"), window.get("before")
         briefs = []
         for d in SERVICE_DEPLOYMENTS.get((backend.account_id, backend.region_name, cluster.name, name), []):
             view = deployment_now(d)
             created = view["createdAt"].timestamp()
             if after is not None and created < (after.timestamp() if hasattr(after, "timestamp") else float(after)):
+                continue
+            if before is not None and created > (before.timestamp() if hasattr(before, "timestamp") else float(before)):
                 continue
             briefs.append({k: view[k] for k in (
                 "serviceDeploymentArn", "serviceArn", "clusterArn", "startedAt", "createdAt",

@@ -100,6 +100,12 @@ pub struct LifecycleHook {
     pub target_arn: Option<String>,
     /// `IN_PROGRESS`, `AWAITING_ACTION`, `SUCCEEDED`, `FAILED` or `TIMED_OUT`.
     pub status: Option<String>,
+    /// `AWS_LAMBDA` (a function ECS calls) or `PAUSE` (waits for `ContinueServiceDeployment`).
+    #[serde(default)]
+    pub target_type: Option<String>,
+    /// What a timed-out hook does to the deployment: `CONTINUE` or `ROLLBACK`.
+    #[serde(default)]
+    pub timeout_action: Option<String>,
 }
 
 /// The rollback ECS started, when it did.

@@ -151,15 +151,20 @@ impl Trigger {
                     )
                 })
                 .collect(),
-            Trigger::LifecycleHook { target, .. } => match target {
-                Some(arn) if arn.contains(":function:") => vec![format!(
-                    "Read the hook function's logs: `aws logs tail /aws/lambda/{}`",
-                    arn.rsplit(':').next().unwrap_or(arn)
+            Trigger::LifecycleHook { target, .. } => match function_name(target.as_deref()) {
+                Some(name) => vec![format!(
+                    "Read the hook function's logs: `aws logs tail /aws/lambda/{name}`"
                 )],
-                _ => vec!["Read the hook's own logs: it decided the deployment failed".into()],
+                None => vec!["Find what the hook checked: it decided the deployment failed".into()],
             },
         }
     }
+}
+
+/// The function a hook's target ARN names (`…:function:NAME[:QUALIFIER]`).
+fn function_name(target: Option<&str>) -> Option<&str> {
+    let rest = target?.split(":function:").nth(1)?;
+    rest.split(':').next().filter(|n| !n.is_empty())
 }
 
 /// The triggers a deployment records, in the order ECS documents them.
@@ -185,7 +190,13 @@ pub fn triggers(d: &ServiceDeployment) -> Vec<Trigger> {
         });
     }
     for hook in &d.hooks {
-        if let Some(status @ ("FAILED" | "TIMED_OUT")) = hook.status.as_deref() {
+        // A hook that timed out with CONTINUE let the deployment go on.
+        let ended_it = match hook.status.as_deref() {
+            Some("FAILED") => true,
+            Some("TIMED_OUT") => hook.timeout_action.as_deref() != Some("CONTINUE"),
+            _ => false,
+        };
+        if let (true, Some(status)) = (ended_it, hook.status.as_deref()) {
             out.push(Trigger::LifecycleHook {
                 id: hook.id.clone(),
                 target: hook.target_arn.clone(),
@@ -487,17 +498,15 @@ pub fn summarize_deployment(facts: DeploymentFacts, version: &str) -> Deployment
             "Grant the calls the gaps name (docs/iam-policy.json: ecs:ListServiceDeployments, ecs:DescribeServiceDeployments, ecs:DescribeServiceRevisions) and run again".into(),
         );
     }
-    let headline = headline(
-        &service, state, &revisions, &triggers, &groups, &issues, &waited,
-    );
-    DeploymentReport {
+    let listed = tasks.value().is_some();
+    let mut report = DeploymentReport {
         schema_version: SCHEMA_VERSION,
         kind: "deployment".into(),
         verdict: state.verdict(),
         state,
         state_source: source,
         ecs_doctor_version: version.to_string(),
-        headline,
+        headline: String::new(),
         service: super::ServiceSummary {
             name: service.name.clone(),
             arn: service.arn.clone(),
@@ -519,49 +528,49 @@ pub fn summarize_deployment(facts: DeploymentFacts, version: &str) -> Deployment
         waited,
         gaps,
         tasks: reports,
-    }
+    };
+    report.headline = headline(&report, listed);
+    report
 }
 
-fn headline(
-    service: &Service,
-    state: DeploymentState,
-    revisions: &Revisions,
-    triggers: &[Trigger],
-    groups: &[CauseGroup],
-    issues: &[ServiceIssue],
-    waited: &Option<Waited>,
-) -> String {
-    let of = revisions
+/// One line: what happened to the deployment, what ended it, its tasks'
+/// cause (or why there is none to tell), and what runs now. `listed`:
+/// whether its stopped tasks could be listed.
+fn headline(r: &DeploymentReport, listed: bool) -> String {
+    let of = r
+        .revisions
         .after
         .as_deref()
         .map(|td| format!(" of {td}"))
         .unwrap_or_default();
-    let mut line = format!("{}: the deployment{of} {}", service.name, state.words());
-    if let Some(t) = triggers.first() {
+    let mut line = format!("{}: the deployment{of} {}", r.service.name, r.state.words());
+    if let Some(t) = r.triggers.first() {
         line.push_str(&format!(": {}", t.describe()));
     }
-    match state.verdict() {
+    match r.state.verdict() {
         Conclusion::Failure => {
-            if let Some(g) = groups.iter().find(|g| g.verdict == Conclusion::Failure) {
+            if let Some(g) = r.groups.iter().find(|g| g.verdict == Conclusion::Failure) {
                 line.push_str(&format!("; {}", g.summary));
-            } else if let Some(issue) = issues.first() {
+            } else if let Some(issue) = r.issues.first() {
                 line.push_str(&format!("; the scheduler says: {}", issue.title));
-            } else if groups.is_empty() {
+            } else if !listed {
+                line.push_str("; its stopped tasks could not be listed (see the gaps)");
+            } else if r.groups.is_empty() {
                 line.push_str("; no task of it stopped in the window");
             }
-            if let Some(back) = &revisions.rolled_back_to {
+            if let Some(back) = &r.revisions.rolled_back_to {
                 line.push_str(&format!("; {back} runs again"));
             }
         }
         Conclusion::NoFailure => line.push_str(&format!(
             ": {} of {} tasks running",
-            service.running_count, service.desired_count
+            r.service.running_count, r.service.desired_count
         )),
         Conclusion::Inconclusive => {
-            if let Some(w) = waited.as_ref().filter(|w| w.timed_out) {
+            if let Some(w) = r.waited.as_ref().filter(|w| w.timed_out) {
                 line.push_str(&format!(" after waiting {}", humanize_seconds(w.seconds)));
             }
-            if let Some(g) = groups.iter().find(|g| g.verdict == Conclusion::Failure) {
+            if let Some(g) = r.groups.iter().find(|g| g.verdict == Conclusion::Failure) {
                 line.push_str(&format!("; so far {}", g.summary));
             }
         }

@@ -191,11 +191,25 @@ fn an_alarm_and_a_failed_hook_are_named_with_where_to_look() {
         alarm_names: vec!["web-5xx".into(), "web-latency".into()],
         triggered: vec!["web-5xx".into()],
     });
-    d.hooks = vec![LifecycleHook {
-        id: Some("hook-1".into()),
-        target_arn: Some("arn:aws:lambda:us-east-1:123456789012:function:smoke-test".into()),
-        status: Some("FAILED".into()),
-    }];
+    d.hooks = vec![
+        LifecycleHook {
+            id: Some("hook-1".into()),
+            target_arn: Some(
+                "arn:aws:lambda:us-east-1:123456789012:function:smoke-test:live".into(),
+            ),
+            status: Some("FAILED".into()),
+            target_type: Some("AWS_LAMBDA".into()),
+            timeout_action: Some("ROLLBACK".into()),
+        },
+        // Timed out, but told to carry on: not what ended the deployment.
+        LifecycleHook {
+            id: Some("hook-2".into()),
+            target_arn: Some("arn:aws:lambda:us-east-1:123456789012:function:warm-cache".into()),
+            status: Some("TIMED_OUT".into()),
+            target_type: Some("AWS_LAMBDA".into()),
+            timeout_action: Some("CONTINUE".into()),
+        },
+    ];
     let report = summarize_deployment(facts(Fact::gathered(d), vec![]), "test");
     assert_eq!(report.triggers.len(), 2, "{:?}", report.triggers);
     assert!(
