@@ -211,3 +211,33 @@ fn a_volume_in_another_zone_is_named() {
     let f = found(check(&ev));
     assert!(f.title.contains("us-east-1b") && f.title.contains("us-east-1a"), "{}", f.title);
 }
+
+#[test]
+fn a_role_that_may_not_read_the_snapshot_is_short_of_permissions() {
+    let mut ev = with_ebs(failed_to_start("Task failed to start"), "FAILED", Some(UNASSUMABLE));
+    let e = ebs_mut(&mut ev);
+    e.config.value_mut().unwrap().snapshot_id = Some("snap-0123456789abcdef0".into());
+    e.snapshot = Fact::gathered(crate::evidence::Snapshot {
+        id: "snap-0123456789abcdef0".into(),
+        state: Some("completed".into()),
+        ..Default::default()
+    });
+    let mut policy = volumes_policy();
+    policy["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|s| s["Sid"] != "CreateEBSManagedVolumeFromSnapshot");
+    let mut role = infra_role("ecs.amazonaws.com", true);
+    if let Fact::Gathered { value } = &mut role.attached_policies {
+        value[0].document = Fact::gathered(policy);
+    }
+    e.role = Fact::gathered(role);
+    let f = found(check(&ev));
+    assert_eq!(f.strength, Strength::Direct);
+    assert!(
+        f.evidence.iter().any(|x| x.contains("ec2:CreateVolume on arn:aws:ec2:us-east-1::snapshot/snap-0123456789abcdef0")),
+        "{:?}",
+        f.evidence
+    );
+    assert!(f.evidence.iter().any(|x| x.contains("ruled out: snapshot snap-0123456789abcdef0 exists")), "{:?}", f.evidence);
+}
