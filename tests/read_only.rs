@@ -70,6 +70,7 @@ const CLIENT_CONSTRUCTORS: &[&str] = &[
     "ec2",
     "iam",
     "elb",
+    "kms",
     "sts",
     "ecr_in",
     "logs_in",

@@ -88,6 +88,7 @@ macro_rules! causes {
                 EfsMountFailed => efs_mount_failed: "An EFS volume could not be mounted",
                 EphemeralStorageExhausted => ephemeral_storage_exhausted: "The task's ephemeral storage filled up (no space left on device)",
                 ReadOnlyFilesystem => read_only_filesystem: "The container's root file system is read-only and the app had to write to it",
+                EbsVolumeFailed => ebs_volume_failed: "ECS could not create or attach the task's EBS volume (infrastructure role, KMS key, snapshot, file system type)",
             }
             platform / Platform {
                 EniProvisioningTimeout => eni_provisioning_timeout: "The task's network interface was not provisioned in time",

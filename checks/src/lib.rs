@@ -307,6 +307,7 @@ mod meta_tests {
             ImagePlatform => "CannotPullContainerError: image Manifest does not contain descriptor matching platform 'linux/arm64'",
             EfsMount => "ResourceInitializationError: failed to invoke EFS utils commands to set up EFS volumes: stderr: Failed to resolve \"fs-0123456789abcdef0.efs.us-east-1.amazonaws.com\" - check that your file system ID is correct, and ensure that the VPC has an EFS mount target for this file system ID.",
             DiskFull => "CannotPullContainerError: failed to register layer: write /usr/lib/x86_64-linux-gnu/libLLVM-15.so.1: no space left on device",
+            EbsVolume => "ECS timed out while configuring the EBS volume attachment to your Task",
             ExecFailure => "CannotStartContainerError: OCI runtime create failed: runc create failed: unable to start container process: exec: \"gunicorn\": executable file not found in $PATH: unknown",
             MountFailure => "CannotStartContainerError: failed to create shim task: OCI runtime create failed: error mounting \"/var/lib/ecs/volumes/cfg\" to rootfs at \"/etc/app\": not a directory",
             VolumeCreate => "CannotCreateVolumeError: the agent can't create the volume",

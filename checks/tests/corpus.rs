@@ -12,6 +12,7 @@ const FIELDS: &[&str] = &[
     "container.reason",
     "service-event",
     "runtask-failure",
+    "ebs-attachment.statusReason",
     "app-log",
     "stopCode",
 ];
@@ -94,9 +95,10 @@ mod reading {
 
     pub fn states(field: &str, text: &str, label: &str) -> Option<bool> {
         match field {
-            "stoppedReason" | "container.reason" | "runtask-failure" => {
-                stop_text(&classify(text), label)
-            }
+            "stoppedReason"
+            | "container.reason"
+            | "runtask-failure"
+            | "ebs-attachment.statusReason" => stop_text(&classify(text), label),
             "service-event" => event(kind_of(text), label),
             "app-log" => log_line(line_kind(text), label),
             "stopCode" => stop_code(&StopCode::parse(Some(text)), label),
@@ -154,6 +156,10 @@ mod reading {
             "unsupported-media-type" => c.states(D::UnsupportedManifest),
             "port-conflict" => c.states(D::PortAllocated),
             "vpce-policy-denied" => c.states(D::EndpointPolicyDenied),
+            "ebs-volume-failed" => c.is(K::EbsVolume),
+            "ebs-role-unassumable" => c.states(D::EbsRoleUnassumable),
+            "ebs-setup-failed" => c.states(D::EbsSetupFailed),
+            "ebs-attach-timed-out" => c.states(D::EbsAttachTimedOut),
             _ => return None,
         })
     }

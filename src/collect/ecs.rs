@@ -82,6 +82,29 @@ pub fn convert_task(t: &aws_sdk_ecs::types::Task) -> Task {
                 private_ip: detail("privateIPv4Address"),
             }
         });
+    let ebs_attachment = t
+        .attachments()
+        .iter()
+        .find(|a| {
+            a.r#type()
+                .is_some_and(|ty| ty.eq_ignore_ascii_case("AmazonElasticBlockStorage"))
+        })
+        .map(|a| {
+            let detail = |name: &str| {
+                a.details()
+                    .iter()
+                    .find(|d| d.name() == Some(name))
+                    .and_then(|d| d.value())
+                    .map(str::to_string)
+            };
+            EbsAttachment {
+                status: a.status().map(str::to_string),
+                volume_name: detail("volumeName"),
+                volume_id: detail("volumeId"),
+                role_arn: detail("roleArn"),
+                status_reason: detail("statusReason"),
+            }
+        });
     Task {
         id: arn::name(&arn).to_string(),
         arn,
@@ -133,6 +156,7 @@ pub fn convert_task(t: &aws_sdk_ecs::types::Task) -> Task {
             })
             .collect(),
         eni_attachment,
+        ebs_attachment,
         enable_execute_command: Some(t.enable_execute_command()),
     }
 }
@@ -215,6 +239,7 @@ fn convert_task_definition(td: &aws_sdk_ecs::types::TaskDefinition) -> TaskDefin
                         .and_then(|a| a.iam())
                         .map(|i| i.as_str().to_string()),
                 }),
+                configured_at_launch: v.configured_at_launch().unwrap_or(false),
             })
             .collect(),
         proxy_container: td
@@ -496,6 +521,27 @@ fn convert_service(s: &aws_sdk_ecs::types::Service, name: &str) -> Service {
                 desired_count: Some(d.desired_count()),
                 running_count: Some(d.running_count()),
                 failed_tasks: Some(d.failed_tasks()),
+                volume_configurations: d
+                    .volume_configurations()
+                    .iter()
+                    .filter_map(|v| {
+                        let m = v.managed_ebs_volume()?;
+                        Some((
+                            v.name().to_string(),
+                            ManagedEbsVolume {
+                                role_arn: Some(m.role_arn().to_string()),
+                                kms_key_id: m.kms_key_id().map(str::to_string),
+                                encrypted: m.encrypted(),
+                                snapshot_id: m.snapshot_id().map(str::to_string),
+                                filesystem_type: m
+                                    .filesystem_type()
+                                    .map(|f| f.as_str().to_string()),
+                                volume_type: m.volume_type().map(str::to_string),
+                                size_in_gib: m.size_in_gib(),
+                            },
+                        ))
+                    })
+                    .collect(),
             })
             .collect(),
         enable_execute_command: Some(s.enable_execute_command()),

@@ -9,7 +9,8 @@ use crate::error::DoctorError;
 use crate::target::TaskTarget;
 use ecs_doctor_checks::arn;
 use ecs_doctor_checks::evidence::{
-    Container, EniAttachment, Evidence, Gap, Inputs, ManagedAgent, Question, Task, TaskTimestamps,
+    Container, EbsAttachment, EniAttachment, Evidence, Gap, Inputs, ManagedAgent, Question, Task,
+    TaskTimestamps,
 };
 use serde_json::Value;
 
@@ -157,6 +158,29 @@ fn task_from_detail(d: &Value, arn: String) -> Task {
                 private_ip: detail("privateIPv4Address"),
             }
         });
+    let ebs_attachment = d
+        .get("attachments")
+        .and_then(Value::as_array)
+        .and_then(|atts| {
+            atts.iter().find(|a| {
+                s(a, "type").is_some_and(|t| t.eq_ignore_ascii_case("AmazonElasticBlockStorage"))
+            })
+        })
+        .map(|a| {
+            let detail = |name: &str| {
+                a.get("details")
+                    .and_then(Value::as_array)
+                    .and_then(|ds| ds.iter().find(|x| s(x, "name").as_deref() == Some(name)))
+                    .and_then(|x| s(x, "value"))
+            };
+            EbsAttachment {
+                status: s(a, "status"),
+                volume_name: detail("volumeName"),
+                volume_id: detail("volumeId"),
+                role_arn: detail("roleArn"),
+                status_reason: detail("statusReason"),
+            }
+        });
     let containers = d
         .get("containers")
         .and_then(Value::as_array)
@@ -220,6 +244,7 @@ fn task_from_detail(d: &Value, arn: String) -> Task {
         },
         containers,
         eni_attachment,
+        ebs_attachment,
         enable_execute_command: d.get("enableExecuteCommand").and_then(Value::as_bool),
         arn,
     }

@@ -6,7 +6,7 @@
 //! their KMS keys; IAM's `GetPolicy` before `GetPolicyVersion`), so no read
 //! waits on anything it does not need (README, Performance).
 
-use super::{ecr, ecs, efs, elb, iam, logs, network, secrets, Collector};
+use super::{ebs, ecr, ecs, efs, elb, iam, logs, network, secrets, Collector};
 use crate::cli::TaskArgs;
 use crate::error::DoctorError;
 use crate::target::TaskTarget;
@@ -242,5 +242,6 @@ fn start_up<'a>(k: &'a Known<'a>) -> Vec<Piece<'a>> {
             e.load_balancing = lbs
         }),
         piece(efs::file_systems(c, td), |e, efs| e.efs = efs),
+        piece(ebs::volume(c, td, task, k.service), |e, ebs| e.ebs = ebs),
     ]
 }

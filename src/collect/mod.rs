@@ -15,6 +15,7 @@ mod collector;
 mod connect;
 mod deadline;
 pub mod deployments;
+mod ebs;
 mod ecr;
 mod ecs;
 mod efs;

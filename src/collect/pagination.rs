@@ -18,6 +18,8 @@ const ONE_PAGE_ENOUGH: &[(&str, &str, &str, &str)] = &[
     ("network.rs", "describe_vpcs", ".vpc_ids(", "the task's one VPC, by its id"),
     ("network.rs", "describe_prefix_lists", ".set_prefix_list_ids(", "the prefix lists routes and rules name, by their ids"),
     ("ecr.rs", "describe_images", ".image_ids(", "one image, by its tag or digest"),
+    ("ebs.rs", "describe_snapshots", ".snapshot_ids(", "one snapshot, by its id"),
+    ("ebs.rs", "describe_volumes", ".volume_ids(", "one volume, by its id"),
     ("efs.rs", "describe_file_systems", ".file_system_id(", "one file system, by its id"),
     ("efs.rs", "describe_access_points", ".access_point_id(", "one access point, by its id"),
     ("elb.rs", "describe_target_groups", ".target_group_arns(", "one target group, by its ARN"),

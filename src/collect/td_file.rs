@@ -62,6 +62,8 @@ struct ProxyConfiguration {
 struct VolumeInput {
     name: String,
     efs_volume_configuration: Option<EfsInput>,
+    #[serde(default)]
+    configured_at_launch: bool,
 }
 
 #[derive(Deserialize)]
@@ -313,6 +315,7 @@ pub fn parse(text: &str) -> Result<TaskDefinition, String> {
                         .and_then(|a| a.access_point_id.clone()),
                     iam: e.authorization_config.and_then(|a| a.iam),
                 }),
+                configured_at_launch: v.configured_at_launch,
             })
             .collect(),
         proxy_container: input.proxy_configuration.map(|p| p.container_name),

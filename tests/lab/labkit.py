@@ -1205,6 +1205,44 @@ class Lab:
             _delete_task_eni(self.account, self.region, att)
         att["status"] = "DELETED"
 
+    def set_ebs_attachment(
+        self,
+        ref: TaskRef,
+        volume_name: str,
+        status: str,
+        role_arn: str,
+        volume_id: str | None = None,
+        status_reason: str | None = None,
+        delete_on_termination: bool = True,
+    ) -> None:
+        """The task's `AmazonElasticBlockStorage` attachment, as ECS writes it (moto
+        models no EBS attachment): its status and the details the ECS API reference
+        lists (roleArn, deleteOnTermination, volumeName, volumeId, and statusReason
+        only when the attachment failed to create or attach)."""
+        task = self.ecs_task(ref)
+        details = [
+            {"name": "roleArn", "value": role_arn},
+            {"name": "deleteOnTermination", "value": "true" if delete_on_termination else "false"},
+            {"name": "volumeName", "value": volume_name},
+        ]
+        if volume_id:
+            details.append({"name": "volumeId", "value": volume_id})
+        if status_reason:
+            details.append({"name": "statusReason", "value": status_reason})
+        task.attachments = [a for a in task.attachments if a.get("type") != "AmazonElasticBlockStorage"]
+        task.attachments.append({
+            "id": str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
+            "type": "AmazonElasticBlockStorage",
+            "status": status,
+            "details": details,
+        })
+
+    def set_service_volume_configurations(self, cluster: str, service: str, configurations: Sequence[dict]) -> None:
+        """`volumeConfigurations` of the service's deployments, as CreateService was
+        given them (moto keeps none)."""
+        for dep in self.ecs_service(cluster, service).deployments:
+            dep["volumeConfigurations"] = [dict(c) for c in configurations]
+
     def _image_digest_for(self, image: str) -> str | None:
         """The digest ECR holds for an image reference, if any."""
         prefix = self.registry() + "/"

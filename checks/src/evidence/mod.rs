@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 mod deployment;
+mod ebs;
 mod efs;
 mod exec;
 mod iam;
@@ -23,6 +24,7 @@ pub use deployment::{
     AlarmsState, CircuitBreakerState, DeploymentStatus, LifecycleHook, Revision, Rollback,
     ServiceDeployment,
 };
+pub use ebs::{EbsAttachment, EbsEvidence, EbsVolume, KmsKey, ManagedEbsVolume, Snapshot};
 pub use efs::{AccessPoint, EfsEvidence, FileSystem, MountTarget};
 pub use exec::{Caller, ExecConfiguration, ExecEvidence};
 pub use iam::{AttachedPolicy, InlinePolicy, Role, SimulationResult};
@@ -183,6 +185,10 @@ pub struct Evidence {
     /// One entry per EFS file system the task definition mounts.
     #[serde(default)]
     pub efs: Vec<EfsEvidence>,
+    /// The task's ECS-managed EBS volume, when its task definition has one
+    /// configured at launch; not applicable otherwise.
+    #[serde(default)]
+    pub ebs: Fact<EbsEvidence>,
     /// The task role, read when a check needs its permissions (EFS IAM
     /// authorization); not applicable otherwise.
     #[serde(default)]

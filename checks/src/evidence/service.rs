@@ -65,4 +65,8 @@ pub struct Deployment {
     /// Tasks of this deployment that failed to start or to stay up (the circuit breaker counts these).
     #[serde(default)]
     pub failed_tasks: Option<i32>,
+    /// `volumeConfigurations`: the EBS volume each task of this deployment
+    /// gets, by the task definition volume's name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volume_configurations: Vec<(String, super::ManagedEbsVolume)>,
 }

@@ -27,6 +27,9 @@ pub struct Task {
     pub containers: Vec<Container>,
     /// The task's ENI attachment, when it has one.
     pub eni_attachment: Option<EniAttachment>,
+    /// The task's `AmazonElasticBlockStorage` attachment, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ebs_attachment: Option<super::EbsAttachment>,
     /// `enableExecuteCommand`: whether ECS Exec was enabled when the task started.
     #[serde(default)]
     pub enable_execute_command: Option<bool>,

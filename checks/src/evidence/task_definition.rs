@@ -35,6 +35,10 @@ pub struct Volume {
     pub name: String,
     /// `efsVolumeConfiguration`, for an EFS volume.
     pub efs: Option<EfsVolume>,
+    /// `configuredAtLaunch`: an EBS volume whose configuration comes from the
+    /// service or `RunTask`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub configured_at_launch: bool,
 }
 
 /// `efsVolumeConfiguration` of a volume.

@@ -68,6 +68,8 @@ pub enum StopKind {
     EfsMount,
     /// A disk filled up: `no space left on device`.
     DiskFull,
+    /// ECS could not set up or attach the task's ECS-managed EBS volume.
+    EbsVolume,
     /// The runtime could not execute the command or entry point.
     ExecFailure,
     /// The runtime could not mount a volume into the container.
@@ -114,6 +116,7 @@ impl StopKind {
             StopKind::ImagePlatform => "image platform",
             StopKind::EfsMount => "EFS mount",
             StopKind::DiskFull => "disk full",
+            StopKind::EbsVolume => "EBS volume",
             StopKind::ExecFailure => "command could not be executed",
             StopKind::MountFailure => "volume mount failed",
             StopKind::VolumeCreate => "volume could not be created",
@@ -143,7 +146,7 @@ impl StopKind {
                 Family::App
             }
             ImagePlatform | ImagePull | TaskResources => Family::Image,
-            EfsMount | DiskFull => Family::Storage,
+            EfsMount | DiskFull | EbsVolume => Family::Storage,
             Network => Family::Network,
             MountFailure | VolumeCreate | RuntimeTimeout | RuntimeError | Placement
             | Deployment | UserStop | Spot | Maintenance | HostLifecycle | FailedToStartBare => {
@@ -163,6 +166,7 @@ impl StopKind {
             ExecFailure => &[AppCommandNotFound],
             EfsMount => &[EfsMountFailed],
             DiskFull => &[EphemeralStorageExhausted],
+            EbsVolume => &[EbsVolumeFailed],
             MountFailure | VolumeCreate | RuntimeTimeout | RuntimeError => &[PlatformError],
             ImagePull => &[
                 ImageNotFound,
@@ -290,6 +294,17 @@ pub enum Detail {
     /// (`… because no VPC endpoint policy allows the … action`, `… with an
     /// explicit deny in a VPC endpoint policy`).
     EndpointPolicyDenied,
+    /// ECS could not assume the infrastructure role of an EBS volume
+    /// (`ECS was unable to assume the configured ECS Infrastructure Role …`).
+    EbsRoleUnassumable,
+    /// ECS could not create the EBS volume (`ECS failed to set up the EBS
+    /// volume. Encountered IdempotentParameterMismatch …`): a KMS key that is
+    /// not valid or that the infrastructure role may not use.
+    EbsSetupFailed,
+    /// ECS timed out attaching the EBS volume (`ECS timed out while
+    /// configuring the EBS volume attachment to your Task`): a file system
+    /// type the task's OS cannot mount.
+    EbsAttachTimedOut,
 }
 
 impl Detail {
@@ -329,6 +344,9 @@ impl Detail {
             Detail::LayerRefused => &[Unknown, VpcEndpointPolicyDenied],
             Detail::UnsupportedManifest => &[Unknown],
             Detail::EndpointPolicyDenied => &[VpcEndpointPolicyDenied],
+            Detail::EbsRoleUnassumable | Detail::EbsSetupFailed | Detail::EbsAttachTimedOut => {
+                &[EbsVolumeFailed]
+            }
             Detail::NotExecutable | Detail::BadInterpreter => &[AppCommandNotFound],
             Detail::HealthCheckCodeMismatch => &[LbHealthCheckFailed],
             Detail::PortAllocated => &[PortConflict],
@@ -434,6 +452,8 @@ pub fn classify(text: &str) -> Classified {
 pub enum Source {
     Task,
     Container(String),
+    /// The `statusReason` of the task's EBS attachment (its volume's name).
+    EbsAttachment(String),
 }
 
 /// A stop text with its source and its classification.
@@ -457,6 +477,12 @@ impl StopText {
             Source::Task => format!("stoppedReason = \"{}\"{cut}", self.text),
             Source::Container(name) => {
                 format!("container `{name}` reason = \"{}\"{cut}", self.text)
+            }
+            Source::EbsAttachment(volume) => {
+                format!(
+                    "EBS attachment of volume `{volume}` statusReason = \"{}\"{cut}",
+                    self.text
+                )
             }
         }
     }
@@ -538,9 +564,18 @@ impl StopTexts {
                 .as_deref()
                 .map(|r| (Source::Container(c.name.clone()), r))
         });
+        let ebs = ev.task.ebs_attachment.as_ref().and_then(|a| {
+            a.status_reason.as_deref().map(|r| {
+                (
+                    Source::EbsAttachment(a.volume_name.clone().unwrap_or_default()),
+                    r,
+                )
+            })
+        });
         StopTexts(
             task.into_iter()
                 .chain(containers)
+                .chain(ebs)
                 .filter(|(_, r)| !r.trim().is_empty())
                 .map(|(source, text)| StopText {
                     source,

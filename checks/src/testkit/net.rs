@@ -401,6 +401,7 @@ impl Fx {
                 transit_encryption: Some("ENABLED".into()),
                 ..Default::default()
             }),
+            configured_at_launch: false,
         });
         self.td.containers[0].mount_points.push(MountPoint {
             source_volume: "data".into(),

@@ -48,6 +48,11 @@ pub async fn task_role(c: &Collector, td: Option<&TaskDefinition>, always: bool)
     role(c, &arn, Whose::Task).await
 }
 
+/// The infrastructure role of an ECS-managed EBS volume (`roleArn`).
+pub async fn infrastructure_role(c: &Collector, arn: &str) -> Fact<Role> {
+    role(c, arn, Whose::Infrastructure).await
+}
+
 /// Does an EFS volume of the task definition mount with the task role (IAM authorization)?
 pub fn uses_efs_iam(td: &TaskDefinition) -> bool {
     td.volumes
@@ -62,6 +67,7 @@ enum Whose {
     Execution,
     Task,
     Caller,
+    Infrastructure,
 }
 
 impl Whose {
@@ -70,6 +76,7 @@ impl Whose {
             Whose::Execution => "execution role",
             Whose::Task => "task role",
             Whose::Caller => "caller's role",
+            Whose::Infrastructure => "infrastructure role",
         }
     }
     fn checks(self) -> &'static str {
@@ -79,6 +86,7 @@ impl Whose {
                 "the checks of the task role's permissions (EFS IAM authorization, ECS Exec, the app's refused AWS calls)"
             }
             Whose::Caller => "the caller's ecs:ExecuteCommand check",
+            Whose::Infrastructure => "the EBS volume check (ebs-volume-failed)",
         }
     }
 }

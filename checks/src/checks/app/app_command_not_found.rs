@@ -79,7 +79,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         (Some(t), _) => {
             let name = match &t.source {
                 Source::Container(n) => Some(n.clone()),
-                Source::Task => by_exit
+                Source::Task | Source::EbsAttachment(_) => by_exit
                     .map(|c| c.name.clone())
                     .or_else(|| failed_essential_container(ev).map(|c| c.name.clone()))
                     .or_else(|| match ev.task.containers.as_slice() {

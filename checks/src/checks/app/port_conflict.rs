@@ -132,7 +132,7 @@ fn symptoms(ctx: &Ctx) -> Vec<Symptom> {
     if let Some(t) = ctx.stops.stating(Detail::PortAllocated) {
         let container = match &t.source {
             Source::Container(name) => name.clone(),
-            Source::Task => String::new(),
+            Source::Task | Source::EbsAttachment(_) => String::new(),
         };
         out.push(Symptom { container, port: None, quote: t.quote() });
     }

@@ -60,7 +60,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     };
     let container = match &text.source {
         Source::Container(n) => Some(n.clone()),
-        Source::Task => None,
+        Source::Task | Source::EbsAttachment(_) => None,
     };
     let on = container.as_deref().map(|n| format!(" (container `{n}`)")).unwrap_or_default();
     let name = text.error_name().map(str::to_string);

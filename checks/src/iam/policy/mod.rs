@@ -609,8 +609,18 @@ pub fn trusted_principals(policy: &Policy) -> Vec<String> {
     out
 }
 
+/// The service principal of ECS itself, which assumes an infrastructure role.
+pub const ECS_SERVICE: &str = "ecs.amazonaws.com";
+
 /// Evaluate a trust policy for `ecs-tasks.amazonaws.com` calling `sts:AssumeRole`.
 pub fn trust(doc: &Value, ctx: &TrustContext) -> Result<Trust, String> {
+    trust_for(doc, ctx, ECS_TASKS)
+}
+
+/// Evaluate a trust policy for a service principal (`ecs-tasks.amazonaws.com`
+/// for a task's roles, `ecs.amazonaws.com` for an infrastructure role)
+/// calling `sts:AssumeRole`.
+pub fn trust_for(doc: &Value, ctx: &TrustContext, service: &str) -> Result<Trust, String> {
     let policy = Policy::parse("trust policy", doc)?;
     let mut context = Context::new();
     with_key(
@@ -629,9 +639,9 @@ pub fn trust(doc: &Value, ctx: &TrustContext) -> Result<Trust, String> {
     with_key(
         &mut context,
         "aws:PrincipalServiceName",
-        Some(vec![ECS_TASKS.to_string()]),
+        Some(vec![service.to_string()]),
     );
-    let who = Principal::Service(ECS_TASKS.to_string());
+    let who = Principal::Service(service.to_string());
     let ev = evaluate(
         std::slice::from_ref(&policy),
         &Request {
@@ -646,17 +656,17 @@ pub fn trust(doc: &Value, ctx: &TrustContext) -> Result<Trust, String> {
         Decision::Allowed => {}
         Decision::ExplicitDeny => {
             for d in &ev.deciding {
-                reasons.push(format!("{d} denies {ECS_TASKS} sts:AssumeRole"));
+                reasons.push(format!("{d} denies {service} sts:AssumeRole"));
             }
         }
         Decision::ImplicitDeny => {
             if ev.failed_conditions.is_empty() {
                 let others = trusted_principals(&policy);
                 reasons.push(if others.is_empty() {
-                    format!("no statement allows {ECS_TASKS} to call sts:AssumeRole")
+                    format!("no statement allows {service} to call sts:AssumeRole")
                 } else {
                     format!(
-                        "no statement allows {ECS_TASKS} to call sts:AssumeRole; it trusts {}",
+                        "no statement allows {service} to call sts:AssumeRole; it trusts {}",
                         others.join(", ")
                     )
                 });

@@ -444,6 +444,29 @@ pub const DETAILS: &[DetailPattern] = &[
         without: &[],
         gate: Gate::ends(&[Outcome::Denied], &[]),
     },
+    // ECS-managed EBS volumes: the status reasons of the task's EBS attachment,
+    // as the developer guide lists them (troubleshoot-ebs-volumes-scenarios).
+    DetailPattern {
+        detail: Detail::EbsRoleUnassumable,
+        any: &["unable to assume the configured ecs infrastructure role"],
+        with: &[],
+        without: &[],
+        gate: Gate::ANY,
+    },
+    DetailPattern {
+        detail: Detail::EbsSetupFailed,
+        any: &["failed to set up the ebs volume"],
+        with: &[],
+        without: &[],
+        gate: Gate::ANY,
+    },
+    DetailPattern {
+        detail: Detail::EbsAttachTimedOut,
+        any: &["timed out while configuring the ebs volume attachment"],
+        with: &[],
+        without: &[],
+        gate: Gate::ANY,
+    },
     // The runtime cannot pull what the manifest lists (an attestation manifest, a
     // media type it does not know).
     DetailPattern {

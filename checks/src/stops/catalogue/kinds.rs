@@ -41,6 +41,17 @@ pub const KINDS: &[Pattern] = &[
         ],
         with: &[],
     },
+    // ECS-managed EBS volumes: the attachment's status reasons (troubleshoot-ebs-volumes-scenarios),
+    // before the EFS, mount, timeout and IAM rows their words would also match.
+    Pattern {
+        kind: StopKind::EbsVolume,
+        any: &[
+            "ecs infrastructure role",
+            "set up the ebs volume",
+            "ebs volume attachment",
+        ],
+        with: &[],
+    },
     // EFS mount helper texts, before the generic mount and resource rows.
     Pattern {
         kind: StopKind::EfsMount,

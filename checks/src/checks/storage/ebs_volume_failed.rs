@@ -1,0 +1,554 @@
+//! ## What it detects
+//! ECS could not create or attach the task's ECS-managed EBS volume (a
+//! task definition volume with `configuredAtLaunch: true`, configured by
+//! the service's `volumeConfigurations[].managedEBSVolume` or by
+//! `RunTask`). The task's `AmazonElasticBlockStorage` attachment is
+//! `FAILED` and its `statusReason` says what ECS met:
+//! - `ECS was unable to assume the configured ECS Infrastructure Role '…'.
+//!   Please verify that the role being passed has the proper trust
+//!   relationship with Amazon ECS`: the infrastructure role (`roleArn`)
+//!   does not exist, does not trust `ecs.amazonaws.com`, or does not allow
+//!   what `AmazonECSInfrastructureRolePolicyForVolumes` grants;
+//! - `ECS failed to set up the EBS volume. Encountered
+//!   IdempotentParameterMismatch …`: the KMS key (`kmsKeyId`) is not valid
+//!   or the infrastructure role may not use it;
+//! - `ECS timed out while configuring the EBS volume attachment to your
+//!   Task`: the file system type does not suit the task's operating system
+//!   (or differs from the snapshot's).
+//!
+//! Whatever the text, the facts are collected and judged each on its own:
+//! the role exists (`iam:GetRole`), trusts `ecs.amazonaws.com` and its
+//! policies allow `ec2:CreateVolume`, `ec2:CreateTags` and
+//! `ec2:AttachVolume` on the volume (`ec2:CreateVolume` on its snapshot, and `kms:CreateGrant`,
+//! `kms:GenerateDataKeyWithoutPlaintext`, `kms:Decrypt` on a customer key),
+//! evaluated with the same IAM evaluator as the execution role; the key
+//! exists and is `Enabled` (`kms:DescribeKey`); the snapshot exists in the
+//! task's Region (`ec2:DescribeSnapshots`); the file system type is one the
+//! task's OS mounts (NTFS for Windows, ext3, ext4 or xfs for Linux); the
+//! volume's Availability Zone (`ec2:DescribeVolumes`) is the task's.
+//! A read that was refused is a gap, never a pass.
+//!
+//! ## Why it matters
+//! ECS creates and attaches the volume before the containers start, with
+//! the infrastructure role rather than the execution role. When it cannot,
+//! every task of the service fails the same way, the task can stay in
+//! `DEPROVISIONING`, and the reason is only on the attachment, not in the
+//! container logs.
+//!
+//! ## Example
+//! ```text
+//! EBS attachment of volume `data` statusReason = "ECS was unable to assume the configured
+//!     ECS Infrastructure Role 'arn:aws:iam::123456789012:role/ecsInfrastructureRole'. …"
+//! trust policy of ecsInfrastructureRole: no statement allows ecs.amazonaws.com to call
+//!     sts:AssumeRole; it trusts Service: ec2.amazonaws.com
+//! ```
+//!
+//! ## How to fix
+//! Change the one thing that is wrong: give the infrastructure role a
+//! trust policy that allows `ecs.amazonaws.com` to call `sts:AssumeRole`
+//! (`aws iam update-assume-role-policy`); attach the AWS managed policy
+//! `AmazonECSInfrastructureRolePolicyForVolumes` to it (`aws iam
+//! attach-role-policy`) and, with a customer managed key, allow the role
+//! `kms:CreateGrant`, `kms:GenerateDataKeyWithoutPlaintext` and
+//! `kms:Decrypt` on that key only; enable the key or cancel its deletion
+//! (`aws kms enable-key`, `aws kms cancel-key-deletion`); name a snapshot
+//! that exists in the task's Region (copy it there with `aws ec2
+//! copy-snapshot`); set `filesystemType` to one the task's OS mounts, the
+//! snapshot's own for a volume made from one. Never widen a policy to `*`.
+//!
+//! ## References
+//! - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/troubleshoot-ebs-volumes-scenarios.html
+//! - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ebs-volumes.html
+//! - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/infrastructure_IAM_role.html
+//! - https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Attachment.html
+
+use crate::codes::Cause;
+use crate::context::Ctx;
+use crate::evidence::{EbsEvidence, Fact, ManagedEbsVolume, Role};
+use crate::iam::access::{arn_account, role_policies};
+use crate::iam::permissions::{kms_key_arn, partition};
+use crate::iam::policy::{self, Context, Decision, Request, TrustContext, ECS_SERVICE};
+use crate::report::{Finding, Strength, Verdict};
+use crate::stops::{Detail, StopText};
+
+/// The AWS managed policy that grants an infrastructure role what ECS needs for volumes.
+const MANAGED_POLICY: &str = "AmazonECSInfrastructureRolePolicyForVolumes";
+
+/// What can be wrong with an ECS-managed EBS volume, each read from its own fact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    RoleNotFound,
+    RoleUntrusted,
+    RolePermissions,
+    KeyNotFound,
+    KeyNotEnabled,
+    SnapshotNotFound,
+    FilesystemType,
+    ZoneMismatch,
+}
+
+impl Fault {
+    /// The status reason that AWS documents for this fault.
+    fn said_by(self) -> Option<Detail> {
+        match self {
+            Fault::RoleNotFound | Fault::RoleUntrusted | Fault::RolePermissions => {
+                Some(Detail::EbsRoleUnassumable)
+            }
+            Fault::KeyNotFound | Fault::KeyNotEnabled => Some(Detail::EbsSetupFailed),
+            Fault::FilesystemType => Some(Detail::EbsAttachTimedOut),
+            Fault::SnapshotNotFound | Fault::ZoneMismatch => None,
+        }
+    }
+}
+
+/// One fact that rules a fault in.
+struct Problem {
+    fault: Fault,
+    title: String,
+    evidence: Vec<String>,
+    fix: String,
+}
+
+/// Everything judged: faults ruled in, facts ruled out, facts unknown.
+#[derive(Default)]
+struct Judged {
+    problems: Vec<Problem>,
+    ruled_out: Vec<String>,
+    gaps: Vec<String>,
+}
+
+const EBS_TEXTS: &[Detail] = &[
+    Detail::EbsRoleUnassumable,
+    Detail::EbsSetupFailed,
+    Detail::EbsAttachTimedOut,
+];
+
+pub(crate) fn check(ctx: &Ctx) -> Verdict {
+    let ev = ctx.ev;
+    let attachment = ev.task.ebs_attachment.as_ref();
+    let said = ctx.stops.stating_any(EBS_TEXTS).or_else(|| ctx.stops.find(crate::stops::StopKind::EbsVolume));
+    let ebs = match &ev.ebs {
+        Fact::Gathered { value } => Some(value),
+        Fact::NotApplicable { reason } => {
+            if attachment.is_none() && said.is_none() {
+                return Verdict::Skipped(format!("the task has no EBS volume configured at launch ({reason})"));
+            }
+            None
+        }
+        other => {
+            if attachment.is_none() && said.is_none() {
+                return crate::task::startup_undecided(
+                    ev,
+                    format!("the task's EBS volume is unknown: {}", other.gap_reason().unwrap_or_default()),
+                );
+            }
+            None
+        }
+    };
+    let mut judged = Judged::default();
+    match ebs {
+        Some(e) => judge(ctx, e, &mut judged),
+        None => judged
+            .gaps
+            .push(format!("the volume's configuration was not read: {}", ev.ebs.gap_reason().unwrap_or_default())),
+    }
+    let failed = attachment.is_some_and(|a| a.failed());
+    let started = ev.task.timestamps.started_at.is_some();
+    if judged.problems.is_empty() {
+        if let Some(t) = said.filter(|_| !started || failed) {
+            return from_text(ctx, t, &judged).into_verdict();
+        }
+        if failed {
+            let f = Finding::new(
+                Cause::EbsVolumeFailed,
+                Strength::Direct,
+                "ECS reports the task's EBS volume attachment FAILED".to_string(),
+            )
+            .evidence("attachment AmazonElasticBlockStorage: status FAILED, no status reason");
+            return with_judged(f, &judged).into_verdict();
+        }
+        let volume = ebs.map(|e| e.volume_name.as_str()).unwrap_or("the volume");
+        if !judged.gaps.is_empty() {
+            return crate::task::startup_undecided(
+                ev,
+                format!("EBS volume `{volume}`: {}", judged.gaps.join("; ")),
+            );
+        }
+        return Verdict::Pass(format!("EBS volume `{volume}`: {}", judged.ruled_out.join("; ")));
+    }
+    finding(ctx, said, failed, started, &judged).into_verdict()
+}
+
+fn judge(ctx: &Ctx, e: &EbsEvidence, out: &mut Judged) {
+    let ev = ctx.ev;
+    let config = match &e.config {
+        Fact::Gathered { value } => Some(value),
+        other => {
+            if !matches!(other, Fact::NotApplicable { .. }) {
+                out.gaps.push(format!(
+                    "the service's volume configuration: {}",
+                    other.gap_reason().unwrap_or_default()
+                ));
+            }
+            None
+        }
+    };
+    let role_arn = config
+        .and_then(|c| c.role_arn.clone())
+        .or_else(|| ev.task.ebs_attachment.as_ref().and_then(|a| a.role_arn.clone()));
+    judge_role(ctx, e, role_arn.as_deref(), config, out);
+    match &e.kms_key {
+        Fact::Gathered { value: key } if key.is_enabled() => {
+            out.ruled_out.push(format!("KMS key {} is Enabled", key.key_id))
+        }
+        Fact::Gathered { value: key } => {
+            let state = key.key_state.as_deref().unwrap_or("unknown");
+            let pending = state.eq_ignore_ascii_case("PendingDeletion");
+            out.problems.push(Problem {
+                fault: Fault::KeyNotEnabled,
+                title: format!("The volume's KMS key {} is {state}: ECS cannot encrypt the volume with it", key.key_id),
+                evidence: vec![format!(
+                    "kms:DescribeKey: key {} is {state}{}",
+                    key.arn.as_deref().unwrap_or(&key.key_id),
+                    key.deletion_date.as_deref().map(|d| format!(", to be deleted on {d}")).unwrap_or_default()
+                )],
+                fix: if pending {
+                    format!("Cancel the key's deletion and enable it: aws kms cancel-key-deletion --key-id {0} && aws kms enable-key --key-id {0}", key.key_id)
+                } else {
+                    format!("Enable the key: aws kms enable-key --key-id {}", key.key_id)
+                },
+            });
+        }
+        Fact::Absent { detail } => {
+            let key = config.and_then(|c| c.kms_key_id.clone()).unwrap_or_default();
+            out.problems.push(Problem {
+                fault: Fault::KeyNotFound,
+                title: format!("The volume's KMS key {key} does not exist in {}", ev.region),
+                evidence: vec![format!("kms:DescribeKey: {detail}")],
+                fix: format!("Set kmsKeyId in the service's volume configuration to a key that exists in {} (aws kms list-keys), or leave it out for the account's default EBS key.", ev.region),
+            });
+        }
+        Fact::NotApplicable { .. } => {}
+        other => out.gaps.push(format!("the KMS key: {}", other.gap_reason().unwrap_or_default())),
+    }
+    match &e.snapshot {
+        Fact::Gathered { value: s } => out.ruled_out.push(format!(
+            "snapshot {} exists in {} ({})",
+            s.id,
+            ev.region,
+            s.state.as_deref().unwrap_or("state unknown")
+        )),
+        Fact::Absent { detail } => {
+            let id = config.and_then(|c| c.snapshot_id.clone()).unwrap_or_default();
+            out.problems.push(Problem {
+                fault: Fault::SnapshotNotFound,
+                title: format!("The volume's snapshot {id} does not exist in {}", ev.region),
+                evidence: vec![format!("ec2:DescribeSnapshots: {detail}")],
+                fix: format!("Name a snapshot that exists in {0}: copy it there (aws ec2 copy-snapshot --source-region <its Region> --source-snapshot-id {id} --region {0}) and set snapshotId to the copy.", ev.region),
+            });
+        }
+        Fact::NotApplicable { .. } => {}
+        other => out.gaps.push(format!("the snapshot: {}", other.gap_reason().unwrap_or_default())),
+    }
+    judge_filesystem(ctx, config.and_then(|c| c.filesystem_type.as_deref()), out);
+    judge_zone(ctx, e, out);
+}
+
+fn judge_role(
+    ctx: &Ctx,
+    e: &EbsEvidence,
+    role_arn: Option<&str>,
+    config: Option<&ManagedEbsVolume>,
+    out: &mut Judged,
+) {
+    let ev = ctx.ev;
+    let role = match &e.role {
+        Fact::Gathered { value } => value,
+        Fact::Absent { detail } => {
+            let arn = role_arn.unwrap_or("the infrastructure role");
+            out.problems.push(Problem {
+                fault: Fault::RoleNotFound,
+                title: format!("The volume's infrastructure role {arn} does not exist"),
+                evidence: vec![format!("iam:GetRole: {detail}")],
+                fix: format!("Create the role with a trust policy for {ECS_SERVICE} and the managed policy {MANAGED_POLICY}, or set roleArn in the volume configuration to a role that exists."),
+            });
+            return;
+        }
+        Fact::NotApplicable { .. } => return,
+        other => {
+            out.gaps.push(format!("the infrastructure role: {}", other.gap_reason().unwrap_or_default()));
+            return;
+        }
+    };
+    let account = ev
+        .account
+        .clone()
+        .or_else(|| arn_account(&role.arn).map(str::to_string))
+        .unwrap_or_default();
+    let trust_ctx = TrustContext { account: account.clone(), task_arn: ev.task.arn.clone() };
+    match policy::trust_for(&role.trust_policy, &trust_ctx, ECS_SERVICE) {
+        Ok(t) if t.trusted => out.ruled_out.push(format!("infrastructure role {} trusts {ECS_SERVICE}", role.name)),
+        Ok(t) => {
+            let document = serde_json::json!({
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Principal": {"Service": ECS_SERVICE}, "Action": "sts:AssumeRole"}]
+            });
+            out.problems.push(Problem {
+                fault: Fault::RoleUntrusted,
+                title: format!("The volume's infrastructure role {} does not trust {ECS_SERVICE}", role.name),
+                evidence: t.reasons.iter().map(|r| format!("trust policy of {}: {r}", role.name)).collect(),
+                fix: format!("aws iam update-assume-role-policy --role-name {} --policy-document '{document}'", role.name),
+            });
+        }
+        Err(e) => out.gaps.push(format!("the trust policy of {}: {e}", role.name)),
+    }
+    judge_permissions(ctx, role, config, &account, out);
+}
+
+/// What the infrastructure role must be allowed, with the context ECS's
+/// requests carry (the tags ECS puts on the volume it creates).
+fn requirements(
+    ctx: &Ctx,
+    config: Option<&ManagedEbsVolume>,
+    account: &str,
+) -> Vec<(String, String, Context)> {
+    let ev = ctx.ev;
+    let region = &ev.region;
+    let part = partition(region);
+    let volume = format!("arn:{part}:ec2:{region}:{account}:volume/*");
+    let mut tags = Context::new();
+    policy::with_key(&mut tags, "aws:RequestTag/AmazonECSManaged", Some(vec!["true".into()]));
+    policy::with_key(&mut tags, "aws:RequestTag/AmazonECSCreated", Some(vec![ev.task.arn.clone()]));
+    let mut create_tags = tags.clone();
+    policy::with_key(&mut create_tags, "ec2:CreateAction", Some(vec!["CreateVolume".into()]));
+    let mut managed = Context::new();
+    policy::with_key(&mut managed, "aws:ResourceTag/AmazonECSManaged", Some(vec!["true".into()]));
+    let mut out = vec![
+        ("ec2:CreateVolume".to_string(), volume.clone(), tags),
+        ("ec2:CreateTags".to_string(), volume.clone(), create_tags),
+        ("ec2:AttachVolume".to_string(), volume, managed),
+    ];
+    if let Some(snapshot) = config.and_then(|c| c.snapshot_id.as_deref()) {
+        out.push((
+            "ec2:CreateVolume".to_string(),
+            format!("arn:{part}:ec2:{region}::snapshot/{snapshot}"),
+            Context::new(),
+        ));
+    }
+    if let Some(k) = config.and_then(|c| c.kms_key_id.as_deref()) {
+        let arn = kms_key_arn(k, region, account);
+        for action in ["kms:CreateGrant", "kms:GenerateDataKeyWithoutPlaintext", "kms:Decrypt"] {
+            out.push((action.to_string(), arn.clone(), Context::new()));
+        }
+    }
+    out
+}
+
+fn judge_permissions(
+    ctx: &Ctx,
+    role: &Role,
+    config: Option<&ManagedEbsVolume>,
+    account: &str,
+    out: &mut Judged,
+) {
+    let key = config.and_then(|c| c.kms_key_id.as_deref());
+    let (policies, unreadable) = role_policies(role);
+    let mut refused = Vec::new();
+    for (action, resource, context) in requirements(ctx, config, account) {
+        let eval = policy::evaluate(
+            &policies,
+            &Request { action: &action, resource: Some(&resource), principal: None, context: &context },
+        );
+        match eval.decision {
+            Decision::Allowed => {}
+            Decision::ExplicitDeny => refused.push(format!(
+                "{action} on {resource}: explicitly denied by {}",
+                eval.deciding.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            )),
+            Decision::ImplicitDeny => refused.push(format!("{action} on {resource}: no statement allows it")),
+        }
+    }
+    if refused.is_empty() {
+        out.ruled_out.push(format!(
+            "infrastructure role {} is allowed what ECS needs for the volume",
+            role.name
+        ));
+        return;
+    }
+    if !unreadable.is_empty() {
+        out.gaps.push(format!(
+            "the policies of {} could not all be read ({}), and those read do not allow: {}",
+            role.name,
+            unreadable.join("; "),
+            refused.join("; ")
+        ));
+        return;
+    }
+    let kms_only = refused.iter().all(|r| r.starts_with("kms:"));
+    let mut evidence: Vec<String> = refused.iter().map(|r| format!("policies of {}: {r}", role.name)).collect();
+    if kms_only {
+        evidence.push("the key's own policy may grant these to the role (not read)".into());
+    }
+    let fix = if kms_only {
+        let arn = kms_key_arn(key.unwrap_or_default(), &ctx.ev.region, account);
+        format!(
+            "Allow the role the key's use, on that key only: aws iam put-role-policy --role-name {} --policy-name EbsVolumeKey --policy-document '{}'",
+            role.name,
+            serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["kms:CreateGrant", "kms:GenerateDataKeyWithoutPlaintext", "kms:Decrypt"], "Resource": arn}]})
+        )
+    } else {
+        format!(
+            "aws iam attach-role-policy --role-name {} --policy-arn arn:{}:iam::aws:policy/service-role/{MANAGED_POLICY}",
+            role.name,
+            partition(&ctx.ev.region)
+        )
+    };
+    out.problems.push(Problem {
+        fault: Fault::RolePermissions,
+        title: format!("The volume's infrastructure role {} is not allowed what ECS needs to create and attach the volume", role.name),
+        evidence,
+        fix,
+    });
+}
+
+fn judge_filesystem(ctx: &Ctx, fs: Option<&str>, out: &mut Judged) {
+    let Some(fs) = fs else { return };
+    let windows = ctx
+        .ev
+        .task_def()
+        .and_then(|td| td.os_family.as_deref())
+        .is_some_and(|os| os.to_ascii_uppercase().starts_with("WINDOWS"));
+    let fits = if windows {
+        fs.eq_ignore_ascii_case("ntfs")
+    } else {
+        ["ext3", "ext4", "xfs"].iter().any(|f| fs.eq_ignore_ascii_case(f))
+    };
+    let os = if windows { "Windows" } else { "Linux" };
+    if fits {
+        out.ruled_out.push(format!("file system type {fs} suits a {os} task"));
+        return;
+    }
+    let want = if windows { "NTFS" } else { "ext3, ext4 or xfs (the snapshot's own for a volume made from one)" };
+    out.problems.push(Problem {
+        fault: Fault::FilesystemType,
+        title: format!("The volume's file system type {fs} does not suit a {os} task"),
+        evidence: vec![format!("volume configuration: filesystemType {fs}; the task's OS: {os}")],
+        fix: format!("Set filesystemType in the service's volume configuration to {want}."),
+    });
+}
+
+fn judge_zone(ctx: &Ctx, e: &EbsEvidence, out: &mut Judged) {
+    let ev = ctx.ev;
+    let volume = match &e.volume {
+        Fact::Gathered { value } => value,
+        Fact::Absent { .. } | Fact::NotApplicable { .. } => return,
+        other => {
+            out.gaps.push(format!("the volume's Availability Zone: {}", other.gap_reason().unwrap_or_default()));
+            return;
+        }
+    };
+    let (Some(volume_zone), Some(task_zone)) = (volume.availability_zone.as_deref(), ev.task.availability_zone.as_deref()) else {
+        return;
+    };
+    if volume_zone == task_zone {
+        out.ruled_out.push(format!("volume {} is in the task's Availability Zone {task_zone}", volume.id));
+    } else {
+        out.problems.push(Problem {
+            fault: Fault::ZoneMismatch,
+            title: format!("Volume {} is in {volume_zone}, the task in {task_zone}: a volume attaches only in its own zone", volume.id),
+            evidence: vec![format!("ec2:DescribeVolumes: {} is in {volume_zone}; the task runs in {task_zone}", volume.id)],
+            fix: "Let ECS create the volume in the task's zone from the volume configuration (a snapshot is Regional and seeds a volume in any zone); do not reuse a volume from another zone.".into(),
+        });
+    }
+}
+
+fn with_judged(mut f: Finding, judged: &Judged) -> Finding {
+    for r in &judged.ruled_out {
+        f = f.evidence(format!("ruled out: {r}"));
+    }
+    for g in &judged.gaps {
+        f = f.evidence(format!("not checked: {g}"));
+    }
+    f.doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/troubleshoot-ebs-volumes-scenarios.html")
+}
+
+fn finding(ctx: &Ctx, said: Option<&StopText>, failed: bool, started: bool, judged: &Judged) -> Finding {
+    let states = |p: &Problem| p.fault.said_by().is_some_and(|d| said.is_some_and(|t| t.class.states(d)));
+    let first = judged.problems.iter().find(|p| states(p)).unwrap_or(&judged.problems[0]);
+    let strength = if states(first) {
+        Strength::Direct
+    } else if failed || said.is_some() {
+        Strength::Corroborating
+    } else {
+        Strength::Circumstantial
+    };
+    let mut f = Finding::new(Cause::EbsVolumeFailed, strength, first.title.clone());
+    if let Some(t) = said {
+        f = f.evidence(t.quote());
+    }
+    if let Some(a) = ctx.ev.task.ebs_attachment.as_ref() {
+        f = f.evidence(format!(
+            "attachment AmazonElasticBlockStorage: status {}{}",
+            a.status.as_deref().unwrap_or("unknown"),
+            a.volume_id.as_deref().map(|v| format!(", volume {v}")).unwrap_or_default()
+        ));
+        if !failed && !started {
+            f = f.against("ECS does not report the volume's attachment as FAILED");
+        }
+    }
+    let mut ordered: Vec<&Problem> = vec![first];
+    ordered.extend(judged.problems.iter().filter(|p| !std::ptr::eq(*p, first)));
+    for p in &ordered {
+        for e in &p.evidence {
+            f = f.evidence(e.clone());
+        }
+        if !std::ptr::eq(*p, first) {
+            f = f.evidence(format!("also: {}", p.title));
+        }
+        f = f.fix(p.fix.clone());
+    }
+    if started {
+        f = f.against("the task's containers started, so ECS did attach the volume");
+    }
+    with_judged(f, judged)
+}
+
+/// AWS says the volume failed and no collected fact explains it.
+fn from_text(ctx: &Ctx, t: &StopText, judged: &Judged) -> Finding {
+    let (title, fix) = if t.class.states(Detail::EbsRoleUnassumable) {
+        (
+            "ECS could not assume the EBS volume's infrastructure role",
+            format!("Give the infrastructure role a trust policy for {ECS_SERVICE} and attach {MANAGED_POLICY} to it; the caller that creates the service or runs the task needs iam:PassRole on that role."),
+        )
+    } else if t.class.states(Detail::EbsSetupFailed) {
+        (
+            "ECS could not create the EBS volume (a KMS key that is not valid or that the infrastructure role may not use)",
+            "Set kmsKeyId to a key that exists and is enabled, and let the infrastructure role use it (its key policy).".to_string(),
+        )
+    } else if t.class.states(Detail::EbsAttachTimedOut) {
+        (
+            "ECS timed out attaching the EBS volume (a file system type the task's OS cannot mount)",
+            "Set filesystemType to one the task's OS mounts: NTFS for Windows, ext3, ext4 or xfs for Linux, the snapshot's own for a volume made from one.".to_string(),
+        )
+    } else {
+        (
+            "ECS could not create or attach the task's EBS volume",
+            "Read the attachment's statusReason (aws ecs describe-tasks) and the EBS events in EventBridge for the volume.".to_string(),
+        )
+    };
+    let started = ctx.ev.task.timestamps.started_at.is_some();
+    let mut f = Finding::new(
+        Cause::EbsVolumeFailed,
+        if started { Strength::Circumstantial } else { Strength::Direct },
+        title,
+    )
+    .evidence(t.quote())
+    .fix(fix);
+    if started {
+        f = f.against("the task's containers started, so ECS did attach the volume");
+    }
+    with_judged(f, judged)
+}
+
+#[cfg(test)]
+mod tests;
