@@ -539,7 +539,7 @@ fn headline(
             if let Some(g) = groups.iter().find(|g| g.verdict == Conclusion::Failure) {
                 line.push_str(&format!("; {}", g.summary));
             } else if let Some(issue) = issues.first() {
-                line.push_str(&format!("; the scheduler says: {}", issue.title));
+                line.push_str(&format!("; the scheduler says: {}", issue.named()));
             } else if groups.is_empty() {
                 line.push_str("; no task of it stopped in the window");
             }

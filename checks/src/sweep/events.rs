@@ -8,6 +8,8 @@
 //! [`normalize`](crate::text::normalize); the first row that matches wins.
 //! Message texts: <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-event-messages-list.html>
 
+use crate::codes::Cause;
+use crate::placement::Shortage;
 use crate::text::normalize;
 use serde::{Deserialize, Serialize};
 
@@ -104,6 +106,26 @@ impl EventKind {
         }
     }
 
+    /// The cause code an event of this kind names by itself. Only a task
+    /// the scheduler could not place is one cause whatever else is known;
+    /// the others say what happened, and the stopped tasks (or the
+    /// roles, the subnets) say why.
+    pub fn cause(self) -> Option<Cause> {
+        match self {
+            EventKind::CannotPlaceTask => Some(Cause::PlacementFailed),
+            EventKind::UnableToAssumeRole
+            | EventKind::NoFreeIps
+            | EventKind::CircuitBreaker
+            | EventKind::FailingToStart
+            | EventKind::UnhealthyTargets
+            | EventKind::TargetRegistrationFailed
+            | EventKind::SteadyState
+            | EventKind::DeploymentCompleted
+            | EventKind::Routine
+            | EventKind::Other => None,
+        }
+    }
+
     /// How to fix what the kind says, as a first step.
     pub fn fix(self) -> &'static [&'static str] {
         match self {
@@ -193,6 +215,9 @@ const ROWS: &[Row] = &[
             "resource:fargate",
             "resource:cpu",
             "resource:memory",
+            "resource:eni",
+            "resource:ports",
+            "already using a port required",
         ],
     },
     Row {
@@ -242,6 +267,16 @@ const ROWS: &[Row] = &[
     },
 ];
 
+/// What a placement failure in an event of `kind` was short of, read by
+/// the stop-text catalogue's own table (the texts are the same: the
+/// scheduler quotes RunTask's failure reasons).
+pub fn shortage_of(kind: EventKind, message: &str) -> Option<Shortage> {
+    match kind {
+        EventKind::CannotPlaceTask => crate::stops::catalogue::shortage(&normalize(message)),
+        _ => None,
+    }
+}
+
 /// What a service event message is about.
 pub fn kind_of(message: &str) -> EventKind {
     let text = normalize(message).to_lowercase();
@@ -275,6 +310,28 @@ mod tests {
         for (message, want) in cases {
             assert_eq!(kind_of(message), want, "{message}");
         }
+    }
+
+    #[test]
+    fn a_placement_event_says_what_was_short() {
+        let cases = [
+            ("(service web) was unable to place a task. Reason: Capacity is unavailable at this time. Please try again later or in a different availability zone.", Shortage::FargateCapacity),
+            ("service (service-name) was unable to place a task because no container instance met all of its requirements. The closest matching container-instance container-instance-id has insufficient CPU units available.", Shortage::Cpu),
+            ("(service web) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance 0123) has insufficient memory available.", Shortage::Memory),
+            ("service appmesh-dev-ecs-colorapp-TcpEchoService-14M0PCTB9QFKJ was unable to place a task because no container instance met all of its requirements. The closest matching container-instance acf43593-6b86-4838-86e5-46d896fdc8b3 encountered error \"RESOURCE:ENI\". For more information, see the Troubleshooting section.", Shortage::Eni),
+            ("service ComfyUIStack-ComfyUIService6B91FEDA-6l6z6AJugL5Q was unable to place a task because no container instance met all of its requirements. Reason: No Container Instances were found in your capacity provider. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.", Shortage::NoInstances),
+            ("service storage-prod-bag-unpacker was unable to place a task. Reason: You've reached the limit on the number of tasks you can run concurrently. For more information, see the Troubleshooting section.", Shortage::Quota),
+        ];
+        for (message, want) in cases {
+            let kind = kind_of(message);
+            assert_eq!(kind, EventKind::CannotPlaceTask, "{message}");
+            assert_eq!(kind.cause(), Some(Cause::PlacementFailed));
+            assert_eq!(shortage_of(kind, message), Some(want), "{message}");
+        }
+        // Only a placement event is read for a shortage.
+        let pull = "(service relay-temporal-worker) was unable to place a task. Reason: CannotPullContainerError: pull image manifest has been retried 7 time(s): image Manifest does not contain descriptor matching platform 'linux/amd64'.";
+        assert_eq!(kind_of(pull), EventKind::FailingToStart);
+        assert_eq!(shortage_of(kind_of(pull), pull), None);
     }
 
     #[test]
