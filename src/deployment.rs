@@ -305,7 +305,10 @@ pub async fn deployment(
             humantime::format_rfc3339_seconds(std::time::SystemTime::now() - FALLBACK_WINDOW)
                 .to_string()
         });
-    let stopped = collect::stopped_tasks(&c, &cluster, Some(name), &since).await;
+    let (stopped, protection) = tokio::join!(
+        collect::stopped_tasks(&c, &cluster, Some(name), &since),
+        collect::old_task_protection(&c, &cluster, &service),
+    );
     let (window, tasks) = match stopped {
         Fact::Gathered { value } => {
             let by_id = judge::deployment_id_from_service(&service);
@@ -341,7 +344,7 @@ pub async fn deployment(
         ),
     };
     c.print_stats();
-    Ok(judge::summarize_deployment(
+    let mut report = judge::summarize_deployment(
         DeploymentFacts {
             service,
             cluster,
@@ -353,7 +356,21 @@ pub async fn deployment(
             gaps: c.gaps(),
         },
         VERSION,
-    ))
+    );
+    let before = report.issues.len();
+    ecs_doctor_checks::sweep::protection::apply(
+        &report.service.cluster,
+        &protection,
+        &mut report.issues,
+        &mut report.headline,
+        &mut report.verdict,
+    );
+    if report.issues.len() > before {
+        if let Some(issue) = report.issues.last() {
+            report.next_steps.extend(issue.fix.iter().cloned());
+        }
+    }
+    Ok(report)
 }
 
 #[cfg(test)]

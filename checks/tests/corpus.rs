@@ -195,6 +195,7 @@ mod reading {
             "target-unhealthy" => kind == E::UnhealthyTargets,
             "start-impaired" => kind == E::FailingToStart,
             "deployment-failed" | "rollback" => kind == E::CircuitBreaker,
+            "task-protection-blocking" => kind == E::TasksProtected,
             "role-assume-failed" => kind == E::UnableToAssumeRole,
             "target-registration-failed" => kind == E::TargetRegistrationFailed,
             "tasks-started" | "tasks-stopped" | "targets-registered" => kind == E::Routine,
@@ -380,9 +381,9 @@ const NOT_READ: &[(&str, &str, &str)] = &[
         "a provisioning timeout of Fargate storage",
     ),
     (
-        "*",
+        "runtask-failure",
         "task-protection-blocking",
-        "scale-in protection is not diagnosed yet",
+        "UpdateTaskProtection's own failure: ecs-doctor never calls it",
     ),
     (
         "*",

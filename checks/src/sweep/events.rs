@@ -27,6 +27,9 @@ pub enum EventKind {
     CircuitBreaker,
     /// Tasks keep failing to start; the scheduler is backing off.
     FailingToStart,
+    /// Tasks protected from scale-in hold a deployment back (the event, or
+    /// the protection of the older tasks read with `GetTaskProtection`).
+    TasksProtected,
     /// Load balancer targets failed their health checks.
     UnhealthyTargets,
     /// Targets could not be registered with the load balancer.
@@ -43,12 +46,13 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, problems first.
-    pub const ALL: [EventKind; 11] = [
+    pub const ALL: [EventKind; 12] = [
         EventKind::UnableToAssumeRole,
         EventKind::NoFreeIps,
         EventKind::CannotPlaceTask,
         EventKind::CircuitBreaker,
         EventKind::FailingToStart,
+        EventKind::TasksProtected,
         EventKind::UnhealthyTargets,
         EventKind::TargetRegistrationFailed,
         EventKind::SteadyState,
@@ -76,6 +80,7 @@ impl EventKind {
             EventKind::CannotPlaceTask => "cannot-place-task",
             EventKind::CircuitBreaker => "circuit-breaker",
             EventKind::FailingToStart => "failing-to-start",
+            EventKind::TasksProtected => "tasks-protected",
             EventKind::UnhealthyTargets => "unhealthy-targets",
             EventKind::TargetRegistrationFailed => "target-registration-failed",
             EventKind::SteadyState => "steady-state",
@@ -95,6 +100,7 @@ impl EventKind {
             EventKind::FailingToStart => {
                 "Tasks keep failing to start, so the scheduler is backing off"
             }
+            EventKind::TasksProtected => "Tasks protected from scale-in hold the deployment back",
             EventKind::UnhealthyTargets => "Load balancer health checks are failing",
             EventKind::TargetRegistrationFailed => {
                 "Tasks could not be registered with the load balancer"
@@ -117,6 +123,7 @@ impl EventKind {
             | EventKind::NoFreeIps
             | EventKind::CircuitBreaker
             | EventKind::FailingToStart
+            | EventKind::TasksProtected
             | EventKind::UnhealthyTargets
             | EventKind::TargetRegistrationFailed
             | EventKind::SteadyState
@@ -144,6 +151,11 @@ impl EventKind {
             ],
             EventKind::FailingToStart => &[
                 "The service's stopped tasks hold the cause: the groups above name it (tasks stopped more than an hour ago are gone: run ecs-doctor from an EventBridge rule to keep every diagnosis)",
+            ],
+            EventKind::TasksProtected => &[
+                "Wait: the scheduler replaces a protected task once its app clears the protection or it expires (`aws ecs get-task-protection --cluster <cluster> --tasks <id>` shows when)",
+                "The app protects a task through the ECS agent's task protection endpoint while it works: if it renews the protection without end, fix the app so it clears it when its work is done",
+                "Only once you have decided its work may be cut off: `aws ecs update-task-protection --cluster <cluster> --tasks <id> --no-protection-enabled` (the scheduler then stops the task, whatever it is doing)",
             ],
             EventKind::UnhealthyTargets => &[
                 "Compare the target group's health check (path, port, matcher) with what the container serves, and give slow starters a `healthCheckGracePeriodSeconds`: `aws elbv2 describe-target-health --target-group-arn <arn>`",
@@ -186,6 +198,10 @@ const ROWS: &[Row] = &[
             "free ip addresses",
             "insufficientfreeaddressesinsubnet",
         ],
+    },
+    Row {
+        kind: EventKind::TasksProtected,
+        any: &["number of protected tasks"],
     },
     Row {
         kind: EventKind::CircuitBreaker,
@@ -301,6 +317,7 @@ mod tests {
             ("(service web) is unable to consistently start tasks successfully. For more information, see the Troubleshooting section.", EventKind::FailingToStart),
             ("(service web) (port 3000) is unhealthy in (target-group arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/abc) due to (reason Health checks failed with these codes: [404]).", EventKind::UnhealthyTargets),
             ("(service web) failed to register targets in (target-group arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/abc) with (error The following targets are not in a running state)", EventKind::TargetRegistrationFailed),
+            ("service (service-name) was unable to reach steady state because task set (taskSet-ID) was unable to scale in. Reason: The number of protected tasks are more than the desired count of tasks", EventKind::TasksProtected),
             ("(service web) has reached a steady state.", EventKind::SteadyState),
             ("(service web) (deployment ecs-svc/123) deployment completed.", EventKind::DeploymentCompleted),
             ("(service web) has started 2 tasks: (task 0123) (task 4567).", EventKind::Routine),
@@ -353,7 +370,7 @@ mod tests {
     #[test]
     fn every_problem_kind_has_a_fix_and_the_rest_none() {
         let problems = EventKind::ALL.iter().filter(|k| k.is_problem()).count();
-        assert_eq!(problems, 7);
+        assert_eq!(problems, 8);
         for kind in EventKind::ALL {
             assert_eq!(kind.is_problem(), !kind.fix().is_empty(), "{kind:?}");
         }

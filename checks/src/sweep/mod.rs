@@ -8,6 +8,7 @@
 
 pub mod deployment;
 pub mod events;
+pub mod protection;
 
 use crate::codes::Cause;
 use crate::evidence::{Deployment, Fact, Gap, Service};
@@ -134,6 +135,10 @@ pub struct ServiceIssue {
     /// says so names it (CPU, memory, ports, Fargate capacity, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<Shortage>,
+    /// The read that found the issue, when the tasks themselves (not the
+    /// scheduler's events) show it: `count` is then a number of tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<String>,
 }
 
 impl ServiceIssue {
@@ -143,6 +148,16 @@ impl ServiceIssue {
             Some(c) => format!("{c}: {}", self.title),
             None => self.title.clone(),
         }
+    }
+
+    /// `4 events`, or `1 task` for an issue a read of the tasks found.
+    pub fn counted(&self) -> String {
+        let unit = match self.read {
+            Some(_) => "task",
+            None => "event",
+        };
+        let s = if self.count == 1 { "" } else { "s" };
+        format!("{} {unit}{s}", self.count)
     }
 }
 
@@ -366,6 +381,7 @@ pub fn issues(service: &Service, since: &str) -> Vec<ServiceIssue> {
             },
             cause: kind.cause(),
             resource,
+            read: None,
             count: seen.len(),
             latest_at: seen.first().and_then(|(at, _)| (*at).clone()),
             evidence: seen
