@@ -356,7 +356,10 @@ pub async fn deployment(
             humantime::format_rfc3339_seconds(std::time::SystemTime::now() - FALLBACK_WINDOW)
                 .to_string()
         });
-    let stopped = collect::stopped_tasks(&c, &cluster, Some(name), &since).await;
+    let (stopped, protection) = tokio::join!(
+        collect::stopped_tasks(&c, &cluster, Some(name), &since),
+        collect::old_task_protection(&c, &cluster, &service),
+    );
     let window = |stopped_tasks: usize, diagnosed: usize| Window {
         since: since.clone(),
         limit: args.limit as usize,
@@ -384,7 +387,7 @@ pub async fn deployment(
         other => (window(0, 0), other.map(|_| Vec::new())),
     };
     c.print_stats();
-    Ok(judge::summarize_deployment(
+    let mut report = judge::summarize_deployment(
         DeploymentFacts {
             service,
             cluster,
@@ -396,7 +399,21 @@ pub async fn deployment(
             gaps: c.gaps(),
         },
         VERSION,
-    ))
+    );
+    let before = report.issues.len();
+    ecs_doctor_checks::sweep::protection::apply(
+        &report.service.cluster,
+        &protection,
+        &mut report.issues,
+        &mut report.headline,
+        &mut report.verdict,
+    );
+    if report.issues.len() > before {
+        if let Some(issue) = report.issues.last() {
+            report.next_steps.extend(issue.fix.iter().cloned());
+        }
+    }
+    Ok(report)
 }
 
 #[cfg(test)]

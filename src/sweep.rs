@@ -162,21 +162,28 @@ pub async fn service(
         "a service sweep starts from the service's events and deployments",
     )?;
     let c = for_service(c, service);
-    let (window, swept) = match stopped {
-        Fact::Gathered { value: tasks } => {
-            let total = tasks.len();
-            let tasks: Vec<Task> = tasks.into_iter().take(args.sweep.limit as usize).collect();
-            progress.set_length(tasks.len() as u64);
-            let swept = diagnose_each(&c, tasks, &cluster, args.sweep.log_lines, progress).await;
-            (
-                window(&args.sweep, total, swept.len()),
-                Fact::gathered(swept),
-            )
+    let diagnosed = async {
+        match stopped {
+            Fact::Gathered { value: tasks } => {
+                let total = tasks.len();
+                let tasks: Vec<Task> = tasks.into_iter().take(args.sweep.limit as usize).collect();
+                progress.set_length(tasks.len() as u64);
+                let swept =
+                    diagnose_each(&c, tasks, &cluster, args.sweep.log_lines, progress).await;
+                (
+                    window(&args.sweep, total, swept.len()),
+                    Fact::gathered(swept),
+                )
+            }
+            other => (window(&args.sweep, 0, 0), other.map(|_| Vec::new())),
         }
-        other => (window(&args.sweep, 0, 0), other.map(|_| Vec::new())),
     };
+    let ((window, swept), protection) = tokio::join!(
+        diagnosed,
+        collect::old_task_protection(&c, &cluster, service)
+    );
     c.print_stats();
-    Ok(sweep::summarize_service(
+    let mut report = sweep::summarize_service(
         service,
         &cluster,
         &c.region,
@@ -184,7 +191,15 @@ pub async fn service(
         swept,
         c.gaps(),
         VERSION,
-    ))
+    );
+    sweep::protection::apply(
+        &report.service.cluster,
+        &protection,
+        &mut report.issues,
+        &mut report.headline,
+        &mut report.verdict,
+    );
+    Ok(report)
 }
 
 /// `ecs-doctor cluster`: every service (DescribeServices, 10 at a time) and

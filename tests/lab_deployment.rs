@@ -164,6 +164,83 @@ fn a_deployment_in_progress_exits_5_and_wait_times_out_with_progress_on_stderr()
 }
 
 #[test]
+fn a_deployment_waiting_on_a_protected_task_names_it_and_its_expiration() {
+    let lab = Lab::start("deployment-stuck-on-protected-task");
+    let (code, report, _) = deployment(&lab, &[]);
+    assert_eq!(code, 5, "{report:#}");
+    assert_eq!(report["state"], "in-progress");
+    let protected = lab.info["protected_task_arn"].as_str().unwrap();
+    let id = protected.rsplit('/').next().unwrap();
+    let issue = report["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "tasks-protected")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(issue["count"], 1);
+    assert_eq!(issue["read"], "ecs:GetTaskProtection");
+    let evidence = issue["evidence"][0].as_str().unwrap();
+    assert!(
+        evidence.contains(id) && evidence.contains("(web:1)") && evidence.contains("until "),
+        "{evidence}"
+    );
+    let fix = issue["fix"].to_string();
+    assert!(
+        fix.contains(&format!(
+            "--cluster prod --tasks {id} --no-protection-enabled"
+        )),
+        "{fix}"
+    );
+    assert!(fix.contains("Only once you have decided"), "{fix}");
+    assert!(report["headline"]
+        .as_str()
+        .unwrap()
+        .contains("1 older task is protected from scale-in"));
+    // The service sweep names it too.
+    let (code, service) = lab.json_run(&[
+        "service",
+        "web",
+        "--cluster",
+        "prod",
+        "--region",
+        "us-east-1",
+    ]);
+    // Protection is the app's choice, not a failure: the report names it.
+    assert_eq!(code, 0, "{service:#}");
+    assert!(
+        service["issues"].to_string().contains("tasks-protected"),
+        "{service:#}"
+    );
+
+    // A refused GetTaskProtection is a named gap, never "nothing protected".
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "ecs:GetTaskProtection", "Resource": "*"}
+        ]
+    });
+    let lab = Lab::start_with_policy("deployment-stuck-on-protected-task", &policy.to_string());
+    let (code, report, _) = deployment(&lab, &[]);
+    assert_eq!(code, 5, "{report:#}");
+    assert!(
+        !report["issues"].to_string().contains("tasks-protected"),
+        "{report:#}"
+    );
+    assert!(
+        report["gaps"].to_string().contains("ecs:GetTaskProtection"),
+        "{report:#}"
+    );
+    assert!(
+        report["headline"]
+            .as_str()
+            .unwrap()
+            .contains("could not be read"),
+        "{report:#}"
+    );
+}
+
+#[test]
 fn wait_follows_a_deployment_until_it_completes() {
     let lab = Lab::start("deployment-settles-while-waiting");
     // The scenario's own invocation waits (its args carry --wait).

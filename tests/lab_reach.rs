@@ -109,12 +109,53 @@ fn a_service_that_never_placed_a_task_is_diagnosed_from_its_events() {
         .as_str()
         .unwrap()
         .contains("Capacity is unavailable"));
+    // The events name the cause and what was short: Fargate's own capacity.
+    assert_eq!(issue["cause"], "placement-failed");
+    assert_eq!(issue["resource"], "fargate-capacity");
+    assert!(
+        issue["fix"][0].as_str().unwrap().contains("retry"),
+        "{issue:#}"
+    );
     assert!(report["headline"]
         .as_str()
         .unwrap()
-        .starts_with("No task stopped in the window; the scheduler says: The scheduler could not place a task (4 events"));
+        .starts_with("No task stopped in the window; the scheduler says: placement-failed: The scheduler could not place a task: Fargate had no capacity for it in the Availability Zones asked (4 events"), "{report:#}");
     assert_eq!(report["service"]["running_count"], 0);
     assert_eq!(report["service"]["desired_count"], 2);
+}
+
+#[test]
+fn a_task_no_instance_had_memory_for_is_a_placement_failure() {
+    let lab = Lab::start("place-ec2-short-of-memory");
+    let (code, report) = lab.diagnose_json(&[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(top_code(&report), "placement-failed", "{report:#}");
+    let top = &report["candidates"][0];
+    assert!(top["title"]
+        .as_str()
+        .unwrap()
+        .contains("no container instance had enough free memory"));
+    let evidence = top["evidence"].to_string();
+    assert!(
+        evidence.contains("TaskFailedToStart: RESOURCE:MEMORY"),
+        "{evidence}"
+    );
+    assert!(evidence.contains("capacity provider web-asg"), "{evidence}");
+    assert!(top["fix"][0]
+        .as_str()
+        .unwrap()
+        .contains("Add container instances"));
+    // The service's sweep groups the task under the same cause.
+    let (code, sweep) = lab.json_run(&[
+        "service",
+        "web",
+        "--cluster",
+        "prod",
+        "--region",
+        "us-east-1",
+    ]);
+    assert_eq!(code, 1, "{sweep:#}");
+    assert_eq!(groups(&sweep), [("placement-failed".to_string(), 1)]);
 }
 
 #[test]

@@ -92,6 +92,7 @@ macro_rules! causes {
             }
             platform / Platform {
                 EniProvisioningTimeout => eni_provisioning_timeout: "The task's network interface was not provisioned in time",
+                PlacementFailed => placement_failed: "ECS could not place the task: no capacity, resources, ports or instances met its requirements",
                 StoppedByDeployment => stopped_by_deployment benign: "The service scheduler replaced or scaled in the task (not a failure)",
                 StoppedByUser => stopped_by_user benign: "Someone or something called StopTask (not a failure of the task)",
                 SpotInterruption => spot_interruption benign: "Fargate Spot reclaimed the capacity (not a failure of the task)",

@@ -14,6 +14,7 @@ pub mod iam;
 pub mod image_ref;
 pub(crate) mod lb;
 pub mod logs;
+pub mod placement;
 pub mod question;
 pub mod rank;
 pub mod reach;

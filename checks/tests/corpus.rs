@@ -89,9 +89,29 @@ fn every_row_is_real_sourced_and_labelled() {
 /// `None` is a label ecs-doctor does not read from that kind of text.
 mod reading {
     use ecs_doctor_checks::logs::{line_kind, LineKind};
+    use ecs_doctor_checks::placement::Shortage;
     use ecs_doctor_checks::stops::chain::Outcome;
     use ecs_doctor_checks::stops::{classify, Classified, Detail, StopCode, StopKind};
-    use ecs_doctor_checks::sweep::events::{kind_of, EventKind};
+    use ecs_doctor_checks::sweep::events::{kind_of, shortage_of, EventKind};
+
+    /// The placement labels, each a shortage: read the same from a stop
+    /// text and from a scheduler event.
+    fn shortage_label(label: &str) -> Option<Shortage> {
+        Some(match label {
+            "capacity-unavailable" => Shortage::FargateCapacity,
+            "insufficient-cpu" => Shortage::Cpu,
+            "insufficient-memory" => Shortage::Memory,
+            "host-port-unavailable" => Shortage::Ports,
+            "eni-limit" => Shortage::Eni,
+            "no-container-instances" => Shortage::NoInstances,
+            "agent-disconnected" => Shortage::Agent,
+            "missing-attribute" => Shortage::Attribute,
+            "constraint-unsatisfied" => Shortage::Constraint,
+            "az-mismatch" => Shortage::Location,
+            "quota-exceeded" => Shortage::Quota,
+            _ => return None,
+        })
+    }
 
     pub fn states(field: &str, text: &str, label: &str) -> Option<bool> {
         match field {
@@ -99,7 +119,7 @@ mod reading {
             | "container.reason"
             | "runtask-failure"
             | "ebs-attachment.statusReason" => stop_text(&classify(text), label),
-            "service-event" => event(kind_of(text), label),
+            "service-event" => event(kind_of(text), text, label),
             "app-log" => log_line(line_kind(text), label),
             "stopCode" => stop_code(&StopCode::parse(Some(text)), label),
             other => panic!("field {other}"),
@@ -116,6 +136,9 @@ mod reading {
                     .as_deref()
                     .is_some_and(|a| a.eq_ignore_ascii_case(action)),
             );
+        }
+        if let Some(short) = shortage_label(label) {
+            return Some(c.shortage == Some(short));
         }
         Some(match label {
             "image-pull-failed" => c.is(K::ImagePull) || c.states(D::ImagePullFailed),
@@ -164,13 +187,21 @@ mod reading {
         })
     }
 
-    fn event(kind: EventKind, label: &str) -> Option<bool> {
+    fn event(kind: EventKind, text: &str, label: &str) -> Option<bool> {
         use EventKind as E;
+        // The agent also fails outside placement (a start that timed out):
+        // only a placement event's agent is read, as what it was short of.
+        if label != "agent-disconnected" {
+            if let Some(short) = shortage_label(label) {
+                return Some(shortage_of(kind, text) == Some(short));
+            }
+        }
         Some(match label {
             "placement-failed" => kind == E::CannotPlaceTask || kind == E::NoFreeIps,
             "target-unhealthy" => kind == E::UnhealthyTargets,
             "start-impaired" => kind == E::FailingToStart,
             "deployment-failed" | "rollback" => kind == E::CircuitBreaker,
+            "task-protection-blocking" => kind == E::TasksProtected,
             "role-assume-failed" => kind == E::UnableToAssumeRole,
             "target-registration-failed" => kind == E::TargetRegistrationFailed,
             "tasks-started" | "tasks-stopped" | "targets-registered" => kind == E::Routine,
@@ -295,58 +326,13 @@ const NOT_READ: &[(&str, &str, &str)] = &[
         "read from the app's log lines and the task definition",
     ),
     (
-        "*",
-        "host-port-unavailable",
-        "a placement detail of EC2 capacity",
-    ),
-    (
-        "*",
-        "insufficient-cpu",
-        "a placement detail: the placement failure is read",
-    ),
-    (
-        "*",
-        "insufficient-memory",
-        "a placement detail: the placement failure is read",
-    ),
-    (
-        "*",
-        "no-container-instances",
-        "a placement detail: the placement failure is read",
-    ),
-    (
-        "*",
+        "service-event",
         "agent-disconnected",
-        "a placement detail: the placement failure is read",
-    ),
-    (
-        "*",
-        "constraint-unsatisfied",
-        "a placement detail: the placement failure is read",
-    ),
-    (
-        "*",
-        "capacity-unavailable",
-        "a placement detail: the placement failure is read",
-    ),
-    (
-        "*",
-        "quota-exceeded",
-        "a placement detail: the placement failure is read",
+        "read from a placement event only, as what it was short of; the agent also fails outside placement",
     ),
     (
         "*",
         "provisioning-limit",
-        "a placement detail: the placement failure is read",
-    ),
-    (
-        "*",
-        "missing-attribute",
-        "a placement detail: the placement failure is read",
-    ),
-    (
-        "*",
-        "az-mismatch",
         "a placement detail: the placement failure is read",
     ),
     (
@@ -401,9 +387,9 @@ const NOT_READ: &[(&str, &str, &str)] = &[
         "a provisioning timeout of Fargate storage",
     ),
     (
-        "*",
+        "runtask-failure",
         "task-protection-blocking",
-        "scale-in protection is not diagnosed yet",
+        "UpdateTaskProtection's own failure: ecs-doctor never calls it",
     ),
     (
         "*",

@@ -32,6 +32,7 @@ mod pace;
 #[cfg(test)]
 mod pagination;
 mod preflight;
+mod protection;
 mod secrets;
 pub mod td_file;
 #[cfg(test)]
@@ -44,6 +45,7 @@ pub use error_class::{error_class, ErrorClass};
 pub use gather::{collect, collect_found};
 pub use listing::{cluster_services, stopped_tasks};
 pub use preflight::{preflight, preflight_of};
+pub use protection::old_task_protection;
 
 use crate::error::DoctorError;
 use ecs_doctor_checks::evidence::Fact;

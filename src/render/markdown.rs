@@ -383,13 +383,12 @@ pub(super) fn scheduler_issues(o: &mut String, issues: &[ServiceIssue]) {
     if !issues.is_empty() {
         let _ = writeln!(o, "### What the scheduler's events say\n");
         for issue in issues {
-            let plural = if issue.count == 1 { "" } else { "s" };
             let _ = writeln!(
                 o,
-                "#### `{}` — {} ({} event{plural})\n",
+                "#### `{}` — {} ({})\n",
                 issue.kind.as_str(),
-                issue.title,
-                issue.count
+                issue.named(),
+                issue.counted()
             );
             for e in &issue.evidence {
                 let _ = writeln!(o, "- {e}");

@@ -170,12 +170,11 @@ impl TableRenderer {
         for issue in issues {
             let _ = writeln!(
                 o,
-                "{} {} — {} ({} event{})",
+                "{} {} — {} ({})",
                 self.heading("Scheduler"),
                 issue.kind.as_str(),
-                issue.title,
-                issue.count,
-                if issue.count == 1 { "" } else { "s" }
+                issue.named(),
+                issue.counted()
             );
             for e in &issue.evidence {
                 self.para(o, "  ", "    ", e);

@@ -909,6 +909,13 @@ class Lab:
         SERVICE_DEPLOYMENTS[(self.account, self.region, cluster, service)] = list(deployments)
         return arns
 
+    def protect_task(self, cluster: str, task_arn: str, expires: datetime) -> None:
+        """Protect a task from scale-in until `expires`, as its app would through the
+        ECS agent's task protection endpoint (served by GetTaskProtection from the lab's
+        own model, `TASK_PROTECTION`)."""
+        task = self.ecs_task(TaskRef(cluster=cluster, arn=task_arn))
+        TASK_PROTECTION[(self.account, self.region, task.task_arn)] = {"expirationDate": expires}
+
     def primary_deployment(self, cluster: str, service: str) -> dict:
         svc = self.ecs_service(cluster, service)
         return next(d for d in svc.deployments if d["status"] == "PRIMARY")
@@ -1910,6 +1917,58 @@ def _install_moto_patches() -> None:
     EC2ContainerServiceResponse.list_service_deployments = list_service_deployments
     EC2ContainerServiceResponse.describe_service_deployments = describe_service_deployments
     EC2ContainerServiceResponse.describe_service_revisions = describe_service_revisions
+
+    # Task scale-in protection (GetTaskProtection, UpdateTaskProtection): moto has
+    # neither. The lab serves them from its own model, `TASK_PROTECTION`, which
+    # scenarios fill through `Lab.protect_task` (as an app would through the ECS
+    # agent's task protection endpoint). A task with no entry is unprotected, as
+    # in AWS; an unknown task is a failure with reason MISSING.
+    def task_protection_of(backend, cluster, ref: str):
+        task_id = ref.rsplit("/", 1)[-1]
+        mine = backend.tasks.get(cluster.name, {})
+        return next((t for arn, t in mine.items() if arn == ref or t.id == task_id), None)
+
+    def get_task_protection(self):
+        backend = self.ecs_backend
+        cluster = backend._get_cluster(self._get_param("cluster", "default"))
+        found, failures = [], []
+        for ref in self._get_param("tasks") or []:
+            task = task_protection_of(backend, cluster, ref)
+            if task is None:
+                failures.append({"arn": ref, "reason": "MISSING"})
+                continue
+            p = TASK_PROTECTION.get((backend.account_id, backend.region_name, task.task_arn))
+            entry = {"taskArn": task.task_arn, "protectionEnabled": bool(p)}
+            if p:
+                entry["expirationDate"] = p["expirationDate"]
+            found.append(entry)
+        return ActionResult({"protectedTasks": found, "failures": failures})
+
+    def update_task_protection(self):
+        backend = self.ecs_backend
+        cluster = backend._get_cluster(self._get_param("cluster", "default"))
+        enabled = bool(self._get_param("protectionEnabled"))
+        minutes = self._get_param("expiresInMinutes") or 120
+        found, failures = [], []
+        for ref in self._get_param("tasks") or []:
+            task = task_protection_of(backend, cluster, ref)
+            if task is None:
+                failures.append({"arn": ref, "reason": "MISSING"})
+                continue
+            key = (backend.account_id, backend.region_name, task.task_arn)
+            if enabled:
+                TASK_PROTECTION[key] = {
+                    "expirationDate": datetime.now(timezone.utc) + timedelta(minutes=minutes)}
+            else:
+                TASK_PROTECTION.pop(key, None)
+            entry = {"taskArn": task.task_arn, "protectionEnabled": enabled}
+            if enabled:
+                entry["expirationDate"] = TASK_PROTECTION[key]["expirationDate"]
+            found.append(entry)
+        return ActionResult({"protectedTasks": found, "failures": failures})
+
+    EC2ContainerServiceResponse.get_task_protection = get_task_protection
+    EC2ContainerServiceResponse.update_task_protection = update_task_protection
     _serve_other_accounts_ecr_like_aws()
     _PATCHED = True
 
@@ -1919,6 +1978,9 @@ def _install_moto_patches() -> None:
 # (account, region, revision ARN) -> service revision.
 SERVICE_DEPLOYMENTS: dict[tuple[str, str, str, str], list[dict]] = {}
 SERVICE_REVISIONS: dict[tuple[str, str, str], dict] = {}
+# The lab's model of task scale-in protection (see _install_moto_patches):
+# (account, region, task ARN) -> {"expirationDate"}; a task with no entry is unprotected.
+TASK_PROTECTION: dict[tuple[str, str, str], dict] = {}
 # (account, region, cluster, service) -> steps (seconds after the first read,
 # the service's {"deployments", "running", "pending"}) DescribeServices shows,
 # on the clock of the service's first read (TIMELINE_STARTS).

@@ -37,7 +37,9 @@ pub use network::{
     TaskPlacement, Vpc, VpcEndpoint,
 };
 pub use secrets::{SecretEvidence, SecretMetadata};
-pub use service::{AwsVpcConfiguration, Deployment, Service, ServiceEvent, ServiceLoadBalancer};
+pub use service::{
+    AwsVpcConfiguration, Deployment, Service, ServiceEvent, ServiceLoadBalancer, TaskProtection,
+};
 pub use task::{Container, EniAttachment, ManagedAgent, Task, TaskTimestamps};
 pub use task_definition::{
     ContainerDefinition, ContainerDependency, EfsVolume, EnvVar, HealthCheck, LogConfiguration,

@@ -70,3 +70,16 @@ pub struct Deployment {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volume_configurations: Vec<(String, super::ManagedEbsVolume)>,
 }
+
+/// A running task of a service and its scale-in protection, as
+/// `GetTaskProtection` reports it (read for the older tasks a deployment
+/// waits on).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct TaskProtection {
+    pub task_arn: String,
+    /// The task's task definition (from `DescribeTasks`).
+    pub task_definition: Option<String>,
+    pub protection_enabled: bool,
+    /// When the protection ends, unless the app renews it.
+    pub expiration_date: Option<String>,
+}

@@ -15,6 +15,7 @@ mod tests;
 
 use crate::codes::{Cause, Family};
 use crate::evidence::{Container, Evidence};
+pub use crate::placement::Shortage;
 use crate::text::normalize;
 use catalogue::{DETAILS, KINDS};
 use strum::EnumIter;
@@ -200,8 +201,7 @@ impl StopKind {
                 SubnetIpExhausted,
                 EniProvisioningTimeout,
             ],
-            // No check explains a placement failure yet: `unknown` reports it.
-            Placement => &[Unknown],
+            Placement => &[PlacementFailed],
             ContainerHealth => &[AppHealthCheckFailed],
             ElbHealth => &[LbHealthCheckFailed],
             Deployment => &[StoppedByDeployment],
@@ -377,6 +377,9 @@ pub struct Classified {
     /// What the text's structure says: its innermost outcome, the area of
     /// the failing step, the action refused, whether it was cut.
     pub reading: chain::Reading,
+    /// For a placement failure, what ECS could not find (CPU, memory,
+    /// ports, Fargate capacity, …), when the text says.
+    pub shortage: Option<Shortage>,
 }
 
 impl Classified {
@@ -431,19 +434,25 @@ pub fn classify(text: &str) -> Classified {
             details.push(p.detail);
         }
     }
+    let kinds: Vec<StopKind> = KINDS
+        .iter()
+        .filter(|p| matches(p.any, p.with))
+        .map(|p| p.kind)
+        .chain(
+            catalogue::RUNTASK_REASONS
+                .contains(&t.as_str())
+                .then_some(StopKind::Placement),
+        )
+        .collect();
+    let shortage = kinds
+        .contains(&StopKind::Placement)
+        .then(|| catalogue::shortage(&t))
+        .flatten();
     Classified {
-        kinds: KINDS
-            .iter()
-            .filter(|p| matches(p.any, p.with))
-            .map(|p| p.kind)
-            .chain(
-                catalogue::RUNTASK_REASONS
-                    .contains(&t.as_str())
-                    .then_some(StopKind::Placement),
-            )
-            .collect(),
+        kinds,
         details,
         reading,
+        shortage,
     }
 }
 

@@ -552,7 +552,7 @@ fn headline(r: &DeploymentReport, listed: bool) -> String {
             if let Some(g) = r.groups.iter().find(|g| g.verdict == Conclusion::Failure) {
                 line.push_str(&format!("; {}", g.summary));
             } else if let Some(issue) = r.issues.first() {
-                line.push_str(&format!("; the scheduler says: {}", issue.title));
+                line.push_str(&format!("; the scheduler says: {}", issue.named()));
             } else if !listed {
                 line.push_str("; its stopped tasks could not be listed (see the gaps)");
             } else if r.groups.is_empty() {

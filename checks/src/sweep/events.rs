@@ -8,6 +8,8 @@
 //! [`normalize`](crate::text::normalize); the first row that matches wins.
 //! Message texts: <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-event-messages-list.html>
 
+use crate::codes::Cause;
+use crate::placement::Shortage;
 use crate::text::normalize;
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +27,9 @@ pub enum EventKind {
     CircuitBreaker,
     /// Tasks keep failing to start; the scheduler is backing off.
     FailingToStart,
+    /// Tasks protected from scale-in hold a deployment back (the event, or
+    /// the protection of the older tasks read with `GetTaskProtection`).
+    TasksProtected,
     /// Load balancer targets failed their health checks.
     UnhealthyTargets,
     /// Targets could not be registered with the load balancer.
@@ -41,12 +46,13 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, problems first.
-    pub const ALL: [EventKind; 11] = [
+    pub const ALL: [EventKind; 12] = [
         EventKind::UnableToAssumeRole,
         EventKind::NoFreeIps,
         EventKind::CannotPlaceTask,
         EventKind::CircuitBreaker,
         EventKind::FailingToStart,
+        EventKind::TasksProtected,
         EventKind::UnhealthyTargets,
         EventKind::TargetRegistrationFailed,
         EventKind::SteadyState,
@@ -74,6 +80,7 @@ impl EventKind {
             EventKind::CannotPlaceTask => "cannot-place-task",
             EventKind::CircuitBreaker => "circuit-breaker",
             EventKind::FailingToStart => "failing-to-start",
+            EventKind::TasksProtected => "tasks-protected",
             EventKind::UnhealthyTargets => "unhealthy-targets",
             EventKind::TargetRegistrationFailed => "target-registration-failed",
             EventKind::SteadyState => "steady-state",
@@ -93,6 +100,7 @@ impl EventKind {
             EventKind::FailingToStart => {
                 "Tasks keep failing to start, so the scheduler is backing off"
             }
+            EventKind::TasksProtected => "Tasks protected from scale-in hold the deployment back",
             EventKind::UnhealthyTargets => "Load balancer health checks are failing",
             EventKind::TargetRegistrationFailed => {
                 "Tasks could not be registered with the load balancer"
@@ -101,6 +109,27 @@ impl EventKind {
             EventKind::DeploymentCompleted => "A deployment completed",
             EventKind::Routine => "Routine scheduler activity",
             EventKind::Other => "Other scheduler event",
+        }
+    }
+
+    /// The cause code an event of this kind names by itself. Only a task
+    /// the scheduler could not place is one cause whatever else is known;
+    /// the others say what happened, and the stopped tasks (or the
+    /// roles, the subnets) say why.
+    pub fn cause(self) -> Option<Cause> {
+        match self {
+            EventKind::CannotPlaceTask => Some(Cause::PlacementFailed),
+            EventKind::UnableToAssumeRole
+            | EventKind::NoFreeIps
+            | EventKind::CircuitBreaker
+            | EventKind::FailingToStart
+            | EventKind::TasksProtected
+            | EventKind::UnhealthyTargets
+            | EventKind::TargetRegistrationFailed
+            | EventKind::SteadyState
+            | EventKind::DeploymentCompleted
+            | EventKind::Routine
+            | EventKind::Other => None,
         }
     }
 
@@ -122,6 +151,11 @@ impl EventKind {
             ],
             EventKind::FailingToStart => &[
                 "The service's stopped tasks hold the cause: the groups above name it (tasks stopped more than an hour ago are gone: run ecs-doctor from an EventBridge rule to keep every diagnosis)",
+            ],
+            EventKind::TasksProtected => &[
+                "Wait: the scheduler replaces a protected task once its app clears the protection or it expires (`aws ecs get-task-protection --cluster <cluster> --tasks <id>` shows when)",
+                "The app protects a task through the ECS agent's task protection endpoint while it works: if it renews the protection without end, fix the app so it clears it when its work is done",
+                "Only once you have decided its work may be cut off: `aws ecs update-task-protection --cluster <cluster> --tasks <id> --no-protection-enabled` (the scheduler then stops the task, whatever it is doing)",
             ],
             EventKind::UnhealthyTargets => &[
                 "Compare the target group's health check (path, port, matcher) with what the container serves, and give slow starters a `healthCheckGracePeriodSeconds`: `aws elbv2 describe-target-health --target-group-arn <arn>`",
@@ -166,6 +200,10 @@ const ROWS: &[Row] = &[
         ],
     },
     Row {
+        kind: EventKind::TasksProtected,
+        any: &["number of protected tasks"],
+    },
+    Row {
         kind: EventKind::CircuitBreaker,
         any: &[
             "circuit breaker",
@@ -193,6 +231,9 @@ const ROWS: &[Row] = &[
             "resource:fargate",
             "resource:cpu",
             "resource:memory",
+            "resource:eni",
+            "resource:ports",
+            "already using a port required",
         ],
     },
     Row {
@@ -242,6 +283,16 @@ const ROWS: &[Row] = &[
     },
 ];
 
+/// What a placement failure in an event of `kind` was short of, read by
+/// the stop-text catalogue's own table (the texts are the same: the
+/// scheduler quotes RunTask's failure reasons).
+pub fn shortage_of(kind: EventKind, message: &str) -> Option<Shortage> {
+    match kind {
+        EventKind::CannotPlaceTask => crate::stops::catalogue::shortage(&normalize(message)),
+        _ => None,
+    }
+}
+
 /// What a service event message is about.
 pub fn kind_of(message: &str) -> EventKind {
     let text = normalize(message).to_lowercase();
@@ -266,6 +317,7 @@ mod tests {
             ("(service web) is unable to consistently start tasks successfully. For more information, see the Troubleshooting section.", EventKind::FailingToStart),
             ("(service web) (port 3000) is unhealthy in (target-group arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/abc) due to (reason Health checks failed with these codes: [404]).", EventKind::UnhealthyTargets),
             ("(service web) failed to register targets in (target-group arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/abc) with (error The following targets are not in a running state)", EventKind::TargetRegistrationFailed),
+            ("service (service-name) was unable to reach steady state because task set (taskSet-ID) was unable to scale in. Reason: The number of protected tasks are more than the desired count of tasks", EventKind::TasksProtected),
             ("(service web) has reached a steady state.", EventKind::SteadyState),
             ("(service web) (deployment ecs-svc/123) deployment completed.", EventKind::DeploymentCompleted),
             ("(service web) has started 2 tasks: (task 0123) (task 4567).", EventKind::Routine),
@@ -275,6 +327,28 @@ mod tests {
         for (message, want) in cases {
             assert_eq!(kind_of(message), want, "{message}");
         }
+    }
+
+    #[test]
+    fn a_placement_event_says_what_was_short() {
+        let cases = [
+            ("(service web) was unable to place a task. Reason: Capacity is unavailable at this time. Please try again later or in a different availability zone.", Shortage::FargateCapacity),
+            ("service (service-name) was unable to place a task because no container instance met all of its requirements. The closest matching container-instance container-instance-id has insufficient CPU units available.", Shortage::Cpu),
+            ("(service web) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance 0123) has insufficient memory available.", Shortage::Memory),
+            ("service appmesh-dev-ecs-colorapp-TcpEchoService-14M0PCTB9QFKJ was unable to place a task because no container instance met all of its requirements. The closest matching container-instance acf43593-6b86-4838-86e5-46d896fdc8b3 encountered error \"RESOURCE:ENI\". For more information, see the Troubleshooting section.", Shortage::Eni),
+            ("service ComfyUIStack-ComfyUIService6B91FEDA-6l6z6AJugL5Q was unable to place a task because no container instance met all of its requirements. Reason: No Container Instances were found in your capacity provider. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.", Shortage::NoInstances),
+            ("service storage-prod-bag-unpacker was unable to place a task. Reason: You've reached the limit on the number of tasks you can run concurrently. For more information, see the Troubleshooting section.", Shortage::Quota),
+        ];
+        for (message, want) in cases {
+            let kind = kind_of(message);
+            assert_eq!(kind, EventKind::CannotPlaceTask, "{message}");
+            assert_eq!(kind.cause(), Some(Cause::PlacementFailed));
+            assert_eq!(shortage_of(kind, message), Some(want), "{message}");
+        }
+        // Only a placement event is read for a shortage.
+        let pull = "(service relay-temporal-worker) was unable to place a task. Reason: CannotPullContainerError: pull image manifest has been retried 7 time(s): image Manifest does not contain descriptor matching platform 'linux/amd64'.";
+        assert_eq!(kind_of(pull), EventKind::FailingToStart);
+        assert_eq!(shortage_of(kind_of(pull), pull), None);
     }
 
     #[test]
@@ -296,7 +370,7 @@ mod tests {
     #[test]
     fn every_problem_kind_has_a_fix_and_the_rest_none() {
         let problems = EventKind::ALL.iter().filter(|k| k.is_problem()).count();
-        assert_eq!(problems, 7);
+        assert_eq!(problems, 8);
         for kind in EventKind::ALL {
             assert_eq!(kind.is_problem(), !kind.fix().is_empty(), "{kind:?}");
         }

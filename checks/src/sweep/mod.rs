@@ -8,9 +8,11 @@
 
 pub mod deployment;
 pub mod events;
+pub mod protection;
 
 use crate::codes::Cause;
 use crate::evidence::{Deployment, Fact, Gap, Service};
+use crate::placement::Shortage;
 use crate::report::{Conclusion, Report};
 use crate::SCHEMA_VERSION;
 use events::EventKind;
@@ -125,6 +127,38 @@ pub struct ServiceIssue {
     /// The newest messages, with their times.
     pub evidence: Vec<String>,
     pub fix: Vec<String>,
+    /// The cause code the events name, when ecs-doctor reads them as one
+    /// (`placement-failed` for a task the scheduler could not place).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Cause>,
+    /// What a placement failure was short of, when the newest event that
+    /// says so names it (CPU, memory, ports, Fargate capacity, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<Shortage>,
+    /// The read that found the issue, when the tasks themselves (not the
+    /// scheduler's events) show it: `count` is then a number of tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<String>,
+}
+
+impl ServiceIssue {
+    /// The issue for a headline: its cause code first, when it names one.
+    pub fn named(&self) -> String {
+        match self.cause {
+            Some(c) => format!("{c}: {}", self.title),
+            None => self.title.clone(),
+        }
+    }
+
+    /// `4 events`, or `1 task` for an issue a read of the tasks found.
+    pub fn counted(&self) -> String {
+        let unit = match self.read {
+            Some(_) => "task",
+            None => "event",
+        };
+        let s = if self.count == 1 { "" } else { "s" };
+        format!("{} {unit}{s}", self.count)
+    }
 }
 
 /// The service a sweep looked at, as DescribeServices showed it.
@@ -333,9 +367,21 @@ pub fn issues(service: &Service, since: &str) -> Vec<ServiceIssue> {
     }
     let mut out: Vec<ServiceIssue> = by_kind
         .into_iter()
-        .map(|(kind, seen)| ServiceIssue {
+        .map(|(kind, seen)| {
+            let resource = seen
+                .iter()
+                .find_map(|(_, msg)| events::shortage_of(kind, msg));
+            (kind, seen, resource)
+        })
+        .map(|(kind, seen, resource)| ServiceIssue {
             kind,
-            title: kind.title().to_string(),
+            title: match resource {
+                Some(r) => format!("{}: {}", kind.title(), r.what()),
+                None => kind.title().to_string(),
+            },
+            cause: kind.cause(),
+            resource,
+            read: None,
             count: seen.len(),
             latest_at: seen.first().and_then(|(at, _)| (*at).clone()),
             evidence: seen
@@ -346,7 +392,11 @@ pub fn issues(service: &Service, since: &str) -> Vec<ServiceIssue> {
                     None => msg.to_string(),
                 })
                 .collect(),
-            fix: kind.fix().iter().map(|s| s.to_string()).collect(),
+            fix: resource
+                .map_or(kind.fix(), Shortage::fix)
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         })
         .collect();
     out.sort_by(|a, b| b.latest_at.cmp(&a.latest_at));
@@ -397,7 +447,7 @@ pub fn summarize_service(
                 (true, true) => "No task stopped in the window; the scheduler says: ",
                 (true, false) => "",
             },
-            issue.title,
+            issue.named(),
             issue.count,
             if issue.count == 1 { "" } else { "s" },
             issue
@@ -541,7 +591,7 @@ pub fn summarize_cluster(
                 count: issue.count,
                 of: part.stopped,
                 latest: issue.latest_at.clone(),
-                title: issue.title.clone(),
+                title: issue.named(),
             });
         }
         if let Some(why) = &part.undecided {

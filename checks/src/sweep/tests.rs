@@ -242,7 +242,20 @@ fn a_service_that_never_placed_a_task_is_diagnosed_from_its_events() {
     assert_eq!(report.issues.len(), 1);
     assert_eq!(report.issues[0].kind, EventKind::CannotPlaceTask);
     assert_eq!(report.issues[0].count, 2);
-    assert!(report.headline.starts_with("No task stopped in the window; the scheduler says: The scheduler could not place a task (2 events"), "{}", report.headline);
+    assert!(report.headline.starts_with("No task stopped in the window; the scheduler says: placement-failed: The scheduler could not place a task: Fargate had no capacity for it in the Availability Zones asked (2 events"), "{}", report.headline);
+    assert_eq!(
+        report.issues[0].cause,
+        Some(crate::codes::Cause::PlacementFailed)
+    );
+    assert_eq!(
+        report.issues[0].resource,
+        Some(crate::placement::Shortage::FargateCapacity)
+    );
+    assert!(
+        report.issues[0].fix[0].contains("retry"),
+        "{:?}",
+        report.issues[0].fix
+    );
     assert!(report.groups.is_empty());
 }
 

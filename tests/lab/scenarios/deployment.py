@@ -1,10 +1,13 @@
 """Deployments (`ecs-doctor deployment`): one rolled back by the circuit breaker after
 its image could not be pulled, one rolled back by a CloudWatch alarm, one that
-completed, one still in progress, and one that completes while `--wait` follows it.
+completed, one still in progress, one that completes while `--wait` follows it, and one
+in progress whose older task its app protected from scale-in.
 
 Set in-process, as ECS's scheduler would write them: the service deployments API's
 records (`Lab.set_service_deployments`, served by the lab's own model in
-`labkit._install_moto_patches`, since moto has none of it), the service's
+`labkit._install_moto_patches`, since moto has none of it), a task's scale-in protection
+(`Lab.protect_task`, served by GetTaskProtection from the lab's own model in the same place:
+moto has no task protection either), the service's
 deployments and events (`set_service_state`), and the tasks' outcomes.
 
 Texts: the scheduler's events and `rolloutStateReason` are the forms AWS publishes
@@ -354,3 +357,41 @@ def deployment_settles_while_waiting(lab: Lab) -> dict:
 def _check_deployment_in_progress(p: Probe) -> None:
     [brief, _] = p.client("ecs").list_service_deployments(cluster="prod", service="web")["serviceDeployments"]
     p.equal(brief["status"], "IN_PROGRESS", "the newest deployment is under way")
+
+
+# --------------------------------------------------------------------------------------
+# deployment-stuck-on-protected-task: an old task the app protected from scale-in
+# --------------------------------------------------------------------------------------
+
+
+@scenario("deployment-stuck-on-protected-task",
+          summary="web:2 is deploying; one web:1 task is protected from scale-in for another 50 minutes")
+def deployment_stuck_on_protected_task(lab: Lab) -> dict:
+    """The in-progress deployment above, and one of web:1's two running tasks
+    protected from scale-in (as its app would set it through the ECS agent's task
+    protection endpoint): `Lab.protect_task`, served by `GetTaskProtection` from the
+    lab's own model (`labkit._install_moto_patches`; moto has no task protection)."""
+    stack, arn = _in_progress(lab)
+    old_tasks = [t for t in lab.client("ecs").describe_tasks(
+        cluster=stack.cluster,
+        tasks=lab.client("ecs").list_tasks(cluster=stack.cluster, desiredStatus="RUNNING")["taskArns"],
+    )["tasks"] if t["taskDefinitionArn"] == stack.task_definition_arn]
+    protected = sorted(t["taskArn"] for t in old_tasks)[0]
+    lab.protect_task(stack.cluster, protected, expires=lab.now + timedelta(minutes=50))
+    return {
+        "cluster": stack.cluster, "service": "web", "task_arn": None, "no_task": True,
+        "args": _args(stack.cluster), "essential_calls": ["ecs:DescribeServices"],
+        "deployment_arn": arn, "protected_task_arn": protected,
+    }
+
+
+@deployment_stuck_on_protected_task.check
+def _check_deployment_stuck_on_protected_task(p: Probe) -> None:
+    ecs = p.client("ecs")
+    running = ecs.list_tasks(cluster="prod", desiredStatus="RUNNING")["taskArns"]
+    p.equal(len(running), 3, "two web:1 tasks and one web:2 task run")
+    got = ecs.get_task_protection(cluster="prod", tasks=running)
+    protected = [t["taskArn"] for t in got["protectedTasks"] if t["protectionEnabled"]]
+    p.equal(protected, [p.info["protected_task_arn"]], "one old task is protected")
+    [t] = [t for t in got["protectedTasks"] if t["protectionEnabled"]]
+    p.expect(t.get("expirationDate"), "the protection expires")

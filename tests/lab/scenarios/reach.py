@@ -15,6 +15,7 @@ from labkit import (
     Stack,
     TaskRef,
     app_exit_timeline,
+    init_failure_timeline,
     pull_failure_timeline,
     running_timeline,
     scenario,
@@ -189,6 +190,54 @@ def _check_service_never_placed(p: Probe) -> None:
     p.equal((svc["desiredCount"], svc["runningCount"]), (2, 0), "2 wanted, none running")
     p.equal(len(svc["events"]), 4, "four placement failures")
     p.equal(ecs.list_tasks(cluster="prod")["taskArns"], [], "no task at all")
+
+
+# --------------------------------------------------------------------------------------
+# place-ec2-short-of-memory
+# --------------------------------------------------------------------------------------
+
+# api_failures_messages.html: the stopped reason of a task whose capacity provider's
+# instances are too small for it.
+SHORT_OF_MEMORY = "TaskFailedToStart: RESOURCE:MEMORY"
+
+
+@scenario("place-ec2-short-of-memory",
+          summary="a task of an EC2 capacity provider stopped: no container instance had its memory")
+def place_ec2_short_of_memory(lab: Lab) -> dict:
+    """The web service's task on capacity provider `web-asg`, stopped with
+    `TaskFailedToStart: RESOURCE:MEMORY` before any container ran.
+
+    Set in-process: moto launches every task as Fargate and has no placement, so
+    the task's launch type (EC2) and capacity provider are set on moto's own task
+    (as the scheduler would have recorded them), and the stop as for every lab
+    outcome (stop code, reason, no container ran)."""
+    stack = lab.build_web_stack(network_opts={"public": True})
+    lab.create_service(stack.cluster, "web", stack.task_definition_arn, stack.network,
+                       assign_public_ip=True, created=lab.ago(minutes=30))
+    task = lab.run_task(stack.cluster, stack.task_definition_arn, service="web")
+    moto_task = lab.ecs_task(task)
+    moto_task.launch_type = "EC2"
+    moto_task.capacity_provider_name = "web-asg"
+    moto_task.platform_version = None
+    containers = [{"name": "web", "exit_code": None, "last_status": "STOPPED"}]
+    lab.set_outcome(task, stop_code="TaskFailedToStart", stopped_reason=SHORT_OF_MEMORY,
+                    timeline=init_failure_timeline(lab.ago(minutes=4)), containers=containers)
+    return {
+        "cluster": stack.cluster,
+        "task_arn": task.arn,
+        "service": "web",
+        "launch_type": "EC2",
+    }
+
+
+@place_ec2_short_of_memory.check
+def _check_place_ec2_short_of_memory(p: Probe) -> None:
+    t = p.task()
+    p.equal(t.get("stoppedReason"), SHORT_OF_MEMORY, "stoppedReason")
+    p.equal(t.get("launchType"), "EC2", "launch type")
+    p.equal(t.get("capacityProviderName"), "web-asg", "capacity provider")
+    p.equal(t.get("stopCode"), "TaskFailedToStart", "stopCode")
+    p.equal([c.get("exitCode") for c in t["containers"]], [None], "no container ran")
 
 
 # --------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@
 //! ## Example
 //! ```text
 //! stopCode      = SomethingNew
-//! stoppedReason = TaskFailedToStart: RESOURCE:GPU
+//! stoppedReason = Task failed to start
 //! container web: no exit code
 //! ```
 //!
@@ -60,7 +60,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     if dependency_failure(ev).is_some() {
         return Verdict::Pass("a dependsOn condition that was not met explains the stop".into());
     }
-    // A kind only `unknown` claims (placement, the bare "failed to start")
+    // A kind only `unknown` claims (the bare "failed to start")
     // is recognised but explained by no other check: it stays unknown.
     let known: Vec<&'static str> = texts
         .iter()

@@ -14,9 +14,11 @@
 
 mod details;
 mod kinds;
+mod placement;
 
 pub use details::DETAILS;
 pub use kinds::KINDS;
+pub use placement::{shortage, ShortageRow, SHORTAGES};
 
 use super::chain::{Domain, Outcome, Reading};
 use super::{Detail, StopKind};
