@@ -208,7 +208,12 @@ fn judge_service(
     // The older tasks' scale-in protection is read, not an event: without
     // the reads behind it (named in the gaps), it may be missing.
     let protection_unread = gaps(report).iter().any(|g| {
-        ["ecs:GetTaskProtection", "ecs:ListTasks", "ecs:DescribeTasks"].contains(&g.as_str())
+        [
+            "ecs:GetTaskProtection",
+            "ecs:ListTasks",
+            "ecs:DescribeTasks",
+        ]
+        .contains(&g.as_str())
     });
     let read_issue = "\"tasks-protected\"";
     let without_reads = |r: &Value| -> Vec<String> {
