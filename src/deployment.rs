@@ -311,6 +311,16 @@ impl DeploymentEvent {
     }
 }
 
+/// The service the deployment is of, described, or the one line that ends the run.
+async fn described(
+    c: &collect::Collector,
+    args: &DeploymentArgs,
+    cluster: &str,
+) -> Result<ecs_doctor_checks::evidence::Service, DoctorError> {
+    let found = collect::service_named(c, cluster, arn::name(&args.service)).await;
+    the_service(c, found, &args.service, cluster, &args.aws, NEEDED_FOR)
+}
+
 /// `ecs-doctor deployment`.
 pub async fn deployment(
     args: &DeploymentArgs,
@@ -321,33 +331,18 @@ pub async fn deployment(
     let waited = if args.wait {
         // A service that does not exist ends the run before any wait.
         let c = connect_for(named_by(&args.service, &cluster), &args.aws).await?;
-        let described = collect::service_named(&c, &cluster, name).await;
-        let service = the_service(
-            &c,
-            described,
-            &args.service,
-            &cluster,
-            &args.aws,
-            NEEDED_FOR,
-        )?;
+        let service = described(&c, args, &cluster).await?;
         Some(wait(args, &cluster, primary_since(&service), progress).await?)
     } else {
         None
     };
     // The judgement's run: fresh answers after the wait.
     let c = connect_for(named_by(&args.service, &cluster), &args.aws).await?;
-    let (described, deployment) = tokio::join!(
-        collect::service_named(&c, &cluster, name),
+    let (service, deployment) = tokio::join!(
+        described(&c, args, &cluster),
         deployments::newest_deployment(&c, &cluster, name, args.as_of),
     );
-    let service = the_service(
-        &c,
-        described,
-        &args.service,
-        &cluster,
-        &args.aws,
-        NEEDED_FOR,
-    )?;
+    let service = service?;
     let c = sweep::for_service(c, &service);
     let since = deployment
         .value()

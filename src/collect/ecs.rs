@@ -57,54 +57,47 @@ pub async fn describe_task(
     Ok(convert_task(task))
 }
 
+/// The task's attachment of one of `kinds` (its `type`, in any case).
+fn attachment<'a>(
+    t: &'a aws_sdk_ecs::types::Task,
+    kinds: &[&str],
+) -> Option<&'a aws_sdk_ecs::types::Attachment> {
+    t.attachments().iter().find(|a| {
+        a.r#type()
+            .is_some_and(|ty| kinds.iter().any(|k| ty.eq_ignore_ascii_case(k)))
+    })
+}
+
+/// One of an attachment's details, by name.
+fn detail(a: &aws_sdk_ecs::types::Attachment, name: &str) -> Option<String> {
+    a.details()
+        .iter()
+        .find(|d| d.name() == Some(name))
+        .and_then(|d| d.value())
+        .map(str::to_string)
+}
+
 pub fn convert_task(t: &aws_sdk_ecs::types::Task) -> Task {
     let arn = t.task_arn().unwrap_or_default().to_string();
-    let eni_attachment = t
-        .attachments()
-        .iter()
-        .find(|a| {
-            a.r#type().is_some_and(|ty| {
-                ty.eq_ignore_ascii_case("ElasticNetworkInterface") || ty.eq_ignore_ascii_case("eni")
-            })
-        })
-        .map(|a| {
-            let detail = |name: &str| {
-                a.details()
-                    .iter()
-                    .find(|d| d.name() == Some(name))
-                    .and_then(|d| d.value())
-                    .map(str::to_string)
-            };
-            EniAttachment {
-                status: a.status().map(str::to_string),
-                eni_id: detail("networkInterfaceId"),
-                subnet_id: detail("subnetId"),
-                private_ip: detail("privateIPv4Address"),
-            }
-        });
-    let ebs_attachment = t
-        .attachments()
-        .iter()
-        .find(|a| {
-            a.r#type()
-                .is_some_and(|ty| ty.eq_ignore_ascii_case("AmazonElasticBlockStorage"))
-        })
-        .map(|a| {
-            let detail = |name: &str| {
-                a.details()
-                    .iter()
-                    .find(|d| d.name() == Some(name))
-                    .and_then(|d| d.value())
-                    .map(str::to_string)
-            };
-            EbsAttachment {
-                status: a.status().map(str::to_string),
-                volume_name: detail("volumeName"),
-                volume_id: detail("volumeId"),
-                role_arn: detail("roleArn"),
-                status_reason: detail("statusReason"),
-            }
-        });
+    let eni_attachment = attachment(t, &["ElasticNetworkInterface", "eni"]).map(|a| {
+        let detail = |name: &str| detail(a, name);
+        EniAttachment {
+            status: a.status().map(str::to_string),
+            eni_id: detail("networkInterfaceId"),
+            subnet_id: detail("subnetId"),
+            private_ip: detail("privateIPv4Address"),
+        }
+    });
+    let ebs_attachment = attachment(t, &["AmazonElasticBlockStorage"]).map(|a| {
+        let detail = |name: &str| detail(a, name);
+        EbsAttachment {
+            status: a.status().map(str::to_string),
+            volume_name: detail("volumeName"),
+            volume_id: detail("volumeId"),
+            role_arn: detail("roleArn"),
+            status_reason: detail("statusReason"),
+        }
+    });
     Task {
         id: arn::name(&arn).to_string(),
         arn,

@@ -131,56 +131,44 @@ fn from_event(event: &Value) -> Result<TaskEvent, String> {
     })
 }
 
+/// The event's attachment of one of `kinds` (its `type`, in any case).
+fn attachment<'a>(d: &'a Value, kinds: &[&str]) -> Option<&'a Value> {
+    d.get("attachments")?
+        .as_array()?
+        .iter()
+        .find(|a| s(a, "type").is_some_and(|t| kinds.iter().any(|k| t.eq_ignore_ascii_case(k))))
+}
+
+/// One of an attachment's details, by name.
+fn detail(a: &Value, name: &str) -> Option<String> {
+    a.get("details")?
+        .as_array()?
+        .iter()
+        .find(|x| s(x, "name").as_deref() == Some(name))
+        .and_then(|x| s(x, "value"))
+}
+
 /// The task, as DescribeTasks would have returned it.
 fn task_from_detail(d: &Value, arn: String) -> Task {
-    let eni_attachment = d
-        .get("attachments")
-        .and_then(Value::as_array)
-        .and_then(|atts| {
-            atts.iter().find(|a| {
-                s(a, "type").is_some_and(|t| {
-                    t.eq_ignore_ascii_case("eni")
-                        || t.eq_ignore_ascii_case("ElasticNetworkInterface")
-                })
-            })
-        })
-        .map(|a| {
-            let detail = |name: &str| {
-                a.get("details")
-                    .and_then(Value::as_array)
-                    .and_then(|ds| ds.iter().find(|x| s(x, "name").as_deref() == Some(name)))
-                    .and_then(|x| s(x, "value"))
-            };
-            EniAttachment {
-                status: s(a, "status"),
-                eni_id: detail("networkInterfaceId"),
-                subnet_id: detail("subnetId"),
-                private_ip: detail("privateIPv4Address"),
-            }
-        });
-    let ebs_attachment = d
-        .get("attachments")
-        .and_then(Value::as_array)
-        .and_then(|atts| {
-            atts.iter().find(|a| {
-                s(a, "type").is_some_and(|t| t.eq_ignore_ascii_case("AmazonElasticBlockStorage"))
-            })
-        })
-        .map(|a| {
-            let detail = |name: &str| {
-                a.get("details")
-                    .and_then(Value::as_array)
-                    .and_then(|ds| ds.iter().find(|x| s(x, "name").as_deref() == Some(name)))
-                    .and_then(|x| s(x, "value"))
-            };
-            EbsAttachment {
-                status: s(a, "status"),
-                volume_name: detail("volumeName"),
-                volume_id: detail("volumeId"),
-                role_arn: detail("roleArn"),
-                status_reason: detail("statusReason"),
-            }
-        });
+    let eni_attachment = attachment(d, &["eni", "ElasticNetworkInterface"]).map(|a| {
+        let detail = |name: &str| detail(a, name);
+        EniAttachment {
+            status: s(a, "status"),
+            eni_id: detail("networkInterfaceId"),
+            subnet_id: detail("subnetId"),
+            private_ip: detail("privateIPv4Address"),
+        }
+    });
+    let ebs_attachment = attachment(d, &["AmazonElasticBlockStorage"]).map(|a| {
+        let detail = |name: &str| detail(a, name);
+        EbsAttachment {
+            status: s(a, "status"),
+            volume_name: detail("volumeName"),
+            volume_id: detail("volumeId"),
+            role_arn: detail("roleArn"),
+            status_reason: detail("statusReason"),
+        }
+    });
     let containers = d
         .get("containers")
         .and_then(Value::as_array)

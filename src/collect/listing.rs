@@ -7,31 +7,29 @@ use crate::error::DoctorError;
 use ecs_doctor_checks::evidence::{Fact, Service, Task};
 use ecs_doctor_checks::sweep;
 
-/// Every stopped task of `cluster` (of `service` only, when given) that
-/// stopped at or after `since`, newest first: ListTasks (paginated), then
-/// DescribeTasks in batches of 100.
-pub async fn stopped_tasks(
+/// Every task of `cluster` (of `service` only, when given) ECS lists with
+/// `desired` status: ListTasks (paginated), then DescribeTasks in batches
+/// of 100. `why` says what each of the two reads is for, in a gap.
+pub async fn listed_tasks(
     c: &Collector,
     cluster: &str,
     service: Option<&str>,
-    since: &str,
+    desired: aws_sdk_ecs::types::DesiredStatus,
+    why: (&str, &str),
 ) -> Fact<Vec<Task>> {
     let ecs = c.ecs();
     let pages = ecs
         .list_tasks()
         .cluster(cluster)
-        .desired_status(aws_sdk_ecs::types::DesiredStatus::Stopped)
+        .desired_status(desired)
         .set_service_name(service.map(str::to_string))
         .into_paginator()
         .send()
         .collect::<Vec<_>>()
         .await;
-    let arns = c.listed(
-        "ecs:ListTasks",
-        "which tasks stopped in the window",
-        pages,
-        |out| out.task_arns().to_vec(),
-    );
+    let arns = c.listed("ecs:ListTasks", why.0, pages, |out| {
+        out.task_arns().to_vec()
+    });
     let Some(arns) = arns.value() else {
         return arns.map(|_| Vec::new());
     };
@@ -44,23 +42,44 @@ pub async fn stopped_tasks(
     .await;
     let mut tasks = Vec::new();
     for batch in batches {
-        match c.fact(
-            "ecs:DescribeTasks",
-            "the stopped tasks of the window",
-            batch,
-        ) {
+        match c.fact("ecs:DescribeTasks", why.1, batch) {
             Fact::Gathered { value } => tasks.extend(value.tasks().iter().map(ecs::convert_task)),
             other => return other.map(|_| Vec::new()),
         }
     }
+    // ListTasks' serviceName filter is AWS's; the group says it for certain.
     let wanted_group = service.map(|s| format!("service:{s}"));
     tasks.retain(|t| {
-        // ListTasks' serviceName filter is AWS's; the group says it for certain.
-        let ours = wanted_group
+        wanted_group
             .as_ref()
-            .is_none_or(|g| t.group.as_deref() == Some(g.as_str()));
-        ours && sweep::in_window(t.timestamps.stopped_at.as_deref(), since)
+            .is_none_or(|g| t.group.as_deref() == Some(g.as_str()))
     });
+    Fact::gathered(tasks)
+}
+
+/// Every stopped task of `cluster` (of `service` only, when given) that
+/// stopped at or after `since`, newest first.
+pub async fn stopped_tasks(
+    c: &Collector,
+    cluster: &str,
+    service: Option<&str>,
+    since: &str,
+) -> Fact<Vec<Task>> {
+    let listed = listed_tasks(
+        c,
+        cluster,
+        service,
+        aws_sdk_ecs::types::DesiredStatus::Stopped,
+        (
+            "which tasks stopped in the window",
+            "the stopped tasks of the window",
+        ),
+    )
+    .await;
+    let Fact::Gathered { value: mut tasks } = listed else {
+        return listed;
+    };
+    tasks.retain(|t| sweep::in_window(t.timestamps.stopped_at.as_deref(), since));
     tasks.sort_by(|a, b| b.timestamps.stopped_at.cmp(&a.timestamps.stopped_at));
     Fact::gathered(tasks)
 }

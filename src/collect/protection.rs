@@ -4,7 +4,7 @@
 //! DescribeTasks 100 at a time for their revision, GetTaskProtection 10
 //! at a time. Reads only.
 
-use super::{ecs, ts, Collector};
+use super::{listing, ts, Collector};
 use ecs_doctor_checks::evidence::{Fact, Service, TaskProtection};
 use ecs_doctor_checks::sweep::protection::{deployment_waits, is_old};
 
@@ -18,52 +18,25 @@ pub async fn old_task_protection(
     if !deployment_waits(service) {
         return Fact::not_applicable("no deployment is waiting on older tasks");
     }
-    let ecs = c.ecs();
-    // ListTasks' serviceName filter is AWS's; the group says it for certain.
-    let group = format!("service:{}", service.name);
-    let pages = ecs
-        .list_tasks()
-        .cluster(cluster)
-        .service_name(&service.name)
-        .desired_status(aws_sdk_ecs::types::DesiredStatus::Running)
-        .into_paginator()
-        .send()
-        .collect::<Vec<_>>()
-        .await;
-    let arns = c.listed(
-        "ecs:ListTasks",
-        "which of the service's tasks are still running during the deployment",
-        pages,
-        |out| out.task_arns().to_vec(),
-    );
-    let Some(arns) = arns.value() else {
-        return arns.map(|_| Vec::new());
-    };
-    let batches = futures::future::join_all(arns.chunks(100).map(|batch| {
-        ecs.describe_tasks()
-            .cluster(cluster)
-            .set_tasks(Some(batch.to_vec()))
-            .send()
-    }))
-    .await;
-    let mut old = Vec::new();
-    for batch in batches {
-        match c.fact(
-            "ecs:DescribeTasks",
+    let running = listing::listed_tasks(
+        c,
+        cluster,
+        Some(&service.name),
+        aws_sdk_ecs::types::DesiredStatus::Running,
+        (
+            "which of the service's tasks are still running during the deployment",
             "the revision of the service's running tasks",
-            batch,
-        ) {
-            Fact::Gathered { value } => old.extend(
-                value
-                    .tasks()
-                    .iter()
-                    .map(ecs::convert_task)
-                    .filter(|t| t.group.as_deref() == Some(group.as_str()))
-                    .filter(|t| is_old(service, &t.task_definition_arn)),
-            ),
-            other => return other.map(|_| Vec::new()),
-        }
-    }
+        ),
+    )
+    .await;
+    let Fact::Gathered { value: running } = running else {
+        return running.map(|_| Vec::new());
+    };
+    let old: Vec<_> = running
+        .into_iter()
+        .filter(|t| is_old(service, &t.task_definition_arn))
+        .collect();
+    let ecs = c.ecs();
     let arns: Vec<String> = old.iter().map(|t| t.arn.clone()).collect();
     let answers = futures::future::join_all(arns.chunks(10).map(|batch| {
         ecs.get_task_protection()
