@@ -364,6 +364,31 @@ pub struct DeploymentArgs {
     pub as_of: Option<std::time::SystemTime>,
 }
 
+impl DeploymentArgs {
+    /// The deployment read once (no `--wait`), as the Lambda and the MCP
+    /// server ask for it; JSON rendering.
+    pub fn once(
+        service: String,
+        cluster: Option<String>,
+        limit: u32,
+        log_lines: u32,
+        aws: AwsArgs,
+        as_of: Option<std::time::SystemTime>,
+    ) -> DeploymentArgs {
+        DeploymentArgs {
+            service,
+            cluster,
+            wait: false,
+            wait_timeout: std::time::Duration::from_secs(30 * 60),
+            limit,
+            log_lines,
+            aws,
+            render: RenderArgs::json(),
+            as_of,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ClusterArgs {
     /// The cluster: a name or an ARN.

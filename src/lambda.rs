@@ -10,7 +10,7 @@
 //! The same binary runs as the function when Lambda starts it (as
 //! `bootstrap`, with `AWS_LAMBDA_RUNTIME_API` set and no arguments).
 
-use crate::cli::{AwsArgs, DeploymentArgs, OutputFormat, RenderArgs, Style};
+use crate::cli::{AwsArgs, DeploymentArgs, OutputFormat, Style};
 use crate::collect::event;
 use crate::deployment::{self, DeploymentEvent};
 use crate::notify::{Delivery, Notice, Notifier};
@@ -158,18 +158,15 @@ async fn handle_deployment(event: DeploymentEvent) -> Value {
         return json!({"diagnosed": 0, "skipped": event.event_name});
     }
     let aws = aws_settings();
-    let args = DeploymentArgs {
-        service: event.service_arn.clone(),
-        cluster: None,
-        wait: false,
-        wait_timeout: std::time::Duration::from_secs(1800),
-        limit: env_number("ECS_DOCTOR_DEPLOYMENT_TASKS", 20).clamp(1, 1000) as u32,
-        log_lines: env_number("ECS_DOCTOR_LOG_LINES", 20).min(1000) as u32,
-        aws: aws.clone(),
-        render: RenderArgs::json(),
+    let args = DeploymentArgs::once(
+        event.service_arn.clone(),
+        None,
+        env_number("ECS_DOCTOR_DEPLOYMENT_TASKS", 20).clamp(1, 1000) as u32,
+        env_number("ECS_DOCTOR_LOG_LINES", 20).min(1000) as u32,
+        aws.clone(),
         // The deployment the event is about, not one started since.
-        as_of: event.time,
-    };
+        event.time,
+    );
     let report = match deployment::deployment(&args, &deployment::Progress::hidden()).await {
         Ok(report) => report,
         Err(err) => {

@@ -196,13 +196,7 @@ fn judge_service(
     let detail = format!(
         "exit {code} {} groups {:?} gaps {:?}",
         report["verdict"],
-        report["groups"]
-            .as_array()
-            .map(|g| g
-                .iter()
-                .map(|g| format!("{}×{}", g["cause"], g["count"]))
-                .collect::<Vec<_>>())
-            .unwrap_or_default(),
+        group_causes(report),
         gaps(report)
     );
     // The older tasks' scale-in protection is read, not an event: without
@@ -289,6 +283,18 @@ fn judge_service(
     (outcome, detail)
 }
 
+/// A sweep's groups as `cause×count`, for a judgement's detail.
+fn group_causes(report: &Value) -> Vec<String> {
+    report["groups"]
+        .as_array()
+        .map(|g| {
+            g.iter()
+                .map(|g| format!("{}×{}", g["cause"], g["count"]))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A deployment: the same state and exit code, or an undecided one (exit 4)
 /// that names what was missing. A state read from `DescribeServices` when
 /// the deployments API failed must agree with the clean one. Its tasks are
@@ -304,13 +310,7 @@ fn judge_deployment(
         "exit {code} state {} from {} groups {:?} gaps {:?}",
         report["state"],
         report["state_source"],
-        report["groups"]
-            .as_array()
-            .map(|g| g
-                .iter()
-                .map(|g| format!("{}×{}", g["cause"], g["count"]))
-                .collect::<Vec<_>>())
-            .unwrap_or_default(),
+        group_causes(report),
         gaps(report)
     );
     let gapped = !gaps(report).is_empty();

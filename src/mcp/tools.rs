@@ -407,17 +407,14 @@ async fn deployment(
 ) -> Result<CallToolResult, DoctorError> {
     let named = input.cluster.as_deref().unwrap_or(&input.service);
     let aws = aws_for(session, named, input.region, input.profile);
-    let args = DeploymentArgs {
-        service: input.service,
-        cluster: input.cluster,
-        wait: false,
-        wait_timeout: std::time::Duration::from_secs(1800),
-        limit: within(input.limit, 100, 1, 1000, "limit")?,
-        log_lines: within(input.log_lines, 20, 0, 1000, "log_lines")?,
+    let args = DeploymentArgs::once(
+        input.service,
+        input.cluster,
+        within(input.limit, 100, 1, 1000, "limit")?,
+        within(input.log_lines, 20, 0, 1000, "log_lines")?,
         aws,
-        render: RenderArgs::json(),
-        as_of: None,
-    };
+        None,
+    );
     let report =
         crate::deployment::deployment(&args, &crate::deployment::Progress::hidden()).await?;
     Ok(answer(

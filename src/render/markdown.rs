@@ -44,14 +44,7 @@ impl Renderer for MarkdownRenderer {
             .as_deref()
             .map(|t| format!("; task definition {}", t.rsplit('/').next().unwrap_or(t)))
             .unwrap_or_default();
-        let _ = writeln!(
-            o,
-            "**Service** {}\n",
-            code(&format!(
-                "{} (cluster {}, {}; {} of {} running{td})",
-                svc.name, svc.cluster, svc.region, svc.running_count, svc.desired_count
-            ))
-        );
+        let _ = writeln!(o, "**Service** {}\n", code(&svc.line(&td)));
         let _ = writeln!(
             o,
             "**Window** stopped since {}: {} stopped task{}, {} diagnosed\n",

@@ -195,16 +195,7 @@ impl Renderer for TableRenderer {
     fn service(&self, r: &ServiceReport) -> String {
         let mut o = String::new();
         let svc = &r.service;
-        let _ = writeln!(
-            o,
-            "{} {} (cluster {}, {}; {} of {} running)",
-            self.heading("Service"),
-            svc.name,
-            svc.cluster,
-            svc.region,
-            svc.running_count,
-            svc.desired_count
-        );
+        let _ = writeln!(o, "{} {}", self.heading("Service"), svc.line(""));
         let _ = writeln!(
             o,
             "{} stopped since {}: {} stopped, {} diagnosed",

@@ -256,6 +256,16 @@ pub struct Revisions {
     pub rolled_back_to: Option<String>,
 }
 
+impl Revisions {
+    /// The revisions it went from, or `?` when they are not known.
+    pub fn before_label(&self) -> String {
+        match self.before.as_slice() {
+            [] => "?".into(),
+            before => before.join(", "),
+        }
+    }
+}
+
 /// How long `--wait` followed the deployment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Waited {

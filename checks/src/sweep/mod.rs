@@ -174,6 +174,17 @@ pub struct ServiceSummary {
     pub task_definition: Option<String>,
 }
 
+impl ServiceSummary {
+    /// `web (cluster prod, us-east-1; 2 of 2 running{more})`: the service and
+    /// where it stands, as every report's header names it.
+    pub fn line(&self, more: &str) -> String {
+        format!(
+            "{} (cluster {}, {}; {} of {} running{more})",
+            self.name, self.cluster, self.region, self.running_count, self.desired_count
+        )
+    }
+}
+
 /// A service's stopped tasks grouped by cause (`ecs-doctor service`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceReport {

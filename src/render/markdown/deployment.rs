@@ -24,17 +24,10 @@ pub(super) fn deployment(r: &DeploymentReport) -> String {
     let _ = writeln!(
         o,
         "**Deployment** {}\n",
-        code(&format!(
-            "{id}of {} (cluster {}, {}; {} of {} running)",
-            svc.name, svc.cluster, svc.region, svc.running_count, svc.desired_count
-        ))
+        code(&format!("{id}of {}", svc.line("")))
     );
     let rev = &r.revisions;
-    let before = if rev.before.is_empty() {
-        "?".to_string()
-    } else {
-        rev.before.join(", ")
-    };
+    let before = rev.before_label();
     let back = rev
         .rolled_back_to
         .as_deref()

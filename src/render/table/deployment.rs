@@ -15,22 +15,11 @@ impl TableRenderer {
             .as_ref()
             .map(|d| format!("{} ", d.id()))
             .unwrap_or_default();
-        self.labelled(
-            &mut o,
-            "Deployment",
-            &format!(
-                "{id}of {} (cluster {}, {}; {} of {} running)",
-                svc.name, svc.cluster, svc.region, svc.running_count, svc.desired_count
-            ),
-        );
+        self.labelled(&mut o, "Deployment", &format!("{id}of {}", svc.line("")));
         let rev = &r.revisions;
         let mut revisions = format!(
             "{} → {}",
-            if rev.before.is_empty() {
-                "?".to_string()
-            } else {
-                rev.before.join(", ")
-            },
+            rev.before_label(),
             rev.after.as_deref().unwrap_or("?")
         );
         if let Some(back) = &rev.rolled_back_to {
