@@ -300,3 +300,36 @@ fn a_dependency_that_never_became_healthy_is_explained() {
         "{report:#}"
     );
 }
+
+/// A container with a restart policy that still ended its task: the report
+/// says why ECS did not restart it, and counts the runs its one stream holds.
+#[test]
+fn a_restart_policy_that_did_not_restart_is_explained() {
+    let lab = Lab::start("app-exit-error-restart-policy");
+    let (code, report) = lab.diagnose_json(&["--log-lines", "200"]);
+    common::assert_contract(&report);
+    assert_eq!(code, 1);
+    assert_eq!(top_code(&report), "app-exit-error", "{report:#}");
+    let ev = top_evidence(&report);
+    assert!(
+        ev.contains("has a restart policy (restartAttemptPeriod 60 s) and the task ran 11 minutes: ECS may have restarted it in place before"),
+        "{ev}"
+    );
+    assert!(
+        ev.contains("less than 60 s after its last start or restart"),
+        "{ev}"
+    );
+    let repeated = format!("\"{}\" 2 times", lab.get("decisive_line"));
+    assert!(ev.contains(&repeated), "{ev}");
+    let fixes = common::top_lines(&report, "fix");
+    assert!(
+        fixes.contains("lower `restartPolicy.restartAttemptPeriod`"),
+        "{fixes}"
+    );
+    // With the default 20 lines only the last run is read: the timing
+    // still says what happened, and no repeat is claimed.
+    let (_, short) = lab.diagnose_json(&[]);
+    let ev = top_evidence(&short);
+    assert!(ev.contains("has a restart policy"), "{ev}");
+    assert!(!ev.contains("2 times"), "{ev}");
+}

@@ -20,6 +20,7 @@ pub mod rank;
 pub mod reach;
 pub mod redact;
 pub mod report;
+pub mod restart;
 pub mod stops;
 pub mod sweep;
 pub mod task;

@@ -327,6 +327,11 @@ fn convert_container_definition(
             .firelens_configuration()
             .map(|f| f.r#type().as_str().to_string()),
         readonly_root_filesystem: cd.readonly_root_filesystem(),
+        restart_policy: cd.restart_policy().map(|r| ContainerRestartPolicy {
+            enabled: r.enabled(),
+            ignored_exit_codes: r.ignored_exit_codes().to_vec(),
+            restart_attempt_period: r.restart_attempt_period(),
+        }),
     }
 }
 

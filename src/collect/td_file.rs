@@ -6,8 +6,8 @@
 
 use crate::error::DoctorError;
 use ecs_doctor_checks::evidence::{
-    ContainerDefinition, ContainerDependency, EfsVolume, EnvVar, HealthCheck, LogConfiguration,
-    MountPoint, PortMapping, SecretRef, TaskDefinition, Volume,
+    ContainerDefinition, ContainerDependency, ContainerRestartPolicy, EfsVolume, EnvVar,
+    HealthCheck, LogConfiguration, MountPoint, PortMapping, SecretRef, TaskDefinition, Volume,
 };
 use ecs_doctor_checks::redact;
 use serde::Deserialize;
@@ -113,6 +113,16 @@ struct ContainerInput {
     mount_points: Vec<MountInput>,
     firelens_configuration: Option<Firelens>,
     readonly_root_filesystem: Option<bool>,
+    restart_policy: Option<RestartInput>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RestartInput {
+    enabled: bool,
+    #[serde(default)]
+    ignored_exit_codes: Vec<i32>,
+    restart_attempt_period: Option<i32>,
 }
 
 #[derive(Deserialize)]
@@ -260,6 +270,11 @@ fn container(c: ContainerInput) -> ContainerDefinition {
             .collect(),
         firelens: c.firelens_configuration.map(|f| f.r#type),
         readonly_root_filesystem: c.readonly_root_filesystem,
+        restart_policy: c.restart_policy.map(|r| ContainerRestartPolicy {
+            enabled: r.enabled,
+            ignored_exit_codes: r.ignored_exit_codes,
+            restart_attempt_period: r.restart_attempt_period,
+        }),
     }
 }
 

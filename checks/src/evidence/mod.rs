@@ -42,8 +42,8 @@ pub use service::{
 };
 pub use task::{Container, EniAttachment, ManagedAgent, Task, TaskTimestamps};
 pub use task_definition::{
-    ContainerDefinition, ContainerDependency, EfsVolume, EnvVar, HealthCheck, LogConfiguration,
-    MountPoint, PortMapping, SecretRef, TaskDefinition, Volume,
+    ContainerDefinition, ContainerDependency, ContainerRestartPolicy, EfsVolume, EnvVar,
+    HealthCheck, LogConfiguration, MountPoint, PortMapping, SecretRef, TaskDefinition, Volume,
 };
 
 /// One piece of evidence and where it came from.

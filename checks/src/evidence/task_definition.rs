@@ -115,6 +115,21 @@ pub struct ContainerDefinition {
     /// `readonlyRootFilesystem`: the ECS Exec agent cannot run in such a container.
     #[serde(default)]
     pub readonly_root_filesystem: Option<bool>,
+    /// `restartPolicy`: ECS restarts the container in place when it exits.
+    #[serde(default)]
+    pub restart_policy: Option<ContainerRestartPolicy>,
+}
+
+/// A container's `restartPolicy`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ContainerRestartPolicy {
+    pub enabled: bool,
+    /// Exit codes ECS never restarts the container on.
+    #[serde(default)]
+    pub ignored_exit_codes: Vec<i32>,
+    /// Seconds the container must run before ECS restarts it (300 when unset).
+    #[serde(default)]
+    pub restart_attempt_period: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

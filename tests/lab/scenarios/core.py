@@ -144,6 +144,46 @@ def _check_app_exit_error(p: Probe) -> None:
     _check_web_basics(p, t, tags=["v1"], public_route=True)
 
 
+@scenario("app-exit-error-restart-policy",
+          summary="a restart policy restarted the app in place once; its second crash came too soon to be")
+def app_exit_error_restart_policy(lab: Lab) -> dict:
+    """`web` has `restartPolicy` (enabled, `restartAttemptPeriod` 60 s). It ran 11 minutes and
+    crashed when its database went away; ECS restarted it in place (same task, same log
+    stream); the restarted process could not reach the database either and exited 1 after
+    4 s, sooner than the period, so ECS stopped the task. Nothing is set in-process beyond
+    the task's outcome (as for every stopped task in the lab)."""
+    policy = {"enabled": True, "restartAttemptPeriod": 60}
+    stack = lab.build_web_stack(network_opts={"public": True}, container_opts={"restartPolicy": policy})
+    task = lab.run_task(stack.cluster, stack.task_definition_arn, stack.network, assign_public_ip=True)
+    tl = app_exit_timeline(stopped=lab.ago(minutes=4), ran_for=timedelta(minutes=11, seconds=5))
+    stream = lab.log_stream_for(stack, task)
+    first_run = node_db_crash_log(tl.started + timedelta(milliseconds=380))
+    # The first run got its pool, served for eleven minutes, then lost the database:
+    # its boot lines, then the same rejection the restarted run dies of.
+    boot = [line for line in first_run if "connection attempt" not in line[1]][:9]
+    crashed = tl.started + timedelta(minutes=11)
+    stack_lines = [(crashed, line) for _, line in first_run[-16:]]
+    restart = node_db_crash_log(crashed + timedelta(seconds=1))
+    lab.write_logs(stack.log_group, stream, boot + stack_lines + restart)
+    containers = [{"name": "web", "exit_code": 1, "last_status": "STOPPED"}]
+    lab.set_outcome(task, stop_code="EssentialContainerExited", stopped_reason="Essential container in task exited",
+                    timeline=tl, containers=containers)
+    lab.verify_stopped_task(task, containers)
+    return {"cluster": stack.cluster, "task_arn": task.arn, "log_group": stack.log_group, "log_stream": stream,
+            "decisive_line": DB_ERROR, "container": "web", "exit_code": 1, "restart_attempt_period": 60}
+
+
+@app_exit_error_restart_policy.check
+def _check_app_exit_error_restart_policy(p: Probe) -> None:
+    t = p.task()
+    td = p.task_definition(t["taskDefinitionArn"])
+    p.equal(td["containerDefinitions"][0].get("restartPolicy"), {"enabled": True, "restartAttemptPeriod": 60},
+            "restartPolicy kept by RegisterTaskDefinition")
+    events = p.client("logs").get_log_events(logGroupName="/ecs/web", logStreamName=p.info["log_stream"],
+                                             startFromHead=True)["events"]
+    p.equal(sum(e["message"] == DB_ERROR for e in events), 2, "both runs' rejections in the one stream")
+
+
 # --------------------------------------------------------------------------------------
 # image-not-found
 # --------------------------------------------------------------------------------------

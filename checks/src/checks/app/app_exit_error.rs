@@ -9,6 +9,17 @@
 //! init container that exited non-zero, or did not finish within
 //! `startTimeout`).
 //!
+//! A container with a restart policy (`restartPolicy`) is restarted in place
+//! and its task keeps running, unless its exit code is one of
+//! `ignoredExitCodes` or it exits less than `restartAttemptPeriod` seconds
+//! (300 by default) after its last start or restart. When such a container
+//! still ended the task, the finding says which of these the facts show: an
+//! ignored code, a task that ran less than the period in all (never
+//! restarted), or a longer one that may have restarted before, with the
+//! failing log line counted when the stream holds it more than once (every
+//! run of the container writes to the same stream). The same reading is
+//! added to `app-exit-zero` and `app-out-of-memory`.
+//!
 //! ## Why it matters
 //! When an essential container exits, ECS stops every other container of the
 //! task. A service then starts a replacement that usually fails the same way,
@@ -38,6 +49,7 @@
 //! - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-errors.html
 //! - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/resolve-stopped-errors.html
 //! - https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDependency.html
+//! - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-restart-policy.html
 
 use crate::context::Ctx;
 use crate::logs::excerpt::{decisive, log_evidence, log_hint};
@@ -268,11 +280,12 @@ fn exit_finding(ev: &Evidence, container: &Container, stop: StopCode) -> Finding
         143 => f.fix("Nothing in ECS asked this container to stop: look for a supervisor, script or health watchdog inside the container that sends SIGTERM to the main process."),
         _ => f,
     };
-    f.fix(format!(
+    let f = f.fix(format!(
         "Read the lines before the error in {} and fix the application or its configuration.",
         log_hint(ev, &container.name)
-    ))
-    .fix("Register a new task definition revision with the fix and redeploy the service.")
+    ));
+    crate::restart::annotate(f, ev, container)
+        .fix("Register a new task definition revision with the fix and redeploy the service.")
     .doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-errors.html")
 }
 

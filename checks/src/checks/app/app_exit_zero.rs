@@ -136,12 +136,13 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
             ));
         }
     }
-    f.fix("Run the server in the foreground as PID 1: e.g. `nginx -g 'daemon off;'`, `apachectl -D FOREGROUND`, and `exec <server>` as the last line of an entry-point script.")
+    let f = f.fix("Run the server in the foreground as PID 1: e.g. `nginx -g 'daemon off;'`, `apachectl -D FOREGROUND`, and `exec <server>` as the last line of an entry-point script.")
         .fix(format!(
             "Check what the process printed before it returned: {}.",
             log_hint(ev, &container.name)
         ))
-        .fix("If this container is a one-off job, run it as a standalone task (`aws ecs run-task`) or an EventBridge scheduled task instead of a service; if it is a helper, set `\"essential\": false`.")
+        .fix("If this container is a one-off job, run it as a standalone task (`aws ecs run-task`) or an EventBridge scheduled task instead of a service; if it is a helper, set `\"essential\": false`.");
+    crate::restart::annotate(f, ev, container)
         .doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-errors.html")
         .into_verdict()
 }

@@ -170,6 +170,7 @@ fn finding(ev: &Evidence, c: &Container, strength: Strength, decisive: String) -
         .fix("Cap the runtime's heap below the limit (JVM `-XX:MaxRAMPercentage=75`, Node `--max-old-space-size=<MiB>`) and look for leaks; Container Insights' `MemoryUtilized` shows the trend.")
         .fix(format!("Check what the app was doing just before: {}.", log_hint(ev, &c.name)))
         .doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/out-of-memory.html");
+    f = crate::restart::annotate(f, ev, c);
     if StopCode::of(ev) == StopCode::EssentialContainerExited && !crate::task::is_essential(ev, c) {
         f = f.against(format!("container `{}` is not essential, so its death alone did not stop the task", c.name));
     }
