@@ -249,7 +249,17 @@ pub async fn cluster(
         .unzip();
     let diagnosed = chosen.len();
     progress.set_length(diagnosed as u64);
-    let swept = diagnose_each(&c, chosen, &cluster, args.sweep.log_lines, progress).await;
+    // While a deployment waits on older tasks, their scale-in protection
+    // says why (read only for those services).
+    let protections = futures::future::join_all(
+        services
+            .iter()
+            .map(|s| collect::old_task_protection(&c, &cluster, s)),
+    );
+    let (swept, protections) = tokio::join!(
+        diagnose_each(&c, chosen, &cluster, args.sweep.log_lines, progress),
+        protections
+    );
     // The sweep's own gaps and every task's: a row that could not be decided says why.
     let mut gaps = c.gaps();
     gaps.extend(swept.iter().flat_map(|s| s.report.gaps.iter().cloned()));
@@ -267,10 +277,10 @@ pub async fn cluster(
         _ => None,
     };
     let mut parts = Vec::new();
-    for svc in &services {
+    for (svc, protection) in services.iter().zip(&protections) {
         let key = format!("service:{}", svc.name);
         let tasks = swept_by_group.remove(&key).unwrap_or_default();
-        parts.push(ClusterPart {
+        let mut part = ClusterPart {
             name: svc.name.clone(),
             source: Source::Service,
             groups: sweep::group(
@@ -281,7 +291,9 @@ pub async fn cluster(
             issues: sweep::issues(svc, &since),
             stopped: totals.get(&key).copied().unwrap_or(0),
             undecided: undecided.clone(),
-        });
+        };
+        sweep::protection::apply_to_part(arn::name(&cluster), protection, &mut part);
+        parts.push(part);
     }
     // Tasks started without a service cannot be named when the listing failed.
     if undecided.is_some() {

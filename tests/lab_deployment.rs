@@ -211,6 +211,17 @@ fn a_deployment_waiting_on_a_protected_task_names_it_and_its_expiration() {
         service["issues"].to_string().contains("tasks-protected"),
         "{service:#}"
     );
+    // And the cluster sweep, the same way: named, not a failure.
+    let (code, cluster) = lab.json_run(&["cluster", "prod", "--region", "us-east-1"]);
+    assert_eq!(code, 0, "{cluster:#}");
+    let row = cluster["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["cause"] == "event:tasks-protected")
+        .unwrap_or_else(|| panic!("{cluster:#}"));
+    assert_eq!(row["name"], "web");
+    assert_eq!(row["verdict"], service["verdict"], "{cluster:#}");
 
     // A refused GetTaskProtection is a named gap, never "nothing protected".
     let policy = serde_json::json!({
@@ -237,6 +248,17 @@ fn a_deployment_waiting_on_a_protected_task_names_it_and_its_expiration() {
             .unwrap()
             .contains("could not be read"),
         "{report:#}"
+    );
+    let (code, cluster) = lab.json_run(&["cluster", "prod", "--region", "us-east-1"]);
+    assert_eq!(
+        code, 4,
+        "a refused read leaves the cluster undecided: {cluster:#}"
+    );
+    assert!(
+        cluster["gaps"]
+            .to_string()
+            .contains("ecs:GetTaskProtection"),
+        "{cluster:#}"
     );
 }
 

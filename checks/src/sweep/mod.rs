@@ -142,6 +142,16 @@ pub struct ServiceIssue {
 }
 
 impl ServiceIssue {
+    /// Whether the issue is a failure. What the scheduler's events report
+    /// is; what ecs-doctor read from the tasks themselves (their scale-in
+    /// protection) describes why a deployment waits, the app's own choice.
+    pub fn verdict(&self) -> Conclusion {
+        match self.read {
+            None => Conclusion::Failure,
+            Some(_) => Conclusion::NoFailure,
+        }
+    }
+
     /// The issue for a headline: its cause code first, when it names one.
     pub fn named(&self) -> String {
         match self.cause {
@@ -434,7 +444,8 @@ pub fn summarize_service(
         ),
         None => (Vec::new(), Vec::new()),
     };
-    let failing = groups.iter().any(|g| g.verdict == Conclusion::Failure) || !issues.is_empty();
+    let failing = groups.iter().any(|g| g.verdict == Conclusion::Failure)
+        || issues.iter().any(|i| i.verdict() == Conclusion::Failure);
     let listed = tasks.value().is_some();
     let short_of_tasks = service.running_count < service.desired_count;
     let verdict = if failing {
@@ -598,7 +609,7 @@ pub fn summarize_cluster(
                 name: part.name.clone(),
                 source: part.source,
                 cause: format!("event:{}", issue.kind.as_str()),
-                verdict: Conclusion::Failure,
+                verdict: issue.verdict(),
                 count: issue.count,
                 of: part.stopped,
                 latest: issue.latest_at.clone(),

@@ -4,10 +4,10 @@
 //! stuck. The binary reads the service's running tasks and their
 //! protection only while [`deployment_waits`] says a deployment waits on
 //! older tasks; [`apply`] adds what it found to a service or deployment
-//! report. Pure, like the rest of the sweep.
+//! report, [`apply_to_part`] to a service's share of a cluster sweep. Pure, like the rest of the sweep.
 
 use super::events::EventKind;
-use super::{short_time, ServiceIssue};
+use super::{short_time, ClusterPart, ServiceIssue};
 use crate::evidence::{Fact, Service, TaskProtection};
 use crate::report::Conclusion;
 
@@ -124,16 +124,7 @@ pub fn apply(
             if *verdict != Conclusion::Failure {
                 headline.push_str(&format!("; {}", issue.title));
             }
-            match issues
-                .iter_mut()
-                .find(|i| i.kind == EventKind::TasksProtected)
-            {
-                Some(event) => {
-                    event.evidence.extend(issue.evidence);
-                    event.fix = issue.fix;
-                }
-                None => issues.push(issue),
-            }
+            merge(issues, issue);
         }
         Fact::NotApplicable { .. } => {}
         Fact::Absent { .. } | Fact::Denied { .. } | Fact::Failed { .. } => {
@@ -145,6 +136,45 @@ pub fn apply(
                     "; whether older tasks are protected from scale-in could not be read (see the gaps)",
                 );
             }
+        }
+    }
+}
+
+/// The protected tasks beside the event that already says so, or as an
+/// issue of their own.
+fn merge(issues: &mut Vec<ServiceIssue>, issue: ServiceIssue) {
+    match issues
+        .iter_mut()
+        .find(|i| i.kind == EventKind::TasksProtected)
+    {
+        Some(event) => {
+            event.evidence.extend(issue.evidence);
+            event.fix = issue.fix;
+        }
+        None => issues.push(issue),
+    }
+}
+
+/// What the older tasks' protection says, for one service's share of a
+/// cluster sweep: as for `service`, the protected tasks as an issue, and a
+/// read that was refused while a deployment waits leaves the service
+/// undecided (its gap says which call).
+pub fn apply_to_part(
+    cluster: &str,
+    protection: &Fact<Vec<TaskProtection>>,
+    part: &mut ClusterPart,
+) {
+    match protection {
+        Fact::Gathered { value } => {
+            if let Some(issue) = protected_issue(cluster, value) {
+                merge(&mut part.issues, issue);
+            }
+        }
+        Fact::NotApplicable { .. } => {}
+        Fact::Absent { .. } | Fact::Denied { .. } | Fact::Failed { .. } => {
+            part.undecided.get_or_insert_with(|| {
+                "a deployment waits on older tasks, and whether they are protected from scale-in could not be read (see the gaps)".to_string()
+            });
         }
     }
 }
@@ -307,5 +337,67 @@ mod tests {
         assert_eq!(issues.len(), 1);
         assert_eq!(issues[0].evidence.len(), 2);
         assert!(headline.is_empty(), "a failure's headline stays");
+    }
+
+    #[test]
+    fn a_cluster_names_the_protected_tasks_without_calling_them_a_failure() {
+        let part = |issues: Vec<ServiceIssue>| ClusterPart {
+            name: "web".into(),
+            source: super::super::Source::Service,
+            groups: Vec::new(),
+            issues,
+            stopped: 0,
+            undecided: None,
+        };
+        let mut waiting = part(Vec::new());
+        apply_to_part(
+            "prod",
+            &Fact::gathered(vec![task("aaa", true)]),
+            &mut waiting,
+        );
+        let mut refused = part(Vec::new());
+        let denied: Fact<Vec<TaskProtection>> = Fact::Denied {
+            action: READ.into(),
+            error: "AccessDeniedException".into(),
+        };
+        apply_to_part("prod", &denied, &mut refused);
+        assert!(refused.issues.is_empty());
+        assert!(refused
+            .undecided
+            .as_deref()
+            .unwrap()
+            .contains("could not be read"));
+        let window = super::super::Window {
+            since: "2026-12-07T22:00:00Z".into(),
+            limit: 100,
+            stopped_tasks: 0,
+            diagnosed: 0,
+        };
+        let report = super::super::summarize_cluster(
+            "prod",
+            "us-east-1",
+            window.clone(),
+            vec![waiting],
+            Vec::new(),
+            "test",
+        );
+        // As in the service's own report: named, not a failure.
+        assert_eq!(report.verdict, Conclusion::NoFailure);
+        assert_eq!(report.rows.len(), 1);
+        assert_eq!(report.rows[0].cause, "event:tasks-protected");
+        assert_eq!(report.rows[0].verdict, Conclusion::NoFailure);
+        let report = super::super::summarize_cluster(
+            "prod",
+            "us-east-1",
+            window,
+            vec![refused],
+            Vec::new(),
+            "test",
+        );
+        assert_eq!(
+            report.verdict,
+            Conclusion::Inconclusive,
+            "a refused read is never a pass"
+        );
     }
 }
