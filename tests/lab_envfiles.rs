@@ -170,3 +170,39 @@ fn without_list_bucket_a_missing_object_is_a_gap_not_a_guess() {
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(top_code(&report), "unknown", "{report:#}");
 }
+
+#[test]
+fn a_bucket_in_a_region_the_task_cannot_reach() {
+    let lab = Lab::start("envfile-bucket-other-region");
+    let (code, report) = lab.diagnose_json(&[]);
+    assert_eq!(code, 1, "{report:#}");
+    let env = report["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "env-file-failed")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    let title = env["title"].as_str().unwrap();
+    assert!(
+        title.contains("is in eu-west-1") && title.contains("no path to S3 there"),
+        "{title}"
+    );
+    let evidence = env["evidence"].to_string();
+    assert!(
+        evidence.contains("s3:GetBucketLocation: bucket app-config-eu is in eu-west-1"),
+        "{evidence}"
+    );
+    // The network check names the same path and advises no endpoint in
+    // another Region, which a VPC cannot have.
+    assert_eq!(top_code(&report), "no-egress-route", "{report:#}");
+    let network_fix = top_lines(&report, "fix");
+    assert!(
+        network_fix.contains("s3.eu-west-1.amazonaws.com is in eu-west-1"),
+        "{network_fix}"
+    );
+    assert!(
+        !network_fix.contains("com.amazonaws.eu-west-1.s3"),
+        "{network_fix}"
+    );
+    common::assert_contract(&report);
+}

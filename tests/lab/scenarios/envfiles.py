@@ -115,3 +115,35 @@ def envfile_fine_image_missing(lab: Lab) -> dict:
 def _(p: Probe) -> None:
     head = p.client("s3").head_object(Bucket=BUCKET, Key=KEY)
     p.expect(head["ContentLength"] > 0, "the environment file")
+
+
+# The published text of a download that timed out (aws/aws-cli#6470).
+TIMED_OUT = (
+    "ResourceInitializationError: failed to download env files: file download command: non empty error "
+    "stream: RequestCanceled: request context canceled caused by: context deadline exceeded"
+)
+
+
+@scenario("envfile-bucket-other-region",
+          summary="the environment file's bucket is in eu-west-1; the task's endpoints-only VPC reaches S3 in "
+                  "us-east-1 only (its gateway endpoint)")
+def envfile_bucket_other_region(lab: Lab) -> dict:
+    bucket = "app-config-eu"
+    s3 = lab.client("s3", region="eu-west-1")
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_object(Bucket=bucket, Key=KEY, Body=b"LOG_LEVEL=info\n")
+    stack = lab.build_web_stack(
+        network_opts={"public": False, "nat": False, "endpoints": ["ecr.api", "ecr.dkr", "logs", "s3"]},
+        execution_role_opts={"inline": {"web-env-files": _env_file_policy(bucket)}},
+        container_opts={"environmentFiles": [{"type": "s3", "value": f"arn:aws:s3:::{bucket}/{KEY}"}]},
+    )
+    task = lab.run_task(stack.cluster, stack.task_definition_arn, stack.network, assign_public_ip=False)
+    _stop(lab, task, TIMED_OUT)
+    return {"cluster": stack.cluster, "task_arn": task.arn, "bucket": bucket, "key": KEY,
+            "bucket_region": "eu-west-1"}
+
+
+@envfile_bucket_other_region.check
+def _(p: Probe) -> None:
+    where = p.client("s3").get_bucket_location(Bucket=p.info["bucket"])["LocationConstraint"]
+    p.equal(where, "eu-west-1", "the bucket's Region")
