@@ -126,7 +126,11 @@ fn documented_without(action: &str) -> String {
 
 #[test]
 fn the_documented_policy_reads_the_bucket_and_its_region() {
-    for scenario in ["envfile-object-missing", "envfile-fine-image-missing"] {
+    for scenario in [
+        "envfile-object-missing",
+        "envfile-fine-image-missing",
+        "envfile-bucket-policy-denies",
+    ] {
         let open = Lab::start(scenario);
         let (open_code, open_report) = open.diagnose_json(&[]);
         drop(open);
@@ -203,6 +207,43 @@ fn a_bucket_in_a_region_the_task_cannot_reach() {
     assert!(
         !network_fix.contains("com.amazonaws.eu-west-1.s3"),
         "{network_fix}"
+    );
+    common::assert_contract(&report);
+}
+
+#[test]
+fn a_bucket_policy_that_denies_the_execution_role() {
+    let lab = Lab::start("envfile-bucket-policy-denies");
+    let (code, report) = lab.diagnose_json(&[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(top_code(&report), "env-file-failed", "{report:#}");
+    let title = report["candidates"][0]["title"].as_str().unwrap();
+    assert!(
+        title.contains(
+            "The policy of bucket `app-config` denies execution role `ecsTaskExecutionRole`"
+        ),
+        "{title}"
+    );
+    let evidence = top_evidence(&report);
+    assert!(evidence.contains(lab.get("statement")), "{evidence}");
+    assert!(
+        evidence.contains("AccessDenied: Access Denied"),
+        "{evidence}"
+    );
+    // The role's own policies allow the file: the two reports agree.
+    assert!(
+        !codes(&report).contains(&"execution-role-permissions"),
+        "{report:#}"
+    );
+    assert_eq!(
+        check_status(&report, "execution-role-permissions"),
+        "pass",
+        "{report:#}"
+    );
+    let fix = top_lines(&report, "fix");
+    assert!(
+        fix.contains("aws s3api get-bucket-policy --bucket app-config"),
+        "{fix}"
     );
     common::assert_contract(&report);
 }

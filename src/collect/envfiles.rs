@@ -1,7 +1,7 @@
 //! Environment files in S3: for each `environmentFiles` entry of the task
 //! definition, whether its object exists and its bucket's Region. Metadata
-//! only: `ListObjectsV2` with the key as the prefix (`s3:ListBucket`) and
-//! `GetBucketLocation`; the file's content is never read.
+//! only: `ListObjectsV2` with the key as the prefix (`s3:ListBucket`),
+//! `GetBucketLocation` and `GetBucketPolicy`; the file's content is never read.
 //!
 //! A bucket answers only in its own Region: a call to another Region's
 //! endpoint is redirected (`PermanentRedirect`, HTTP 301) with the bucket's
@@ -36,6 +36,7 @@ async fn env_file(c: &Collector, container: String, arn: String) -> EnvFileEvide
             container,
             object: Fact::not_applicable(why),
             bucket_region: Fact::not_applicable(why),
+            bucket_policy: Fact::not_applicable(why),
             arn,
         };
     };
@@ -44,12 +45,35 @@ async fn env_file(c: &Collector, container: String, arn: String) -> EnvFileEvide
         .value()
         .cloned()
         .unwrap_or_else(|| c.region.clone());
-    let object = object(c, &region, bucket, key).await;
+    let (object, bucket_policy) =
+        tokio::join!(object(c, &region, bucket, key), policy(c, &region, bucket));
     EnvFileEvidence {
         container,
         arn: arn.clone(),
         object,
         bucket_region,
+        bucket_policy,
+    }
+}
+
+/// The bucket's policy document; absent when the bucket has none.
+async fn policy(c: &Collector, region: &str, bucket: &str) -> Fact<serde_json::Value> {
+    let got = c
+        .s3_in(region)
+        .get_bucket_policy()
+        .bucket(bucket)
+        .send()
+        .await;
+    match c.fact("s3:GetBucketPolicy", IMPACT, got) {
+        Fact::Gathered { value } => match value.policy().map(serde_json::from_str) {
+            Some(Ok(document)) => Fact::gathered(document),
+            Some(Err(e)) => Fact::Failed {
+                action: "s3:GetBucketPolicy".into(),
+                error: format!("the policy of bucket {bucket} is not JSON: {e}"),
+            },
+            None => Fact::absent(format!("bucket {bucket} has no policy")),
+        },
+        other => other.map(|_| serde_json::Value::Null),
     }
 }
 

@@ -44,6 +44,7 @@ where
                 ErrorClass::Throttled
             } else if code == "NoSuchEntity"
                 || code == "NoSuchBucket"
+                || code == "NoSuchBucketPolicy"
                 || code.ends_with("NotFound")
                 || code.ends_with("NotFoundException")
                 || code.ends_with(".NotFound")

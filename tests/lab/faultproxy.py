@@ -62,6 +62,7 @@ REST_ACTIONS = {
     "s3": [
         (r"^/[^/]+/?\?(.*&)?location(=|&|$)", "GetBucketLocation"),
         (r"^/[^/]+/?\?(.*&)?list-type=2", "ListBucket"),
+        (r"^/[^/]+/?\?(.*&)?policy(=|&|$)", "GetBucketPolicy"),
     ],
 }
 

@@ -1,7 +1,8 @@
 //! Environment files in S3 (`environmentFiles` of a container definition):
 //! what S3 says of each file's object and bucket. Metadata only: whether the
 //! object exists and its size (`s3:ListBucket`), and the bucket's Region
-//! (`s3:GetBucketLocation`); the file's content is never read.
+//! (`s3:GetBucketLocation`), and the bucket's policy (`s3:GetBucketPolicy`); the
+//! file's content is never read.
 
 use super::Fact;
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,9 @@ pub struct EnvFileEvidence {
     /// The bucket's Region (`GetBucketLocation`; an empty constraint is
     /// `us-east-1`, `EU` is `eu-west-1`).
     pub bucket_region: Fact<String>,
+    /// The bucket's policy (`GetBucketPolicy`): absent when it has none.
+    #[serde(default)]
+    pub bucket_policy: Fact<serde_json::Value>,
 }
 
 impl EnvFileEvidence {

@@ -17,6 +17,7 @@ start` and the judgement rests on what S3 says.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from labkit import Lab, Probe, TaskRef, init_failure_timeline, pull_failure_timeline, scenario
@@ -147,3 +148,32 @@ def envfile_bucket_other_region(lab: Lab) -> dict:
 def _(p: Probe) -> None:
     where = p.client("s3").get_bucket_location(Bucket=p.info["bucket"])["LocationConstraint"]
     p.equal(where, "eu-west-1", "the bucket's Region")
+
+
+# S3 refusing the download (aws/aws-cdk#12720, a comment of 2023-02-04).
+ACCESS_DENIED = (
+    "ResourceInitializationError: failed to download env files: file download command: non-empty error stream: "
+    "failed to download file 1.env: failed to write to a temporary file: AccessDenied: Access Denied"
+)
+
+
+@scenario("envfile-bucket-policy-denies",
+          summary="the file is in place and the execution role may read it, but bucket app-config's policy "
+                  "denies that role s3:GetObject")
+def envfile_bucket_policy_denies(lab: Lab) -> dict:
+    """The published text was a role without s3:GetObject; S3 words a bucket
+    policy's refusal of the download the same way (AccessDenied)."""
+    _bucket(lab, {KEY: "LOG_LEVEL=info\n"})
+    stack, task = _stack_task(lab)
+    policy = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "OnlyDeployRole", "Effect": "Deny", "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{BUCKET}/*", "Principal": {"AWS": stack.execution_role_arn}}]}
+    lab.client("s3").put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(policy))
+    _stop(lab, task, ACCESS_DENIED)
+    return _info(stack, task, statement="OnlyDeployRole")
+
+
+@envfile_bucket_policy_denies.check
+def _(p: Probe) -> None:
+    policy = json.loads(p.client("s3").get_bucket_policy(Bucket=BUCKET)["Policy"])
+    p.equal(policy["Statement"][0]["Effect"], "Deny", "the bucket policy")

@@ -16,12 +16,18 @@
 //! as the prefix (`s3:ListBucket`) and `GetBucketLocation`; the file's
 //! content is never read. A read that was refused is a gap, never a pass.
 //!
+//! When S3 refused a role whose own policies allow the file, the bucket's
+//! policy (`s3:GetBucketPolicy`) is evaluated as a resource policy for the
+//! role, with the same evaluator as the role's policies: an explicit deny
+//! names its statement.
+//!
 //! Not this check's: the execution role's own policies refusing
 //! `s3:GetObject` or `s3:GetBucketLocation` (`execution-role-permissions`),
 //! and a download that timed out or could not connect (the network checks:
 //! `no-egress-route`, `vpc-endpoint-missing`, …). When S3 refused a role
 //! whose policies allow the file, what remains is named: the bucket policy,
-//! a VPC endpoint policy, the KMS key of an SSE-KMS object.
+//! a VPC endpoint policy, the KMS key of an SSE-KMS object (and the bucket
+//! policy when it could not be read or decided).
 //!
 //! ## Why it matters
 //! ECS downloads every environment file with the execution role before any
@@ -53,7 +59,8 @@
 use crate::codes::Cause;
 use crate::context::Ctx;
 use crate::evidence::{s3_object, EnvFileEvidence, Fact};
-use crate::iam::access::Permission;
+use crate::iam::access::{arn_account, Permission};
+use crate::iam::policy::{self, Context, Decision, Policy, Principal, Request};
 use crate::reach::dest::AwsService;
 use crate::report::{Finding, Strength, Verdict};
 use crate::stops::chain::{Domain, Outcome};
@@ -359,8 +366,9 @@ fn role_refuses(ctx: &Ctx) -> bool {
 }
 
 /// S3 refused, every object exists and its bucket is reachable: the
-/// execution role's own refusal is another check's; a role its policies
-/// allow leaves the bucket policy, an endpoint policy or the object's key.
+/// execution role's own refusal is another check's; for a role its policies
+/// allow, the bucket's policy is evaluated as a resource policy, and what
+/// remains is named (an endpoint policy, the object's KMS key).
 fn refused(ctx: &Ctx, t: &StopText, files: &[(&str, &str)], judged: &Judged) -> Verdict {
     let ruled_out = judged.ruled_out.join("; ");
     let assessment = match &ctx.role_access {
@@ -382,27 +390,114 @@ fn refused(ctx: &Ctx, t: &StopText, files: &[(&str, &str)], judged: &Judged) -> 
             _ => return Verdict::Inconclusive(format!("{}; {ruled_out}; s3:GetObject on {arn} was not decided", t.quote())),
         }
     }
-    let buckets: Vec<&str> = allowed.iter().filter_map(|a| s3_object(a).map(|(b, _)| b)).collect();
-    let role = assessment.role_arn.rsplit('/').next().unwrap_or(&assessment.role_arn);
-    Finding::new(
+    let role_arn = assessment.role_arn.as_str();
+    let role = role_arn.rsplit('/').next().unwrap_or(role_arn);
+    let policies = bucket_policies(ctx, role_arn, &allowed);
+    let bucket = allowed.iter().find_map(|a| s3_object(a).map(|(b, _)| b)).unwrap_or("<bucket>");
+    let allowed_line = format!(
+        "execution role {role}: s3:GetObject allowed on {} ({})",
+        allowed.join(", "),
+        assessment.method_line()
+    );
+    if let Some((bucket, arn, by)) = policies.denying.first() {
+        return Finding::new(
+            Cause::EnvFileFailed,
+            Strength::Direct,
+            format!("The policy of bucket `{bucket}` denies execution role `{role}` the environment file `{arn}`"),
+        )
+        .evidence(t.quote())
+        .evidence(format!("s3:GetBucketPolicy: s3:GetObject on {arn} for {role_arn}: explicitly denied by {by}"))
+        .evidence(allowed_line)
+        .evidence(format!("ruled out: {ruled_out}"))
+        .fix(format!(
+            "Narrow {by} of bucket {bucket}'s policy so that it does not deny role {role} s3:GetObject on {arn} (aws s3api get-bucket-policy --bucket {bucket}, then put-bucket-policy with that statement changed)"
+        ))
+        .doc(DOC)
+        .into_verdict();
+    }
+    let mut remaining = vec!["a VPC endpoint policy on the path", "the KMS key of an SSE-KMS object"];
+    if !policies.unread.is_empty() {
+        remaining.insert(0, "the bucket policy");
+    }
+    let mut f = Finding::new(
         Cause::EnvFileFailed,
         Strength::Corroborating,
         format!("S3 refused the environment file to execution role `{role}`, whose own policies allow it"),
     )
     .evidence(t.quote())
-    .evidence(format!(
-        "execution role {role}: s3:GetObject allowed on {} ({})",
-        allowed.join(", "),
-        assessment.method_line()
-    ))
-    .evidence(format!("ruled out: {ruled_out}"))
-    .evidence("not read: the bucket policy, a VPC endpoint policy on the path, the KMS key of an SSE-KMS object")
-    .fix(format!(
-        "Read the bucket's policy (aws s3api get-bucket-policy --bucket {}) and let role {role} s3:GetObject on the file's ARN only; with an SSE-KMS object, let the role kms:Decrypt with that key",
-        buckets.first().copied().unwrap_or("<bucket>")
-    ))
-    .doc(DOC)
-    .into_verdict()
+    .evidence(allowed_line)
+    .evidence(format!("ruled out: {ruled_out}"));
+    for r in &policies.ruled_out {
+        f = f.evidence(format!("ruled out: {r}"));
+    }
+    for u in &policies.unread {
+        f = f.evidence(format!("not checked: {u}"));
+    }
+    f.evidence(format!("not read: {}", remaining.join(", ")))
+        .fix(format!(
+            "Find what refuses role {role} s3:GetObject on the file's ARN ({}); with an SSE-KMS object, let the role kms:Decrypt with that key only",
+            if policies.unread.is_empty() { "the endpoint policy of the S3 endpoint on the task's path".to_string() } else { format!("first the policy of bucket {bucket}: aws s3api get-bucket-policy --bucket {bucket}") }
+        ))
+        .doc(DOC)
+        .into_verdict()
+}
+
+/// What the buckets' own policies say of the role reading the files.
+#[derive(Default)]
+struct BucketPolicies {
+    /// (bucket, object ARN, the denying statements).
+    denying: Vec<(String, String, String)>,
+    ruled_out: Vec<String>,
+    unread: Vec<String>,
+}
+
+fn bucket_policies(ctx: &Ctx, role_arn: &str, arns: &[&str]) -> BucketPolicies {
+    let account = arn_account(role_arn).unwrap_or_default();
+    let who = Principal::Role { arn: role_arn.to_string(), account: account.to_string() };
+    let mut context = Context::new();
+    policy::with_key(&mut context, "aws:SecureTransport", Some(vec!["true".into()]));
+    policy::with_key(&mut context, "aws:PrincipalArn", Some(vec![role_arn.to_string()]));
+    policy::with_key(&mut context, "aws:PrincipalAccount", Some(vec![account.to_string()]));
+    let mut out = BucketPolicies::default();
+    for arn in arns {
+        let Some(e) = ctx.ev.env_files.iter().find(|e| e.arn == *arn) else { continue };
+        let Some((bucket, _)) = e.location() else { continue };
+        let document = match &e.bucket_policy {
+            Fact::Gathered { value } => value,
+            Fact::Absent { .. } => {
+                out.ruled_out.push(format!("bucket {bucket} has no bucket policy"));
+                continue;
+            }
+            Fact::NotApplicable { .. } => continue,
+            other => {
+                out.unread.push(format!("the policy of bucket {bucket}: {}", other.gap_reason().unwrap_or_default()));
+                continue;
+            }
+        };
+        let parsed = match Policy::parse("bucket policy", document) {
+            Ok(p) => p,
+            Err(e) => {
+                out.unread.push(format!("the policy of bucket {bucket} is not valid: {e}"));
+                continue;
+            }
+        };
+        let eval = policy::evaluate(
+            std::slice::from_ref(&parsed),
+            &Request { action: "s3:GetObject", resource: Some(arn), principal: Some(&who), context: &context },
+        );
+        if eval.decision == Decision::ExplicitDeny {
+            let by = eval.deciding.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+            out.denying.push((bucket.to_string(), arn.to_string(), by));
+        } else if eval.not_evaluated.is_empty() {
+            out.ruled_out.push(format!("the policy of bucket {bucket} does not deny the role s3:GetObject on {arn}"));
+        } else {
+            out.unread.push(format!(
+                "the policy of bucket {bucket}: {}",
+                eval.not_evaluated.join("; ")
+            ));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

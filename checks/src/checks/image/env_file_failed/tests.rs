@@ -26,7 +26,13 @@ fn allow_s3(ev: &mut Evidence, resource: &str) {
 }
 
 fn file(object: Fact<S3Object>, region: Fact<String>) -> EnvFileEvidence {
-    EnvFileEvidence { container: "web".into(), arn: ARN.into(), object, bucket_region: region }
+    EnvFileEvidence {
+        container: "web".into(),
+        arn: ARN.into(),
+        object,
+        bucket_region: region,
+        bucket_policy: Fact::absent("bucket app-config has no policy"),
+    }
 }
 
 fn there() -> Fact<S3Object> {
@@ -121,9 +127,35 @@ fn a_refusal_the_role_allows_names_what_remains() {
     let f = found(check(&with_file(failed_to_start(ACCESS_DENIED), vec![file(there(), home())])));
     assert_eq!(f.strength, Strength::Corroborating);
     assert!(f.title.contains("whose own policies allow it"), "{}", f.title);
-    assert!(f.evidence.iter().any(|e| e.contains("the bucket policy, a VPC endpoint policy")), "{:?}", f.evidence);
-    assert!(f.fix[0].contains("get-bucket-policy --bucket app-config"), "{:?}", f.fix);
+    assert!(f.evidence.iter().any(|e| e == "ruled out: bucket app-config has no bucket policy"), "{:?}", f.evidence);
+    assert!(f.evidence.iter().any(|e| e.contains("not read: a VPC endpoint policy on the path")), "{:?}", f.evidence);
     assert!(!f.fix[0].contains("\"*\""), "{:?}", f.fix);
+}
+
+#[test]
+fn a_bucket_policy_that_denies_the_role_is_named() {
+    let mut e = file(there(), home());
+    e.bucket_policy = Fact::gathered(json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "OnlyDeployers", "Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::app-config/*",
+         "Principal": {"AWS": "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"}}]}));
+    let f = found(check(&with_file(failed_to_start(ACCESS_DENIED), vec![e.clone()])));
+    assert_eq!(f.strength, Strength::Direct);
+    assert!(f.title.contains("The policy of bucket `app-config` denies execution role `ecsTaskExecutionRole`"), "{}", f.title);
+    assert!(f.evidence.iter().any(|x| x.contains("OnlyDeployers")), "{:?}", f.evidence);
+    // A deny that hangs on a condition ecs-doctor cannot know decides nothing.
+    e.bucket_policy = Fact::gathered(json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::app-config/*", "Principal": "*",
+         "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0123456789abcdef0"}}}]}));
+    let f = found(check(&with_file(failed_to_start(ACCESS_DENIED), vec![e.clone()])));
+    assert_eq!(f.strength, Strength::Corroborating);
+    assert!(f.evidence.iter().any(|x| x.starts_with("not checked: the policy of bucket app-config")), "{:?}", f.evidence);
+    assert!(f.fix[0].contains("get-bucket-policy --bucket app-config"), "{:?}", f.fix);
+    // A policy that allows the role (or says nothing of it) is ruled out.
+    e.bucket_policy = Fact::gathered(json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::app-config/*",
+         "Principal": {"AWS": "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"}}]}));
+    let f = found(check(&with_file(failed_to_start(ACCESS_DENIED), vec![e])));
+    assert!(f.evidence.iter().any(|x| x.contains("does not deny the role s3:GetObject")), "{:?}", f.evidence);
 }
 
 #[test]
