@@ -33,6 +33,8 @@ const FORBIDDEN_EXACT: &[&str] = &[
     "assume_role_with_web_identity",
     "assume_role_with_saml",
     "decrypt",
+    // An object's content: an environment file holds the app's configuration.
+    "get_object",
 ];
 const FORBIDDEN_PREFIXES: &[&str] = &[
     "put_",
@@ -76,6 +78,7 @@ const CLIENT_CONSTRUCTORS: &[&str] = &[
     "logs_in",
     "secretsmanager_in",
     "ssm_in",
+    "s3_in",
     "clone",
 ];
 

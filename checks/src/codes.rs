@@ -70,6 +70,7 @@ macro_rules! causes {
                 EcrRepositoryPolicyDenied => ecr_repository_policy_denied: "The ECR repository's policy does not let the execution role pull the image (another account's repository, or a restrictive policy)",
                 SecretNotFound => secret_not_found: "A secret or parameter the task references does not exist",
                 SecretKeyMissing => secret_key_missing: "The secret exists, but not the JSON key or version valueFrom names",
+                EnvFileFailed => env_file_failed: "An environment file in S3 could not be downloaded: the object, its bucket or its Region",
                 LogGroupMissing => log_group_missing: "The awslogs log group does not exist",
                 LogConfigInvalid => log_config_invalid: "The awslogs log configuration is incomplete or invalid",
             }

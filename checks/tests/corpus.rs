@@ -90,7 +90,7 @@ fn every_row_is_real_sourced_and_labelled() {
 mod reading {
     use ecs_doctor_checks::logs::{line_kind, LineKind};
     use ecs_doctor_checks::placement::Shortage;
-    use ecs_doctor_checks::stops::chain::Outcome;
+    use ecs_doctor_checks::stops::chain::{Domain, Outcome};
     use ecs_doctor_checks::stops::{classify, Classified, Detail, StopCode, StopKind};
     use ecs_doctor_checks::sweep::events::{kind_of, shortage_of, EventKind};
 
@@ -179,6 +179,7 @@ mod reading {
             "unsupported-media-type" => c.states(D::UnsupportedManifest),
             "port-conflict" => c.states(D::PortAllocated),
             "vpce-policy-denied" => c.states(D::EndpointPolicyDenied),
+            "env-file-failed" => c.reading.areas.contains(&Domain::EnvFiles),
             "ebs-volume-failed" => c.is(K::EbsVolume),
             "ebs-role-unassumable" => c.states(D::EbsRoleUnassumable),
             "ebs-setup-failed" => c.states(D::EbsSetupFailed),
@@ -375,11 +376,6 @@ const NOT_READ: &[(&str, &str, &str)] = &[
         "*",
         "efs-path-missing",
         "read by efs-mount-failed from the access point",
-    ),
-    (
-        "*",
-        "env-file-failed",
-        "environment files are not diagnosed yet",
     ),
     (
         "*",

@@ -221,3 +221,16 @@ clients! {
     secretsmanager_in(region) => aws_sdk_secretsmanager;
     ssm_in(region) => aws_sdk_ssm;
 }
+
+impl Collector {
+    /// S3 in a bucket's own Region (a bucket answers only there). With an
+    /// endpoint URL, path-style requests: a bucket name is no host name of
+    /// a local endpoint.
+    pub fn s3_in(&self, region: &str) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.sdk)
+            .interceptor(self.deadline)
+            .region(Region::new(region.to_string()))
+            .force_path_style(self.sdk.endpoint_url().is_some());
+        aws_sdk_s3::Client::from_conf(conf.build())
+    }
+}

@@ -43,6 +43,8 @@ where
             } else if THROTTLED_CODES.contains(&code.as_str()) {
                 ErrorClass::Throttled
             } else if code == "NoSuchEntity"
+                || code == "NoSuchBucket"
+                || code == "NoSuchBucketPolicy"
                 || code.ends_with("NotFound")
                 || code.ends_with("NotFoundException")
                 || code.ends_with(".NotFound")

@@ -6,7 +6,7 @@
 //! their KMS keys; IAM's `GetPolicy` before `GetPolicyVersion`), so no read
 //! waits on anything it does not need (README, Performance).
 
-use super::{ebs, ecr, ecs, efs, elb, iam, logs, network, secrets, Collector};
+use super::{ebs, ecr, ecs, efs, elb, envfiles, iam, logs, network, secrets, Collector};
 use crate::cli::TaskArgs;
 use crate::error::DoctorError;
 use crate::target::TaskTarget;
@@ -243,5 +243,6 @@ fn start_up<'a>(k: &'a Known<'a>) -> Vec<Piece<'a>> {
         }),
         piece(efs::file_systems(c, td), |e, efs| e.efs = efs),
         piece(ebs::volume(c, td, task, k.service), |e, ebs| e.ebs = ebs),
+        piece(envfiles::env_files(c, td), |e, files| e.env_files = files),
     ]
 }

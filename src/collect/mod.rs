@@ -20,6 +20,7 @@ mod ecr;
 mod ecs;
 mod efs;
 mod elb;
+mod envfiles;
 mod error_class;
 pub mod event;
 mod gather;

@@ -26,6 +26,7 @@ const ONE_PAGE_ENOUGH: &[(&str, &str, &str, &str)] = &[
     ("elb.rs", "describe_load_balancers", ".set_load_balancer_arns(", "the load balancers one target group names, by their ARNs"),
     ("logs.rs", "describe_log_groups", ".log_group_name_prefix(", "the groups whose names start with the one wanted come ASCII-sorted, so the exact name, which sorts before every longer one, is on the first page"),
     ("logs.rs", "get_log_events", ".limit(", "the last --log-lines events of a stream, which one page holds"),
+    ("envfiles.rs", "list_objects_v2", ".max_keys(1)", "whether one key exists: listed with the key as the prefix, the key itself sorts first"),
     ("simulate.rs", "simulate_principal_policy", ".resource_arns(", "one resource and the few actions needed on it: fewer results than a page holds"),
 ];
 

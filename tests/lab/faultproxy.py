@@ -39,7 +39,7 @@ import urllib.parse
 # The IAM prefix of each SigV4 signing name.
 SERVICES = {"ecs": "ecs", "logs": "logs", "ecr": "ecr", "secretsmanager": "secretsmanager",
             "ssm": "ssm", "ec2": "ec2", "iam": "iam", "elasticloadbalancing": "elasticloadbalancing",
-            "sts": "sts", "elasticfilesystem": "elasticfilesystem"}
+            "sts": "sts", "elasticfilesystem": "elasticfilesystem", "s3": "s3"}
 # Services that answer errors in JSON: the awsJson ones, and EFS (restJson).
 JSON_SERVICES = {"ecs", "logs", "ecr", "secretsmanager", "ssm", "elasticfilesystem"}
 KINDS = {"deny", "throttle", "500", "503", "reset", "hang", "off"}
@@ -57,13 +57,22 @@ REST_ACTIONS = {
         (r"/mount-targets$", "DescribeMountTargets"),
         (r"/access-points(/[^/]+)?$", "DescribeAccessPoints"),
     ],
+    # S3's reads of a bucket (path-style), by their query: the IAM action,
+    # not the operation (ListObjectsV2 is s3:ListBucket).
+    "s3": [
+        (r"^/[^/]+/?\?(.*&)?location(=|&|$)", "GetBucketLocation"),
+        (r"^/[^/]+/?\?(.*&)?list-type=2", "ListBucket"),
+        (r"^/[^/]+/?\?(.*&)?policy(=|&|$)", "GetBucketPolicy"),
+    ],
 }
 
 
 def _rest_action(service: str, method: str, path: str) -> str | None:
     if method != "GET":
         return None
-    route = urllib.parse.urlsplit(path).path
+    parts = urllib.parse.urlsplit(path)
+    # S3 names its reads in the query; the others, in the path.
+    route = f"{parts.path}?{parts.query}" if service == "s3" else parts.path
     for pattern, name in REST_ACTIONS.get(service, []):
         if re.search(pattern, route):
             return name
@@ -94,6 +103,10 @@ def _error(kind: str, action: str) -> tuple[int, dict, bytes]:
             code = "AccessDeniedException"
             return 400, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": code}, \
                 json.dumps({"__type": code, "message": message}).encode()
+        if service == "s3":
+            return 403, {"Content-Type": "application/xml"}, (
+                "<Error><Code>AccessDenied</Code><Message>Access Denied</Message>"
+                "<RequestId>fault</RequestId></Error>").encode()
         if service == "ec2":
             return 403, {"Content-Type": "text/xml"}, (
                 "<Response><Errors><Error><Code>UnauthorizedOperation</Code>"
@@ -107,6 +120,10 @@ def _error(kind: str, action: str) -> tuple[int, dict, bytes]:
             code = "ThrottlingException"
             return 400, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": code}, \
                 json.dumps({"__type": code, "message": "Rate exceeded"}).encode()
+        if service == "s3":
+            return 503, {"Content-Type": "application/xml"}, (
+                "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message>"
+                "<RequestId>fault</RequestId></Error>").encode()
         if service == "ec2":
             return 503, {"Content-Type": "text/xml"}, (
                 "<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded."

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 mod deployment;
 mod ebs;
 mod efs;
+mod envfiles;
 mod exec;
 mod iam;
 mod image;
@@ -26,6 +27,7 @@ pub use deployment::{
 };
 pub use ebs::{EbsAttachment, EbsEvidence, EbsVolume, KmsKey, ManagedEbsVolume, Snapshot};
 pub use efs::{AccessPoint, EfsEvidence, FileSystem, MountTarget};
+pub use envfiles::{bucket_region, s3_object, EnvFileEvidence, S3Object};
 pub use exec::{Caller, ExecConfiguration, ExecEvidence};
 pub use iam::{AttachedPolicy, InlinePolicy, Role, SimulationResult};
 pub use image::{EcrImage, EcrImageDetail, ImageEvidence, Platform};
@@ -191,6 +193,9 @@ pub struct Evidence {
     /// configured at launch; not applicable otherwise.
     #[serde(default)]
     pub ebs: Fact<EbsEvidence>,
+    /// One entry per environment file of the task definition's containers.
+    #[serde(default)]
+    pub env_files: Vec<EnvFileEvidence>,
     /// The task role, read when a check needs its permissions (EFS IAM
     /// authorization); not applicable otherwise.
     #[serde(default)]

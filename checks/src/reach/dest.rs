@@ -265,11 +265,20 @@ pub fn destinations(ev: &Evidence) -> Option<Vec<Destination>> {
             };
             add(Destination::aws(service, r, host, why));
         }
-        if !c.environment_files.is_empty() {
+        for f in &c.environment_files {
+            // A bucket answers in its own Region (a gateway endpoint serves
+            // only its own Region's buckets): the task's, unless S3 said otherwise.
+            let r = ev
+                .env_files
+                .iter()
+                .find(|e| e.container == c.name && &e.arn == f)
+                .and_then(|e| e.bucket_region.value())
+                .map(String::as_str)
+                .unwrap_or(region);
             add(Destination::aws(
                 AwsService::S3,
-                region,
-                format!("s3.{region}.{}", domain(region)),
+                r,
+                format!("s3.{r}.{}", domain(r)),
                 format!("environmentFiles (container {})", c.name),
             ));
         }

@@ -416,7 +416,9 @@ impl PathBuilder<'_, '_> {
                         table.id
                     ))
                     .fix(match dest.endpoint_service() {
-                        Some(name) => format!("Or create the VPC endpoints the task needs, starting with {name}"),
+                        // A VPC's endpoints serve its own Region only.
+                        Some(name) if dest.region == self.net.ev.region => format!("Or create the VPC endpoints the task needs, starting with {name}"),
+                        Some(_) => format!("{} is in {}: a VPC endpoint serves only its own Region, so only a NAT gateway reaches it", dest.host, dest.region),
                         None => format!("{} has no VPC endpoint: it needs a NAT gateway (or a public IP and an internet gateway route)", dest.host),
                     }),
             };

@@ -182,6 +182,7 @@ impl StopKind {
             TaskResources => &[
                 SecretNotFound,
                 SecretKeyMissing,
+                EnvFileFailed,
                 LogGroupMissing,
                 LogConfigInvalid,
                 ExecutionRoleMissing,
@@ -281,6 +282,10 @@ pub enum Detail {
     AboutParameterStore,
     /// The text is about KMS decryption (of a secret or a parameter).
     AboutKms,
+    /// An environment file could not be downloaded from S3, for a reason
+    /// other than the network path (`failed to download env files: …`
+    /// ending on a refusal, a missing thing or an error of its own).
+    AboutEnvFiles,
     /// The load balancer's health checks got an HTTP code they do not accept.
     HealthCheckCodeMismatch,
     /// The storage bucket behind a registry refused a layer download (403).
@@ -355,6 +360,7 @@ impl Detail {
             | Detail::AboutSecretsManager
             | Detail::AboutParameterStore
             | Detail::AboutKms => &[ExecutionRolePermissions],
+            Detail::AboutEnvFiles => &[EnvFileFailed, ExecutionRolePermissions],
             Detail::ConnectionFailed | Detail::DnsFailed => &[
                 NoPublicIp,
                 NoEgressRoute,

@@ -94,6 +94,8 @@ fn text_points_at(text: &StopText, action: &str) -> bool {
         "secretsmanager" => Detail::AboutSecretsManager,
         "ssm" => Detail::AboutParameterStore,
         "kms" => Detail::AboutKms,
+        // The execution role reads S3 for environment files only.
+        "s3" => Detail::AboutEnvFiles,
         _ => return false,
     };
     text.class.states(area)

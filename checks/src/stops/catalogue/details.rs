@@ -401,6 +401,19 @@ pub const DETAILS: &[DetailPattern] = &[
         without: &[],
         gate: Gate::about(&[Domain::Secrets]),
     },
+    // Environment files: a download that failed on the network path is the
+    // network's (connection-failed), not a fact about the file.
+    DetailPattern {
+        detail: Detail::AboutEnvFiles,
+        any: &[],
+        with: &[],
+        without: &[],
+        gate: Gate {
+            outcomes: &[],
+            domains: &[Domain::EnvFiles],
+            not_outcomes: NETWORK,
+        },
+    },
     DetailPattern {
         detail: Detail::AboutParameterStore,
         any: &[],
