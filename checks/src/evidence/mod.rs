@@ -12,6 +12,7 @@ mod efs;
 mod exec;
 mod iam;
 mod image;
+mod kms;
 mod lb;
 mod logs;
 mod network;
@@ -29,6 +30,7 @@ pub use efs::{AccessPoint, EfsEvidence, FileSystem, MountTarget};
 pub use exec::{Caller, ExecConfiguration, ExecEvidence};
 pub use iam::{AttachedPolicy, InlinePolicy, Role, SimulationResult};
 pub use image::{EcrImage, EcrImageDetail, ImageEvidence, Platform};
+pub use kms::{KeyEvidence, KmsEvidence};
 pub use lb::{LoadBalancer, TargetGroup, TargetGroupEvidence, TargetHealth};
 pub use logs::{ContainerLogs, LogGroup, LogGroupEvidence, LogLine};
 pub use network::{
@@ -191,6 +193,10 @@ pub struct Evidence {
     /// configured at launch; not applicable otherwise.
     #[serde(default)]
     pub ebs: Fact<EbsEvidence>,
+    /// The customer managed KMS keys of the task's secrets and of the
+    /// cluster's Fargate ephemeral storage: state and key policy.
+    #[serde(default)]
+    pub kms: KmsEvidence,
     /// The task role, read when a check needs its permissions (EFS IAM
     /// authorization); not applicable otherwise.
     #[serde(default)]
