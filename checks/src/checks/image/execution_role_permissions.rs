@@ -211,23 +211,31 @@ fn is_kms(a: &Access) -> bool {
 }
 
 /// KMS said no, the role's own policies are not why, and no secret's
-/// metadata names its key (it could not be read): which key, and whether
-/// the role may use it, is unknown. With a known customer managed key, the
-/// refusal is kms-key-policy-denied's (the key's policy or state).
+/// metadata names a customer managed key. When a secret's metadata could
+/// not be read, which key refused, and whether the role's policies or the
+/// key's allow it, is unknown: undecided, never the role's fault by
+/// default. With a known customer managed key, the refusal is
+/// kms-key-policy-denied's (the key's policy or state).
 fn kms_key_refusal(ev: &Evidence, exec_role: &str, quote: &str) -> Verdict {
     let unread: Vec<String> = ev
         .secrets
         .iter()
         .filter_map(|s| s.metadata.gap_reason().filter(|_| !s.metadata.is_absent()).map(|g| format!("{}: {g}", s.name)))
         .collect();
+    if !unread.is_empty() {
+        return crate::task::startup_undecided(
+            ev,
+            format!(
+                "KMS refused to decrypt a secret ({quote}), but the secrets' keys could not be read ({}): whether the role's policies or the key's refused is unknown",
+                unread.join("; ")
+            ),
+        );
+    }
     let title = format!("KMS refused to decrypt a secret for execution role `{exec_role}`");
-    let mut f = Finding::new(Cause::ExecutionRolePermissions, Strength::Direct, title).evidence(quote.to_string());
-    f = if unread.is_empty() {
-        f.evidence("no referenced secret names a customer-managed key in its metadata: the key is the one the refused secret or parameter uses")
-    } else {
-        f.evidence(format!("the secrets' keys could not be read: {}", unread.join("; ")))
-    };
-    f.fix("Allow the execution role kms:Decrypt on the key of each secret it reads (aws secretsmanager describe-secret shows KmsKeyId), in its policy and in the key policy.")
+    Finding::new(Cause::ExecutionRolePermissions, Strength::Direct, title)
+        .evidence(quote.to_string())
+        .evidence("no referenced secret names a customer-managed key in its metadata: the key is the one the refused secret or parameter uses")
+        .fix("Allow the execution role kms:Decrypt on the key of each secret it reads (aws secretsmanager describe-secret shows KmsKeyId), in its policy and in the key policy.")
         .doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html")
         .doc("https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html")
         .into_verdict()

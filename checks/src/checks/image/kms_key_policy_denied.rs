@@ -155,6 +155,16 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     };
     let keys = keys(ev);
     if keys.is_empty() {
+        // A secret whose metadata could not be read may have a key: a gap, not none.
+        let unread: Vec<String> = ev
+            .secrets
+            .iter()
+            .filter(|s| !matches!(s.metadata, Fact::Gathered { .. } | Fact::Absent { .. } | Fact::NotApplicable { .. }))
+            .map(|s| format!("the key of {}: {}", s.name, s.metadata.gap_reason().unwrap_or_default()))
+            .collect();
+        if !unread.is_empty() {
+            return crate::task::startup_undecided(ev, unread.join("; "));
+        }
         return Verdict::Skipped("no secret or parameter the task reads names a customer managed KMS key".into());
     }
     let assessment = match &ctx.role_access {

@@ -22,7 +22,9 @@
 //! `ec2:AttachVolume` on the volume (`ec2:CreateVolume` on its snapshot, and `kms:CreateGrant`,
 //! `kms:GenerateDataKeyWithoutPlaintext`, `kms:Decrypt` on a customer key),
 //! evaluated with the same IAM evaluator as the execution role; the key
-//! exists and is `Enabled` (`kms:DescribeKey`); the snapshot exists in the
+//! exists and is `Enabled` (`kms:DescribeKey`), and its key policy
+//! (`kms:GetKeyPolicy`) names the role or delegates to its account, read
+//! with the same key-policy rules as a secret's key; the snapshot exists in the
 //! task's Region (`ec2:DescribeSnapshots`); the file system type is one the
 //! task's OS mounts (NTFS for Windows, ext3, ext4 or xfs for Linux); the
 //! volume's Availability Zone (`ec2:DescribeVolumes`) is the task's.

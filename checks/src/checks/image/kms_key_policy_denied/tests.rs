@@ -123,3 +123,18 @@ fn a_task_that_started_ranks_the_key_policy_as_circumstance() {
     assert_eq!(f.strength, Strength::Circumstantial);
     assert!(!f.against.is_empty());
 }
+
+#[test]
+fn a_secret_whose_metadata_was_refused_is_a_gap_for_both_checks() {
+    let mut ev = failed_to_start(KMS_REFUSED);
+    add_secret(&mut ev, "DB_PASSWORD", SECRET, Fact::Denied { action: "secretsmanager:DescribeSecret".into(), error: "AccessDeniedException".into() });
+    match check(&ev) {
+        Verdict::Inconclusive(d) => assert!(d.contains("secretsmanager:DescribeSecret was denied"), "{d}"),
+        other => panic!("{other:?}"),
+    }
+    // The role check does not take the refusal for its own either.
+    match crate::testkit::run(crate::checks::image::execution_role_permissions::check, &ev) {
+        Verdict::Inconclusive(d) => assert!(d.contains("keys could not be read"), "{d}"),
+        other => panic!("{other:?}"),
+    }
+}
