@@ -7,9 +7,10 @@
 //! the awslogs group (and `logs:CreateLogGroup` when `awslogs-create-group`
 //! is set), `secretsmanager:GetSecretValue` / `ssm:GetParameters` on every
 //! referenced secret or parameter, and `kms:Decrypt` on a customer-managed
-//! key that encrypts one. A refusal by an ECR repository policy or a VPC
-//! endpoint policy, while the role's own policies allow the call, is
-//! ecr-repository-policy-denied or vpc-endpoint-policy-denied.
+//! key that encrypts one. A refusal by an ECR repository policy, a VPC
+//! endpoint policy or a KMS key policy (or a disabled key), while the
+//! role's own policies allow the call, is ecr-repository-policy-denied,
+//! vpc-endpoint-policy-denied or kms-key-policy-denied.
 //!
 //! Each action and resource is decided by IAM's policy simulator
 //! (`iam:SimulatePrincipalPolicy`) when AWS answers it; otherwise ecs-doctor
@@ -17,7 +18,8 @@
 //! Deny, Action / NotAction, Resource / NotResource, wildcards). The report
 //! says which method decided and what neither sees: service control
 //! policies, permission boundaries, conditions on unknown keys, Secrets
-//! Manager and KMS key policies. An `AccessDenied … is not authorized to
+//! Manager resource policies and KMS grants (KMS key policies are read and
+//! applied, as ECR repository policies are). An `AccessDenied … is not authorized to
 //! perform: <action>` in the stop reason is read for the action and the role
 //! session (`assumed-role/<role>/<task-id>`) and confirmed against the
 //! role's policies. When today's policies allow what AWS refused and a
