@@ -207,3 +207,34 @@ fn without_get_key_policy_the_gap_is_named_and_nothing_is_acquitted() {
         "{report:#}"
     );
 }
+
+#[test]
+fn a_service_sweep_groups_the_tasks_the_disabled_storage_key_stopped() {
+    let lab = Lab::start("ephemeral-storage-key-disabled-service");
+    let args = lab.question();
+    let (code, report) = lab.json_run(&args);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["kind"], "service");
+    let groups: Vec<(String, u64)> = report["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| {
+            (
+                g["cause"].as_str().unwrap_or_default().to_string(),
+                g["count"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        groups,
+        [("ephemeral-storage-key-failed".to_string(), 2)],
+        "{report:#}"
+    );
+    let headline = report["headline"].as_str().unwrap();
+    assert!(
+        headline.contains("ephemeral-storage-key-failed"),
+        "{headline}"
+    );
+    assert!(headline.contains(lab.get("key_arn")), "{headline}");
+}

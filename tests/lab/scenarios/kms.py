@@ -151,3 +151,37 @@ def _(p: Probe) -> None:
             p.info["key_arn"], "the cluster's ephemeral storage key")
     p.equal(p.client("kms").describe_key(KeyId=p.info["key_id"])["KeyMetadata"]["KeyState"], "Disabled", "the key")
     p.equal(p.task().get("stoppedReason"), "Task failed to start", "an opaque stop reason: none is published for it")
+
+
+@scenario("ephemeral-storage-key-disabled-service",
+          summary="service web: both of its new tasks failed to start; the cluster's ephemeral storage key is disabled")
+def ephemeral_storage_key_disabled_service(lab: Lab) -> dict:
+    stack = lab.build_web_stack(network_opts={"public": True})
+    kms = lab.client("kms")
+    key = kms.create_key(Description="prod Fargate ephemeral storage",
+                         Policy=json.dumps(_fargate_key_policy(stack.cluster)))["KeyMetadata"]
+    lab.client("ecs").update_cluster(cluster=stack.cluster, configuration={
+        "managedStorageConfiguration": {"fargateEphemeralStorageKmsKeyId": key["Arn"]}})
+    lab.create_service(stack.cluster, "web", stack.task_definition_arn, stack.network,
+                       assign_public_ip=True, desired_count=2, created=lab.ago(days=2))
+    kms.disable_key(KeyId=key["KeyId"])
+    tasks = [lab.run_task(stack.cluster, stack.task_definition_arn, service="web") for _ in range(2)]
+    for task, minutes in zip(tasks, (12, 6)):
+        _stop(lab, task, "Task failed to start", init_failure_timeline(lab.ago(minutes=minutes)))
+    return {
+        "cluster": stack.cluster,
+        "task_arn": tasks[-1].arn,
+        "service": "web",
+        "args": ["service", "web", "--cluster", stack.cluster, "--region", REGION],
+        "essential_calls": ["ecs:DescribeServices"],
+        "expect_groups": {"ephemeral-storage-key-failed": 2},
+        "key_arn": key["Arn"],
+    }
+
+
+@ephemeral_storage_key_disabled_service.check
+def _(p: Probe) -> None:
+    ecs = p.client("ecs")
+    arns = ecs.list_tasks(cluster=p.info["cluster"], desiredStatus="STOPPED")["taskArns"]
+    p.equal(len(arns), 2, "two stopped tasks")
+    p.equal(p.client("kms").describe_key(KeyId=p.info["key_arn"])["KeyMetadata"]["KeyState"], "Disabled", "the key")
