@@ -138,3 +138,29 @@ fn a_secret_whose_metadata_was_refused_is_a_gap_for_both_checks() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn another_accounts_key_needs_both_halves_and_its_unread_policy_is_a_gap() {
+    let other = "arn:aws:kms:us-east-1:210987654321:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let names_role = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": ROLE_ARN}, "Action": "kms:Decrypt", "Resource": "*"}]});
+    // The key policy names the role, but the role's own policies do not allow
+    // the key: across accounts that refuses, and it is the role's refusal.
+    let mut ev = failed_to_start(KMS_REFUSED);
+    add_secret(&mut ev, "DB_PASSWORD", SECRET, secret_metadata(SECRET, Some(other)));
+    ev.kms.keys.push(KeyEvidence { key: other.into(), described: Fact::gathered(KmsKey { key_id: "k".into(), arn: Some(other.into()), key_state: Some("Enabled".into()), ..Default::default() }), policy: Fact::gathered(names_role) });
+    match check(&ev) {
+        Verdict::Pass(d) => assert!(d.contains("execution-role-permissions comes first"), "{d}"),
+        other => panic!("{other:?}"),
+    }
+    // KMS refuses another account's key policy to ecs-doctor: a gap, never a pass.
+    let mut ev = with_key("Task failed to start", true, "Enabled", Fact::Denied { action: "kms:GetKeyPolicy".into(), error: "AccessDeniedException".into() });
+    ev.kms.keys[0].key = other.into();
+    ev.secrets[0].metadata = secret_metadata(SECRET, Some(other));
+    ev.kms.keys[0].described = Fact::Denied { action: "kms:DescribeKey".into(), error: "AccessDeniedException".into() };
+    role_mut(&mut ev).inline_policies.value_mut().expect("listed")[0].document =
+        Fact::gathered(json!({"Statement": [{"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue", "kms:Decrypt"], "Resource": "*"}]}));
+    match check(&ev) {
+        Verdict::Inconclusive(d) => assert!(d.contains(other) && d.contains("kms:GetKeyPolicy was denied"), "{d}"),
+        other => panic!("{other:?}"),
+    }
+}
