@@ -68,6 +68,7 @@ macro_rules! causes {
                 ExecutionRoleUntrusted => execution_role_untrusted: "The execution role does not trust ecs-tasks.amazonaws.com",
                 ExecutionRolePermissions => execution_role_permissions: "The execution role is not allowed to do what the task needs",
                 EcrRepositoryPolicyDenied => ecr_repository_policy_denied: "The ECR repository's policy does not let the execution role pull the image (another account's repository, or a restrictive policy)",
+                KmsKeyPolicyDenied => kms_key_policy_denied: "The KMS key of a secret or parameter refused the execution role: its policy or its state",
                 SecretNotFound => secret_not_found: "A secret or parameter the task references does not exist",
                 SecretKeyMissing => secret_key_missing: "The secret exists, but not the JSON key or version valueFrom names",
                 EnvFileFailed => env_file_failed: "An environment file in S3 could not be downloaded: the object, its bucket or its Region",
@@ -90,6 +91,7 @@ macro_rules! causes {
                 EphemeralStorageExhausted => ephemeral_storage_exhausted: "The task's ephemeral storage filled up (no space left on device)",
                 ReadOnlyFilesystem => read_only_filesystem: "The container's root file system is read-only and the app had to write to it",
                 EbsVolumeFailed => ebs_volume_failed: "ECS could not create or attach the task's EBS volume (infrastructure role, KMS key, snapshot, file system type)",
+                EphemeralStorageKeyFailed => ephemeral_storage_key_failed: "Fargate could not use the cluster's customer managed key for ephemeral storage: the key's state or policy",
             }
             platform / Platform {
                 EniProvisioningTimeout => eni_provisioning_timeout: "The task's network interface was not provisioned in time",

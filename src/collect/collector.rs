@@ -213,13 +213,14 @@ clients! {
     sts => aws_sdk_sts;
     efs => aws_sdk_efs;
     elb => aws_sdk_elasticloadbalancingv2;
-    kms => aws_sdk_kms;
     /// ECR in the image's own Region.
     ecr_in(region) => aws_sdk_ecr;
     /// CloudWatch Logs in the log configuration's Region.
     logs_in(region) => aws_sdk_cloudwatchlogs;
     secretsmanager_in(region) => aws_sdk_secretsmanager;
     ssm_in(region) => aws_sdk_ssm;
+    /// KMS in the key's own Region.
+    kms_in(region) => aws_sdk_kms;
 }
 
 impl Collector {

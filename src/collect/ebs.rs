@@ -1,8 +1,8 @@
 //! ECS-managed EBS volumes: the volume configured at launch, as the
 //! service's deployment gives it, the infrastructure role it names, its KMS
-//! key, its snapshot and the volume ECS created. Describe and get calls only.
+//! key and its key policy, its snapshot and the volume ECS created. Describe and get calls only.
 
-use super::{iam, ts, Collector};
+use super::{iam, kms, Collector};
 use ecs_doctor_checks::evidence::*;
 
 const IMPACT: &str = "the EBS volume check (ebs-volume-failed)";
@@ -32,7 +32,7 @@ pub async fn volume(
         .ebs_attachment
         .as_ref()
         .and_then(|a| a.volume_id.clone());
-    let (role, kms_key, snapshot, volume_read) = tokio::join!(
+    let (role, (kms_key, key_policy), snapshot, volume_read) = tokio::join!(
         async {
             match &role_arn {
                 Some(arn) => iam::infrastructure_role(c, arn).await,
@@ -41,8 +41,14 @@ pub async fn volume(
         },
         async {
             match &given.kms_key_id {
-                Some(key) => kms_key(c, key).await,
-                None => Fact::not_applicable("the volume configuration names no KMS key"),
+                Some(key) => {
+                    let read = kms::key(c, key, IMPACT).await;
+                    (read.described, read.policy)
+                }
+                None => {
+                    let why = "the volume configuration names no KMS key";
+                    (Fact::not_applicable(why), Fact::not_applicable(why))
+                }
             }
         },
         async {
@@ -63,6 +69,7 @@ pub async fn volume(
         config,
         role,
         kms_key,
+        key_policy,
         snapshot,
         volume: volume_read,
     })
@@ -91,23 +98,6 @@ fn configuration(name: &str, task: &Task, service: Option<&Service>) -> Fact<Man
         None => Fact::not_applicable(format!(
             "the service's deployments give no configuration for volume {name}"
         )),
-    }
-}
-
-async fn kms_key(c: &Collector, key: &str) -> Fact<KmsKey> {
-    let got = c.kms().describe_key().key_id(key).send().await;
-    match c.fact("kms:DescribeKey", IMPACT, got) {
-        Fact::Gathered { value } => match value.key_metadata() {
-            Some(m) => Fact::gathered(KmsKey {
-                key_id: m.key_id().to_string(),
-                arn: m.arn().map(str::to_string),
-                key_state: m.key_state().map(|s| s.as_str().to_string()),
-                deletion_date: ts(m.deletion_date()),
-            }),
-            None => Fact::absent(format!("key {key} does not exist")),
-        },
-        Fact::Absent { .. } => Fact::absent(format!("key {key} does not exist")),
-        other => other.map(|_| KmsKey::default()),
     }
 }
 

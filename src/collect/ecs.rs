@@ -348,8 +348,14 @@ fn convert_vpc(
     })
 }
 
-/// The cluster's ECS Exec configuration (`DescribeClusters` with `CONFIGURATIONS`).
-pub async fn exec_configuration(c: &Collector, task: &Task) -> Fact<ExecConfiguration> {
+/// The cluster with its configuration (`DescribeClusters` with
+/// `CONFIGURATIONS`, which returns `configuration`: ECS Exec's and the
+/// managed storage's).
+async fn cluster_configuration(
+    c: &Collector,
+    task: &Task,
+    impact: &str,
+) -> Fact<aws_sdk_ecs::operation::describe_clusters::DescribeClustersOutput> {
     let got = c
         .ecs()
         .describe_clusters()
@@ -357,11 +363,41 @@ pub async fn exec_configuration(c: &Collector, task: &Task) -> Fact<ExecConfigur
         .include(aws_sdk_ecs::types::ClusterField::Configurations)
         .send()
         .await;
-    match c.fact(
-        "ecs:DescribeClusters",
+    c.fact("ecs:DescribeClusters", impact, got)
+}
+
+/// The cluster's key for Fargate ephemeral storage
+/// (`configuration.managedStorageConfiguration.fargateEphemeralStorageKmsKeyId`);
+/// not applicable when it sets none.
+pub async fn fargate_storage_key(c: &Collector, task: &Task) -> Fact<String> {
+    let impact = "the Fargate ephemeral storage key check (ephemeral-storage-key-failed)";
+    match cluster_configuration(c, task, impact).await {
+        Fact::Gathered { value } => match value.clusters().first() {
+            Some(cluster) => match cluster
+                .configuration()
+                .and_then(|conf| conf.managed_storage_configuration())
+                .and_then(|m| m.fargate_ephemeral_storage_kms_key_id())
+            {
+                Some(key) => Fact::gathered(key.to_string()),
+                None => Fact::not_applicable(
+                    "the cluster sets no customer managed key for Fargate ephemeral storage",
+                ),
+            },
+            None => Fact::absent(format!("cluster {} does not exist", task.cluster_arn)),
+        },
+        other => other.map(|_| String::new()),
+    }
+}
+
+/// The cluster's ECS Exec configuration (`DescribeClusters` with `CONFIGURATIONS`).
+pub async fn exec_configuration(c: &Collector, task: &Task) -> Fact<ExecConfiguration> {
+    match cluster_configuration(
+        c,
+        task,
         "the cluster's ECS Exec configuration (KMS key, session logging)",
-        got,
-    ) {
+    )
+    .await
+    {
         Fact::Gathered { value } => match value.clusters().first() {
             Some(cluster) => {
                 let exec = cluster

@@ -6,7 +6,7 @@
 //! their KMS keys; IAM's `GetPolicy` before `GetPolicyVersion`), so no read
 //! waits on anything it does not need (README, Performance).
 
-use super::{ebs, ecr, ecs, efs, elb, envfiles, iam, logs, network, secrets, Collector};
+use super::{ebs, ecr, ecs, efs, elb, envfiles, iam, kms, logs, network, secrets, Collector};
 use crate::cli::TaskArgs;
 use crate::error::DoctorError;
 use crate::target::TaskTarget;
@@ -225,16 +225,21 @@ fn start_up<'a>(k: &'a Known<'a>) -> Vec<Piece<'a>> {
     vec![
         piece(ecr::images(c, td, task), |e, images| e.images = images),
         piece(iam::execution_role(c, td), |e, r| e.execution_role = r),
-        // The simulation needs the secrets' KMS keys, so it follows the secrets.
+        // The simulation and the key reads need the secrets' KMS keys, so
+        // they follow the secrets.
         piece(
             async move {
                 let secrets = secrets::secrets(c, td).await;
-                let simulation = iam::simulation(c, td, &secrets).await;
-                (secrets, simulation)
+                let (simulation, kms) = tokio::join!(
+                    iam::simulation(c, td, &secrets),
+                    kms::keys(c, task, &secrets)
+                );
+                (secrets, simulation, kms)
             },
-            |e, (secrets, simulation)| {
+            |e, (secrets, simulation, kms)| {
                 e.secrets = secrets;
                 e.simulation = simulation;
+                e.kms = kms;
             },
         ),
         piece(logs::log_groups(c, td), |e, groups| e.log_groups = groups),

@@ -25,6 +25,7 @@ mod error_class;
 pub mod event;
 mod gather;
 mod iam;
+mod kms;
 mod listing;
 mod logs;
 pub mod memo;

@@ -21,6 +21,10 @@ pub struct EbsEvidence {
     /// The configuration's `kmsKeyId`, read with `kms:DescribeKey`; not
     /// applicable without one.
     pub kms_key: Fact<KmsKey>,
+    /// The key policy of that key (`kms:GetKeyPolicy`); not applicable
+    /// without a customer managed key.
+    #[serde(default)]
+    pub key_policy: Fact<serde_json::Value>,
     /// The configuration's `snapshotId`, read with `ec2:DescribeSnapshots`;
     /// not applicable without one.
     pub snapshot: Fact<Snapshot>,
@@ -82,6 +86,12 @@ pub struct KmsKey {
     /// `Enabled`, `Disabled`, `PendingDeletion`, `PendingImport`, `Unavailable`, …
     pub key_state: Option<String>,
     pub deletion_date: Option<String>,
+    /// `CUSTOMER` or `AWS` (`KeyManager`).
+    #[serde(default)]
+    pub key_manager: Option<String>,
+    /// `MultiRegion`: Fargate ephemeral storage takes single-Region keys only.
+    #[serde(default)]
+    pub multi_region: Option<bool>,
 }
 
 impl KmsKey {

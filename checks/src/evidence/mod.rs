@@ -13,6 +13,7 @@ mod envfiles;
 mod exec;
 mod iam;
 mod image;
+mod kms;
 mod lb;
 mod logs;
 mod network;
@@ -31,6 +32,7 @@ pub use envfiles::{bucket_region, s3_object, EnvFileEvidence, S3Object};
 pub use exec::{Caller, ExecConfiguration, ExecEvidence};
 pub use iam::{AttachedPolicy, InlinePolicy, Role, SimulationResult};
 pub use image::{EcrImage, EcrImageDetail, ImageEvidence, Platform};
+pub use kms::{KeyEvidence, KmsEvidence};
 pub use lb::{LoadBalancer, TargetGroup, TargetGroupEvidence, TargetHealth};
 pub use logs::{ContainerLogs, LogGroup, LogGroupEvidence, LogLine};
 pub use network::{
@@ -196,6 +198,10 @@ pub struct Evidence {
     /// One entry per environment file of the task definition's containers.
     #[serde(default)]
     pub env_files: Vec<EnvFileEvidence>,
+    /// The customer managed KMS keys of the task's secrets and of the
+    /// cluster's Fargate ephemeral storage: state and key policy.
+    #[serde(default)]
+    pub kms: KmsEvidence,
     /// The task role, read when a check needs its permissions (EFS IAM
     /// authorization); not applicable otherwise.
     #[serde(default)]

@@ -40,11 +40,13 @@ impl Method {
 }
 
 /// Which policy decided a requirement: the role's own policies, or the ECR
-/// repository policy that refuses what the role's own policies allow.
+/// repository policy or KMS key policy that refuses what the role's own
+/// policies allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DecidedBy {
     Role,
     RepositoryPolicy,
+    KeyPolicy,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +106,13 @@ impl Assessment {
         self.accesses
             .iter()
             .filter(|a| a.outcome.is_denied() && a.decided_by == DecidedBy::RepositoryPolicy)
+    }
+
+    /// What a KMS key policy refuses while the role's own policies allow it.
+    pub fn refused_by_key_policy(&self) -> impl Iterator<Item = &Access> {
+        self.accesses
+            .iter()
+            .filter(|a| a.outcome.is_denied() && a.decided_by == DecidedBy::KeyPolicy)
     }
 
     pub fn unknown(&self) -> impl Iterator<Item = &Access> {
@@ -476,12 +485,20 @@ pub fn assess(ev: &Evidence) -> Result<Assessment, String> {
     for access in &mut assessment.accesses {
         if !matches!(access.outcome, Permission::Unknown(_)) {
             apply_repository_policy(ev, &role_arn, access);
+            crate::iam::key_policy::apply(ev, &role_arn, access);
         }
     }
-    assessment.unseen.push(
+    let kms = assessment
+        .accesses
+        .iter()
+        .any(|a| a.requirement.action.eq_ignore_ascii_case("kms:Decrypt"));
+    assessment.unseen.push(if kms {
+        "Secrets Manager resource policies and KMS grants (the ECR repository policy and the KMS key policies are read and evaluated)"
+            .to_string()
+    } else {
         "Secrets Manager resource policies and KMS key policies (the ECR repository policy is read and evaluated)"
-            .to_string(),
-    );
+            .to_string()
+    });
     Ok(assessment)
 }
 

@@ -336,7 +336,7 @@ impl Detail {
             Detail::RateLimited => &[RegistryRateLimited],
             Detail::SecretMissing => &[SecretNotFound],
             Detail::SecretKeyMissing => &[SecretKeyMissing, SecretNotFound],
-            Detail::KmsDenied => &[ExecutionRolePermissions],
+            Detail::KmsDenied => &[ExecutionRolePermissions, KmsKeyPolicyDenied],
             Detail::EfsAccessDenied | Detail::EfsUnreachable => &[EfsMountFailed],
             Detail::LogGroupMissing => &[LogGroupMissing],
             Detail::LogDriverRefused => &[LogConfigInvalid],

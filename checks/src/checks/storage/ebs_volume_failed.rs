@@ -22,7 +22,9 @@
 //! `ec2:AttachVolume` on the volume (`ec2:CreateVolume` on its snapshot, and `kms:CreateGrant`,
 //! `kms:GenerateDataKeyWithoutPlaintext`, `kms:Decrypt` on a customer key),
 //! evaluated with the same IAM evaluator as the execution role; the key
-//! exists and is `Enabled` (`kms:DescribeKey`); the snapshot exists in the
+//! exists and is `Enabled` (`kms:DescribeKey`), and its key policy
+//! (`kms:GetKeyPolicy`) names the role or delegates to its account, read
+//! with the same key-policy rules as a secret's key; the snapshot exists in the
 //! task's Region (`ec2:DescribeSnapshots`); the file system type is one the
 //! task's OS mounts (NTFS for Windows, ext3, ext4 or xfs for Linux); the
 //! volume's Availability Zone (`ec2:DescribeVolumes`) is the task's.
@@ -67,6 +69,7 @@ use crate::context::Ctx;
 use crate::evidence::{EbsEvidence, Fact, ManagedEbsVolume, Role};
 use crate::iam::access::{arn_account, role_policies};
 use crate::iam::permissions::{kms_key_arn, partition};
+use crate::iam::key_policy;
 use crate::iam::policy::{self, Context, Decision, Request, TrustContext, ECS_SERVICE};
 use crate::report::{Finding, Strength, Verdict};
 use crate::stops::{Detail, StopText};
@@ -82,6 +85,7 @@ enum Fault {
     RolePermissions,
     KeyNotFound,
     KeyNotEnabled,
+    KeyPolicyRefuses,
     SnapshotNotFound,
     FilesystemType,
     ZoneMismatch,
@@ -94,7 +98,7 @@ impl Fault {
             Fault::RoleNotFound | Fault::RoleUntrusted | Fault::RolePermissions => {
                 Some(Detail::EbsRoleUnassumable)
             }
-            Fault::KeyNotFound | Fault::KeyNotEnabled => Some(Detail::EbsSetupFailed),
+            Fault::KeyNotFound | Fault::KeyNotEnabled | Fault::KeyPolicyRefuses => Some(Detail::EbsSetupFailed),
             Fault::FilesystemType => Some(Detail::EbsAttachTimedOut),
             Fault::SnapshotNotFound | Fault::ZoneMismatch => None,
         }
@@ -302,7 +306,8 @@ fn judge_role(
         }
         Err(e) => out.gaps.push(format!("the trust policy of {}: {e}", role.name)),
     }
-    judge_permissions(ctx, role, config, &account, out);
+    judge_permissions(ctx, e, role, config, &account, out);
+    judge_key_policy(ctx, e, role, out);
 }
 
 /// What the infrastructure role must be allowed, with the context ECS's
@@ -346,6 +351,7 @@ fn requirements(
 
 fn judge_permissions(
     ctx: &Ctx,
+    e: &EbsEvidence,
     role: &Role,
     config: Option<&ManagedEbsVolume>,
     account: &str,
@@ -354,7 +360,12 @@ fn judge_permissions(
     let key = config.and_then(|c| c.kms_key_id.as_deref());
     let (policies, unreadable) = role_policies(role);
     let mut refused = Vec::new();
+    let named = key_policy_names(ctx, e, &role.arn);
     for (action, resource, context) in requirements(ctx, config, account) {
+        // A key policy that names the role allows the key's use without an IAM policy.
+        if named.contains(&action) {
+            continue;
+        }
         let eval = policy::evaluate(
             &policies,
             &Request { action: &action, resource: Some(&resource), principal: None, context: &context },
@@ -387,7 +398,7 @@ fn judge_permissions(
     let kms_only = refused.iter().all(|r| r.starts_with("kms:"));
     let mut evidence: Vec<String> = refused.iter().map(|r| format!("policies of {}: {r}", role.name)).collect();
     if kms_only {
-        evidence.push("the key's own policy may grant these to the role (not read)".into());
+        evidence.push("the key policy delegates these to the role's IAM policies, or was not read".into());
     }
     let fix = if kms_only {
         let arn = kms_key_arn(key.unwrap_or_default(), &ctx.ev.region, account);
@@ -408,6 +419,80 @@ fn judge_permissions(
         title: format!("The volume's infrastructure role {} is not allowed what ECS needs to create and attach the volume", role.name),
         evidence,
         fix,
+    });
+}
+
+/// What the infrastructure role asks of the key, through EC2.
+const KEY_ACTIONS: &[&str] = &["kms:CreateGrant", "kms:GenerateDataKeyWithoutPlaintext", "kms:Decrypt"];
+
+/// The key policy's decision for each action the role asks of the key;
+/// `None` when there is no customer key or its policy was not read.
+fn key_decisions(ctx: &Ctx, e: &EbsEvidence, role_arn: &str) -> Option<Vec<(&'static str, key_policy::KeyDecision)>> {
+    let doc = e.key_policy.value()?;
+    let described = e.kms_key.value();
+    let key = described.map(|k| k.arn.clone().unwrap_or_else(|| k.key_id.clone())).unwrap_or_default();
+    if key_policy::is_aws_managed(&key, described) {
+        return None;
+    }
+    let who = policy::Principal::Role {
+        arn: role_arn.to_string(),
+        account: arn_account(role_arn).unwrap_or_default().to_string(),
+    };
+    let mut context = key_policy::role_context(role_arn, Some("ec2"), &ctx.ev.region);
+    policy::with_key(&mut context, "kms:GrantIsForAWSResource", Some(vec!["true".into()]));
+    KEY_ACTIONS
+        .iter()
+        .map(|a| key_policy::decide(doc, &who, a, &context).ok().map(|d| (*a, d)))
+        .collect()
+}
+
+/// The actions whose key policy statement names the role itself.
+fn key_policy_names(ctx: &Ctx, e: &EbsEvidence, role_arn: &str) -> Vec<String> {
+    key_decisions(ctx, e, role_arn)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(_, d)| matches!(d.access, key_policy::KeyAccess::Named { .. }))
+        .map(|(a, _)| a.to_string())
+        .collect()
+}
+
+/// The key policy of the volume's customer managed key, for the infrastructure role.
+fn judge_key_policy(ctx: &Ctx, e: &EbsEvidence, role: &Role, out: &mut Judged) {
+    let Some(described) = e.kms_key.value() else { return };
+    let key = described.arn.clone().unwrap_or_else(|| described.key_id.clone());
+    match &e.key_policy {
+        Fact::Gathered { .. } => {}
+        Fact::NotApplicable { .. } => return,
+        other => {
+            out.gaps.push(format!("the key policy of {key}: {}", other.gap_reason().unwrap_or_default()));
+            return;
+        }
+    }
+    let Some(decisions) = key_decisions(ctx, e, &role.arn) else { return };
+    let refused: Vec<String> = decisions
+        .iter()
+        .filter(|(_, d)| d.access.refuses())
+        .map(|(a, d)| format!("{a}: {}", key_policy::describe(&d.access, &role.arn, &key)))
+        .collect();
+    if refused.is_empty() {
+        out.ruled_out.push(format!("the key policy of {key} lets {} use the key (named, or delegated to its IAM policies)", role.name));
+        return;
+    }
+    let denied = decisions.iter().any(|(_, d)| matches!(d.access, key_policy::KeyAccess::Denied { .. }));
+    let statement = serde_json::json!({
+        "Sid": "AllowEcsInfrastructureRoleVolumes", "Effect": "Allow", "Principal": {"AWS": role.arn},
+        "Action": KEY_ACTIONS, "Resource": "*",
+        "Condition": {"StringEquals": {"kms:ViaService": format!("ec2.{}.amazonaws.com", ctx.ev.region)}},
+    });
+    out.problems.push(Problem {
+        fault: Fault::KeyPolicyRefuses,
+        title: format!("The policy of the volume's KMS key {key} does not let the infrastructure role {} use it", role.name),
+        evidence: refused,
+        fix: if denied {
+            format!("Narrow the Deny of the key policy of {key} that matches {}.", role.arn)
+        } else {
+            format!("Add this statement to the key policy of {key} (Resource * is the key itself), merged with its other statements (aws kms get-key-policy --key-id {key} --policy-name default, then aws kms put-key-policy): {statement}")
+        },
     });
 }
 

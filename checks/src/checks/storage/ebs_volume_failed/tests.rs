@@ -81,6 +81,7 @@ fn with_ebs(mut ev: Evidence, status: &str, status_reason: Option<&str>) -> Evid
         }),
         role: Fact::gathered(infra_role("ecs.amazonaws.com", true)),
         kms_key: Fact::not_applicable("no kmsKeyId"),
+        key_policy: Fact::not_applicable("no kmsKeyId"),
         snapshot: Fact::not_applicable("no snapshotId"),
         volume: Fact::absent("volume vol-0123456789abcdef0 does not exist"),
     });
@@ -144,7 +145,7 @@ fn a_disabled_key_is_named_with_its_state_and_pending_deletion_is_cancelled() {
     let key = "1234abcd-12ab-34cd-56ef-1234567890ab";
     let e = ebs_mut(&mut ev);
     e.config.value_mut().unwrap().kms_key_id = Some(key.into());
-    e.kms_key = Fact::gathered(KmsKey { key_id: key.into(), arn: None, key_state: Some("Disabled".into()), deletion_date: None });
+    e.kms_key = Fact::gathered(KmsKey { key_id: key.into(), key_state: Some("Disabled".into()), ..Default::default() });
     let mut role = infra_role("ecs.amazonaws.com", true);
     role.inline_policies = Fact::gathered(vec![crate::evidence::InlinePolicy {
         name: "key".into(),
@@ -159,10 +160,57 @@ fn a_disabled_key_is_named_with_its_state_and_pending_deletion_is_cancelled() {
     assert!(f.fix[0].contains("aws kms enable-key --key-id"), "{:?}", f.fix);
 
     let e = ebs_mut(&mut ev);
-    e.kms_key = Fact::gathered(KmsKey { key_id: key.into(), arn: None, key_state: Some("PendingDeletion".into()), deletion_date: Some("2027-01-01".into()) });
+    e.kms_key = Fact::gathered(KmsKey { key_id: key.into(), key_state: Some("PendingDeletion".into()), deletion_date: Some("2027-01-01".into()), ..Default::default() });
     let f = found(check(&ev));
     assert!(f.title.contains("PendingDeletion"), "{}", f.title);
     assert!(f.fix[0].contains("cancel-key-deletion"), "{:?}", f.fix);
+}
+
+/// A volume encrypted with an enabled customer managed key under `policy`,
+/// for an infrastructure role with the managed policy only (no KMS in IAM).
+fn with_key_policy(policy: serde_json::Value) -> Evidence {
+    let mut ev = with_ebs(failed_to_start("Task failed to start"), "FAILED", Some(SETUP));
+    let key = "1234abcd-12ab-34cd-56ef-1234567890ab";
+    let arn = format!("arn:aws:kms:us-east-1:123456789012:key/{key}");
+    let e = ebs_mut(&mut ev);
+    e.config.value_mut().unwrap().kms_key_id = Some(key.into());
+    e.kms_key = Fact::gathered(KmsKey { key_id: key.into(), arn: Some(arn), key_state: Some("Enabled".into()), key_manager: Some("CUSTOMER".into()), ..Default::default() });
+    e.key_policy = Fact::gathered(policy);
+    ev
+}
+
+#[test]
+fn the_key_policy_of_the_volume_key_is_judged_for_the_infrastructure_role() {
+    // It names another principal only: the key refuses the role.
+    let ev = with_key_policy(json!({"Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::123456789012:role/admin"}, "Action": "kms:*", "Resource": "*"}]}));
+    let f = found(check(&ev));
+    assert_eq!(f.strength, Strength::Direct);
+    assert!(f.title.contains("policy of the volume's KMS key"), "{}", f.title);
+    assert!(f.evidence.iter().any(|e| e.contains("kms:CreateGrant") && e.contains("allows arn:aws:iam::123456789012:role/ecsInfrastructureRole or its account")), "{:?}", f.evidence);
+    let fix = f.fix.join("\n");
+    assert!(fix.contains(ROLE) && fix.contains("ec2.us-east-1.amazonaws.com") && !fix.contains("kms:*") && !fix.contains("\"Principal\":\"*\""), "{fix}");
+
+    // It names the role itself: the key's use needs no IAM policy, the
+    // volume passes (for a task that failed for another reason).
+    let mut ev = with_key_policy(json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": ROLE},
+        "Action": ["kms:CreateGrant", "kms:GenerateDataKeyWithoutPlaintext", "kms:Decrypt"], "Resource": "*"}]}));
+    let attachment = ev.task.ebs_attachment.as_mut().unwrap();
+    attachment.status = Some("DELETED".into());
+    attachment.status_reason = None;
+    assert!(matches!(check(&ev), Verdict::Pass(_)), "{:?}", check(&ev));
+
+    // It delegates to the account: the role's IAM policies decide, and they do not allow the key.
+    let ev = with_key_policy(json!({"Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"}]}));
+    let f = found(check(&ev));
+    assert!(f.title.contains("not allowed"), "{}", f.title);
+
+    // A key policy that could not be read is a gap, named beside the text.
+    let mut ev = with_key_policy(json!({}));
+    ebs_mut(&mut ev).key_policy = Fact::Denied { action: "kms:GetKeyPolicy".into(), error: "AccessDeniedException".into() };
+    let f = found(check(&ev));
+    assert!(f.evidence.iter().any(|e| e.contains("kms:GetKeyPolicy was denied")), "{:?}", f.evidence);
 }
 
 #[test]
