@@ -106,7 +106,7 @@ fn a_disabled_fargate_ephemeral_storage_key() {
     let evidence = top_evidence(&report);
     assert!(
         evidence.contains("fargateEphemeralStorageKmsKeyId")
-            && evidence.contains("publishes no stop reason"),
+            && evidence.contains("no published stop reason names this failure"),
         "{evidence}"
     );
     let fix = top_lines(&report, "fix");

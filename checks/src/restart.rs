@@ -45,7 +45,8 @@ pub struct RestartReading {
     pub period: i32,
     pub why: NotRestarted,
     /// The decisive log line, when it appears more than once among the
-    /// lines read: how often, and between which times.
+    /// lines read of a container that may have restarted: how often, and
+    /// between which times.
     pub repeats: Option<Repeats>,
 }
 
@@ -102,19 +103,24 @@ pub fn reading(ev: &Evidence, container: &Container) -> Option<RestartReading> {
             ran => NotRestarted::WithinPeriodOfLastStart { ran },
         }
     };
-    let repeats = decisive(ev, &container.name).and_then(|d| {
-        let same: Vec<_> = ev
-            .log_lines(&container.name)
-            .iter()
-            .filter(|l| l.message.trim() == d.message.trim())
-            .collect();
-        (same.len() > 1).then(|| Repeats {
-            line: d.message.trim().to_string(),
-            count: same.len(),
-            first: same.first().and_then(|l| l.timestamp.clone()),
-            last: same.last().and_then(|l| l.timestamp.clone()),
-        })
-    });
+    // Only a run that may have followed a restart can have left earlier
+    // runs' lines in the stream.
+    let may_have_restarted = matches!(why, NotRestarted::WithinPeriodOfLastStart { .. });
+    let repeats = decisive(ev, &container.name)
+        .filter(|_| may_have_restarted)
+        .and_then(|d| {
+            let same: Vec<_> = ev
+                .log_lines(&container.name)
+                .iter()
+                .filter(|l| l.message.trim() == d.message.trim())
+                .collect();
+            (same.len() > 1).then(|| Repeats {
+                line: d.message.trim().to_string(),
+                count: same.len(),
+                first: same.first().and_then(|l| l.timestamp.clone()),
+                last: same.last().and_then(|l| l.timestamp.clone()),
+            })
+        });
     Some(RestartReading {
         container: container.name.clone(),
         period,
@@ -151,7 +157,7 @@ impl RestartReading {
                 _ => String::new(),
             };
             out.push(format!(
-                "its log holds \"{}\" {} times{span}: every run of the container writes to the same stream, so it failed the same way more than once",
+                "its log holds \"{}\" {} times{span} (every run of the container writes to this one stream)",
                 r.line, r.count
             ));
         }

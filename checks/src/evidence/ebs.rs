@@ -100,6 +100,44 @@ impl KmsKey {
             .as_deref()
             .is_some_and(|s| s.eq_ignore_ascii_case("Enabled"))
     }
+
+    /// The key's ARN, else the id it was described by.
+    pub fn name(&self) -> &str {
+        self.arn.as_deref().unwrap_or(&self.key_id)
+    }
+
+    /// The key's state, as `kms:DescribeKey` gave it.
+    pub fn state(&self) -> &str {
+        self.key_state.as_deref().unwrap_or("in an unknown state")
+    }
+
+    /// `kms:DescribeKey: key … is Disabled` (with its deletion date when pending).
+    pub fn state_evidence(&self) -> String {
+        format!(
+            "kms:DescribeKey: key {} is {}{}",
+            self.name(),
+            self.state(),
+            self.deletion_date
+                .as_deref()
+                .map(|d| format!(", to be deleted on {d}"))
+                .unwrap_or_default()
+        )
+    }
+
+    /// The one command that makes a key that is not enabled usable again:
+    /// cancel a pending deletion and enable it, or enable it; `None` for an
+    /// enabled key.
+    pub fn state_fix(&self) -> Option<String> {
+        if self.is_enabled() {
+            return None;
+        }
+        let key = self.name();
+        Some(if self.state().eq_ignore_ascii_case("PendingDeletion") {
+            format!("Cancel the key's deletion, then enable it: aws kms cancel-key-deletion --key-id {key} && aws kms enable-key --key-id {key}")
+        } else {
+            format!("Enable the key: aws kms enable-key --key-id {key}")
+        })
+    }
 }
 
 /// What `ec2:DescribeSnapshots` says of a snapshot.

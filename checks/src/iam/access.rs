@@ -485,8 +485,10 @@ pub fn assess(ev: &Evidence) -> Result<Assessment, String> {
     for access in &mut assessment.accesses {
         if !matches!(access.outcome, Permission::Unknown(_)) {
             apply_repository_policy(ev, &role_arn, access);
-            crate::iam::key_policy::apply(ev, &role_arn, access);
         }
+        // A key policy that refuses refuses whatever the role's own
+        // policies say, even when those could not be judged.
+        crate::iam::key_policy::apply(ev, &role_arn, access);
     }
     let kms = assessment
         .accesses

@@ -17,7 +17,7 @@
 //! the key policy, are not read.
 
 use crate::evidence::{Evidence, Fact, KmsKey};
-use crate::iam::access::{arn_account, Access, DecidedBy, Permission};
+use crate::iam::access::{arn_account, arn_region, Access, DecidedBy, Permission};
 use crate::iam::policy::{self, Context, Decision, Policy, Principal, Request};
 use serde_json::Value;
 
@@ -208,7 +208,8 @@ pub(crate) fn apply(ev: &Evidence, role_arn: &str, access: &mut Access) {
     // The most refusing decision over the services that call KMS with this key.
     let mut decided: Option<KeyDecision> = None;
     for via in services {
-        let context = role_context(role_arn, via, &ev.region);
+        // A service calls KMS in the key's own Region.
+        let context = role_context(role_arn, via, arn_region(&key).unwrap_or(&ev.region));
         let d = match decide(doc, &who, "kms:Decrypt", &context) {
             Ok(d) => d,
             Err(e) => {
@@ -236,6 +237,13 @@ pub(crate) fn apply(ev: &Evidence, role_arn: &str, access: &mut Access) {
         .caveats
         .extend(d.not_evaluated.iter().map(|c| format!("key policy: {c}")));
     let line = describe(&d.access, role_arn, &key);
+    // What the role's own policies said, for a refusal the key policy decides.
+    let own = match &access.outcome {
+        Permission::Unknown(why) => {
+            format!("whether the role's own policies allow it is unknown ({why})")
+        }
+        _ => "the role's own policies allow it".to_string(),
+    };
     match &d.access {
         KeyAccess::Denied { .. } | KeyAccess::NotAllowed if access.outcome.is_denied() => {
             access.caveats.push(format!("{line} too"));
@@ -243,7 +251,7 @@ pub(crate) fn apply(ev: &Evidence, role_arn: &str, access: &mut Access) {
         KeyAccess::Denied { .. } => {
             access.outcome = Permission::ExplicitDeny;
             access.decided_by = DecidedBy::KeyPolicy;
-            access.detail = format!("the role's own policies allow it, but {line}");
+            access.detail = format!("{own}, but {line}");
         }
         KeyAccess::NotAllowed => {
             access.outcome = Permission::ImplicitDeny;
@@ -253,7 +261,12 @@ pub(crate) fn apply(ev: &Evidence, role_arn: &str, access: &mut Access) {
             } else {
                 format!(" ({})", d.failed_conditions.join("; "))
             };
-            access.detail = format!("the role's own policies allow it, but {line}{failed}");
+            access.detail = format!("{own}, but {line}{failed}");
+        }
+        // The key policy allows: an undecided role stays undecided (an
+        // explicit Deny in its own policies would still refuse).
+        _ if matches!(access.outcome, Permission::Unknown(_)) => {
+            access.caveats.push(line);
         }
         KeyAccess::Named { .. } if access.outcome == Permission::ImplicitDeny && !cross_account => {
             access.outcome = Permission::Allowed;

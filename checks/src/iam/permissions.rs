@@ -217,8 +217,7 @@ pub fn customer_kms_key(
     fallback_account: &str,
 ) -> Option<String> {
     let key = meta.kms_key_id.as_deref()?.trim();
-    if key.is_empty() || key.ends_with("alias/aws/secretsmanager") || key.ends_with("alias/aws/ssm")
-    {
+    if key.is_empty() || crate::iam::key_policy::is_aws_managed(key, None) {
         return None;
     }
     // A bare key id or alias: qualify it with the secret's own Region and account.

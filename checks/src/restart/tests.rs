@@ -46,6 +46,17 @@ fn a_task_shorter_than_the_period_was_never_restarted() {
 }
 
 #[test]
+fn a_first_run_counts_no_repeats_even_when_a_line_recurs() {
+    // A retry loop within one run repeats its line: no restart is claimed.
+    let ev =
+        with_policy(exited().exit("web", Some(1), None), &[], None).log("web", &[REFUSED, REFUSED]);
+    let r = read(&ev).expect("a reading");
+    assert_eq!(r.why, NotRestarted::FirstRunTooShort { ran: 30 });
+    assert_eq!(r.repeats, None);
+    assert!(!r.evidence().join("\n").contains("2 times"));
+}
+
+#[test]
 fn an_ignored_exit_code_is_final_whatever_the_run_time() {
     let ev = with_policy(exited().exit("web", Some(0), None), &[0], Some(60));
     let r = read(&ev).expect("a reading");

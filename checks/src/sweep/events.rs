@@ -72,6 +72,14 @@ impl EventKind {
         )
     }
 
+    /// Kinds that make a service's report a failure: every problem but
+    /// tasks protected from scale-in, which wait on the app's own choice
+    /// (named in the report, never a failure, whether the scheduler's
+    /// event or `GetTaskProtection` shows them).
+    pub fn is_failure(self) -> bool {
+        self.is_problem() && !matches!(self, EventKind::TasksProtected)
+    }
+
     /// The kebab-case name used in JSON and reports.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -365,6 +373,11 @@ mod tests {
         assert!(!EventKind::SteadyState.is_problem());
         assert!(!EventKind::Routine.is_problem());
         assert!(!EventKind::Other.is_problem());
+        // Protected tasks are named but are the app's choice, not a failure.
+        assert!(EventKind::TasksProtected.is_problem());
+        assert!(!EventKind::TasksProtected.is_failure());
+        assert!(EventKind::CircuitBreaker.is_failure());
+        assert!(!EventKind::Routine.is_failure());
     }
 
     #[test]

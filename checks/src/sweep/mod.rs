@@ -142,13 +142,12 @@ pub struct ServiceIssue {
 }
 
 impl ServiceIssue {
-    /// Whether the issue is a failure. What the scheduler's events report
-    /// is; what ecs-doctor read from the tasks themselves (their scale-in
-    /// protection) describes why a deployment waits, the app's own choice.
+    /// Whether the issue is a failure, by its kind (see [`EventKind::is_failure`]).
     pub fn verdict(&self) -> Conclusion {
-        match self.read {
-            None => Conclusion::Failure,
-            Some(_) => Conclusion::NoFailure,
+        if self.kind.is_failure() {
+            Conclusion::Failure
+        } else {
+            Conclusion::NoFailure
         }
     }
 

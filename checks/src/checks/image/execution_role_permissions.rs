@@ -235,11 +235,32 @@ fn kms_key_refusal(ev: &Evidence, exec_role: &str, quote: &str) -> Verdict {
             ),
         );
     }
+    // An AWS managed key (aws/secretsmanager, aws/ssm) serves its own
+    // account only: another account's secret under it cannot be read.
+    let account = ev.account.as_deref().unwrap_or_default();
+    let foreign: Vec<String> = ev
+        .secrets
+        .iter()
+        .filter_map(|s| {
+            let arn = s.metadata.value()?.arn.as_deref().unwrap_or(&s.value_from);
+            let owner = crate::iam::access::arn_account(arn)?;
+            (!account.is_empty() && owner != account).then(|| format!("{} ({arn})", s.name))
+        })
+        .collect();
     let title = format!("KMS refused to decrypt a secret for execution role `{exec_role}`");
-    Finding::new(Cause::ExecutionRolePermissions, Strength::Direct, title)
+    let f = Finding::new(Cause::ExecutionRolePermissions, Strength::Corroborating, title)
         .evidence(quote.to_string())
-        .evidence("no referenced secret names a customer-managed key in its metadata: the key is the one the refused secret or parameter uses")
-        .fix("Allow the execution role kms:Decrypt on the key of each secret it reads (aws secretsmanager describe-secret shows KmsKeyId), in its policy and in the key policy.")
+        .evidence("no referenced secret names a customer managed key in its metadata: each uses its service's AWS managed key, which ecs-doctor does not evaluate");
+    let f = if foreign.is_empty() {
+        f.fix("Allow the execution role kms:Decrypt on the key of each secret it reads (aws secretsmanager describe-secret shows KmsKeyId).")
+    } else {
+        f.evidence(format!(
+            "secrets of another account: {}; an AWS managed key serves its own account only",
+            foreign.join(", ")
+        ))
+        .fix("A secret shared with another account must be encrypted with a customer managed key whose key policy allows this role: re-encrypt it in its own account (aws secretsmanager update-secret --secret-id <secret> --kms-key-id <customer managed key>, then store its value again) and allow the role kms:Decrypt on that key.")
+    };
+    f
         .doc("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html")
         .doc("https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html")
         .into_verdict()

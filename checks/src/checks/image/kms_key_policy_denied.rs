@@ -119,23 +119,11 @@ fn statement_fix(key: &Key, role_arn: &str, region: &str) -> String {
 fn state_problem(ev: &Evidence, key: &Key) -> Option<(String, String, String)> {
     let read = ev.kms.key(&key.arn)?;
     match &read.described {
-        Fact::Gathered { value } if !value.is_enabled() => {
-            let state = value.key_state.as_deref().unwrap_or("in an unknown state");
-            let fix = if state.eq_ignore_ascii_case("PendingDeletion") {
-                format!("Cancel the key's deletion, then enable it: aws kms cancel-key-deletion --key-id {0} && aws kms enable-key --key-id {0}", key.arn)
-            } else {
-                format!("Enable the key: aws kms enable-key --key-id {}", key.arn)
-            };
-            Some((
-                format!("is {state}"),
-                format!(
-                    "kms:DescribeKey: key {} is {state}{}",
-                    key.arn,
-                    value.deletion_date.as_deref().map(|d| format!(", to be deleted on {d}")).unwrap_or_default()
-                ),
-                fix,
-            ))
-        }
+        Fact::Gathered { value } if !value.is_enabled() => Some((
+            format!("is {}", value.state()),
+            value.state_evidence(),
+            value.state_fix().unwrap_or_default(),
+        )),
         Fact::Absent { detail } => Some((
             "does not exist".to_string(),
             format!("kms:DescribeKey: {detail}"),
@@ -154,16 +142,17 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         return Verdict::Skipped("the task definition has no execution role".into());
     };
     let keys = keys(ev);
+    // A secret whose metadata could not be read may have a key of its own:
+    // a gap, never "no key", whatever the other secrets' keys say.
+    let unread_secrets: Vec<String> = ev
+        .secrets
+        .iter()
+        .filter(|s| !matches!(s.metadata, Fact::Gathered { .. } | Fact::Absent { .. } | Fact::NotApplicable { .. }))
+        .map(|s| format!("the key of {}: {}", s.name, s.metadata.gap_reason().unwrap_or_default()))
+        .collect();
     if keys.is_empty() {
-        // A secret whose metadata could not be read may have a key: a gap, not none.
-        let unread: Vec<String> = ev
-            .secrets
-            .iter()
-            .filter(|s| !matches!(s.metadata, Fact::Gathered { .. } | Fact::Absent { .. } | Fact::NotApplicable { .. }))
-            .map(|s| format!("the key of {}: {}", s.name, s.metadata.gap_reason().unwrap_or_default()))
-            .collect();
-        if !unread.is_empty() {
-            return crate::task::startup_undecided(ev, unread.join("; "));
+        if !unread_secrets.is_empty() {
+            return crate::task::startup_undecided(ev, unread_secrets.join("; "));
         }
         return Verdict::Skipped("no secret or parameter the task reads names a customer managed KMS key".into());
     }
@@ -183,7 +172,7 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         }
     };
     let mut passes = Vec::new();
-    let mut gaps = Vec::new();
+    let mut gaps = unread_secrets;
     for key in &keys {
         let on_key = |a: &&Access| a.requirement.resource == key.arn;
         if let Some(a) = assessment.denied().find(on_key) {
@@ -238,41 +227,77 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
             Some(other) => Some(other.gap_reason().unwrap_or_default()),
             None => Some("not read".to_string()),
         };
-        let role_allows = assessment
-            .find("kms:Decrypt", Some(&key.arn))
-            .is_some_and(|a| a.outcome == Permission::Allowed);
-        match unread {
-            None if said.is_some() && failed_to_start && role_allows => {
+        // A state that could not be read is not "enabled".
+        let state_unread = match read.map(|k| &k.described) {
+            Some(Fact::Gathered { .. } | Fact::Absent { .. }) => None,
+            Some(other) => Some(other.gap_reason().unwrap_or_default()),
+            None => Some("not read".to_string()),
+        };
+        let decision = assessment.find("kms:Decrypt", Some(&key.arn));
+        if let Some(Permission::Unknown(why)) = decision.map(|a| &a.outcome) {
+            gaps.push(format!("whether {} may decrypt with {}: {why}", crate::arn::name(role_arn), key.arn));
+            continue;
+        }
+        let role_allows = decision.is_some_and(|a| a.outcome == Permission::Allowed);
+        match (unread, state_unread) {
+            (None, None) if said.is_some() && failed_to_start && role_allows && gaps.is_empty() => {
                 return undecided_refusal(key, role_arn, assessment, said.as_deref().unwrap_or_default());
             }
-            None => passes.push(format!(
-                "key {}: {}",
-                key.arn,
-                assessment
-                    .find("kms:Decrypt", Some(&key.arn))
-                    .map(|a| a.detail.clone())
-                    .unwrap_or_else(|| "not decided".into())
-            )),
-            Some(why) if said.is_some() && failed_to_start && role_allows => {
+            (None, None) => passes.push(match decision {
+                Some(a) => {
+                    let caveats = if a.caveats.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (not evaluated: {})", a.caveats.join("; "))
+                    };
+                    format!("key {}: {}{caveats}", key.arn, a.detail)
+                }
+                None => format!("key {}: not decided", key.arn),
+            }),
+            (policy_gap, state_gap) if said.is_some() && failed_to_start && role_allows && gaps.is_empty() => {
+                // KMS refused and the role allows: the key refused, by a
+                // policy or a state that could not be read. Not more than
+                // corroborating: what was not read cannot be quoted.
                 let cross = crate::iam::access::arn_account(&key.arn) != crate::iam::access::arn_account(role_arn);
-                let f = Finding::new(
+                let mut f = Finding::new(
                     Cause::KmsKeyPolicyDenied,
-                    Strength::Direct,
+                    Strength::Corroborating,
                     format!("KMS refused to decrypt {} for `{}`, whose own policies allow it: the key's policy or state refused", key.secrets.join(", "), crate::arn::name(role_arn)),
-                )
-                .evidence(format!("{} (KMS refused to decrypt)", said.as_deref().unwrap_or_default()))
-                .evidence(format!(
-                    "the key policy of {} could not be read: {why}{}",
-                    key.arn,
-                    if cross { " (only the key's own account may read its key policy)" } else { "" }
-                ))
-                .evidence(format!("the role's own policies allow kms:Decrypt on {}", key.arn))
-                .fix(statement_fix(key, role_arn, region));
+                );
+                if let Some(why) = &policy_gap {
+                    f = f.evidence(format!(
+                        "the key policy of {} could not be read: {why}{}",
+                        key.arn,
+                        if cross { " (only the key's own account may read its key policy)" } else { "" }
+                    ));
+                }
+                if let Some(why) = &state_gap {
+                    f = f.evidence(format!("the state of key {} could not be read: {why}", key.arn));
+                }
+                f = f
+                    .evidence(format!("{} (KMS refused to decrypt)", said.as_deref().unwrap_or_default()))
+                    .evidence(format!("the role's own policies allow kms:Decrypt on {}", key.arn));
+                let statement = statement_fix(key, role_arn, region);
+                f = if cross {
+                    f.fix(format!(
+                        "The key belongs to account {}: ask its owners to check the key is Enabled and, if its key policy does not already allow {role_arn}, to run this: {statement}",
+                        crate::iam::access::arn_account(&key.arn).unwrap_or("?")
+                    ))
+                } else {
+                    f.fix(format!("Check the key's state (aws kms describe-key --key-id {}) and, if its key policy does not already allow the role: {statement}", key.arn))
+                };
                 return f
                     .doc("https://docs.aws.amazon.com/kms/latest/developerguide/determining-access-key-policy.html")
                     .into_verdict();
             }
-            Some(why) => gaps.push(format!("the key policy of {}: {why}", key.arn)),
+            (policy_gap, state_gap) => {
+                if let Some(why) = policy_gap {
+                    gaps.push(format!("the key policy of {}: {why}", key.arn));
+                }
+                if let Some(why) = state_gap {
+                    gaps.push(format!("the state of key {}: {why}", key.arn));
+                }
+            }
         }
     }
     if !gaps.is_empty() {

@@ -206,21 +206,11 @@ fn judge(ctx: &Ctx, e: &EbsEvidence, out: &mut Judged) {
             out.ruled_out.push(format!("KMS key {} is Enabled", key.key_id))
         }
         Fact::Gathered { value: key } => {
-            let state = key.key_state.as_deref().unwrap_or("unknown");
-            let pending = state.eq_ignore_ascii_case("PendingDeletion");
             out.problems.push(Problem {
                 fault: Fault::KeyNotEnabled,
-                title: format!("The volume's KMS key {} is {state}: ECS cannot encrypt the volume with it", key.key_id),
-                evidence: vec![format!(
-                    "kms:DescribeKey: key {} is {state}{}",
-                    key.arn.as_deref().unwrap_or(&key.key_id),
-                    key.deletion_date.as_deref().map(|d| format!(", to be deleted on {d}")).unwrap_or_default()
-                )],
-                fix: if pending {
-                    format!("Cancel the key's deletion and enable it: aws kms cancel-key-deletion --key-id {0} && aws kms enable-key --key-id {0}", key.key_id)
-                } else {
-                    format!("Enable the key: aws kms enable-key --key-id {}", key.key_id)
-                },
+                title: format!("The volume's KMS key {} is {}: ECS cannot encrypt the volume with it", key.key_id, key.state()),
+                evidence: vec![key.state_evidence()],
+                fix: key.state_fix().unwrap_or_default(),
             });
         }
         Fact::Absent { detail } => {
@@ -362,10 +352,9 @@ fn judge_permissions(
     let mut refused = Vec::new();
     let named = key_policy_names(ctx, e, &role.arn);
     for (action, resource, context) in requirements(ctx, config, account) {
-        // A key policy that names the role allows the key's use without an IAM policy.
-        if named.contains(&action) {
-            continue;
-        }
+        // A key policy that names the role allows the key's use without an
+        // IAM policy; an explicit Deny in the role's policies still refuses.
+        let named_here = named.contains(&action);
         let eval = policy::evaluate(
             &policies,
             &Request { action: &action, resource: Some(&resource), principal: None, context: &context },
@@ -376,6 +365,7 @@ fn judge_permissions(
                 "{action} on {resource}: explicitly denied by {}",
                 eval.deciding.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
             )),
+            Decision::ImplicitDeny if named_here => {}
             Decision::ImplicitDeny => refused.push(format!("{action} on {resource}: no statement allows it")),
         }
     }
@@ -438,7 +428,8 @@ fn key_decisions(ctx: &Ctx, e: &EbsEvidence, role_arn: &str) -> Option<Vec<(&'st
         arn: role_arn.to_string(),
         account: arn_account(role_arn).unwrap_or_default().to_string(),
     };
-    let mut context = key_policy::role_context(role_arn, Some("ec2"), &ctx.ev.region);
+    let region = crate::iam::access::arn_region(&key).unwrap_or(&ctx.ev.region);
+    let mut context = key_policy::role_context(role_arn, Some("ec2"), region);
     policy::with_key(&mut context, "kms:GrantIsForAWSResource", Some(vec!["true".into()]));
     KEY_ACTIONS
         .iter()
@@ -446,8 +437,14 @@ fn key_decisions(ctx: &Ctx, e: &EbsEvidence, role_arn: &str) -> Option<Vec<(&'st
         .collect()
 }
 
-/// The actions whose key policy statement names the role itself.
+/// The actions whose key policy statement names the role itself, for a
+/// key of the role's own account (another account's key needs the role's
+/// IAM policies too).
 fn key_policy_names(ctx: &Ctx, e: &EbsEvidence, role_arn: &str) -> Vec<String> {
+    let key_account = e.kms_key.value().and_then(|k| k.arn.as_deref()).and_then(arn_account);
+    if key_account.is_some_and(|a| Some(a) != arn_account(role_arn)) {
+        return Vec::new();
+    }
     key_decisions(ctx, e, role_arn)
         .unwrap_or_default()
         .into_iter()
@@ -467,6 +464,10 @@ fn judge_key_policy(ctx: &Ctx, e: &EbsEvidence, role: &Role, out: &mut Judged) {
             out.gaps.push(format!("the key policy of {key}: {}", other.gap_reason().unwrap_or_default()));
             return;
         }
+    }
+    if let Some(Err(why)) = e.key_policy.value().map(|doc| policy::Policy::parse("key policy", doc)) {
+        out.gaps.push(format!("the key policy of {key} is not valid: {why}"));
+        return;
     }
     let Some(decisions) = key_decisions(ctx, e, &role.arn) else { return };
     let refused: Vec<String> = decisions

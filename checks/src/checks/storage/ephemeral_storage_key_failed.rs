@@ -13,9 +13,11 @@
 //! condition is reported as not evaluated. Fargate tasks only; a key whose
 //! state or policy could not be read is a gap.
 //!
-//! ECS publishes no stop reason for this failure that ecs-doctor could
-//! quote, so the judgement rests on the cluster's configuration and the
-//! key's state and policy, for a task that never started.
+//! No published stop reason for this failure was found to quote (the
+//! developer guide says only that the task fails), so the judgement rests
+//! on the cluster's configuration and the key's state and policy, for a
+//! task that never started; a stop reason that names another failure
+//! counts against it.
 //!
 //! ## Why it matters
 //! Disabling the key, scheduling its deletion or revoking Fargate's access
@@ -122,21 +124,8 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     match read.map(|r| &r.described) {
         Some(Fact::Gathered { value }) => {
             let arn = value.arn.clone().unwrap_or_else(|| key.clone());
-            if !value.is_enabled() {
-                let state = value.key_state.as_deref().unwrap_or("in an unknown state");
-                let fix = if state.eq_ignore_ascii_case("PendingDeletion") {
-                    format!("Cancel the key's deletion, then enable it: aws kms cancel-key-deletion --key-id {arn} && aws kms enable-key --key-id {arn}")
-                } else {
-                    format!("Enable the key: aws kms enable-key --key-id {arn}")
-                };
-                problems.push((
-                    format!("key {arn} is {state}"),
-                    format!(
-                        "kms:DescribeKey: key {arn} is {state}{}",
-                        value.deletion_date.as_deref().map(|d| format!(", to be deleted on {d}")).unwrap_or_default()
-                    ),
-                    fix,
-                ));
+            if let Some(fix) = value.state_fix() {
+                problems.push((format!("key {arn} is {}", value.state()), value.state_evidence(), fix));
             } else {
                 fine.push(format!("key {arn} is Enabled"));
             }
@@ -217,7 +206,16 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
     for (_, evidence, fix) in &problems {
         f = f.evidence(evidence.clone()).fix(fix.clone());
     }
-    f = f.evidence("ECS publishes no stop reason for this: the judgement rests on the key's state and policy");
+    f = f.evidence("no published stop reason names this failure: the judgement rests on the key's state and policy");
+    // The bare "Task failed to start" names nothing.
+    if let Some(t) = ctx
+        .stops
+        .all()
+        .iter()
+        .find(|t| t.class.kind().is_some_and(|k| !matches!(k, crate::stops::StopKind::FailedToStartBare)))
+    {
+        f = f.against(format!("{} names another failure", t.quote()));
+    }
     for g in &gaps {
         f = f.evidence(format!("not read: {g}"));
     }

@@ -250,3 +250,21 @@ fn skips_when_no_role_or_role_missing() {
     ev.execution_role = Fact::absent("role ecsTaskExecutionRole does not exist");
     assert!(matches!(check(&ev), Verdict::Skipped(_)));
 }
+
+#[test]
+fn another_accounts_secret_under_an_aws_managed_key_is_named() {
+    // The real "Access to KMS is not allowed" text; the secret is shared by another account.
+    let shared = "arn:aws:secretsmanager:us-east-1:210987654321:secret:shared-db-AbCdEf";
+    let mut ev = failed_to_start("ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): AccessDeniedException: Access to KMS is not allowed");
+    add_secret(&mut ev, "DB", shared, secret_metadata(shared, None));
+    role_mut(&mut ev).inline_policies.value_mut().expect("listed").push(InlinePolicy {
+        name: "secrets".into(),
+        document: Fact::gathered(json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": shared}]})),
+    });
+    let f = found(check(&ev));
+    // The role's own policies refuse nothing: not more than corroborating.
+    assert_eq!(f.strength, Strength::Corroborating);
+    assert!(f.evidence.iter().any(|e| e.contains("secrets of another account: DB")), "{:?}", f.evidence);
+    assert!(f.fix[0].contains("customer managed key"), "{:?}", f.fix);
+}

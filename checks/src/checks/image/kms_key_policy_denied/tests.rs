@@ -100,8 +100,10 @@ fn an_unreadable_key_policy_is_a_gap_and_the_text_decides() {
         Verdict::Inconclusive(d) => assert!(d.contains("kms:GetKeyPolicy was denied"), "{d}"),
         other => panic!("{other:?}"),
     }
+    // What was not read cannot be quoted: corroborating, the fix conditional.
     let f = found(check(&with_key(KMS_REFUSED, true, "Enabled", refused())));
-    assert_eq!(f.strength, Strength::Direct);
+    assert_eq!(f.strength, Strength::Corroborating);
+    assert!(f.fix[0].contains("if its key policy does not already allow the role"), "{:?}", f.fix);
     assert!(f.title.contains("the key's policy or state refused"), "{}", f.title);
     assert!(f.evidence.iter().any(|e| e.contains("could not be read: kms:GetKeyPolicy was denied")), "{:?}", f.evidence);
 }
@@ -161,6 +163,18 @@ fn another_accounts_key_needs_both_halves_and_its_unread_policy_is_a_gap() {
         Fact::gathered(json!({"Statement": [{"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue", "kms:Decrypt"], "Resource": "*"}]}));
     match check(&ev) {
         Verdict::Inconclusive(d) => assert!(d.contains(other) && d.contains("kms:GetKeyPolicy was denied"), "{d}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_state_that_could_not_be_read_is_a_gap_never_enabled() {
+    let mut ev = with_key("Task failed to start", true, "Enabled", Fact::gathered(delegating()));
+    for k in ev.kms.keys.iter_mut() {
+        k.described = Fact::Denied { action: "kms:DescribeKey".into(), error: "AccessDeniedException".into() };
+    }
+    match check(&ev) {
+        Verdict::Inconclusive(d) => assert!(d.contains("the state of key"), "{d}"),
         other => panic!("{other:?}"),
     }
 }

@@ -96,3 +96,15 @@ fn gaps_and_other_launch_types() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_stop_reason_that_names_another_failure_counts_against_it() {
+    // The bare text names nothing.
+    let f = found(check(&with_storage_key("Disabled", fargate_policy())));
+    assert!(f.against.is_empty(), "{:?}", f.against);
+    // A real pull failure (the corpus's missing tag) does.
+    let mut ev = with_storage_key("Disabled", fargate_policy());
+    ev.task.stopped_reason = Some("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 1.dkr.ecr.us-east-1.amazonaws.com/web:v3: not found".into());
+    let f = found(check(&ev));
+    assert!(f.against.iter().any(|a| a.contains("names another failure")), "{:?}", f.against);
+}
