@@ -251,6 +251,8 @@ pub async fn cluster(
     progress.set_length(diagnosed as u64);
     // While a deployment waits on older tasks, their scale-in protection
     // says why (read only for those services).
+    // Only a service whose deployment waits on older tasks makes a request
+    // (most answer "not applicable" at once).
     let protections = futures::future::join_all(
         services
             .iter()

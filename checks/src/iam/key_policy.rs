@@ -146,17 +146,27 @@ pub fn describe(d: &KeyAccess, who: &str, key: &str) -> String {
     }
 }
 
-/// The services that call KMS for the task's secrets under `key`.
-fn via_services(ev: &Evidence, key: &str) -> Vec<String> {
+/// Each secret or parameter whose metadata names a customer managed key:
+/// the key's ARN, the secret's name, and the service that decrypts it
+/// (`secretsmanager` or `ssm`).
+pub fn secret_keys(ev: &Evidence) -> Vec<(String, &str, &str)> {
     let account = ev.account.clone().unwrap_or_default();
-    let mut out: Vec<String> = ev
-        .secrets
+    ev.secrets
         .iter()
         .filter_map(|s| {
             let meta = s.metadata.value()?;
             let arn = crate::iam::permissions::customer_kms_key(meta, &ev.region, &account)?;
-            (arn == key).then(|| meta.service.clone())
+            Some((arn, s.name.as_str(), meta.service.as_str()))
         })
+        .collect()
+}
+
+/// The services that call KMS for the task's secrets under `key`.
+fn via_services(ev: &Evidence, key: &str) -> Vec<String> {
+    let mut out: Vec<String> = secret_keys(ev)
+        .into_iter()
+        .filter(|(arn, _, _)| arn == key)
+        .map(|(_, _, service)| service.to_string())
         .collect();
     out.sort();
     out.dedup();

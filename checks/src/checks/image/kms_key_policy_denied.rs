@@ -58,7 +58,6 @@ use crate::codes::Cause;
 use crate::context::Ctx;
 use crate::evidence::{Evidence, Fact};
 use crate::iam::access::{Access, Assessment, Permission};
-use crate::iam::permissions::customer_kms_key;
 use crate::report::{Finding, Strength, Verdict};
 use crate::stops::{Detail, StopCode};
 use crate::task::unknown_task_definition;
@@ -72,11 +71,8 @@ struct Key {
 }
 
 fn keys(ev: &Evidence) -> Vec<Key> {
-    let account = ev.account.clone().unwrap_or_default();
     let mut out: Vec<Key> = Vec::new();
-    for s in &ev.secrets {
-        let Some(meta) = s.metadata.value() else { continue };
-        let Some(arn) = customer_kms_key(meta, &ev.region, &account) else { continue };
+    for (arn, secret, service) in crate::iam::key_policy::secret_keys(ev) {
         let i = match out.iter().position(|k| k.arn == arn) {
             Some(i) => i,
             None => {
@@ -85,9 +81,9 @@ fn keys(ev: &Evidence) -> Vec<Key> {
             }
         };
         let k = &mut out[i];
-        k.secrets.push(s.name.clone());
-        if !k.services.contains(&meta.service) {
-            k.services.push(meta.service.clone());
+        k.secrets.push(secret.to_string());
+        if !k.services.iter().any(|s| s == service) {
+            k.services.push(service.to_string());
         }
     }
     out
