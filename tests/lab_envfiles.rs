@@ -180,12 +180,20 @@ fn a_bucket_in_a_region_the_task_cannot_reach() {
     let lab = Lab::start("envfile-bucket-other-region");
     let (code, report) = lab.diagnose_json(&[]);
     assert_eq!(code, 1, "{report:#}");
-    let env = report["candidates"]
-        .as_array()
-        .unwrap()
+    // One timeout, one direct finding: the network check's. The bucket's
+    // Region corroborates it, below it.
+    let ranked = codes(&report);
+    assert_eq!(ranked.first(), Some(&"no-egress-route"), "{report:#}");
+    let at = ranked
         .iter()
-        .find(|c| c["code"] == "env-file-failed")
+        .position(|c| *c == "env-file-failed")
         .unwrap_or_else(|| panic!("{report:#}"));
+    assert!(at > 0, "{report:#}");
+    let env = &report["candidates"][at];
+    assert!(
+        env["confidence"].as_f64() < report["candidates"][0]["confidence"].as_f64(),
+        "{report:#}"
+    );
     let title = env["title"].as_str().unwrap();
     assert!(
         title.contains("is in eu-west-1") && title.contains("no path to S3 there"),
@@ -196,9 +204,12 @@ fn a_bucket_in_a_region_the_task_cannot_reach() {
         evidence.contains("s3:GetBucketLocation: bucket app-config-eu is in eu-west-1"),
         "{evidence}"
     );
+    assert!(
+        evidence.contains("the network checks judge the path to S3"),
+        "{evidence}"
+    );
     // The network check names the same path and advises no endpoint in
     // another Region, which a VPC cannot have.
-    assert_eq!(top_code(&report), "no-egress-route", "{report:#}");
     let network_fix = top_lines(&report, "fix");
     assert!(
         network_fix.contains("s3.eu-west-1.amazonaws.com is in eu-west-1"),

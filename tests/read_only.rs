@@ -71,9 +71,10 @@ const CLIENT_CONSTRUCTORS: &[&str] = &[
     "ecs",
     "ec2",
     "iam",
+    "efs",
     "elb",
-    "kms",
     "sts",
+    "kms_in",
     "ecr_in",
     "logs_in",
     "secretsmanager_in",
@@ -376,4 +377,45 @@ fn the_scanner_catches_a_secret_read_and_a_write() {
         operations(paginated),
         vec![(1, "list_role_policies".to_string())]
     );
+}
+
+/// Every client constructor of the collector (its `clients!` list and the
+/// `s3_in` it builds by hand) is known to the scanner, and nothing else is:
+/// a constructor missing from the list would read as an operation.
+#[test]
+fn the_constructor_list_is_the_collectors() {
+    let source = std::fs::read_to_string("src/collect/collector.rs").unwrap();
+    let code = code_only(&source);
+    let block = code.split("clients! {").nth(1).expect("the clients! list");
+    let block = &block[..block.find('}').unwrap()];
+    let mut built: Vec<String> = block
+        .split(';')
+        .filter_map(|entry| entry.split("=>").next())
+        .map(|name| name.split('(').next().unwrap().trim().to_string())
+        .filter(|name| !name.is_empty())
+        .collect();
+    built.extend(
+        code.split("pub fn ")
+            .skip(1)
+            .filter_map(|rest| rest.split('(').next())
+            .filter(|name| name.ends_with("_in") && rest_returns_client(&code, name))
+            .map(str::to_string),
+    );
+    built.sort();
+    built.dedup();
+    let mut listed: Vec<String> = CLIENT_CONSTRUCTORS
+        .iter()
+        .filter(|c| **c != "clone")
+        .map(|c| c.to_string())
+        .collect();
+    listed.sort();
+    assert_eq!(listed, built);
+}
+
+/// Does `pub fn name(…)` in `code` return an SDK client?
+fn rest_returns_client(code: &str, name: &str) -> bool {
+    code.split(&format!("pub fn {name}("))
+        .nth(1)
+        .and_then(|rest| rest.split('{').next())
+        .is_some_and(|sig| sig.contains("::Client"))
 }

@@ -6,8 +6,10 @@
 //! A bucket answers only in its own Region: a call to another Region's
 //! endpoint is redirected (`PermanentRedirect`, HTTP 301) with the bucket's
 //! Region in the `x-amz-bucket-region` header, which the SDK does not
-//! follow. So the listing goes to the Region `GetBucketLocation` named, and
-//! a redirect is followed once to the Region its header names.
+//! follow. So the listing and the policy read go to the Region
+//! `GetBucketLocation` named, and a redirect is followed once to the Region
+//! its header names, which is then the bucket's Region. A bucket that does
+//! not exist is an absent Region (`NoSuchBucket`).
 
 use super::Collector;
 use aws_sdk_ecs::error::ProvideErrorMetadata;
@@ -40,31 +42,68 @@ async fn env_file(c: &Collector, container: String, arn: String) -> EnvFileEvide
             arn,
         };
     };
-    let bucket_region = location(c, bucket).await;
-    let region = bucket_region
-        .value()
-        .cloned()
-        .unwrap_or_else(|| c.region.clone());
-    let (object, bucket_policy) =
+    let located = location(c, bucket).await;
+    let region = located.value().cloned().unwrap_or_else(|| c.region.clone());
+    let ((listed, listed_in), (bucket_policy, policy_in)) =
         tokio::join!(object(c, &region, bucket, key), policy(c, &region, bucket));
-    EnvFileEvidence {
-        container,
+    // A Region a redirect named is the bucket's: S3 itself said so.
+    let bucket_region = match (located, listed_in.or(policy_in)) {
+        (known @ (Fact::Gathered { .. } | Fact::Absent { .. }), _) => known,
+        (_, Some(r)) => Fact::gathered(r),
+        (unknown, None) => unknown,
+    };
+    let gone = |detail: String| EnvFileEvidence {
+        container: container.clone(),
         arn: arn.clone(),
-        object,
-        bucket_region,
-        bucket_policy,
+        object: Fact::not_applicable(format!("bucket {bucket} does not exist")),
+        bucket_region: Fact::absent(detail),
+        bucket_policy: Fact::not_applicable(format!("bucket {bucket} does not exist")),
+    };
+    match (listed, &bucket_region) {
+        (_, Fact::Absent { detail }) => gone(detail.clone()),
+        (Listed::NoBucket(detail), _) => gone(detail),
+        (Listed::Object(object), _) => EnvFileEvidence {
+            container: container.clone(),
+            arn: arn.clone(),
+            object,
+            bucket_region,
+            bucket_policy,
+        },
+    }
+}
+
+/// Calls `call` in `region`, and once more in the Region a redirect names;
+/// that Region too, a fact of S3's about the bucket.
+async fn following<T, E, F, Fut>(
+    region: &str,
+    call: F,
+) -> (Result<T, SdkError<E, Response>>, Option<String>)
+where
+    E: ProvideErrorMetadata,
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<T, SdkError<E, Response>>>,
+{
+    let got = call(region.to_string()).await;
+    match &got {
+        Err(e) => match redirected_to(e).filter(|r| r != region) {
+            Some(other) => (call(other.clone()).await, Some(other)),
+            None => (got, None),
+        },
+        Ok(_) => (got, None),
     }
 }
 
 /// The bucket's policy document; absent when the bucket has none.
-async fn policy(c: &Collector, region: &str, bucket: &str) -> Fact<serde_json::Value> {
-    let got = c
-        .s3_in(region)
-        .get_bucket_policy()
-        .bucket(bucket)
-        .send()
-        .await;
-    match c.fact("s3:GetBucketPolicy", IMPACT, got) {
+async fn policy(
+    c: &Collector,
+    region: &str,
+    bucket: &str,
+) -> (Fact<serde_json::Value>, Option<String>) {
+    let (got, redirected) = following(region, |r: String| async move {
+        c.s3_in(&r).get_bucket_policy().bucket(bucket).send().await
+    })
+    .await;
+    let fact = match c.fact("s3:GetBucketPolicy", IMPACT, got) {
         Fact::Gathered { value } => match value.policy().map(serde_json::from_str) {
             Some(Ok(document)) => Fact::gathered(document),
             Some(Err(e)) => Fact::Failed {
@@ -74,10 +113,11 @@ async fn policy(c: &Collector, region: &str, bucket: &str) -> Fact<serde_json::V
             None => Fact::absent(format!("bucket {bucket} has no policy")),
         },
         other => other.map(|_| serde_json::Value::Null),
-    }
+    };
+    (fact, redirected)
 }
 
-/// The bucket's Region; a redirect names it too.
+/// The bucket's Region; a redirect names it too. Absent: no such bucket.
 async fn location(c: &Collector, bucket: &str) -> Fact<String> {
     let got = c
         .s3_in(&c.region)
@@ -98,12 +138,18 @@ async fn location(c: &Collector, bucket: &str) -> Fact<String> {
     }
 }
 
+/// What the listing said: the object's fact, or that the bucket does not exist.
+enum Listed {
+    Object(Fact<S3Object>),
+    NoBucket(String),
+}
+
 /// The object with exactly `key`, listed in `region` (once more in the
 /// Region a redirect names). Keys list in UTF-8 binary order and a key sorts
 /// before every longer key it prefixes, so the first key listed with `key`
 /// as the prefix is `key` itself when the object exists: one key is enough.
-async fn object(c: &Collector, region: &str, bucket: &str, key: &str) -> Fact<S3Object> {
-    let list = |r: String| async move {
+async fn object(c: &Collector, region: &str, bucket: &str, key: &str) -> (Listed, Option<String>) {
+    let (got, redirected) = following(region, |r: String| async move {
         c.s3_in(&r)
             .list_objects_v2()
             .bucket(bucket)
@@ -111,14 +157,15 @@ async fn object(c: &Collector, region: &str, bucket: &str, key: &str) -> Fact<S3
             .max_keys(1)
             .send()
             .await
-    };
-    let mut got = list(region.to_string()).await;
+    })
+    .await;
     if let Err(e) = &got {
-        if let Some(other) = redirected_to(e).filter(|r| r != region) {
-            got = list(other).await;
+        if e.code() == Some("NoSuchBucket") {
+            let why = e.message().unwrap_or("The specified bucket does not exist");
+            return (Listed::NoBucket(format!("NoSuchBucket: {why}")), redirected);
         }
     }
-    match c.fact("s3:ListBucket", IMPACT, got) {
+    let fact = match c.fact("s3:ListBucket", IMPACT, got) {
         Fact::Gathered { value } => match value.contents().iter().find(|o| o.key() == Some(key)) {
             Some(o) => Fact::gathered(S3Object {
                 key: key.to_string(),
@@ -127,7 +174,8 @@ async fn object(c: &Collector, region: &str, bucket: &str, key: &str) -> Fact<S3
             None => Fact::absent(format!("no object has key {key} in bucket {bucket}")),
         },
         other => other.map(|_| S3Object::default()),
-    }
+    };
+    (Listed::Object(fact), redirected)
 }
 
 /// The bucket's Region from a redirect's `x-amz-bucket-region` header.

@@ -14,12 +14,12 @@ pub struct EnvFileEvidence {
     /// The `value` of the task definition's entry, as written.
     pub arn: String,
     /// The object, listed with `ListObjectsV2` (the key as the prefix):
-    /// absent when no object has that key or the bucket does not exist
-    /// ([`EnvFileEvidence::bucket_missing`] tells which); not applicable when
-    /// the value is no S3 object ARN.
+    /// absent when no object has that key; not applicable when the value is
+    /// no S3 object ARN or the bucket does not exist.
     pub object: Fact<S3Object>,
-    /// The bucket's Region (`GetBucketLocation`; an empty constraint is
-    /// `us-east-1`, `EU` is `eu-west-1`).
+    /// The bucket's Region (`GetBucketLocation`, or the Region a redirect of
+    /// S3's names; an empty constraint is `us-east-1`, `EU` is `eu-west-1`):
+    /// absent when S3 said the bucket does not exist (`NoSuchBucket`).
     pub bucket_region: Fact<String>,
     /// The bucket's policy (`GetBucketPolicy`): absent when it has none.
     #[serde(default)]
@@ -34,10 +34,7 @@ impl EnvFileEvidence {
 
     /// Did S3 say the bucket itself does not exist?
     pub fn bucket_missing(&self) -> bool {
-        fn says<T>(f: &Fact<T>) -> bool {
-            matches!(f, Fact::Absent { detail } if detail.contains("NoSuchBucket"))
-        }
-        says(&self.object) || says(&self.bucket_region)
+        self.bucket_region.is_absent()
     }
 }
 

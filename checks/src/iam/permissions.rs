@@ -191,21 +191,31 @@ pub fn required(td: &TaskDefinition, region: &str, account: &str) -> Vec<Require
             );
         }
         for f in &c.environment_files {
-            if let Some(rest) = f.strip_prefix(&format!("arn:{part}:s3:::")) {
-                let bucket = rest.split('/').next().unwrap_or(rest);
-                let why = format!("environment file {f} (container {})", c.name);
-                out.push(req("s3:GetObject", f.clone(), why.clone()));
-                out.push(req(
-                    "s3:GetBucketLocation",
-                    format!("arn:{part}:s3:::{bucket}"),
-                    why,
-                ));
-            }
+            out.extend(env_file(f, &c.name, part));
         }
     }
     out.sort();
     out.dedup_by(|a, b| a.action == b.action && a.resource == b.resource);
     out
+}
+
+/// What downloading one environment file (`environmentFiles`, an S3 object
+/// ARN of partition `part`) needs: the object, and its bucket's Region.
+/// None when the value is no S3 ARN of that partition.
+pub fn env_file(arn: &str, container: &str, part: &str) -> Vec<Requirement> {
+    let Some(rest) = arn.strip_prefix(&format!("arn:{part}:s3:::")) else {
+        return Vec::new();
+    };
+    let bucket = rest.split('/').next().unwrap_or(rest);
+    let why = format!("environment file {arn} (container {container})");
+    vec![
+        req("s3:GetObject", arn, why.clone()),
+        req(
+            "s3:GetBucketLocation",
+            format!("arn:{part}:s3:::{bucket}"),
+            why,
+        ),
+    ]
 }
 
 /// The KMS key ARN behind a secret's `kms_key_id`, when it is a

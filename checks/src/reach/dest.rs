@@ -2,7 +2,7 @@
 //! definition: ECR (API, registry, S3 layers), CloudWatch Logs, Secrets
 //! Manager and Parameter Store, and other registries.
 
-use crate::evidence::Evidence;
+use crate::evidence::{Evidence, Fact};
 use crate::image_ref::{self, Registry};
 use crate::reach::routes::dialed_addresses;
 use crate::stops::{Detail, StopTexts};
@@ -95,6 +95,9 @@ pub struct Destination {
     pub port: u16,
     /// Why the task needs it: `image … (container web)`, `secret DB_URL`.
     pub reasons: Vec<String>,
+    /// Why the Region is the task's by assumption, when no fact named it
+    /// (a bucket whose Region could not be read).
+    pub assumed: Option<String>,
 }
 
 pub(crate) fn domain(region: &str) -> &'static str {
@@ -118,6 +121,7 @@ impl Destination {
             host,
             port: 443,
             reasons: vec![reason],
+            assumed: None,
         }
     }
 
@@ -160,6 +164,7 @@ pub fn destinations(ev: &Evidence) -> Option<Vec<Destination>> {
             o.service == d.service && o.region == d.region && (!key_host || o.host == d.host)
         }) {
             Some(existing) => {
+                existing.assumed = existing.assumed.take().or(d.assumed);
                 for r in d.reasons {
                     if !existing.reasons.contains(&r) {
                         existing.reasons.push(r);
@@ -207,6 +212,7 @@ pub fn destinations(ev: &Evidence) -> Option<Vec<Destination>> {
                     host,
                     port: 443,
                     reasons: vec![why.clone()],
+                    assumed: None,
                 });
             }
         }
@@ -267,20 +273,29 @@ pub fn destinations(ev: &Evidence) -> Option<Vec<Destination>> {
         }
         for f in &c.environment_files {
             // A bucket answers in its own Region (a gateway endpoint serves
-            // only its own Region's buckets): the task's, unless S3 said otherwise.
-            let r = ev
+            // only its own Region's buckets): the task's, unless S3 said
+            // otherwise; a Region that could not be read is assumed, and said.
+            let read = ev
                 .env_files
                 .iter()
-                .find(|e| e.container == c.name && &e.arn == f)
-                .and_then(|e| e.bucket_region.value())
-                .map(String::as_str)
-                .unwrap_or(region);
-            add(Destination::aws(
+                .find(|e| e.container == c.name && &e.arn == f);
+            let (r, assumed) = match read.map(|e| &e.bucket_region) {
+                Some(Fact::Gathered { value }) => (value.as_str(), None),
+                // No such bucket, or no S3 object ARN: only the task's Region is asked.
+                Some(Fact::Absent { .. } | Fact::NotApplicable { .. }) => (region, None),
+                Some(gap) => (region, gap.gap_reason()),
+                None => (region, Some("not read".to_string())),
+            };
+            let mut d = Destination::aws(
                 AwsService::S3,
                 r,
                 format!("s3.{r}.{}", domain(r)),
                 format!("environmentFiles (container {})", c.name),
-            ));
+            );
+            d.assumed = assumed.map(|why| {
+                format!("(the task's Region {region} assumed: the Region of the bucket of {f} is unknown: {why})")
+            });
+            add(d);
         }
     }
     out.sort_by(|a, b| (a.service, &a.region, &a.host).cmp(&(b.service, &b.region, &b.host)));

@@ -50,6 +50,7 @@ fn efs_path(net: &Net<'_>, subnet_id: &str, fs: &EfsEvidence) -> PathEval {
         host: host.clone(),
         port: NFS_PORT,
         reasons: vec![format!("EFS file system {id}")],
+        assumed: None,
     };
     let mut steps = vec![for_efs(eni_step(net, subnet_id))];
     steps.extend(dns_steps(net, &host).into_iter().map(for_efs));

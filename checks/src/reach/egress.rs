@@ -71,7 +71,8 @@ impl PathBuilder<'_, '_> {
             }
         };
         steps.extend(rest);
-        steps.push(Step::ok(format!("{}:{}", dest.host, dest.port), &[]));
+        let assumed = dest.assumed.clone().unwrap_or_default();
+        steps.push(Step::ok(format!("{}:{}", dest.host, dest.port), &[]).note(assumed));
         let multi = net.placement.subnet_ids.len() > 1;
         let title = format!(
             "egress to {}{}",
@@ -418,8 +419,8 @@ impl PathBuilder<'_, '_> {
                     .fix(match dest.endpoint_service() {
                         // A VPC's endpoints serve its own Region only.
                         Some(name) if dest.region == self.net.ev.region => format!("Or create the VPC endpoints the task needs, starting with {name}"),
-                        Some(_) => format!("{} is in {}: a VPC endpoint serves only its own Region, so only a NAT gateway reaches it", dest.host, dest.region),
-                        None => format!("{} has no VPC endpoint: it needs a NAT gateway (or a public IP and an internet gateway route)", dest.host),
+                        Some(_) => format!("{} is in {}: a VPC endpoint serves only its own Region, so {INTERNET}", dest.host, dest.region),
+                        None => format!("{} has no VPC endpoint: {INTERNET}", dest.host),
                     }),
             };
             steps.push(step);
@@ -726,6 +727,9 @@ impl PathBuilder<'_, '_> {
     }
 }
 
+/// What reaches a destination no VPC endpoint of the task's serves.
+const INTERNET: &str = "it needs a NAT gateway (or a public IP and an internet gateway route)";
+
 pub(super) fn net_multi(net: &Net<'_>) -> bool {
     net.placement.subnet_ids.len() > 1
 }
@@ -770,31 +774,4 @@ pub(super) fn fargate_net<'a>(ev: &'a Evidence, not_fargate: &str) -> Result<Net
         None => Err(Scope::Unknown("the launch type is unknown".into())),
         Some(true) => Net::new(ev),
     }
-}
-
-/// The task's network interface, the first hop of every path from the task.
-pub(super) fn eni_step(net: &Net<'_>, subnet_id: &str) -> Step {
-    let p = net.placement;
-    let (_, public) = net.public_ip();
-    let mut parts = vec![subnet_id.to_string()];
-    if let Some(ip) = &p.private_ip {
-        parts.push(ip.clone());
-    }
-    parts.push(public);
-    let mut notes = Vec::new();
-    if p.subnet_source == NetworkSource::User {
-        notes.push("subnet assumed (--subnet)".to_string());
-    } else if net_multi(net) {
-        notes.push(format!(
-            "one of the subnets in {}",
-            source_label(p.subnet_source)
-        ));
-    }
-    if p.public_ip.is_none() && p.assign_public_ip_source == NetworkSource::User {
-        notes.push("assignPublicIp assumed (--assign-public-ip)".to_string());
-    }
-    if let Some(n) = &net.groups_note {
-        notes.push(n.clone());
-    }
-    Step::ok(format!("task ENI ({})", parts.join(", ")), &[]).note(notes.join("; "))
 }

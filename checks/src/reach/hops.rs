@@ -339,3 +339,30 @@ pub(super) fn relies_on_endpoints(net: &Net<'_>, dests: &[Destination]) -> bool 
                 .any(|e| is_interface(e) && matches_service(e, &name))
         })
 }
+
+/// The task's network interface, the first hop of every path from the task.
+pub(super) fn eni_step(net: &Net<'_>, subnet_id: &str) -> Step {
+    let p = net.placement;
+    let (_, public) = net.public_ip();
+    let mut parts = vec![subnet_id.to_string()];
+    if let Some(ip) = &p.private_ip {
+        parts.push(ip.clone());
+    }
+    parts.push(public);
+    let mut notes = Vec::new();
+    if p.subnet_source == NetworkSource::User {
+        notes.push("subnet assumed (--subnet)".to_string());
+    } else if net_multi(net) {
+        notes.push(format!(
+            "one of the subnets in {}",
+            source_label(p.subnet_source)
+        ));
+    }
+    if p.public_ip.is_none() && p.assign_public_ip_source == NetworkSource::User {
+        notes.push("assignPublicIp assumed (--assign-public-ip)".to_string());
+    }
+    if let Some(n) = &net.groups_note {
+        notes.push(n.clone());
+    }
+    Step::ok(format!("task ENI ({})", parts.join(", ")), &[]).note(notes.join("; "))
+}

@@ -882,3 +882,49 @@ fn chains_read_hop_by_hop() {
     }
     insta::assert_snapshot!("network_chains", out);
 }
+
+#[test]
+fn an_env_file_bucket_of_unknown_region_says_the_tasks_region_is_assumed() {
+    use crate::evidence::EnvFileEvidence;
+    let arn = "arn:aws:s3:::app-config/prod/web.env";
+    let mut fx = Fx::private_nat();
+    fx.td.containers[0].environment_files = vec![arn.into()];
+    let mut ev = fx.ev();
+    let file = |region: Fact<String>| EnvFileEvidence {
+        container: fx.td.containers[0].name.clone(),
+        arn: arn.into(),
+        bucket_region: region,
+        ..Default::default()
+    };
+    ev.env_files = vec![file(Fact::Denied {
+        action: "s3:GetBucketLocation".into(),
+        error: "AccessDenied".into(),
+    })];
+    let s3 = destinations(&ev)
+        .unwrap()
+        .into_iter()
+        .find(|d| d.reasons.iter().any(|r| r.starts_with("environmentFiles")))
+        .unwrap();
+    assert_eq!(s3.region, "us-east-1");
+    let why = s3.assumed.clone().unwrap_or_default();
+    assert!(
+        why.contains("the task's Region us-east-1 assumed")
+            && why.contains("s3:GetBucketLocation was denied"),
+        "{why}"
+    );
+    // The path says so where a finding quotes it.
+    let chain = chain_of(&ev, AwsService::S3);
+    assert!(
+        chain.contains("the task's Region us-east-1 assumed"),
+        "{chain}"
+    );
+    // A Region S3 named is no assumption; nor is a bucket that does not exist.
+    for known in [
+        Fact::gathered("eu-west-1".to_string()),
+        Fact::absent("NoSuchBucket"),
+    ] {
+        ev.env_files = vec![file(known)];
+        let d = destinations(&ev).unwrap();
+        assert!(d.iter().all(|d| d.assumed.is_none()), "{d:?}");
+    }
+}

@@ -60,6 +60,7 @@ use crate::codes::Cause;
 use crate::context::Ctx;
 use crate::evidence::{s3_object, EnvFileEvidence, Fact};
 use crate::iam::access::{arn_account, Permission};
+use crate::iam::permissions::{env_file as required_for_env_file, partition};
 use crate::iam::policy::{self, Context, Decision, Policy, Principal, Request};
 use crate::reach::dest::AwsService;
 use crate::report::{Finding, Strength, Verdict};
@@ -180,12 +181,17 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
         parts.extend(judged.gaps.iter().map(|g| format!("not checked: {g}")));
         parts.join("; ")
     };
+    // A fact that could not be read leaves the check open, whatever else the
+    // stop texts name: never a pass (as kms-key-policy-denied).
     match said.map(|t| (t, Said::of(t))) {
-        Some((t, Said::Network)) => Verdict::Pass(format!(
-            "{} ends on the network path, which the network checks judge; {}",
-            t.quote(),
-            summary(&judged)
-        )),
+        Some((t, Said::Network)) => {
+            let d = format!("{} ends on the network path, which the network checks judge; {}", t.quote(), summary(&judged));
+            if judged.gaps.is_empty() {
+                Verdict::Pass(d)
+            } else {
+                Verdict::Inconclusive(d)
+            }
+        }
         Some((t, Said::Refused)) if judged.gaps.is_empty() => refused(ctx, t, &files, &judged),
         Some((t, _)) if !judged.gaps.is_empty() => Verdict::Inconclusive(format!(
             "{}; {} (S3 answers 403 both for a refused read and, to a caller without s3:ListBucket, for a missing key)",
@@ -197,17 +203,10 @@ pub(crate) fn check(ctx: &Ctx) -> Verdict {
             t.quote(),
             summary(&judged)
         )),
+        // Every fact read and fine: another failure, or none, is not this check's.
         None if judged.gaps.is_empty() => Verdict::Pass(summary(&judged)),
-        None => match another_failure(ctx) {
-            Some(other) => Verdict::Pass(format!("{} names another failure; {}", other.quote(), summary(&judged))),
-            None => crate::task::startup_undecided(ev, summary(&judged)),
-        },
+        None => crate::task::startup_undecided(ev, summary(&judged)),
     }
-}
-
-/// A stop text that names a failure other than the environment files.
-fn another_failure<'c>(ctx: &'c Ctx) -> Option<&'c StopText> {
-    ctx.stops.all().iter().find(|t| t.class.is_recognised() && !t.class.reading.areas.contains(&Domain::EnvFiles))
 }
 
 fn not_an_object_arn(container: &str, arn: &str, out: &mut Judged) {
@@ -318,7 +317,9 @@ fn finding(ctx: &Ctx, said: Option<&StopText>, started: bool, judged: &Judged) -
     let role_refuses = role_refuses(ctx);
     let strength = if started {
         Strength::Circumstantial
-    } else if states(first) && !role_refuses {
+    } else if states(first) && !role_refuses && first.fault != Fault::RegionUnreachable {
+        // A timeout is the network checks' to convict (one Direct finding
+        // per text): the bucket's Region only corroborates it.
         Strength::Direct
     } else if said.is_some() || crate::stops::StopCode::of(ctx.ev) == crate::stops::StopCode::TaskFailedToStart {
         Strength::Corroborating
@@ -330,6 +331,8 @@ fn finding(ctx: &Ctx, said: Option<&StopText>, started: bool, judged: &Judged) -
         f = f.evidence(t.quote());
         if how == Some(Said::Network) && first.fault != Fault::RegionUnreachable {
             f = f.against("the download timed out or could not connect: the network checks judge the path to S3");
+        } else if how == Some(Said::Network) {
+            f = f.evidence("the download timed out or could not connect: the network checks judge the path to S3; the bucket's Region is why that path is the one that counts");
         }
     }
     if role_refuses {
@@ -376,26 +379,45 @@ fn refused(ctx: &Ctx, t: &StopText, files: &[(&str, &str)], judged: &Judged) -> 
         Err(why) => return Verdict::Inconclusive(format!("{}; {ruled_out}; the execution role's access: {why}", t.quote())),
     };
     let mut allowed = Vec::new();
-    for (_, arn) in files {
-        match assessment.find("s3:GetObject", Some(arn)).map(|a| &a.outcome) {
-            Some(Permission::Allowed) => allowed.push(*arn),
-            Some(p) if p.is_denied() => {
-                return Verdict::Pass(format!(
-                    "{ruled_out}; the execution role's own policies refuse s3:GetObject on {arn}: execution-role-permissions"
-                ))
-            }
-            Some(Permission::Unknown(why)) => {
-                return Verdict::Inconclusive(format!("{}; {ruled_out}; s3:GetObject on {arn}: {why}", t.quote()))
-            }
-            _ => return Verdict::Inconclusive(format!("{}; {ruled_out}; s3:GetObject on {arn} was not decided", t.quote())),
+    let mut actions: Vec<String> = Vec::new();
+    for (container, arn) in files {
+        // Every S3 permission the file needs, as execution-role-permissions judges them.
+        let needs = required_for_env_file(arn, container, partition(&ctx.ev.region));
+        if needs.is_empty() {
+            return Verdict::Inconclusive(format!("{}; {ruled_out}; what {arn} needs was not decided", t.quote()));
         }
+        for need in &needs {
+            let (action, resource) = (need.action.as_str(), need.resource.as_str());
+            match assessment.find(action, Some(resource)).map(|a| &a.outcome) {
+                Some(Permission::Allowed) => {}
+                Some(p) if p.is_denied() => {
+                    return Verdict::Pass(format!(
+                        "{ruled_out}; the execution role's own policies refuse {action} on {resource}: execution-role-permissions"
+                    ))
+                }
+                Some(Permission::Unknown(why)) => {
+                    return Verdict::Inconclusive(format!("{}; {ruled_out}; {action} on {resource}: {why}", t.quote()))
+                }
+                _ => {
+                    return Verdict::Inconclusive(format!(
+                        "{}; {ruled_out}; {action} on {resource} was not decided",
+                        t.quote()
+                    ))
+                }
+            }
+            if !actions.iter().any(|a| a == action) {
+                actions.push(action.to_string());
+            }
+        }
+        allowed.push(*arn);
     }
     let role_arn = assessment.role_arn.as_str();
     let role = role_arn.rsplit('/').next().unwrap_or(role_arn);
     let policies = bucket_policies(ctx, role_arn, &allowed);
     let bucket = allowed.iter().find_map(|a| s3_object(a).map(|(b, _)| b)).unwrap_or("<bucket>");
     let allowed_line = format!(
-        "execution role {role}: s3:GetObject allowed on {} ({})",
+        "execution role {role}: {} allowed for {} ({})",
+        actions.join(" and "),
         allowed.join(", "),
         assessment.method_line()
     );
@@ -489,7 +511,9 @@ fn bucket_policies(ctx: &Ctx, role_arn: &str, arns: &[&str]) -> BucketPolicies {
             let by = eval.deciding.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
             out.denying.push((bucket.to_string(), arn.to_string(), by));
         } else if eval.not_evaluated.is_empty() {
-            out.ruled_out.push(format!("the policy of bucket {bucket} does not deny the role s3:GetObject on {arn}"));
+            out.ruled_out.push(format!(
+                "the policy of bucket {bucket} does not deny the role s3:GetObject on {arn} (a deny only: if the bucket belongs to another account, which its ARN does not say, its policy must also allow the role)"
+            ));
         } else {
             out.unread.push(format!(
                 "the policy of bucket {bucket}: {}",

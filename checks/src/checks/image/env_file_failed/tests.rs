@@ -99,10 +99,56 @@ fn a_refused_listing_is_a_gap_never_a_missing_object() {
         }
         other => panic!("{other:?}"),
     }
-    // With another failure named, the gap does not hold the report open.
+    // Another failure named does not close the gap: still undecided, never a
+    // pass (as kms-key-policy-denied); with every fact read, a pass.
     let refused = Fact::Denied { action: "s3:ListBucket".into(), error: "AccessDenied".into() };
-    let pull = "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v3: 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v3: not found";
-    assert!(matches!(check(&with_file(failed_to_start(pull), vec![file(refused, home())])), Verdict::Pass(_)));
+    match check(&with_file(failed_to_start(PULL), vec![file(refused, home())])) {
+        Verdict::Inconclusive(d) => assert!(d.contains("s3:ListBucket was denied"), "{d}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(check(&with_file(failed_to_start(PULL), vec![file(there(), home())])), Verdict::Pass(_)));
+}
+
+/// A real pull failure (awsdocs/amazon-ecs-developer-guide, task_cannot_pull_image.md).
+const PULL: &str = "CannotPullContainerError: API error (404): repository 111122223333.dkr.ecr.us-east-1.amazonaws.com/<repo>/<image> not found";
+
+#[test]
+fn a_timeout_with_the_buckets_region_unread_is_undecided() {
+    let unread = Fact::Denied { action: "s3:GetBucketLocation".into(), error: "AccessDenied".into() };
+    match check(&with_file(failed_to_start(TIMED_OUT), vec![file(there(), unread)])) {
+        Verdict::Inconclusive(d) => {
+            assert!(d.contains("network checks judge"), "{d}");
+            assert!(d.contains("not checked: the Region of bucket app-config: s3:GetBucketLocation was denied"), "{d}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_role_that_may_not_locate_the_bucket_is_left_to_execution_role_permissions() {
+    let mut ev = with_file(failed_to_start(ACCESS_DENIED), vec![file(there(), home())]);
+    role_mut(&mut ev).inline_policies = Fact::gathered(vec![InlinePolicy {
+        name: "env-files".into(),
+        document: Fact::gathered(json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": ARN}]})),
+    }]);
+    match check(&ev) {
+        Verdict::Pass(d) => {
+            assert!(d.contains("refuse s3:GetBucketLocation on arn:aws:s3:::app-config"), "{d}");
+            assert!(d.contains("execution-role-permissions"), "{d}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_missing_bucket_is_the_absent_region_not_words_of_a_detail() {
+    // An absent object whose detail happens to name NoSuchBucket is a missing object.
+    let f = found(check(&with_file(failed_to_start(FORBIDDEN), vec![file(Fact::absent("NoSuchBucket"), home())])));
+    assert!(f.title.contains("has no object `prod/web.env`"), "{}", f.title);
+    let gone = Fact::absent("the specified bucket does not exist");
+    let f = found(check(&with_file(failed_to_start(FORBIDDEN), vec![file(Fact::not_applicable("no bucket"), gone)])));
+    assert!(f.title.contains("The bucket `app-config`") && f.title.contains("does not exist"), "{}", f.title);
 }
 
 #[test]
@@ -156,6 +202,9 @@ fn a_bucket_policy_that_denies_the_role_is_named() {
          "Principal": {"AWS": "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"}}]}));
     let f = found(check(&with_file(failed_to_start(ACCESS_DENIED), vec![e])));
     assert!(f.evidence.iter().any(|x| x.contains("does not deny the role s3:GetObject")), "{:?}", f.evidence);
+    // Only a deny is ruled out: another account's bucket must also allow.
+    assert!(f.evidence.iter().any(|x| x.contains("its policy must also allow the role")), "{:?}", f.evidence);
+    assert!(f.evidence.iter().any(|x| x.contains("s3:GetObject and s3:GetBucketLocation allowed for")), "{:?}", f.evidence);
 }
 
 #[test]
@@ -191,8 +240,10 @@ fn a_bucket_in_another_region_behind_a_gateway_endpoint_is_unreachable() {
     }
     ev.env_files = vec![file(there(), Fact::gathered("eu-west-1".into()))];
     let f = found(check(&ev));
-    assert_eq!(f.strength, Strength::Direct, "{f:?}");
+    // The timeout is the network checks' to convict: the Region corroborates.
+    assert_eq!(f.strength, Strength::Corroborating, "{f:?}");
     assert!(f.title.contains("is in eu-west-1"), "{}", f.title);
+    assert!(f.evidence.iter().any(|e| e.contains("the network checks judge the path to S3")), "{:?}", f.evidence);
     assert!(f.against.is_empty(), "{:?}", f.against);
     // The same bucket in the task's Region: the gateway endpoint serves it.
     ev.env_files = vec![file(there(), home())];
