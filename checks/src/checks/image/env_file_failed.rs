@@ -10,7 +10,9 @@
 //! - the value is not an S3 object ARN (`arn:aws:s3:::bucket/key`);
 //! - the bucket is in another Region than the task and the task's path to
 //!   S3 in that Region is blocked (an S3 gateway endpoint serves only its
-//!   own Region's buckets).
+//!   own Region's buckets). The download's timeout is the network checks'
+//!   to claim, so this fact only corroborates; the bucket's Region is the
+//!   one `GetBucketLocation` gives, else the one S3's redirect names.
 //!
 //! Each fact is read on its own, metadata only: `ListObjectsV2` with the key
 //! as the prefix (`s3:ListBucket`) and `GetBucketLocation`; the file's
@@ -487,7 +489,7 @@ fn bucket_policies(ctx: &Ctx, role_arn: &str, arns: &[&str]) -> BucketPolicies {
         let document = match &e.bucket_policy {
             Fact::Gathered { value } => value,
             Fact::Absent { .. } => {
-                out.ruled_out.push(format!("bucket {bucket} has no bucket policy"));
+                out.ruled_out.push(format!("bucket {bucket} has no bucket policy (a bucket of another account would need one that allows the role)"));
                 continue;
             }
             Fact::NotApplicable { .. } => continue,
