@@ -62,7 +62,7 @@ fn a_disabled_kms_key() {
     let fix = top_lines(&report, "fix");
     assert!(
         fix.contains(&format!(
-            "aws kms enable-key --key-id {}",
+            "aws kms enable-key --key-id arn:aws:kms:us-east-1:123456789012:key/{}",
             lab.get("key_id")
         )),
         "{fix}"
