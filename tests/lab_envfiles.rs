@@ -6,21 +6,10 @@
 
 mod common;
 
-use common::{check_status, diagnose_failed, top_code, top_evidence, top_lines, Lab};
-
-const DOCUMENTED: &str = include_str!("../docs/iam-policy.json");
-
-fn check_detail(report: &serde_json::Value, id: &str) -> String {
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap()["detail"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
+use common::{
+    check_detail, check_status, diagnose_failed, documented_without, top_code, top_evidence,
+    top_lines, Lab, DOCUMENTED,
+};
 
 fn codes(report: &serde_json::Value) -> Vec<&str> {
     report["candidates"]
@@ -112,16 +101,6 @@ fn a_file_in_place_on_a_task_that_failed_to_pull() {
         "{detail}"
     );
     common::assert_contract(&report);
-}
-
-/// The documented policy without `action`.
-fn documented_without(action: &str) -> String {
-    let mut policy: serde_json::Value = serde_json::from_str(DOCUMENTED).unwrap();
-    let actions = policy["Statement"][0]["Action"].as_array_mut().unwrap();
-    let before = actions.len();
-    actions.retain(|a| a != action);
-    assert_eq!(actions.len(), before - 1, "{action} is not documented");
-    policy.to_string()
 }
 
 #[test]

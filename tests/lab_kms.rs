@@ -7,17 +7,10 @@
 
 mod common;
 
-use common::{check_status, diagnose_failed, top_code, top_evidence, top_lines, Lab};
-use serde_json::Value;
-
-fn check_detail(report: &Value, id: &str) -> String {
-    report["checks"]
-        .as_array()
-        .and_then(|checks| checks.iter().find(|c| c["id"] == id))
-        .and_then(|c| c["detail"].as_str())
-        .unwrap_or_default()
-        .to_string()
-}
+use common::{
+    check_detail, check_status, diagnose_failed, documented_without, top_code, top_evidence,
+    top_lines, Lab, DOCUMENTED,
+};
 
 #[test]
 fn a_key_policy_that_names_another_principal_refuses_the_role() {
@@ -118,18 +111,6 @@ fn a_disabled_fargate_ephemeral_storage_key() {
         "{fix}"
     );
     common::assert_contract(&report);
-}
-
-const DOCUMENTED: &str = include_str!("../docs/iam-policy.json");
-
-/// The documented policy without `action`.
-fn documented_without(action: &str) -> String {
-    let mut policy: Value = serde_json::from_str(DOCUMENTED).unwrap();
-    let actions = policy["Statement"][0]["Action"].as_array_mut().unwrap();
-    let before = actions.len();
-    actions.retain(|a| a != action);
-    assert_eq!(actions.len(), before - 1, "{action} is not documented");
-    policy.to_string()
 }
 
 #[test]

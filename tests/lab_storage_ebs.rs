@@ -5,7 +5,10 @@
 
 mod common;
 
-use common::{check_status, diagnose_failed, top_code, top_evidence, top_lines, Lab};
+use common::{
+    check_status, diagnose_failed, documented_without, top_code, top_evidence, top_lines, Lab,
+    DOCUMENTED,
+};
 
 #[test]
 fn an_infrastructure_role_that_does_not_trust_ecs() {
@@ -103,18 +106,6 @@ fn a_sound_volume_on_a_task_that_failed_to_pull() {
         "{detail}"
     );
     common::assert_contract(&report);
-}
-
-const DOCUMENTED: &str = include_str!("../docs/iam-policy.json");
-
-/// The documented policy without `action`.
-fn documented_without(action: &str) -> String {
-    let mut policy: serde_json::Value = serde_json::from_str(DOCUMENTED).unwrap();
-    let actions = policy["Statement"][0]["Action"].as_array_mut().unwrap();
-    let before = actions.len();
-    actions.retain(|a| a != action);
-    assert_eq!(actions.len(), before - 1, "{action} is not documented");
-    policy.to_string()
 }
 
 #[test]

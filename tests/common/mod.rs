@@ -384,6 +384,28 @@ pub fn check_status<'a>(report: &'a Value, id: &str) -> &'a str {
         .unwrap_or_else(|| panic!("the report lists no check `{id}`: {report:#}"))
 }
 
+/// The detail a report gives for check `id`.
+pub fn check_detail<'a>(report: &'a Value, id: &str) -> &'a str {
+    report["checks"]
+        .as_array()
+        .and_then(|checks| checks.iter().find(|c| c["id"] == id))
+        .and_then(|c| c["detail"].as_str())
+        .unwrap_or_else(|| panic!("the report lists no check `{id}`: {report:#}"))
+}
+
+/// The documented least-privilege policy (`docs/iam-policy.json`).
+pub const DOCUMENTED: &str = include_str!("../../docs/iam-policy.json");
+
+/// The documented policy without `action` (which it must hold).
+pub fn documented_without(action: &str) -> String {
+    let mut policy: Value = serde_json::from_str(DOCUMENTED).unwrap();
+    let actions = policy["Statement"][0]["Action"].as_array_mut().unwrap();
+    let before = actions.len();
+    actions.retain(|a| a != action);
+    assert_eq!(actions.len(), before - 1, "{action} is not documented");
+    policy.to_string()
+}
+
 /// The ids of the checks a report ran, in its order.
 pub fn check_ids(report: &Value) -> Vec<&str> {
     report["checks"]
