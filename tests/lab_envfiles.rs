@@ -8,7 +8,7 @@ mod common;
 
 use common::{
     check_detail, check_status, diagnose_failed, documented_without, top_code, top_evidence,
-    top_lines, Lab, DOCUMENTED,
+    top_lines, Lab,
 };
 
 fn codes(report: &serde_json::Value) -> Vec<&str> {
@@ -110,17 +110,7 @@ fn the_documented_policy_reads_the_bucket_and_its_region() {
         "envfile-fine-image-missing",
         "envfile-bucket-policy-denies",
     ] {
-        let open = Lab::start(scenario);
-        let (open_code, open_report) = open.diagnose_json(&[]);
-        drop(open);
-        let lab = Lab::start_with_policy(scenario, DOCUMENTED);
-        let (code, report) = lab.diagnose_json(&[]);
-        assert_eq!(code, open_code, "{report:#}");
-        let gaps = common::gaps_beyond_the_lab(&report);
-        assert!(
-            gaps.is_empty(),
-            "the documented policy lacks something: {gaps:#?}"
-        );
+        let (open_report, report) = common::open_and_documented(scenario);
         assert_eq!(
             report["candidates"], open_report["candidates"],
             "{scenario}"

@@ -7,7 +7,6 @@ mod common;
 
 use common::{
     check_status, diagnose_failed, documented_without, top_code, top_evidence, top_lines, Lab,
-    DOCUMENTED,
 };
 
 #[test]
@@ -111,17 +110,7 @@ fn a_sound_volume_on_a_task_that_failed_to_pull() {
 #[test]
 fn the_documented_policy_reads_the_key_the_role_and_the_snapshot() {
     for scenario in ["ebs-kms-key-disabled", "ebs-volume-fine-image-missing"] {
-        let open = Lab::start(scenario);
-        let (open_code, open_report) = open.diagnose_json(&[]);
-        drop(open);
-        let lab = Lab::start_with_policy(scenario, DOCUMENTED);
-        let (code, report) = lab.diagnose_json(&[]);
-        assert_eq!(code, open_code, "{report:#}");
-        let gaps = common::gaps_beyond_the_lab(&report);
-        assert!(
-            gaps.is_empty(),
-            "the documented policy lacks something: {gaps:#?}"
-        );
+        let (open_report, report) = common::open_and_documented(scenario);
         assert_eq!(
             report["candidates"], open_report["candidates"],
             "{scenario}"

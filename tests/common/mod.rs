@@ -396,6 +396,24 @@ pub fn check_detail<'a>(report: &'a Value, id: &str) -> &'a str {
 /// The documented least-privilege policy (`docs/iam-policy.json`).
 pub const DOCUMENTED: &str = include_str!("../../docs/iam-policy.json");
 
+/// `scenario` diagnosed by an unrestricted caller and by one with exactly
+/// the documented policy: the same exit code and no gap beyond the lab's.
+/// Returns (unrestricted, documented) for the caller's own comparisons.
+pub fn open_and_documented(scenario: &str) -> (Value, Value) {
+    let open = Lab::start(scenario);
+    let (open_code, open_report) = open.diagnose_json(&[]);
+    drop(open);
+    let lab = Lab::start_with_policy(scenario, DOCUMENTED);
+    let (code, report) = lab.diagnose_json(&[]);
+    assert_eq!(code, open_code, "{report:#}");
+    let gaps = gaps_beyond_the_lab(&report);
+    assert!(
+        gaps.is_empty(),
+        "the documented policy lacks something: {gaps:#?}"
+    );
+    (open_report, report)
+}
+
 /// The documented policy without `action` (which it must hold).
 pub fn documented_without(action: &str) -> String {
     let mut policy: Value = serde_json::from_str(DOCUMENTED).unwrap();
